@@ -1,0 +1,36 @@
+// Package secrets declares the small interface every secret storage backend
+// implements, and the errors that carry meaning across backends.
+package secrets
+
+import (
+	"context"
+	"errors"
+)
+
+// Store keeps secrets by account name. Implementations must be safe for
+// concurrent use by several processes and must honour the context's deadline
+// on every call (a keychain unlock prompt can otherwise block forever).
+type Store interface {
+	// Get returns the secret stored for account, or an error that
+	// errors.Is ErrNotFound when there is none.
+	Get(ctx context.Context, account string) (string, error)
+	// Set stores secret for account, replacing any previous one.
+	Set(ctx context.Context, account, secret string) error
+	// Delete removes the secret for account; it returns an error that
+	// errors.Is ErrNotFound when there was none.
+	Delete(ctx context.Context, account string) error
+}
+
+var (
+	// ErrNotFound means the backend answered and holds no such secret.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable means the backend could not be reached at all (no
+	// session bus, no Secret Service, unsupported platform). Nothing can be
+	// concluded about what is stored.
+	ErrUnavailable = errors.New("secret storage unavailable")
+	// ErrLocked means the backend is reachable but locked. A locked store
+	// is never "no credential": callers must not delete anything because of it.
+	ErrLocked = errors.New("secret storage is locked")
+	// ErrTimeout means a call did not finish before its deadline.
+	ErrTimeout = errors.New("secret storage did not answer in time")
+)

@@ -1,0 +1,106 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestExclusiveWithinProcess(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "l")
+	var mu sync.Mutex
+	inside := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := Acquire(context.Background(), name)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			inside++
+			if inside != 1 {
+				t.Errorf("%d holders at once", inside)
+			}
+			mu.Unlock()
+			time.Sleep(2 * time.Millisecond)
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			l.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+func TestTimeout(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "l")
+	l, err := Acquire(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := Acquire(ctx, name); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("second Acquire: err = %v, want ErrTimeout", err)
+	}
+}
+
+// TestHelperProcess holds the lock for a child process of TestAcrossProcesses.
+func TestHelperProcess(t *testing.T) {
+	name := os.Getenv("FILELOCK_TEST_LOCK")
+	if name == "" {
+		return
+	}
+	l, err := Acquire(context.Background(), name)
+	if err != nil {
+		os.Exit(3)
+	}
+	os.WriteFile(name+".held", nil, 0o600)
+	time.Sleep(300 * time.Millisecond)
+	l.Unlock()
+	os.Exit(0)
+}
+
+func TestAcrossProcessesAndCrash(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "l")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), "FILELOCK_TEST_LOCK="+name)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := os.Stat(name + ".held"); err == nil {
+			break
+		}
+		if i > 500 {
+			t.Fatal("child never took the lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err := Acquire(ctx, name)
+	cancel()
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("lock held by another process: err = %v, want ErrTimeout", err)
+	}
+	// A killed holder releases the lock.
+	cmd.Process.Kill()
+	cmd.Wait()
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, err := Acquire(ctx, name)
+	if err != nil {
+		t.Fatalf("after the holder was killed: %v", err)
+	}
+	l.Unlock()
+}

@@ -1,0 +1,122 @@
+// Package helper answers Git's credential helper requests (get, store,
+// erase) over a credential store.
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/credential"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+// Helper serves Git's requests. Only main builds one; tests build theirs
+// with a fake clock and a private keychain.
+type Helper struct {
+	Store *store.Store
+	// Warn receives messages for a person (one line each, without the
+	// program prefix). Nil discards them. It is only used when a person must
+	// act: on success Git's helpers stay silent.
+	Warn func(format string, args ...any)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrBadRequest is wrapped by errors about requests that cannot be served
+// whatever is stored (missing protocol or host).
+var ErrBadRequest = errors.New("bad request")
+
+// Run reads one request from in and performs op. Operations Git may add in
+// the future are ignored, as gitcredentials(7) asks of helpers.
+func (h *Helper) Run(ctx context.Context, op string, in io.Reader, out io.Writer) error {
+	switch op {
+	case "get", "store", "erase":
+	default:
+		return nil
+	}
+	req, err := credential.Read(in)
+	if err != nil {
+		return err
+	}
+	if err := validate(req); err != nil {
+		return err
+	}
+	switch op {
+	case "get":
+		return h.get(ctx, req, out)
+	case "store":
+		return h.store(ctx, req)
+	default:
+		return h.erase(ctx, req)
+	}
+}
+
+// validate refuses requests that name no protocol or host. Git sends a
+// request without a host only for a client certificate's passphrase
+// (protocol=cert with the file in path), which is served like any other.
+func validate(c *credential.Credential) error {
+	switch {
+	case c.Protocol == "":
+		return fmt.Errorf("%w: no protocol in request", ErrBadRequest)
+	case c.Host == "" && !(c.Protocol == "cert" && c.Path != ""):
+		return fmt.Errorf("%w: no host in request", ErrBadRequest)
+	}
+	return nil
+}
+
+func (h *Helper) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Helper) warn(format string, args ...any) {
+	if h.Warn != nil {
+		h.Warn(format, args...)
+	}
+}
+
+func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Writer) error {
+	rec, sec, err := h.Store.Get(ctx, req)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return nil
+	}
+	return credential.WriteAnswer(out, &credential.Credential{
+		Username:          rec.Username,
+		Password:          sec.Password,
+		PasswordExpiryUTC: rec.ExpiryUTC,
+		OAuthRefreshToken: sec.OAuthRefreshToken,
+	})
+}
+
+func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
+	// Git's own storage helpers store only complete credentials, and
+	// nothing that Git marked as valid for this one request.
+	if req.Ephemeral || !req.HasUsername || !req.HasPassword {
+		return nil
+	}
+	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
+		return nil
+	}
+	rec := &store.Record{
+		Protocol:        req.Protocol,
+		Host:            req.Host,
+		Path:            req.Path,
+		Username:        req.Username,
+		ExpiryUTC:       req.PasswordExpiryUTC,
+		HasRefreshToken: req.OAuthRefreshToken != "",
+	}
+	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken})
+}
+
+func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
+	_, err := h.Store.Erase(ctx, req)
+	return err
+}

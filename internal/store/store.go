@@ -144,8 +144,10 @@ func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 		return nil, err
 	}
 	var out []Record
-	for _, r := range idx.Records {
-		if r.Matches(c) {
+	// Newest last in the file: walk it backwards so that equal times
+	// still put the later store first.
+	for i := len(idx.Records) - 1; i >= 0; i-- {
+		if r := idx.Records[i]; r.Matches(c) {
 			out = append(out, r)
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -23,6 +25,15 @@ type Helper struct {
 	Warn func(format string, args ...any)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Config returns the configuration. It is called only when a request
+	// needs it (a managed token), so a plain get never reads the file. Nil
+	// means all defaults.
+	Config func() (*config.Config, error)
+	// Lifecycle serves managed GitLab tokens; nil serves them as stored.
+	Lifecycle *lifecycle.Manager
+	// NewAPI makes the client that checks tokens Git stores; nil means
+	// gitlabapi.New.
+	NewAPI func(apiURL, caFile string) (TokenChecker, error)
 }
 
 // ErrBadRequest is wrapped by errors about requests that cannot be served
@@ -88,6 +99,12 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if rec == nil {
 		return nil
 	}
+	if rec.Token != nil && h.Lifecycle != nil {
+		rec, sec, err = h.Lifecycle.Serve(ctx, rec, sec)
+		if err != nil || rec == nil {
+			return err
+		}
+	}
 	return credential.WriteAnswer(out, &credential.Credential{
 		Username:          rec.Username,
 		Password:          sec.Password,
@@ -105,6 +122,9 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
 		return nil
 	}
+	if same, err := h.sameAsStored(ctx, req); err != nil || same {
+		return err
+	}
 	rec := &store.Record{
 		Protocol:        req.Protocol,
 		Host:            req.Host,
@@ -112,6 +132,18 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		Username:        req.Username,
 		ExpiryUTC:       req.PasswordExpiryUTC,
 		HasRefreshToken: req.OAuthRefreshToken != "",
+	}
+	tok, err := h.gitlabToken(ctx, req)
+	if err != nil {
+		return err
+	}
+	if tok != nil {
+		// A GitLab token is good for every repository of its account.
+		rec.Path = ""
+		rec.Token = tok
+		if exp, ok := tok.Expiry(); ok {
+			rec.ExpiryUTC = exp.Unix()
+		}
 	}
 	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken})
 }

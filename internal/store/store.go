@@ -79,6 +79,48 @@ type Token struct {
 	// Unverified is true when the token was stored while the API could not
 	// be reached; it is checked on a later call.
 	Unverified bool `json:"unverified,omitempty"`
+	// Dead says why the token can no longer work ("expired", "revoked",
+	// "rotation answer lost"), once GitLab has told us. A dead token is
+	// never handed to Git.
+	Dead   string    `json:"dead,omitempty"`
+	DeadAt time.Time `json:"dead_at,omitzero"`
+	// CannotRotate is set when GitLab refused a rotation for lack of scope.
+	CannotRotate bool `json:"cannot_rotate,omitempty"`
+	// RotateFailedAt and RotateError record the last failed rotation, so
+	// that a GitLab that is down is not asked again on every git command.
+	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`
+	RotateError    string    `json:"rotate_error,omitempty"`
+	// WarnedAt is when a person was last warned about this token, so that
+	// a warning that needs no new action is not repeated on every call.
+	WarnedAt time.Time `json:"warned_at,omitzero"`
+}
+
+// Expiry returns the instant the token stops working: 00:00 UTC on its
+// expires_at date (https://docs.gitlab.com/user/profile/personal_access_tokens/#access-token-expiration).
+// ok is false when the token has no expiry date.
+func (t *Token) Expiry() (time.Time, bool) {
+	if t == nil || t.ExpiresAt == "" {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, t.ExpiresAt)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d.UTC(), true
+}
+
+// CanRotateItself reports whether the token's scopes allow self-rotation:
+// "api", or "self_rotate" (GitLab 17.9+).
+func (t *Token) CanRotateItself() bool {
+	if t.CannotRotate {
+		return false
+	}
+	for _, s := range t.Scopes {
+		if s == "api" || s == "self_rotate" {
+			return true
+		}
+	}
+	return false
 }
 
 // Secret is what goes into the secrets.Store for one credential.
@@ -110,12 +152,16 @@ func AccountName(protocol, host, path, username string) string {
 
 // Matches reports whether r answers request c, as Git's own helpers decide
 // it (credential_match in git's credential.c): protocol and host must be
-// equal; path and username must be equal when the request has them.
+// equal; path and username must be equal when the request has them. The
+// one exception is a managed GitLab token, which has no path.
 func (r *Record) Matches(c *credential.Credential) bool {
 	if r.Protocol != c.Protocol || r.Host != c.Host {
 		return false
 	}
-	if c.Path != "" && r.Path != c.Path {
+	// A managed GitLab token is stored without a path and is good for
+	// every repository of its account, so it also answers requests that
+	// carry a path (credential.useHttpPath).
+	if c.Path != "" && r.Path != c.Path && (r.Token == nil || r.Path != "") {
 		return false
 	}
 	if c.HasUsername && r.Username != c.Username {
@@ -153,6 +199,28 @@ func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].StoredAt.After(out[j].StoredAt) })
 	return out, nil
+}
+
+// Lookup returns the record named account on protocol and host, and its
+// secret; (nil, nil, nil) when the index has no such record.
+func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Record, *Secret, error) {
+	idx, err := s.read(protocol, host)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range idx.Records {
+		if r := &idx.Records[i]; r.Account == account {
+			sec, err := s.ReadSecret(ctx, r)
+			if errors.Is(err, secrets.ErrNotFound) {
+				return nil, nil, nil
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			return r, sec, nil
+		}
+	}
+	return nil, nil, nil
 }
 
 // Get returns the most recently stored credential matching c whose
@@ -397,6 +465,9 @@ func removeWhere(rs []Record, drop func(Record) bool) []Record {
 	}
 	return out
 }
+
+// EscapeName turns s into a string safe as a file name on every platform.
+func EscapeName(s string) string { return escape(s) }
 
 // escape keeps letters, digits and ".-_" and percent-encodes every other
 // byte, giving names safe on every file system and unambiguous in URLs.

@@ -1,0 +1,266 @@
+// Command git-credential-glpat is a Git credential helper that keeps
+// credentials in the OS keychain and rotates GitLab personal access tokens
+// before they expire.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/credential"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
+	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+const usage = `Usage:
+    git-credential-glpat get|store|erase     (called by Git, reads stdin)
+    git-credential-glpat setup [HOST...] [--undo]
+    git-credential-glpat version
+    git-credential-glpat help
+
+A Git credential helper that keeps credentials in the OS keychain (macOS
+Keychain, Windows Credential Manager, the Secret Service on Linux) and
+rotates GitLab personal access tokens before they expire.
+
+Commands:
+    get, store, erase   Git's credential helper protocol; see gitcredentials(7).
+    setup               Make this helper the only one Git asks for each
+                        GitLab host (default: the hosts in the config file,
+                        else gitlab.com). --undo removes what setup wrote.
+    version             Print the version and commit.
+
+Examples:
+    $ git-credential-glpat setup gitlab.com gitlab.example.com
+    $ git config --global credential.helper glpat   # every other host too
+    $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
+
+Configuration: $GLPAT_CONFIG, else $XDG_CONFIG_HOME/git-credential-glpat/config.toml.
+State (no secrets): $GLPAT_STATE_DIR, else $XDG_STATE_HOME/git-credential-glpat.
+`
+
+// Version and Commit are stamped by install.sh and the release build with
+// -ldflags "-X main.Version=… -X main.Commit=…".
+var (
+	Version = ""
+	Commit  = ""
+)
+
+// keychainService names this program's items in the OS keychain.
+const keychainService = "git-credential-glpat"
+
+// gitOpTimeout bounds a whole get/store/erase so that Git, and the IDE
+// behind it, never hangs on us.
+const gitOpTimeout = 30 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ui := &ui{w: stderr}
+	switch op := args[0]; op {
+	case "get", "store", "erase":
+		return runGitOp(op, stdin, stdout, ui)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "setup":
+		return runSetup(args[1:], ui)
+	default:
+		// Git may grow new operations and expects helpers to ignore the
+		// ones they do not know (gitcredentials(7)). Only a person at a
+		// terminal gets told.
+		if isTerminal(stdin) {
+			ui.errorf("unknown command %q", op)
+			if s := suggest(op); s != "" {
+				ui.hintf("did you mean %q?", s)
+			}
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		return 0
+	}
+}
+
+func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
+	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
+	defer cancel()
+	env, err := openEnv()
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
+	if err := h.Run(ctx, op, stdin, stdout); err != nil {
+		ui.errorf("%s", explain(err))
+		return 1
+	}
+	return 0
+}
+
+// env is what every command works with. The config file is read on first
+// use only: a get for a plain credential never needs it.
+type env struct {
+	stateDir string
+	store    *store.Store
+	config   func() (*config.Config, error)
+
+	configWarning sync.Once
+}
+
+func openEnv() (*env, error) {
+	dir, err := config.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	e := &env{
+		stateDir: dir,
+		store:    &store.Store{Secrets: keychain.New(keychainService), Dir: filepath.Join(dir, "index")},
+	}
+	e.config = sync.OnceValues(func() (*config.Config, error) {
+		path, err := config.ConfigPath()
+		if err != nil {
+			return nil, err
+		}
+		return config.Load(path)
+	})
+	return e, nil
+}
+
+func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
+	return &lifecycle.Manager{
+		Store:    e.store,
+		StateDir: e.stateDir,
+		Warn:     ui.warningf,
+		Settings: func(rec *store.Record) lifecycle.Settings {
+			cfg, err := e.config()
+			if err != nil {
+				// Rotate with the defaults rather than let the token
+				// expire, and say why.
+				e.configWarning.Do(func() { ui.warningf("%v; using the default settings", err) })
+				cfg = config.Default()
+			}
+			hc := cfg.Host(rec.Host)
+			return lifecycle.Settings{
+				RotateBefore: time.Duration(hc.RotateBefore),
+				Lifetime:     time.Duration(hc.Lifetime),
+				AutoRotate:   hc.AutoRotate,
+				CAFile:       hc.CAFile,
+			}
+		},
+	}
+}
+
+// explain turns an error into the one line a person reads, with what to do
+// about it when we know.
+func explain(err error) string {
+	switch {
+	case errors.Is(err, keychain.ErrNoSessionBus):
+		return err.Error() + "; run git inside a desktop session, or start one with dbus-run-session"
+	case errors.Is(err, keychain.ErrNoSecretService):
+		return err.Error() + "; start a keyring daemon such as gnome-keyring-daemon"
+	case errors.Is(err, secrets.ErrLocked):
+		return "the keychain is locked; unlock it (log in to the desktop, or open Seahorse) and retry"
+	case errors.Is(err, credential.ErrBadInput), errors.Is(err, helper.ErrBadRequest):
+		return err.Error()
+	}
+	return err.Error()
+}
+
+func versionString() string {
+	v, c := Version, Commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+var commands = []string{"get", "store", "erase", "setup", "version", "help"}
+
+// suggest returns the command closest to a mistyped one, if any is close.
+func suggest(s string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// ui writes messages for people to stderr, in the house style:
+// "git-credential-glpat: error: …", lower-case, one line each.
+type ui struct{ w io.Writer }
+
+func (u *ui) errorf(format string, a ...any)   { u.printf("error: ", format, a...) }
+func (u *ui) warningf(format string, a ...any) { u.printf("warning: ", format, a...) }
+func (u *ui) hintf(format string, a ...any)    { u.printf("hint: ", format, a...) }
+func (u *ui) printf(kind, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	fmt.Fprintf(u.w, "git-credential-glpat: %s%s\n", kind, msg)
+}

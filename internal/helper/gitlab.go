@@ -1,0 +1,117 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/credential"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+// storeCheckTimeout bounds the API check of a token that Git stores: Git
+// is waiting (the push already succeeded), so it must be short. When it
+// fires the token is stored unverified and checked on a later call.
+const storeCheckTimeout = 5 * time.Second
+
+// patPrefix starts every GitLab personal, project and group access token
+// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes).
+const patPrefix = "glpat-"
+
+// TokenChecker reads what GitLab knows about a token.
+type TokenChecker interface {
+	Self(ctx context.Context, token string) (*gitlabapi.Token, error)
+}
+
+// gitlabToken decides whether a credential Git stores is a GitLab token to
+// manage: the host is named in the config, or the password looks like a
+// PAT. It asks the host's API (configured api_url, else https://HOST/api/v4)
+// and returns the token's metadata, or nil for a plain credential.
+func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*store.Token, error) {
+	if req.Protocol != "https" && req.Protocol != "http" {
+		return nil, nil
+	}
+	cfg, err := h.config()
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.Host(req.Host)
+	if !hc.Known && !strings.HasPrefix(req.Password, patPrefix) {
+		return nil, nil
+	}
+	apiURL := hc.APIURL
+	if apiURL == "" {
+		// Only HTTPS is derived: a token is never sent in clear text to
+		// an address the user did not configure.
+		apiURL = config.DefaultAPIURL("https", req.Host)
+	}
+	api, err := h.newAPI(apiURL, hc.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, storeCheckTimeout)
+	defer cancel()
+	info, err := api.Self(cctx, req.Password)
+	now := h.now().UTC()
+	switch {
+	case err == nil:
+		return &store.Token{
+			ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
+			APIURL: apiURL, Kind: gitlabapi.KindPersonal, UserID: info.UserID, CheckedAt: now,
+		}, nil
+	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
+	default:
+		// The API does not know it as a token (an account password, a
+		// host that is not GitLab): keep it as a plain credential.
+		return nil, nil
+	}
+}
+
+func (h *Helper) config() (*config.Config, error) {
+	if h.Config == nil {
+		return config.Default(), nil
+	}
+	return h.Config()
+}
+
+func (h *Helper) newAPI(apiURL, caFile string) (TokenChecker, error) {
+	if h.NewAPI != nil {
+		return h.NewAPI(apiURL, caFile)
+	}
+	return gitlabapi.New(apiURL, caFile)
+}
+
+// sameAsStored reports whether Git is storing back a credential that is
+// already stored (Git "approves" every credential that worked, including
+// the one we just gave it). Such a store must not turn a managed token into
+// a plain one, nor cost a keychain write on every push.
+func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, error) {
+	probe := *req
+	probe.Path = "" // a managed token has no path; plain ones are compared below
+	probe.HasPassword = false
+	recs, err := h.Store.Find(&probe)
+	if err != nil || len(recs) == 0 {
+		return false, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Path != req.Path && r.Token == nil {
+			continue
+		}
+		if r.Token == nil && r.ExpiryUTC != req.PasswordExpiryUTC {
+			continue
+		}
+		sec, err := h.Store.ReadSecret(ctx, r)
+		if err != nil {
+			return false, err
+		}
+		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken {
+			return true, nil
+		}
+	}
+	return false, nil
+}

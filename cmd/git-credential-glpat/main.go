@@ -26,9 +26,12 @@ import (
 
 const usage = `Usage:
     git-credential-glpat get|store|erase     (called by Git, reads stdin)
-    git-credential-glpat setup [HOST...] [--undo]
+    git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--api-url URL]
+    git-credential-glpat logout [HOST] [--username U] [--revoke]
+    git-credential-glpat status [HOST] [--json] [--offline]
+    git-credential-glpat rotate [HOST | --all] [--force] [--json]
+    git-credential-glpat setup  [HOST...] [--undo]
     git-credential-glpat version
-    git-credential-glpat help
 
 A Git credential helper that keeps credentials in the OS keychain (macOS
 Keychain, Windows Credential Manager, the Secret Service on Linux) and
@@ -36,12 +39,19 @@ rotates GitLab personal access tokens before they expire.
 
 Commands:
     get, store, erase   Git's credential helper protocol; see gitcredentials(7).
+    login               Check a GitLab token and store it (HOST: gitlab.com).
+    logout              Forget a host's credentials; --revoke revokes on GitLab.
+    status              Show stored credentials, expiry and rotation state.
+    rotate              Rotate due tokens now (--force: even if not due).
     setup               Make this helper the only one Git asks for each
                         GitLab host (default: the hosts in the config file,
                         else gitlab.com). --undo removes what setup wrote.
     version             Print the version and commit.
 
+Run git-credential-glpat COMMAND -h for a command's options.
+
 Examples:
+    $ git-credential-glpat login
     $ git-credential-glpat setup gitlab.com gitlab.example.com
     $ git config --global credential.helper glpat   # every other host too
     $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
@@ -85,6 +95,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "setup":
 		return runSetup(args[1:], ui)
+	case "login":
+		return runLogin(args[1:], stdin, stdout, ui)
+	case "logout":
+		return runLogout(args[1:], stdout, ui)
+	case "status":
+		return runStatus(args[1:], stdout, ui)
+	case "rotate":
+		return runRotate(args[1:], stdout, ui)
 	default:
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
@@ -219,7 +237,7 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-var commands = []string{"get", "store", "erase", "setup", "version", "help"}
+var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup", "version", "help"}
 
 // suggest returns the command closest to a mistyped one, if any is close.
 func suggest(s string) string {

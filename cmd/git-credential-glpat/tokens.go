@@ -1,0 +1,438 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+)
+
+// newFlags returns a FlagSet that prints cmd's usage on -h and errors.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments, as people type them.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// service opens the store and config for an interactive command.
+func service(ui *ui) (*account.Service, *env, bool) {
+	e, err := openEnv()
+	if err != nil {
+		ui.errorf("%v", err)
+		return nil, nil, false
+	}
+	cfg, err := e.config()
+	if err != nil {
+		ui.errorf("%v", err)
+		return nil, nil, false
+	}
+	return &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)}, e, true
+}
+
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin] [--api-url URL]
+
+Checks a GitLab personal access token against HOST's API (default gitlab.com),
+shows its name, scopes and expiry, and stores it in the keychain. The token is
+read from a hidden prompt, or from stdin with --token-stdin; never from argv.
+
+Options:
+    --username U     the Git username to store it under (default: the config,
+                     else the token's user when it may read it, else oauth2)
+    --token-stdin    read the token from stdin
+    --api-url URL    the API base URL (default: https://HOST/api/v4)
+    --create-url     only print the page that creates a least-privilege token
+
+Examples:
+    $ git-credential-glpat login
+    $ git-credential-glpat login gitlab.example.com --username alice
+    $ git-credential-glpat login gitlab.example.com --token-stdin < token.txt
+`
+
+func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
+	fs := newFlags("login", loginUsage, ui.w)
+	username := fs.String("username", "", "")
+	tokenStdin := fs.Bool("token-stdin", false, "")
+	apiURL := fs.String("api-url", "", "")
+	createURL := fs.Bool("create-url", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	host := account.DefaultHost
+	switch len(pos) {
+	case 0:
+	case 1:
+		host = pos[0]
+	default:
+		ui.errorf("login takes one HOST, got %d", len(pos))
+		return 2
+	}
+	if err := account.ValidateHost(host); err != nil {
+		ui.errorf("%v", err)
+		return 2
+	}
+	svc, _, ok := service(ui)
+	if !ok {
+		return 1
+	}
+	create := svc.CreateTokenURL(host, svc.APIURL(host, *apiURL))
+	if *createURL {
+		fmt.Fprintln(stdout, create)
+		return 0
+	}
+	var token string
+	if f, isFile := stdin.(*os.File); !*tokenStdin && isFile && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(ui.w, "Create a token with the scopes %s at\n    %s\n",
+			strings.Join(account.LeastPrivilegeScopes, ", "), create)
+		fmt.Fprintf(ui.w, "Token for %s (input is hidden): ", host)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(ui.w)
+		if err != nil {
+			ui.errorf("reading the token: %v", err)
+			return 1
+		}
+		token = string(b)
+	} else {
+		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			ui.errorf("reading the token from stdin: %v", err)
+			return 1
+		}
+		token = line
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token})
+	if err != nil {
+		ui.errorf("%s", explain(err))
+		if strings.Contains(err.Error(), "does not accept") {
+			ui.hintf("create a token at %s", create)
+		}
+		return 1
+	}
+	t := res.Record.Token
+	exp := "never"
+	if t.ExpiresAt != "" {
+		exp = t.ExpiresAt + " (00:00 UTC)"
+	}
+	fmt.Fprintf(stdout, "Logged in to %s as %s\n", host, res.Record.Username)
+	fmt.Fprintf(stdout, "  token    %s (id %d)\n", t.Name, t.ID)
+	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
+	fmt.Fprintf(stdout, "  expires  %s\n", exp)
+	if res.CanRotate {
+		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(svc.Lifecycle.SettingsFor(res.Record).RotateBefore))
+	} else {
+		fmt.Fprintf(stdout, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
+		ui.warningf("this token cannot rotate itself; it will stop working on %s", exp)
+	}
+	return 0
+}
+
+const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke]
+
+Forgets the credentials stored for HOST (default gitlab.com). With --revoke,
+each GitLab token is first revoked on GitLab, so it can never be used again.
+
+Examples:
+    $ git-credential-glpat logout
+    $ git-credential-glpat logout gitlab.example.com --username alice --revoke
+`
+
+func runLogout(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("logout", logoutUsage, ui.w)
+	username := fs.String("username", "", "")
+	revoke := fs.Bool("revoke", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	host := account.DefaultHost
+	if len(pos) == 1 {
+		host = pos[0]
+	} else if len(pos) > 1 {
+		ui.errorf("logout takes one HOST, got %d", len(pos))
+		return 2
+	}
+	svc, _, ok := service(ui)
+	if !ok {
+		return 1
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	removed, err := svc.Logout(ctx, host, *username, *revoke)
+	for _, r := range removed {
+		verb := "forgot"
+		if *revoke && r.Token != nil {
+			verb = "revoked and forgot"
+		}
+		fmt.Fprintf(stdout, "%s the credential of %s on %s\n", verb, r.Username, r.Host)
+	}
+	if err != nil {
+		ui.errorf("%s", explain(err))
+		return 1
+	}
+	if len(removed) == 0 {
+		ui.warningf("nothing is stored for %s", host)
+	}
+	return 0
+}
+
+const statusUsage = `Usage: git-credential-glpat status [HOST] [--json] [--offline]
+
+Shows every stored credential: host, user, token name, scopes, expiry, days
+left, whether rotation is due or impossible, and (from GitLab, unless
+--offline) when and from which IP addresses the token was last used.
+Exit status 1 when a token needs action.
+
+Examples:
+    $ git-credential-glpat status
+    $ git-credential-glpat status gitlab.com --json | jq '.[].days_left'
+`
+
+func runStatus(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("status", statusUsage, ui.w)
+	asJSON := fs.Bool("json", false, "")
+	offline := fs.Bool("offline", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	host := ""
+	if len(pos) == 1 {
+		host = pos[0]
+	} else if len(pos) > 1 {
+		ui.errorf("status takes one HOST, got %d", len(pos))
+		return 2
+	}
+	svc, e, ok := service(ui)
+	if !ok {
+		return 1
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	entries, err := svc.Status(ctx, host, *offline)
+	if err != nil {
+		ui.warningf("%v", err)
+	}
+	needAction := 0
+	for _, en := range entries {
+		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
+			needAction++
+		}
+	}
+	if *asJSON {
+		if entries == nil {
+			entries = []account.Entry{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(entries)
+	} else {
+		printStatus(stdout, entries, e, svc.Now)
+		fmt.Fprintf(stdout, "\n%d credential(s), %d need action; state in %s\n", len(entries), needAction, e.stateDir)
+	}
+	if needAction > 0 {
+		return 1
+	}
+	return 0
+}
+
+func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.Time) {
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.")
+		return
+	}
+	t := time.Now()
+	if now != nil {
+		t = now()
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tUSER\tTOKEN\tSCOPES\tEXPIRES\tSTATE\tLAST USED")
+	for _, en := range entries {
+		name, scopes, exp, used := "-", "-", "-", "-"
+		if en.Managed {
+			name = en.TokenName
+			scopes = strings.Join(en.Scopes, ",")
+		}
+		if en.Expiry != nil {
+			exp = en.Expiry.Format(time.DateOnly) + " (" + relative(*en.Expiry, t) + ")"
+		}
+		if en.LastUsedAt != nil {
+			used = relative(*en.LastUsedAt, t)
+			if len(en.LastUsedIPs) > 0 {
+				used += " from " + strings.Join(en.LastUsedIPs, ", ")
+			}
+		}
+		state := en.State
+		if en.RotationDue && en.CanRotate && en.State == "expiring" {
+			state = "rotation due"
+		}
+		host := en.Host
+		if en.Protocol != "https" {
+			host = en.Protocol + "://" + host
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", host, en.Username, name, scopes, exp, state, used)
+	}
+	tw.Flush()
+	for _, en := range entries {
+		if en.Problem != "" {
+			fmt.Fprintf(w, "%s (%s): %s\n", en.Host, en.Username, en.Problem)
+		}
+		if en.APIError != "" {
+			fmt.Fprintf(w, "%s (%s): could not ask GitLab: %s\n", en.Host, en.Username, en.APIError)
+		}
+	}
+}
+
+// relative says how far t is from now, like "in 12 days" or "3 days ago".
+func relative(t, now time.Time) string {
+	d := t.Sub(now)
+	past := d < 0
+	if past {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		s = plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		s = plural(int(d.Hours()), "hour")
+	default:
+		s = plural(int(d.Hours()/24), "day")
+	}
+	if past {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]
+
+Rotates the stored GitLab tokens of HOST (default gitlab.com), or of every
+host with --all, that are due (less than rotate_before left). --force rotates
+them even when they are not due. This is what a daily cron job or systemd
+timer runs, so that tokens nobody uses still never expire.
+
+Examples:
+    $ git-credential-glpat rotate --all
+    $ git-credential-glpat rotate gitlab.example.com --force
+`
+
+func runRotate(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("rotate", rotateUsage, ui.w)
+	all := fs.Bool("all", false, "")
+	force := fs.Bool("force", false, "")
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	host := account.DefaultHost
+	switch {
+	case *all && len(pos) > 0:
+		ui.errorf("give a HOST or --all, not both")
+		return 2
+	case *all:
+		host = ""
+	case len(pos) == 1:
+		host = pos[0]
+	case len(pos) > 1:
+		ui.errorf("rotate takes one HOST, got %d", len(pos))
+		return 2
+	}
+	svc, _, ok := service(ui)
+	if !ok {
+		return 1
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	results, err := svc.Rotate(ctx, host, *force)
+	failed := 0
+	for _, r := range results {
+		if r.Outcome == "failed" || r.Outcome == "dead" {
+			failed++
+		}
+	}
+	if *asJSON {
+		if results == nil {
+			results = []account.RotateResult{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(results)
+	} else {
+		for _, r := range results {
+			switch r.Outcome {
+			case "rotated":
+				fmt.Fprintf(stdout, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+			case "not due":
+				fmt.Fprintf(stdout, "%s (%s): not due (expires %s)\n", r.Host, r.Username, r.ExpiresAt)
+			default:
+				fmt.Fprintf(stdout, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
+			}
+		}
+		if len(results) == 0 && err == nil {
+			fmt.Fprintln(stdout, "no GitLab tokens stored"+forHost(host))
+		}
+	}
+	if err != nil {
+		ui.errorf("%s", explain(err))
+		return 1
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func forHost(host string) string {
+	if host == "" {
+		return ""
+	}
+	return " for " + host
+}
+

@@ -435,4 +435,3 @@ func forHost(host string) string {
 	}
 	return " for " + host
 }
-

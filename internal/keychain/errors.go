@@ -3,6 +3,7 @@ package keychain
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 
 	"github.com/zalando/go-keyring"
 
@@ -33,8 +34,8 @@ func (e *unavailableError) Unwrap() error { return secrets.ErrUnavailable }
 // go-keyring nor godbus put the secret into an error, and neither do we.
 func classify(op string, err error) error {
 	switch {
-	case errors.Is(err, keyring.ErrNotFound):
-		return fmt.Errorf("keychain: %s: %w", op, secrets.ErrNotFound)
+	case errors.Is(err, keyring.ErrNotFound) || isVanishedItem(err):
+		return &wrapped{fmt.Sprintf("keychain: %s: %v", op, secrets.ErrNotFound), []error{secrets.ErrNotFound, err}}
 	case isLocked(err):
 		return fmt.Errorf("keychain: %s: %w: %w", op, secrets.ErrLocked, err)
 	case isNoSecretService(err):
@@ -57,3 +58,12 @@ type wrapped struct {
 
 func (e *wrapped) Error() string   { return e.msg }
 func (e *wrapped) Unwrap() []error { return e.errs }
+
+// isInteractionNotAllowed reports macOS's /usr/bin/security exiting with
+// status 36, errSecInteractionNotAllowed: the keychain is locked and cannot
+// prompt (https://developer.apple.com/documentation/security/errsecinteractionnotallowed).
+// go-keyring hands back only the *exec.ExitError, not the tool's output.
+func isInteractionNotAllowed(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == 36
+}

@@ -75,7 +75,9 @@ func (k *Keychain) Delete(ctx context.Context, account string) error {
 }
 
 // call runs f, a go-keyring call, under the deadline of ctx and k.Timeout,
-// whichever is sooner, and turns its error into one of ours.
+// whichever is sooner, and turns its error into one of ours. A context that
+// is already done, or a missing session bus, fails the call before it
+// starts.
 //
 // go-keyring cannot be cancelled, so f runs in its own goroutine; when the
 // deadline fires, the goroutine is left to finish (or block) on its own and
@@ -88,7 +90,11 @@ func (k *Keychain) call(ctx context.Context, op string, f func() (string, error)
 	if err := checkSessionBus(); err != nil {
 		return "", fmt.Errorf("keychain: %s: %w", op, err)
 	}
+	return k.withDeadline(ctx, op, f)
+}
 
+// withDeadline runs f, abandoning it when the deadline fires.
+func (k *Keychain) withDeadline(ctx context.Context, op string, f func() (string, error)) (string, error) {
 	budget := k.Timeout
 	if budget <= 0 {
 		budget = DefaultTimeout

@@ -1,0 +1,608 @@
+// Package gitlabtest is a fake GitLab server for tests: the personal, project
+// and group access token API and Git smart HTTP, behaving as GitLab's
+// documentation and source say.
+//
+// What it serves (paths under Server.URL):
+//
+//	GET    /api/v4/personal_access_tokens/self           any scope
+//	DELETE /api/v4/personal_access_tokens/self           any scope, revokes, 204
+//	POST   /api/v4/personal_access_tokens/self/rotate    api or self_rotate
+//	GET    /api/v4/personal_access_tokens/:id            api or read_api, own tokens
+//	DELETE /api/v4/personal_access_tokens/:id            api, own tokens
+//	POST   /api/v4/projects/:id/access_tokens/self/rotate api or self_rotate, project bots
+//	POST   /api/v4/groups/:id/access_tokens/self/rotate   api or self_rotate, group bots
+//	GET    /api/v4/user                                  api, read_api or read_user
+//	GET    /<namespace>/<project>.git/info/refs?service=git-upload-pack|git-receive-pack
+//	POST   /<namespace>/<project>.git/git-upload-pack
+//	POST   /<namespace>/<project>.git/git-receive-pack
+//
+// API requests authenticate with a PRIVATE-TOKEN header, a private_token query
+// parameter or "Authorization: Bearer"; Git requests with HTTP Basic auth
+// (any non-blank username, the token as password). Git is the real
+// `git http-backend`, run through net/http/cgi.
+//
+// Time comes from the clock given with WithClock, so a test can stand exactly
+// on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit, Delay,
+// Garbage) can be switched at any time. Every method of Server is safe for
+// concurrent use, and the server handles many concurrent clients (helper
+// processes as well as goroutines of the test itself).
+//
+// Token values are secrets even in tests: the package never logs them, and
+// TokenState does not carry them.
+package gitlabtest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Endpoint names, as used by Calls, Delay and Garbage.
+const (
+	// EndpointSelf is GET /personal_access_tokens/self.
+	EndpointSelf = "self"
+	// EndpointToken is GET /personal_access_tokens/:id.
+	EndpointToken = "token"
+	// EndpointRevoke is DELETE /personal_access_tokens/self and /:id.
+	EndpointRevoke = "revoke"
+	// EndpointRotate is every self-rotate endpoint: personal, project and group.
+	EndpointRotate = "rotate"
+	// EndpointUser is GET /user.
+	EndpointUser = "user"
+	// EndpointGit is every Git smart HTTP request.
+	EndpointGit = "git"
+	// EndpointGitAuthFail counts Git requests that brought credentials which
+	// failed to authenticate (GitLab bans an IP address after too many of
+	// these: https://docs.gitlab.com/user/gitlab_com/#ip-blocks and
+	// https://docs.gitlab.com/rate_limits/abuse_bans/). Only Calls accepts it.
+	EndpointGitAuthFail = "git-auth-fail"
+)
+
+var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail}
+
+// Kind is the kind of an access token.
+type Kind int
+
+const (
+	// Personal is a personal access token of a human user.
+	Personal Kind = iota
+	// ProjectToken is a project access token; its user is a bot.
+	ProjectToken
+	// GroupToken is a group access token; its user is a bot.
+	GroupToken
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Personal:
+		return "personal"
+	case ProjectToken:
+		return "project"
+	case GroupToken:
+		return "group"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// TokenSpec describes a token for CreateToken. Zero fields get defaults.
+type TokenSpec struct {
+	// Username owns a personal token; default "alice". The user is created on
+	// first use. Project and group tokens ignore it: each gets its own bot
+	// user, as in GitLab.
+	Username string
+	// Name of the token; default "test-token".
+	Name string
+	// Description of the token; empty answers as null, as GitLab does.
+	Description string
+	// Scopes of the token; default ["api"]. Not checked against a list, so a
+	// test can use any scope name.
+	Scopes []string
+	// ExpiresAt is the date the token stops working, at 00:00 UTC. The zero
+	// Date is a token without expiry (expires_at null), which GitLab still
+	// allows where expiry is not enforced.
+	ExpiresAt Date
+	// Kind of token; default Personal.
+	Kind Kind
+	// OwnerID is the project id (ProjectToken) or group id (GroupToken).
+	// Required for those kinds; see Repo for ids of created repositories.
+	OwnerID int
+	// AccessLevel of a project or group token; default 40 (Maintainer). It is
+	// reported in rotate answers but not enforced.
+	AccessLevel int
+}
+
+// TokenState is a snapshot of one token. It never holds the token's value.
+type TokenState struct {
+	ID          int
+	Name        string
+	Description string
+	Kind        Kind
+	// OwnerID is the project or group id of a project or group token.
+	OwnerID     int
+	AccessLevel int
+	UserID      int
+	Username    string
+	// Bot is true for the users of project and group tokens.
+	Bot       bool
+	Scopes    []string
+	CreatedAt time.Time
+	// ExpiresAt is the zero Date for a token without expiry.
+	ExpiresAt Date
+	Revoked   bool
+	// Expired is judged with the server clock when the snapshot is taken.
+	Expired bool
+	// Active is !Revoked && !Expired, as GitLab reports it.
+	Active      bool
+	LastUsedAt  time.Time
+	LastUsedIPs []string
+	// RotatedFrom is the id of the token this one replaced, 0 if none.
+	RotatedFrom int
+	// RotatedTo is the id of the token that replaced this one, 0 if none.
+	RotatedTo int
+	// Family is the id of the first token of the rotation chain (the token
+	// itself when it was never rotated from another).
+	Family int
+	// Fingerprint identifies the token without revealing it: "glpat-…x7Qa".
+	Fingerprint string
+}
+
+// String describes the token for test failure messages; it holds no secret.
+func (t TokenState) String() string {
+	state := "active"
+	switch {
+	case t.Revoked:
+		state = "revoked"
+	case t.Expired:
+		state = "expired"
+	}
+	exp := t.ExpiresAt.String()
+	if exp == "" {
+		exp = "never"
+	}
+	return fmt.Sprintf("token %d %q (%s, user %s, scopes %v, expires %s, %s, %s)",
+		t.ID, t.Name, t.Kind, t.Username, t.Scopes, exp, state, t.Fingerprint)
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock makes the server read the time from now instead of time.Now. It
+// decides expiry, default expiry dates and timestamps; now must be safe for
+// concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// Server is a running fake GitLab. Create it with New or NewTLS; it is closed
+// by the test's Cleanup.
+type Server struct {
+	// URL is the base URL, such as http://127.0.0.1:PORT, without a slash at
+	// the end. The API is at URL+"/api/v4".
+	URL string
+
+	tb       testing.TB
+	srv      *httptest.Server
+	now      func() time.Time
+	done     chan struct{} // closed when the test ends, to cut delays short
+	repoRoot string        // GIT_PROJECT_ROOT
+	gitHome  string        // HOME for git processes
+
+	mu       sync.Mutex
+	tokens   map[int]*token
+	bySecret map[string]*token
+	users    map[string]*user // by username
+	repos    map[string]*Repo // by path without .git
+	groups   map[string]int   // group path -> id
+	nextID   struct{ token, user, project, group int }
+	calls    map[string]int
+
+	// faults
+	failRotate int
+	dropRotate bool
+	delays     map[string]time.Duration
+	garbage    map[string]bool
+}
+
+type token struct {
+	id          int
+	secret      string
+	name        string
+	description string
+	kind        Kind
+	ownerID     int
+	accessLevel int
+	user        *user
+	scopes      []string
+	createdAt   time.Time
+	expiresAt   Date
+	revoked     bool
+	lastUsedAt  time.Time
+	lastUsedIPs []string
+	previous    int // id of the token this one was rotated from
+	next        int // id of the token this one was rotated to
+}
+
+type user struct {
+	id        int
+	username  string
+	name      string
+	bot       bool
+	createdAt time.Time
+}
+
+// New starts a fake GitLab over plain HTTP on 127.0.0.1. It is closed when
+// the test ends.
+func New(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	return start(tb, false, opts)
+}
+
+// NewTLS starts a fake GitLab over HTTPS on 127.0.0.1, with a self-signed
+// certificate for 127.0.0.1; see CAPEM, WriteCA and Client.
+func NewTLS(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	return start(tb, true, opts)
+}
+
+func start(tb testing.TB, useTLS bool, opts []Option) *Server {
+	tb.Helper()
+	s := &Server{
+		tb:       tb,
+		now:      time.Now,
+		done:     make(chan struct{}),
+		repoRoot: tb.TempDir(),
+		gitHome:  tb.TempDir(),
+		tokens:   make(map[int]*token),
+		bySecret: make(map[string]*token),
+		users:    make(map[string]*user),
+		repos:    make(map[string]*Repo),
+		groups:   make(map[string]int),
+		calls:    make(map[string]int),
+		delays:   make(map[string]time.Duration),
+		garbage:  make(map[string]bool),
+	}
+	// Distinct ranges make an id of the wrong kind stand out in a failure.
+	s.nextID.token, s.nextID.user, s.nextID.project, s.nextID.group = 1, 101, 1001, 2001
+	for _, opt := range opts {
+		opt(s)
+	}
+
+	// Only the loopback interface: tests never listen on the network.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("gitlabtest: listen: %v", err)
+	}
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Listener.Close()
+	s.srv.Listener = ln
+	if useTLS {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	s.URL = s.srv.URL
+	tb.Cleanup(func() {
+		close(s.done)
+		s.srv.Close()
+	})
+	return s
+}
+
+// APIURL returns the API base URL, URL+"/api/v4".
+func (s *Server) APIURL() string { return s.URL + "/api/v4" }
+
+// Client returns a new HTTP client that trusts the server's certificate. The
+// test may change it (a Timeout, say) without affecting other clients.
+func (s *Server) Client() *http.Client {
+	c := *s.srv.Client()
+	return &c
+}
+
+// CAPEM returns the PEM-encoded certificate of a server made by NewTLS (it
+// is its own CA), or nil for a plain HTTP server.
+func (s *Server) CAPEM() []byte {
+	cert := s.srv.Certificate()
+	if cert == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}
+
+// WriteCA writes CAPEM to path (mode 0600), for tests that configure a
+// ca_file. It fails the test on error or for a plain HTTP server.
+func (s *Server) WriteCA(path string) {
+	s.tb.Helper()
+	pemBytes := s.CAPEM()
+	if pemBytes == nil {
+		s.tb.Fatalf("gitlabtest: WriteCA: server has no TLS certificate (use NewTLS)")
+	}
+	if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+		s.tb.Fatalf("gitlabtest: WriteCA: %v", err)
+	}
+}
+
+// CreateToken creates a token as GitLab's UI would and returns its value and
+// id. The token value is a secret: do not log it.
+func (s *Server) CreateToken(spec TokenSpec) (tok string, id int) {
+	s.tb.Helper()
+	if spec.Kind != Personal && spec.OwnerID <= 0 {
+		s.tb.Fatalf("gitlabtest: CreateToken: a %s token needs OwnerID", spec.Kind)
+	}
+	if spec.Name == "" {
+		spec.Name = "test-token"
+	}
+	if spec.Scopes == nil {
+		spec.Scopes = []string{"api"}
+	}
+	if spec.AccessLevel == 0 && spec.Kind != Personal {
+		spec.AccessLevel = 40
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var u *user
+	if spec.Kind == Personal {
+		if spec.Username == "" {
+			spec.Username = "alice"
+		}
+		u = s.userLocked(spec.Username, now)
+	} else {
+		// GitLab makes one bot user per project or group access token, named
+		// like project_<id>_bot_<hex> (https://docs.gitlab.com/user/project/settings/project_access_tokens/#bot-users-for-projects).
+		u = &user{
+			id:        s.nextID.user,
+			username:  fmt.Sprintf("%s_%d_bot_%s", spec.Kind, spec.OwnerID, randomHex(16)),
+			name:      spec.Name,
+			bot:       true,
+			createdAt: now,
+		}
+		s.nextID.user++
+		s.users[u.username] = u
+	}
+	t := &token{
+		name:        spec.Name,
+		description: spec.Description,
+		kind:        spec.Kind,
+		ownerID:     spec.OwnerID,
+		accessLevel: spec.AccessLevel,
+		user:        u,
+		scopes:      slices.Clone(spec.Scopes),
+		createdAt:   now,
+		expiresAt:   spec.ExpiresAt,
+	}
+	s.addTokenLocked(t)
+	return t.secret, t.id
+}
+
+func (s *Server) userLocked(username string, now time.Time) *user {
+	if u, ok := s.users[username]; ok {
+		return u
+	}
+	u := &user{id: s.nextID.user, username: username, name: username, createdAt: now}
+	s.nextID.user++
+	s.users[username] = u
+	return u
+}
+
+// addTokenLocked gives t an id and a fresh secret and stores it.
+func (s *Server) addTokenLocked(t *token) {
+	t.id = s.nextID.token
+	s.nextID.token++
+	for {
+		t.secret = newSecret()
+		if _, dup := s.bySecret[t.secret]; !dup {
+			break
+		}
+	}
+	s.tokens[t.id] = t
+	s.bySecret[t.secret] = t
+}
+
+// newSecret makes a token value shaped like a classic GitLab PAT: "glpat-"
+// and 20 URL-safe characters.
+func newSecret() string {
+	b := make([]byte, 15) // 15 bytes = 20 base64 characters
+	rand.Read(b)
+	return "glpat-" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// Token returns the state of the token with this id; it fails the test when
+// there is none.
+func (s *Server) Token(id int) TokenState {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		s.tb.Fatalf("gitlabtest: no token with id %d", id)
+	}
+	return s.stateLocked(t)
+}
+
+// Tokens returns the state of every token, ordered by id.
+func (s *Server) Tokens() []TokenState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TokenState, 0, len(s.tokens))
+	for _, t := range s.tokens {
+		out = append(out, s.stateLocked(t))
+	}
+	slices.SortFunc(out, func(a, b TokenState) int { return a.ID - b.ID })
+	return out
+}
+
+// TokenByValue returns the state of the token with this value.
+func (s *Server) TokenByValue(tok string) (TokenState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.bySecret[tok]
+	if !ok {
+		return TokenState{}, false
+	}
+	return s.stateLocked(t), true
+}
+
+func (s *Server) stateLocked(t *token) TokenState {
+	family := t.id
+	for p := t.previous; p != 0; p = s.tokens[p].previous {
+		family = p
+	}
+	expired := s.expiredLocked(t)
+	return TokenState{
+		ID:          t.id,
+		Name:        t.name,
+		Description: t.description,
+		Kind:        t.kind,
+		OwnerID:     t.ownerID,
+		AccessLevel: t.accessLevel,
+		UserID:      t.user.id,
+		Username:    t.user.username,
+		Bot:         t.user.bot,
+		Scopes:      slices.Clone(t.scopes),
+		CreatedAt:   t.createdAt,
+		ExpiresAt:   t.expiresAt,
+		Revoked:     t.revoked,
+		Expired:     expired,
+		Active:      !t.revoked && !expired,
+		LastUsedAt:  t.lastUsedAt,
+		LastUsedIPs: slices.Clone(t.lastUsedIPs),
+		RotatedFrom: t.previous,
+		RotatedTo:   t.next,
+		Family:      family,
+		Fingerprint: fingerprint(t.secret),
+	}
+}
+
+// fingerprint shows a token the way diagnostics may: prefix and last 4.
+func fingerprint(secret string) string {
+	if len(secret) < 10 {
+		return "glpat-…"
+	}
+	return "glpat-…" + secret[len(secret)-4:]
+}
+
+func (s *Server) expiredLocked(t *token) bool {
+	return !t.expiresAt.IsZero() && !s.now().Before(t.expiresAt.Midnight())
+}
+
+// Revoke revokes the token with this id out of band, as a user would in
+// GitLab's UI. It fails the test when there is no such token.
+func (s *Server) Revoke(id int) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		s.tb.Fatalf("gitlabtest: Revoke: no token with id %d", id)
+	}
+	t.revoked = true
+}
+
+// Calls returns how many requests reached endpoint (one of the Endpoint
+// constants), counted on arrival, before any fault or authentication.
+// EndpointGitAuthFail counts Git requests whose credentials failed.
+func (s *Server) Calls(endpoint string) int {
+	mustEndpoint(endpoint, true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[endpoint]
+}
+
+func mustEndpoint(endpoint string, countOnly bool) {
+	if !slices.Contains(endpoints, endpoint) || (!countOnly && endpoint == EndpointGitAuthFail) {
+		panic(fmt.Sprintf("gitlabtest: unknown endpoint %q", endpoint))
+	}
+}
+
+// FailRotate makes every rotate endpoint answer with status and a GitLab-style
+// {"message": ...} body, committing nothing; 0 turns the fault off.
+func (s *Server) FailRotate(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failRotate = status
+}
+
+// DropAfterRotateCommit makes rotate endpoints commit the rotation (old token
+// revoked, new token live) and then close the connection without answering,
+// as a network failure after GitLab's transaction would look to the client.
+func (s *Server) DropAfterRotateCommit(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropRotate = on
+}
+
+// Delay makes endpoint wait d before it does anything (0 turns it off). The
+// wait ends early when the client goes away or the test ends.
+func (s *Server) Delay(endpoint string, d time.Duration) {
+	mustEndpoint(endpoint, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delays[endpoint] = d
+}
+
+// Garbage makes endpoint answer 200 with an HTML page instead of its JSON (as
+// a captive portal or misconfigured proxy would), committing nothing.
+func (s *Server) Garbage(endpoint string, on bool) {
+	mustEndpoint(endpoint, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.garbage[endpoint] = on
+}
+
+// arrive counts a request for endpoint and applies Delay and Garbage. It
+// reports false when the request has been answered (or abandoned) already.
+func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	s.mu.Lock()
+	s.calls[endpoint]++
+	d := s.delays[endpoint]
+	garbage := s.garbage[endpoint]
+	s.mu.Unlock()
+	if d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return false
+		case <-s.done:
+			return false
+		}
+	}
+	if garbage {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title></head><body><p>Please accept the terms of use.</p></body></html>\n")
+		return false
+	}
+	return true
+}
+
+// ServeHTTP routes API and Git requests.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(path, "/api/v4/"); ok {
+		s.serveAPI(w, r, rest)
+		return
+	}
+	if repo, op, ok := parseGitPath(r.URL.Path); ok {
+		s.serveGit(w, r, repo, op)
+		return
+	}
+	writeMessage(w, http.StatusNotFound, "404 Not Found")
+}

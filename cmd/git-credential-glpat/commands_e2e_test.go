@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestGitStoreOfATokenMakesItManaged: a token typed at Git's prompt and
+// stored by Git becomes a managed token; erase after a 401 removes it.
+func TestGitStoreOfATokenMakesItManaged(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 60))})
+	in := "protocol=http\nhost=" + g.host + "\nusername=alice\npassword=" + tok + "\n"
+	if out, errOut, err := g.run(in, binPath, "store"); err != nil || out != "" || errOut != "" {
+		t.Fatalf("store: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+	var entries []map[string]any
+	js, _, _ := g.run("", binPath, "status", "--json", "--offline")
+	if err := json.Unmarshal([]byte(js), &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("status --json: %v\n%s", err, js)
+	}
+	if entries[0]["managed"] != true || entries[0]["token_id"] != float64(id) {
+		t.Errorf("status after git stored a token: %v, want managed with token id %d", entries[0], id)
+	}
+	// Git stores back the credential it used after every success: that
+	// must not turn it into a plain one.
+	out, _ := g.get()
+	if password(out) != tok || !strings.Contains(out, "password_expiry_utc=") {
+		t.Fatalf("get = %q, want the token with its expiry", out)
+	}
+	g.run(in, binPath, "store")
+	js, _, _ = g.run("", binPath, "status", "--json", "--offline")
+	if !strings.Contains(js, `"managed": true`) {
+		t.Errorf("after git stored the same token again, status = %s", js)
+	}
+	// Git saw a 401 and rejects the credential.
+	if _, errOut, err := g.run(in, binPath, "erase"); err != nil || errOut != "" {
+		t.Fatalf("erase: %v %q", err, errOut)
+	}
+	if out, _ := g.get(); out != "" {
+		t.Errorf("get after erase = %q", out)
+	}
+}
+
+// TestTLSWithCAFile: the API is reached over TLS, trusted only through the
+// ca_file of the host's config.
+func TestTLSWithCAFile(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.NewTLS(t)
+	u, _ := url.Parse(gl.URL)
+	ca := filepath.Join(w.dir, "ca.pem")
+	gl.WriteCA(ca)
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 60))})
+	cfgPath := filepath.Join(w.dir, "config.toml")
+
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("[hosts.%q]\napi_url = %q\n", u.Host, gl.APIURL())), 0o600)
+	_, errOut, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin")
+	if err == nil || !strings.Contains(errOut, "certificate") {
+		t.Errorf("login to a self-signed server without ca_file: err %v, stderr %q; want a certificate error", err, errOut)
+	}
+
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("[hosts.%q]\napi_url = %q\nca_file = %q\n", u.Host, gl.APIURL(), ca)), 0o600)
+	out, errOut, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin")
+	if err != nil || !strings.Contains(out, "Logged in") {
+		t.Fatalf("login with ca_file: %v\n%s\n%s", err, out, errOut)
+	}
+	out, errOut, _ = w.run("protocol=https\nhost="+u.Host+"\n", binPath, "get")
+	if password(out) != tok || errOut != "" {
+		t.Errorf("get over TLS: %q %q", out, errOut)
+	}
+}
+
+func TestRotateCommand(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"self_rotate", "read_repository"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.login(tok)
+	out, _, err := g.run("", binPath, "rotate", "--all")
+	if err != nil || !strings.Contains(out, "not due") || g.gl.Calls(gitlabtest.EndpointRotate) != 0 {
+		t.Fatalf("rotate --all of a token 200 days from expiry: %v %q, %d rotate calls", err, out, g.gl.Calls(gitlabtest.EndpointRotate))
+	}
+	out, errOut, err := g.run("", binPath, "rotate", g.host, "--force", "--json")
+	if err != nil {
+		t.Fatalf("rotate --force: %v %s %s", err, out, errOut)
+	}
+	var res []map[string]any
+	if json.Unmarshal([]byte(out), &res); len(res) != 1 || res[0]["outcome"] != "rotated" {
+		t.Fatalf("rotate --force --json = %s", out)
+	}
+	if !g.gl.Token(id).Revoked {
+		t.Error("old token not revoked after a forced rotation")
+	}
+	got, _ := g.get()
+	if st, ok := g.gl.TokenByValue(password(got)); !ok || !st.Active || st.RotatedFrom != id {
+		t.Errorf("get after rotate serves %v, want the new token", st)
+	}
+}
+
+func TestStatusTable(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Name: "laptop", Scopes: []string{"read_repository"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 12))})
+	g.login(tok)
+	g.run("protocol=https\nhost=example.org\nusername=bob\npassword=hunter2\n", binPath, "store")
+	out, _, err := g.run("", binPath, "status")
+	if err == nil {
+		t.Errorf("status exit 0 with a token that cannot rotate and expires in 12 days; want 1 (needs action)")
+	}
+	for _, want := range []string{"HOST", "laptop", "read_repository", "in 11 days", "example.org", "bob", "plain", "cannot rotate itself", "2 credential(s), 1 need action"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, tok) || strings.Contains(out, "hunter2") {
+		t.Error("status prints a secret")
+	}
+}
+
+func TestLogoutRevoke(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 60))})
+	g.login(tok)
+	out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke")
+	if err != nil || !strings.Contains(out, "revoked and forgot") {
+		t.Fatalf("logout --revoke: %v %q %q", err, out, errOut)
+	}
+	if !g.gl.Token(id).Revoked {
+		t.Error("token still active on GitLab after logout --revoke")
+	}
+	if got, _ := g.get(); got != "" {
+		t.Errorf("get after logout = %q", got)
+	}
+}

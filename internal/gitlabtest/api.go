@@ -27,7 +27,7 @@ const (
 	descInsufficientScope = "The request requires higher privileges than provided by the access token."
 	// rack-oauth2 Resource::DEFAULT_REALM: api_guard.rb builds its errors
 	// without a realm, so the challenge carries the library's default.
-	bearerRealm = ""
+	bearerRealm = "Protected by OAuth 2.0"
 
 	// PersonalAccessTokens::RotateService::EXPIRATION_PERIOD: a rotated
 	// token expires one week after rotation unless expires_at is given
@@ -381,7 +381,7 @@ type userJSON struct {
 }
 
 // handleUser serves GET /user, which needs read_user, read_api or api
-// (https://docs.gitlab.com/api/users/#retrieve-the-current-user).
+// (https://docs.gitlab.com/api/users/).
 func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 	if !s.arrive(w, r, EndpointUser) {
 		return

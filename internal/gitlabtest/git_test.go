@@ -1,6 +1,7 @@
 package gitlabtest_test
 
 import (
+	"crypto/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,10 +153,12 @@ func TestGitPush(t *testing.T) {
 		name      string
 		scopes    []string
 		unknown   bool
+		large     bool // a pack bigger than http.postBuffer, which Git sends chunked
 		wantErr   string
 		wantFails int
 	}{
 		{name: "write_repository", scopes: []string{"write_repository"}},
+		{name: "large pack, chunked", scopes: []string{"write_repository"}, large: true},
 		{name: "api", scopes: []string{"api"}},
 		// GitLab authenticates the token, then refuses the push with 403
 		// (Gitlab::GitAccess#check_authentication_abilities!): not a failed
@@ -181,7 +184,12 @@ func TestGitPush(t *testing.T) {
 			if out, err := g.run(work, "clone", "--quiet", repo.URL, "clone"); err != nil {
 				t.Fatalf("git clone: %v\n%s", err, out)
 			}
-			if err := os.WriteFile(filepath.Join(clone, "change.txt"), []byte("change\n"), 0o644); err != nil {
+			change := []byte("change\n")
+			if tt.large {
+				change = make([]byte, 2<<20)
+				rand.Read(change) // incompressible
+			}
+			if err := os.WriteFile(filepath.Join(clone, "change.txt"), change, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			for _, args := range [][]string{{"add", "change.txt"}, {"commit", "--quiet", "-m", "Change"}} {
@@ -192,7 +200,7 @@ func TestGitPush(t *testing.T) {
 			local, _ := g.run(clone, "rev-parse", "HEAD")
 
 			g.setToken(pusher)
-			out, err := g.run(clone, "push", "--quiet", "origin", "main")
+			out, err := g.run(clone, "-c", "http.postBuffer=65536", "push", "--quiet", "origin", "main")
 			g.setToken(reader)
 			remote, lsErr := g.run(work, "ls-remote", repo.URL, "refs/heads/main")
 			if lsErr != nil {

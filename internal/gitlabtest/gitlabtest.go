@@ -1,17 +1,16 @@
-// Package gitlabtest is a fake GitLab server for tests: the personal, project
-// and group access token API and Git smart HTTP, behaving as GitLab's
-// documentation and source say.
+// Package gitlabtest is a fake GitLab for tests, true to GitLab's docs and source.
 //
-// What it serves (paths under Server.URL):
+// It serves the access token API of personal, project and group tokens and
+// Git smart HTTP, at these paths under Server.URL:
 //
-//	GET    /api/v4/personal_access_tokens/self           any scope
-//	DELETE /api/v4/personal_access_tokens/self           any scope, revokes, 204
-//	POST   /api/v4/personal_access_tokens/self/rotate    api or self_rotate
-//	GET    /api/v4/personal_access_tokens/:id            api or read_api, own tokens
-//	DELETE /api/v4/personal_access_tokens/:id            api, own tokens
-//	POST   /api/v4/projects/:id/access_tokens/self/rotate api or self_rotate, project bots
-//	POST   /api/v4/groups/:id/access_tokens/self/rotate   api or self_rotate, group bots
-//	GET    /api/v4/user                                  api, read_api or read_user
+//	GET    /api/v4/personal_access_tokens/self             any scope
+//	DELETE /api/v4/personal_access_tokens/self             any scope; revokes, 204
+//	POST   /api/v4/personal_access_tokens/self/rotate      api or self_rotate
+//	GET    /api/v4/personal_access_tokens/:id              api or read_api; own tokens
+//	DELETE /api/v4/personal_access_tokens/:id              api; own tokens
+//	POST   /api/v4/projects/:id/access_tokens/self/rotate  api or self_rotate; project bots
+//	POST   /api/v4/groups/:id/access_tokens/self/rotate    api or self_rotate; group bots
+//	GET    /api/v4/user                                    api, read_api or read_user
 //	GET    /<namespace>/<project>.git/info/refs?service=git-upload-pack|git-receive-pack
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
@@ -62,9 +61,10 @@ const (
 	// EndpointGit is every Git smart HTTP request.
 	EndpointGit = "git"
 	// EndpointGitAuthFail counts Git requests that brought credentials which
-	// failed to authenticate (GitLab bans an IP address after too many of
-	// these: https://docs.gitlab.com/user/gitlab_com/#ip-blocks and
-	// https://docs.gitlab.com/rate_limits/abuse_bans/). Only Calls accepts it.
+	// failed to authenticate. GitLab bans an IP address for a while after too
+	// many of these (https://docs.gitlab.com/rate_limits/abuse_bans/; GitLab.com
+	// has its own limits), so a helper must never hand Git a dead token. Only
+	// Calls accepts it.
 	EndpointGitAuthFail = "git-auth-fail"
 )
 
@@ -358,7 +358,8 @@ func (s *Server) CreateToken(spec TokenSpec) (tok string, id int) {
 		u = s.userLocked(spec.Username, now)
 	} else {
 		// GitLab makes one bot user per project or group access token, named
-		// like project_<id>_bot_<hex> (https://docs.gitlab.com/user/project/settings/project_access_tokens/#bot-users-for-projects).
+		// like project_<id>_bot_<random>
+		// (https://docs.gitlab.com/user/project/settings/project_access_tokens/).
 		u = &user{
 			id:        s.nextID.user,
 			username:  fmt.Sprintf("%s_%d_bot_%s", spec.Kind, spec.OwnerID, randomHex(16)),

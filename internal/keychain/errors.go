@@ -29,7 +29,7 @@ func (e *unavailableError) Error() string { return e.msg }
 func (e *unavailableError) Unwrap() error { return secrets.ErrUnavailable }
 
 // classify turns an error from go-keyring (or the godbus beneath it) into
-// one that errors.Is the secrets sentinel it means, with an "keychain: op:"
+// one that errors.Is the secrets sentinel it means, with a "keychain: op:"
 // prefix. The original error stays in the chain for errors.As. Neither
 // go-keyring nor godbus put the secret into an error, and neither do we.
 func classify(op string, err error) error {

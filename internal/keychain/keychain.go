@@ -116,14 +116,22 @@ func (k *Keychain) withDeadline(ctx context.Context, op string, f func() (string
 		s, err := f()
 		done <- result{s, err}
 	}()
-	select {
-	case r := <-done:
+	finish := func(r result) (string, error) {
 		if r.err != nil {
 			return "", classify(op, r.err)
 		}
 		return r.secret, nil
+	}
+	select {
+	case r := <-done:
+		return finish(r)
 	case <-ctx.Done():
-		return "", contextError(op, ctx, budget)
+		select {
+		case r := <-done: // answered just in time: a Set that happened is no timeout
+			return finish(r)
+		default:
+			return "", contextError(op, ctx, budget)
+		}
 	}
 }
 

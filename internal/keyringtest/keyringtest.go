@@ -10,7 +10,7 @@
 //		cmd.Env = append(os.Environ(), kr.Env...) // and so do programs the test runs
 //	}
 //
-// Start-up takes about 0.1 s and stopping about 15 ms. It needs dbus-daemon
+// Start-up takes about 50 ms and stopping about 10 ms. It needs dbus-daemon
 // and gnome-keyring-daemon (Debian: apt-get install --no-install-recommends
 // dbus-daemon gnome-keyring); CI sets GLPAT_REQUIRE_KEYRING=1 so that their
 // absence fails the tests instead of skipping them.
@@ -42,7 +42,7 @@ var ErrNotInstalled = errors.New("keyringtest: dbus-daemon or gnome-keyring-daem
 // nothing: the keyring lives in a temporary directory and holds test data.
 const Password = "keyringtest"
 
-// Timeouts of starting and stopping. Start-up normally takes 0.1 s; the
+// Timeouts of starting and stopping. Start-up normally takes 50 ms; the
 // generous limit is for a loaded CI machine.
 const (
 	startTimeout = 15 * time.Second
@@ -63,8 +63,9 @@ type Session struct {
 	// XDG_DATA_HOME, XDG_STATE_HOME and XDG_CACHE_HOME under the private
 	// HOME. It also pins GOCACHE, GOMODCACHE, GOPATH and GOENV to their
 	// values outside, so that go commands run under Env stay warm and keep
-	// their settings. Append it to os.Environ() for a child process (later
-	// entries win), or call Apply for this process.
+	// their settings (Go telemetry is off under the private HOME). Append
+	// it to os.Environ() for a child process (later entries win), or call
+	// Apply for this process.
 	Env []string
 
 	bus, keyring *daemon
@@ -99,11 +100,9 @@ func start(withKeyring bool) (s *Session, err error) {
 	if err := available(withKeyring); err != nil {
 		return nil, err
 	}
-	// A short directory: a unix socket path must stay under 108 bytes, and
-	// $TMPDIR can be long (macOS) or shared with the user's own sockets.
-	dir, err := os.MkdirTemp("/tmp", "gk")
+	dir, home, run, err := makeDir()
 	if err != nil {
-		return nil, fmt.Errorf("keyringtest: %w", err)
+		return nil, err
 	}
 	s = &Session{Dir: dir}
 	defer func() {
@@ -112,13 +111,6 @@ func start(withKeyring bool) (s *Session, err error) {
 			s = nil
 		}
 	}()
-
-	home, run := filepath.Join(dir, "home"), filepath.Join(dir, "run")
-	for _, d := range []string{home, run} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return s, fmt.Errorf("keyringtest: %w", err)
-		}
-	}
 	env := privateEnv(home, run)
 
 	if err := s.startBus(filepath.Join(run, "bus"), env); err != nil {
@@ -334,6 +326,34 @@ func (s *Session) Apply() {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
+}
+
+// makeDir creates a session's directory with its HOME and XDG_RUNTIME_DIR.
+func makeDir() (dir, home, run string, err error) {
+	// A short path: a unix socket path must stay under 108 bytes, and
+	// $TMPDIR can be long (macOS) or shared with the user's own sockets.
+	dir, err = os.MkdirTemp("/tmp", "gk")
+	if err != nil {
+		return "", "", "", fmt.Errorf("keyringtest: %w", err)
+	}
+	home, run = filepath.Join(dir, "home"), filepath.Join(dir, "run")
+	// Go telemetry off for go commands run under Env: its mode lives in
+	// the config directory under HOME, and in the default mode a go command
+	// leaves a background process that writes there after Stop removed Dir.
+	telemetry := filepath.Join(home, ".config", "go", "telemetry")
+	for _, d := range []string{run, telemetry} {
+		if err = os.MkdirAll(d, 0o700); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(telemetry, "mode"), []byte("off"), 0o600)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", "", fmt.Errorf("keyringtest: %w", err)
+	}
+	return dir, home, run, nil
 }
 
 // privateEnv returns the variables that give a process home as HOME and

@@ -1,3 +1,5 @@
+//go:build linux
+
 package keyringtest
 
 import (
@@ -223,4 +225,66 @@ func hasOwner(t *testing.T, conn *dbus.Conn, name string) bool {
 		t.Fatal(err)
 	}
 	return owned
+}
+
+// Without the programs, Main isolates the tests all the same and Require
+// skips them, unless GLPAT_REQUIRE_KEYRING=1 makes that a failure.
+func TestMissingProgramsSkipOrFail(t *testing.T) {
+	Require(t)
+	for _, tc := range []struct {
+		name     string
+		require  string
+		wantExit int
+		wantOut  string
+	}{
+		{"skip", "", 0, "--- SKIP: TestSecretServiceIsReadyAndUnlocked"},
+		{"fail under " + RequireEnv, "1", 1, "keyringtest: dbus-daemon or gnome-keyring-daemon is not installed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSecretServiceIsReadyAndUnlocked$", "-test.v")
+			cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), RequireEnv+"="+tc.require,
+				"GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+			out, err := cmd.CombinedOutput()
+			exit := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				exit = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if exit != tc.wantExit || !strings.Contains(string(out), tc.wantOut) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and output containing %q", exit, out, tc.wantExit, tc.wantOut)
+			}
+		})
+	}
+}
+
+func TestIsolatedPointsAtNoBus(t *testing.T) {
+	s, err := isolated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	env := map[string]string{}
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if want := "unix:path=" + filepath.Join(s.Dir, "run", "bus"); env["DBUS_SESSION_BUS_ADDRESS"] != want {
+		t.Errorf("DBUS_SESSION_BUS_ADDRESS = %q, want %q", env["DBUS_SESSION_BUS_ADDRESS"], want)
+	}
+	for _, name := range []string{"HOME", "XDG_RUNTIME_DIR"} {
+		if fi, err := os.Stat(env[name]); err != nil || !fi.IsDir() || !strings.HasPrefix(env[name], s.Dir) {
+			t.Errorf("%s = %q: want an existing directory in %s (stat: %v)", name, env[name], s.Dir, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, "run", "bus")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the bus socket exists (stat: %v)", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Dir remains after Stop (stat: %v)", err)
+	}
 }

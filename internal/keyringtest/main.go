@@ -58,11 +58,10 @@ func Main(m *testing.M) int {
 // isolated returns a Session with a directory and an Env like Start's but
 // no processes: its bus address names a socket that does not exist.
 func isolated() (*Session, error) {
-	dir, err := os.MkdirTemp("/tmp", "gk")
+	dir, home, run, err := makeDir()
 	if err != nil {
-		return nil, fmt.Errorf("keyringtest: %w", err)
+		return nil, err
 	}
-	home, run := filepath.Join(dir, "home"), filepath.Join(dir, "run")
 	bus := "unix:path=" + filepath.Join(run, "bus")
 	env := append(privateEnv(home, run), "DBUS_SESSION_BUS_ADDRESS="+bus)
 	s := &Session{Dir: dir, BusAddress: bus, Env: append(env, goEnv()...)}

@@ -65,7 +65,9 @@ func (s *Session) Locked() (bool, error) {
 
 // Lock locks the login collection through the Secret Service's own Lock
 // method, as a screen locker would. go-keyring then fails on every call,
-// since it cannot show an unlock prompt here. Unlock undoes it.
+// since it cannot show an unlock prompt here. Unlock undoes it; a test that
+// locks the shared Session must unlock it again (in t.Cleanup), since the
+// tests after it share the keyring.
 func (s *Session) Lock() error {
 	if s.keyring == nil {
 		return errBusOnly

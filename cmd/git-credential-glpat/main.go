@@ -169,6 +169,7 @@ func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
 		Store:    e.store,
 		StateDir: e.stateDir,
 		Warn:     ui.warningf,
+		Hook:     crashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
 		Settings: func(rec *store.Record) lifecycle.Settings {
 			cfg, err := e.config()
 			if err != nil {
@@ -202,6 +203,22 @@ func explain(err error) string {
 		return err.Error()
 	}
 	return err.Error()
+}
+
+// crashHook returns a lifecycle hook that kills this process, as kill -9
+// would, when a rotation reaches point. The crash-safety tests set
+// GLPAT_TEST_KILL_AT; nothing else should.
+func crashHook(point string) func(string) {
+	if point == "" {
+		return nil
+	}
+	return func(p string) {
+		if p == point {
+			self, _ := os.FindProcess(os.Getpid())
+			self.Kill()
+			select {} // the kill is asynchronous on some systems
+		}
+	}
 }
 
 func versionString() string {

@@ -209,6 +209,7 @@ type Server struct {
 	// faults
 	failRotate int
 	dropRotate bool
+	committed  chan struct{}
 	delays     map[string]time.Duration
 	garbage    map[string]bool
 }
@@ -537,6 +538,17 @@ func (s *Server) FailRotate(status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failRotate = status
+}
+
+// HoldAfterRotateCommit makes rotate endpoints commit the rotation and then
+// never answer: each commit sends on ch (if it has room), and the request
+// waits until the client goes away or the test ends. Crash tests kill the
+// client at that moment, after GitLab's transaction and before its answer.
+// A nil ch switches it off.
+func (s *Server) HoldAfterRotateCommit(ch chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = ch
 }
 
 // DropAfterRotateCommit makes rotate endpoints commit the rotation (old token

@@ -292,7 +292,6 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	if err != nil {
 		return m.rotateFailed(ctx, api, &upd, sec, err)
 	}
-	m.hook("after-answer")
 	return m.adopt(ctx, &upd, newTok)
 }
 
@@ -392,6 +391,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 // keychain write fails, the recovery file stays and the person is told where.
 func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	recoveryFile, rerr := m.writeRecovery(old.Account, nt)
+	m.hook("after-answer") // the new token is safe on disk, not yet in the keychain
 	upd := *old
 	tok := *old.Token
 	upd.Token = &tok

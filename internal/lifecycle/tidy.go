@@ -1,0 +1,28 @@
+package lifecycle
+
+import (
+	"os"
+	"strings"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+// Tidy removes what a finished rotation left behind when its process died
+// after the keychain write: a journal naming a token that is no longer the
+// stored one, and a recovery file holding the token that is now stored (a
+// copy of a secret outside the keychain has no reason to stay). It reports
+// whether it removed anything. It never removes a recovery file whose token
+// differs from the stored one: that may be the only copy.
+func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
+	tidied := false
+	if j, ok := m.readJournal(rec.Account); ok && rec.Token != nil && j.OldTokenID != 0 && j.OldTokenID != rec.Token.ID {
+		m.removeJournal(rec.Account)
+		tidied = true
+	}
+	name := m.path("recovery", rec.Account, ".token")
+	if b, err := os.ReadFile(name); err == nil && strings.TrimSpace(string(b)) == sec.Password {
+		os.Remove(name)
+		tidied = true
+	}
+	return tidied
+}

@@ -122,7 +122,11 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
 		return nil
 	}
-	if same, err := h.sameAsStored(ctx, req); err != nil || same {
+	same, err := h.sameAsStored(ctx, req)
+	switch {
+	case errors.Is(err, store.ErrCorruptIndex):
+		// Put moves the damaged index aside and starts a new one.
+	case err != nil || same:
 		return err
 	}
 	rec := &store.Record{

@@ -14,7 +14,7 @@ import (
 
 // writeConfig writes content to a config file in a fresh temp dir and
 // returns its path.
-func writeConfig(t *testing.T, content string) string {
+func writeConfig(t testing.TB, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -75,6 +76,16 @@ const keychainService = "git-credential-glpat"
 const gitOpTimeout = 30 * time.Second
 
 func main() {
+	defer func() {
+		// A bug must not print a secret. The panic value may hold one
+		// (it could be anything), so only its type is shown; the stack
+		// trace holds function names and addresses, not string contents.
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "git-credential-glpat: error: internal error, please report it (panic: %T)\n%s",
+				v, redact(string(debug.Stack())))
+			os.Exit(70)
+		}
+	}()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -126,6 +137,10 @@ func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
+	}
+	if os.Getenv("GLPAT_TEST_PANIC") == "1" {
+		// The leak tests force a panic whose value holds the answer.
+		stdout = panicWriter{}
 	}
 	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
 	if err := h.Run(ctx, op, stdin, stdout); err != nil {
@@ -204,6 +219,11 @@ func explain(err error) string {
 	}
 	return err.Error()
 }
+
+// panicWriter panics with what it is given, for the leak tests.
+type panicWriter struct{}
+
+func (panicWriter) Write(p []byte) (int, error) { panic("forced panic while writing " + string(p)) }
 
 // crashHook returns a lifecycle hook that kills this process, as kill -9
 // would, when a rotation reaches point. The crash-safety tests set
@@ -287,6 +307,22 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).
+// It is compiled on first use: the hot path never prints.
+var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[0-9A-Za-z_.-]{8,}`)
+})
+
+// redact replaces anything that looks like a GitLab token with a
+// fingerprint (its prefix and last four characters). No code path puts a
+// secret into a message; this is the second line of defence.
+func redact(s string) string {
+	return tokenPattern().ReplaceAllStringFunc(s, func(tok string) string {
+		prefix, _, _ := strings.Cut(tok, "-")
+		return prefix + "-…" + tok[len(tok)-4:]
+	})
+}
+
 // ui writes messages for people to stderr, in the house style:
 // "git-credential-glpat: error: …", lower-case, one line each.
 type ui struct{ w io.Writer }
@@ -295,7 +331,7 @@ func (u *ui) errorf(format string, a ...any)   { u.printf("error: ", format, a..
 func (u *ui) warningf(format string, a ...any) { u.printf("warning: ", format, a...) }
 func (u *ui) hintf(format string, a ...any)    { u.printf("hint: ", format, a...) }
 func (u *ui) printf(kind, format string, a ...any) {
-	msg := fmt.Sprintf(format, a...)
+	msg := redact(fmt.Sprintf(format, a...))
 	msg = strings.ReplaceAll(msg, "\n", " ")
 	fmt.Fprintf(u.w, "git-credential-glpat: %s%s\n", kind, msg)
 }

@@ -165,9 +165,17 @@ func openEnv() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	kc := keychain.New(keychainService)
+	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("GLPAT_KEYCHAIN_TIMEOUT=%q is not a positive duration like 10s", v)
+		}
+		kc.Timeout = d
+	}
 	e := &env{
 		stateDir: dir,
-		store:    &store.Store{Secrets: keychain.New(keychainService), Dir: filepath.Join(dir, "index")},
+		store:    &store.Store{Secrets: kc, Dir: filepath.Join(dir, "index")},
 	}
 	e.config = sync.OnceValues(func() (*config.Config, error) {
 		path, err := config.ConfigPath()

@@ -136,3 +136,21 @@ func TestLogoutRevoke(t *testing.T) {
 		t.Errorf("get after logout = %q", got)
 	}
 }
+
+// TestProjectAccessToken: a project access token (a bot user's) is
+// recognised at login and rotates through the project's self-rotate endpoint.
+func TestProjectAccessToken(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	repo := g.gl.CreateRepo("acme/app")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID,
+		Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 5))})
+	out, errOut, err := g.run(tok+"\n", binPath, "login", g.host, "--token-stdin")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("project access token of project %d", repo.ID)) {
+		t.Fatalf("login of a project token: %v\n%s\n%s", err, out, errOut)
+	}
+	got, _ := g.get()
+	st, ok := g.gl.TokenByValue(password(got))
+	if !ok || !st.Active || st.RotatedFrom != id || st.Kind != gitlabtest.ProjectToken {
+		t.Errorf("after get, token %v; want the rotated project token", st)
+	}
+}

@@ -152,6 +152,9 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	fmt.Fprintf(stdout, "Logged in to %s as %s\n", host, res.Record.Username)
 	fmt.Fprintf(stdout, "  token    %s (id %d)\n", t.Name, t.ID)
+	if t.Kind != "" && t.Kind != "personal" {
+		fmt.Fprintf(stdout, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
+	}
 	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	fmt.Fprintf(stdout, "  expires  %s\n", exp)
 	if res.CanRotate {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,11 +152,13 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	if username == "" && hc.Username != "" {
 		username, from = hc.Username, "config"
 	}
-	if username == "" {
-		// Least-privilege tokens may not read /user (403): not an error.
-		if user, err := api.CurrentUser(actx, o.Token); err == nil && user.Username != "" {
+	kind, ownerID := gitlabapi.KindPersonal, int64(0)
+	// Least-privilege tokens may not read /user (403): not an error.
+	if user, err := api.CurrentUser(actx, o.Token); err == nil && user.Username != "" {
+		if username == "" {
 			username, from = user.Username, "api"
 		}
+		kind, ownerID = botKind(user.Username)
 	}
 	if username == "" {
 		// Any non-empty username works with a token over HTTPS.
@@ -164,7 +167,7 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	res.UsernameFrom = from
 	tok := &store.Token{
 		ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
-		APIURL: apiURL, Kind: gitlabapi.KindPersonal, UserID: info.UserID, CheckedAt: s.now().UTC(),
+		APIURL: apiURL, Kind: kind, OwnerID: ownerID, UserID: info.UserID, CheckedAt: s.now().UTC(),
 	}
 	rec := &store.Record{Protocol: u.Scheme, Host: o.Host, Username: username, Token: tok}
 	if exp, ok := tok.Expiry(); ok {
@@ -176,6 +179,24 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
 	return res, nil
+}
+
+// botKind recognises the bot user of a project or group access token by the
+// name GitLab gives it, project_<id>_bot_<hex> or group_<id>_bot_<hex>
+// (app/services/resource_access_tokens/create_service.rb), so that the
+// token rotates through its own self-rotate endpoint.
+func botKind(username string) (kind string, ownerID int64) {
+	for _, k := range []string{gitlabapi.KindProject, gitlabapi.KindGroup} {
+		rest, ok := strings.CutPrefix(username, k+"_")
+		if !ok {
+			continue
+		}
+		id, tail, ok := strings.Cut(rest, "_bot")
+		if n, err := strconv.ParseInt(id, 10, 64); ok && err == nil && n > 0 && (tail == "" || strings.HasPrefix(tail, "_")) {
+			return k, n
+		}
+	}
+	return gitlabapi.KindPersonal, 0
 }
 
 // Entry is one stored credential as status reports it.

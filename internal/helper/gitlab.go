@@ -115,3 +115,38 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 	}
 	return false, nil
 }
+
+// pickAccount chooses among several GitLab accounts on one host when Git did
+// not name a user: the config maps repository path prefixes to accounts
+// ([[hosts."gitlab.com".accounts]] username = "alice-work", paths = ["acme"]),
+// else the host's default username applies. The config is read only in that
+// case, so the common one-account get never opens it.
+func (h *Helper) pickAccount(req *credential.Credential, recs []store.Record) ([]store.Record, error) {
+	if req.HasUsername || !severalAccounts(recs) {
+		return recs, nil
+	}
+	cfg, err := h.config()
+	if err != nil {
+		return nil, err
+	}
+	user, ok := cfg.AccountFor(req.Host, req.Path)
+	if !ok {
+		return recs, nil
+	}
+	var picked []store.Record
+	for _, r := range recs {
+		if r.Username == user {
+			picked = append(picked, r)
+		}
+	}
+	return picked, nil
+}
+
+func severalAccounts(recs []store.Record) bool {
+	for _, r := range recs[min(1, len(recs)):] {
+		if r.Token != nil && r.Username != recs[0].Username {
+			return true
+		}
+	}
+	return false
+}

@@ -92,7 +92,14 @@ func (h *Helper) warn(format string, args ...any) {
 }
 
 func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Writer) error {
-	rec, sec, err := h.Store.Get(ctx, req)
+	recs, err := h.Store.Find(req)
+	if err != nil {
+		return err
+	}
+	if recs, err = h.pickAccount(req, recs); err != nil {
+		return err
+	}
+	rec, sec, err := h.Store.First(ctx, recs)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
@@ -110,5 +113,47 @@ func TestGetMissCostsNoKeychainCall(t *testing.T) {
 	}
 	if got := mem.Calls() - before; got != 0 {
 		t.Errorf("get with nothing matching in the index made %d keychain calls, want 0", got)
+	}
+}
+
+func TestAccountsByPath(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfgPath, []byte(`
+[hosts."gitlab.example.com"]
+username = "alice"
+[[hosts."gitlab.example.com".accounts]]
+username = "alice-work"
+paths = ["acme", "clients/big"]
+`), 0o600)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := new(secretstest.Memory)
+	h := &Helper{Store: &store.Store{Secrets: mem, Dir: dir}, Config: func() (*config.Config, error) { return cfg, nil }}
+	ctx := context.Background()
+	for _, u := range []string{"alice", "alice-work"} {
+		rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: u, Token: &store.Token{ID: 1, APIURL: "https://gitlab.example.com/api/v4"}}
+		if err := h.Store.Put(ctx, rec, &store.Secret{Password: "token-of-" + u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ in, wantUser string }{
+		{"protocol=https\nhost=gitlab.example.com\npath=acme/app.git\n", "alice-work"},
+		{"protocol=https\nhost=gitlab.example.com\npath=clients/big/x.git\n", "alice-work"},
+		{"protocol=https\nhost=gitlab.example.com\npath=clients/small/x.git\n", "alice"},
+		{"protocol=https\nhost=gitlab.example.com\npath=acmex/app.git\n", "alice"},
+		{"protocol=https\nhost=gitlab.example.com\n", "alice"},
+		{"protocol=https\nhost=gitlab.example.com\nusername=alice-work\n", "alice-work"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := h.Run(ctx, "get", strings.NewReader(tt.in), &out); err != nil {
+			t.Fatal(err)
+		}
+		if want := "username=" + tt.wantUser + "\npassword=token-of-" + tt.wantUser + "\n"; out.String() != want {
+			t.Errorf("get %q = %q, want %q", tt.in, out.String(), want)
+		}
 	}
 }

@@ -232,6 +232,13 @@ func (s *Store) Get(ctx context.Context, c *credential.Credential) (*Record, *Se
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.First(ctx, recs)
+}
+
+// First returns the first of recs (as Find orders them) whose password has
+// not expired and whose secret is still in the secrets.Store, with that
+// secret; (nil, nil, nil) when there is none.
+func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, error) {
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]

@@ -11,8 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -137,7 +137,9 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	stop := progress(ui, "checking the token with "+host)
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token})
+	stop()
 	if err != nil {
 		ui.errorf("%s", explain(err))
 		if strings.Contains(err.Error(), "does not accept") {
@@ -197,7 +199,9 @@ func runLogout(args []string, stdout io.Writer, ui *ui) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	stop := progress(ui, "revoking")
 	removed, err := svc.Logout(ctx, host, *username, *revoke)
+	stop()
 	for _, r := range removed {
 		verb := "forgot"
 		if *revoke && r.Token != nil {
@@ -248,7 +252,9 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	stop := progress(ui, "asking GitLab about the stored tokens")
 	entries, err := svc.Status(ctx, host, *offline)
+	stop()
 	if err != nil {
 		ui.warningf("%v", err)
 	}
@@ -284,8 +290,7 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 	if now != nil {
 		t = now()
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tUSER\tTOKEN\tSCOPES\tEXPIRES\tSTATE\tLAST USED")
+	rows := [][]string{{"HOST", "USER", "TOKEN", "SCOPES", "EXPIRES", "STATE", "LAST USED"}}
 	for _, en := range entries {
 		name, scopes, exp, used := "-", "-", "-", "-"
 		if en.Managed {
@@ -309,15 +314,90 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 		if en.Protocol != "https" {
 			host = en.Protocol + "://" + host
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", host, en.Username, name, scopes, exp, state, used)
+		rows = append(rows, []string{host, en.Username, name, scopes, exp, state, used})
 	}
-	tw.Flush()
+	writeTable(w, rows, 5, colorFor(w))
 	for _, en := range entries {
 		if en.Problem != "" {
 			fmt.Fprintf(w, "%s (%s): %s\n", en.Host, en.Username, en.Problem)
 		}
 		if en.APIError != "" {
 			fmt.Fprintf(w, "%s (%s): could not ask GitLab: %s\n", en.Host, en.Username, en.APIError)
+		}
+	}
+}
+
+// writeTable aligns rows in columns two spaces apart. When color is on, the
+// cells of column colorCol are coloured by their state after padding, so
+// escape sequences do not disturb the alignment.
+func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for ri, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			cell := c
+			if i < len(r)-1 {
+				cell += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2)
+			}
+			if color && ri > 0 && i == colorCol {
+				cell = paint(c, cell)
+			}
+			b.WriteString(cell)
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// colorFor reports whether w gets colour: a terminal, and NO_COLOR unset
+// (https://no-color.org).
+func colorFor(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" && term.IsTerminal(int(f.Fd()))
+}
+
+func paint(state, cell string) string {
+	code := ""
+	switch state {
+	case "ok":
+		code = "32" // green
+	case "rotation due", "expiring", "unverified":
+		code = "33" // yellow
+	case "expired", "revoked":
+		code = "31" // red
+	default:
+		return cell
+	}
+	return "\x1b[" + code + "m" + cell + "\x1b[0m"
+}
+
+// progress tells a person at a terminal that a network step is under way,
+// once it has taken longer than a moment; stop clears the line.
+func progress(ui *ui, what string) (stop func()) {
+	f, ok := ui.w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	shown := make(chan bool, 1)
+	go func() {
+		select {
+		case <-done:
+			shown <- false
+		case <-time.After(400 * time.Millisecond):
+			fmt.Fprintf(ui.w, "%s…", what)
+			<-done
+			shown <- true
+		}
+	}()
+	return func() {
+		close(done)
+		if <-shown {
+			fmt.Fprint(ui.w, "\r\x1b[K")
 		}
 	}
 }
@@ -393,7 +473,9 @@ func runRotate(args []string, stdout io.Writer, ui *ui) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	stop := progress(ui, "rotating")
 	results, err := svc.Rotate(ctx, host, *force)
+	stop()
 	failed := 0
 	for _, r := range results {
 		if r.Outcome == "failed" || r.Outcome == "dead" {

@@ -105,7 +105,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "setup":
-		return runSetup(args[1:], ui)
+		return runSetup(args[1:], stdout, ui)
 	case "login":
 		return runLogin(args[1:], stdin, stdout, ui)
 	case "logout":

@@ -1,6 +1,137 @@
 package main
 
-func runSetup(args []string, ui *ui) int {
-	ui.errorf("setup is not available yet")
-	return 1
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
+)
+
+const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
+
+Writes your global git config so that, for each GitLab HOST, this helper is
+the only one Git asks: an empty credential.https://HOST.helper (which drops
+helpers configured elsewhere, so none serves a stale token), then this
+binary's absolute path (so that IDEs started with another PATH find it).
+Hosts with several accounts in the config also get credential.useHttpPath.
+Without HOST: the hosts in the config file, else gitlab.com. Running it
+twice changes nothing; --undo removes exactly what setup wrote.
+
+Examples:
+    $ git-credential-glpat setup
+    $ git-credential-glpat setup gitlab.com gitlab.example.com:8443
+    $ git-credential-glpat setup --undo
+`
+
+func runSetup(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("setup", setupUsage, ui.w)
+	undo := fs.Bool("undo", false, "")
+	names, err := parseArgs(fs, args)
+	if err != nil {
+		return 2
+	}
+	for _, h := range names {
+		if err := account.ValidateHost(h); err != nil {
+			ui.errorf("%v", err)
+			return 2
+		}
+	}
+	e, err := openEnv()
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	cfg, err := e.config()
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	bin, err := selfPath()
+	if err != nil {
+		ui.errorf("cannot tell where this program is: %v", err)
+		return 1
+	}
+	opts := gitsetup.Options{Binary: bin, StateDir: e.stateDir}
+	var hosts []gitsetup.Host
+	switch {
+	case len(names) > 0:
+		hosts = setupHosts(cfg, names)
+	case *undo:
+		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
+			ui.errorf("%v", err)
+			return 1
+		}
+	default:
+		names = cfg.Hosts()
+		if len(names) == 0 {
+			names = []string{account.DefaultHost}
+		}
+		hosts = setupHosts(cfg, names)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var changes []gitsetup.Change
+	if *undo {
+		changes, err = gitsetup.Undo(ctx, opts, hosts)
+	} else {
+		changes, err = gitsetup.Setup(ctx, opts, hosts)
+	}
+	for _, c := range changes {
+		vals := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			vals[i] = fmt.Sprintf("%q", v)
+		}
+		fmt.Fprintf(stdout, "%-15s %s %s\n", c.Action, c.Key, strings.Join(vals, " "))
+		if c.Warning != "" {
+			ui.warningf("%s", c.Warning)
+		}
+	}
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	if len(changes) == 0 && *undo {
+		fmt.Fprintln(stdout, "nothing to undo")
+	}
+	return 0
+}
+
+// setupHosts turns host names into what setup writes: the protocol of the
+// host's API URL (https unless the config says otherwise), and useHttpPath
+// when the config maps repository paths to several accounts.
+func setupHosts(cfg *config.Config, names []string) []gitsetup.Host {
+	var hosts []gitsetup.Host
+	for _, n := range names {
+		hc := cfg.Host(n)
+		proto := "https"
+		if u, err := url.Parse(hc.APIURL); err == nil && u.Scheme == "http" {
+			proto = "http"
+		}
+		hosts = append(hosts, gitsetup.Host{Protocol: proto, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
+	}
+	return hosts
+}
+
+// selfPath is the absolute path a person ran this program by: a package
+// manager's stable symlink rather than the versioned file it points to.
+func selfPath() (string, error) {
+	arg0 := os.Args[0]
+	if filepath.IsAbs(arg0) {
+		return arg0, nil
+	}
+	if strings.ContainsRune(arg0, filepath.Separator) {
+		return filepath.Abs(arg0)
+	}
+	if p, err := exec.LookPath(arg0); err == nil {
+		return filepath.Abs(p)
+	}
+	return os.Executable()
 }

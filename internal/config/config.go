@@ -238,9 +238,10 @@ func DefaultAPIURL(protocol, host string) string {
 // with credential.useHttpPath). The account whose path prefix matches the
 // most leading path segments wins; a prefix matches whole segments only, so
 // "acme" matches "acme/app.git" but not "acmex/app.git". Segments compare
-// case-insensitively because GitLab namespace paths do
-// (https://docs.gitlab.com/user/reserved_names/). Without a matching
-// account the host's username applies; ok is false when there is neither.
+// case-insensitively, because GitLab finds groups and projects by path
+// regardless of case, so "ACME/app.git" is the same repository. Without a
+// matching account the host's username applies; ok is false when there is
+// neither.
 func (c *Config) AccountFor(host, path string) (username string, ok bool) {
 	e := c.hosts[strings.ToLower(host)]
 	if e == nil {

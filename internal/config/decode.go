@@ -138,7 +138,7 @@ func (c *Config) parse(data []byte) error {
 			return err
 		}
 		e := &Error{File: c.Path, Line: lines.find(ve.path), Key: ve.path.String(), Msg: ve.Error()}
-		if first == nil || e.Line < first.Line {
+		if first == nil || e.Line > 0 && (first.Line == 0 || e.Line < first.Line) {
 			first = e
 		}
 	}

@@ -36,7 +36,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 	undo := fs.Bool("undo", false, "")
 	names, err := parseArgs(fs, args)
 	if err != nil {
-		return 2
+		return usageExit(err)
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {

@@ -28,6 +28,15 @@ func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// usageExit is the exit status after a flag error: 0 for -h (the usage was
+// asked for and printed), 2 otherwise.
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 // parseArgs parses flags that may come before or after positional
 // arguments, as people type them.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -91,7 +100,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	createURL := fs.Bool("create-url", false, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return 2
+		return usageExit(err)
 	}
 	host := account.DefaultHost
 	switch len(pos) {
@@ -184,7 +193,7 @@ func runLogout(args []string, stdout io.Writer, ui *ui) int {
 	revoke := fs.Bool("revoke", false, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return 2
+		return usageExit(err)
 	}
 	host := account.DefaultHost
 	if len(pos) == 1 {
@@ -237,7 +246,7 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 	offline := fs.Bool("offline", false, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return 2
+		return usageExit(err)
 	}
 	host := ""
 	if len(pos) == 1 {
@@ -452,7 +461,7 @@ func runRotate(args []string, stdout io.Writer, ui *ui) int {
 	asJSON := fs.Bool("json", false, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return 2
+		return usageExit(err)
 	}
 	host := account.DefaultHost
 	switch {

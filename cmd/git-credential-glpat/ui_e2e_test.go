@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestHelpOnEveryCommand: -h prints the command's usage with examples and
+// exits 0; a mistyped command at a terminal gets a hint.
+func TestHelpOnEveryCommand(t *testing.T) {
+	w := newWorld(t)
+	for _, cmd := range []string{"login", "logout", "status", "rotate", "setup"} {
+		_, errOut, err := w.run("", binPath, cmd, "-h")
+		if err != nil || !strings.Contains(errOut, "Usage: git-credential-glpat "+cmd) || !strings.Contains(errOut, "Examples:") {
+			t.Errorf("%s -h: %v\n%s", cmd, err, errOut)
+		}
+	}
+	out, _, err := w.run("", binPath, "help")
+	if err != nil || !strings.Contains(out, "Commands:") {
+		t.Errorf("help: %v %q", err, out)
+	}
+}
+
+// underTerminal runs a command with a pseudo-terminal as its stdin and
+// stdout (util-linux script), as a person at a terminal would.
+func (w *world) underTerminal(t *testing.T, extraEnv []string, args ...string) string {
+	t.Helper()
+	cmdline := binPath + " " + strings.Join(args, " ")
+	cmd := exec.Command("script", "-qec", cmdline, "/dev/null")
+	cmd.Env = append(w.env[:len(w.env):len(w.env)], extraEnv...)
+	cmd.Dir = w.dir
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
+func TestStatusColourOnlyOnATerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("util-linux script is needed for a pseudo-terminal")
+	}
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.login(tok)
+	if out := g.underTerminal(t, []string{"TERM=xterm"}, "status", "--offline"); !strings.Contains(out, "\x1b[32m") {
+		t.Errorf("status on a terminal has no colour:\n%q", out)
+	}
+	if out := g.underTerminal(t, []string{"TERM=xterm", "NO_COLOR=1"}, "status", "--offline"); strings.Contains(out, "\x1b[") {
+		t.Errorf("status with NO_COLOR has escape sequences:\n%q", out)
+	}
+	if out, _, _ := g.run("", binPath, "status", "--offline"); strings.Contains(out, "\x1b[") {
+		t.Errorf("status into a pipe has escape sequences:\n%q", out)
+	}
+	out, _, _ := g.run("", binPath, "status", "--offline")
+	if !strings.Contains(out, "in 199 days") || !strings.Contains(out, "1 credential(s), 0 need action") {
+		t.Errorf("status lacks the relative expiry or the summary:\n%s", out)
+	}
+}
+
+// TestNeverHangAnIDE: with no terminal and GIT_TERMINAL_PROMPT=0, a get
+// that cannot answer (dead token, GitLab unreachable) falls through at once.
+func TestNeverHangAnIDE(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 5))})
+	g.login(tok)
+	g.gl.Revoke(id)
+	start := time.Now()
+	cmd := exec.Command("git", "-c", "credential.helper="+binPath, "credential", "fill")
+	cmd.Env = append(g.env, "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	cmd.Stdin = strings.NewReader("protocol=http\nhost=" + g.host + "\n")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Errorf("fill succeeded with a revoked token: %s", out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("fill took %v, want it to fall through at once", d)
+	}
+	if !strings.Contains(string(out), "login "+g.host) {
+		t.Errorf("no one-line reason in %q", out)
+	}
+}

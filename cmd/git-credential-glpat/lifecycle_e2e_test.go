@@ -255,6 +255,11 @@ func TestExpiredTokenIsNotServed(t *testing.T) {
 	b, _ := os.ReadFile(idx[0])
 	exp := today().AddDate(0, 0, 40).Format(time.DateOnly)
 	b = []byte(strings.Replace(string(b), exp, today().AddDate(0, 0, -1).Format(time.DateOnly), 1))
+	// password_expiry_utc too, as it is after a real expiry.
+	b = []byte(strings.Replace(string(b), fmt.Sprint(today().AddDate(0, 0, 40).Unix()), fmt.Sprint(today().AddDate(0, 0, -1).Unix()), 1))
+	if !strings.Contains(string(b), fmt.Sprint(today().AddDate(0, 0, -1).Unix())) {
+		t.Fatalf("index has no password_expiry_utc to rewrite:\n%s", b)
+	}
 	os.WriteFile(idx[0], b, 0o600)
 	out, errOut := g.get()
 	if out != "" || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "login "+g.host) {

@@ -134,6 +134,12 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	if rec.Token.Unverified {
 		rec = m.verify(ctx, rec, sec)
 	}
+	// A rotation that a process left unfinished is settled first, due or
+	// not: GitLab may have revoked the stored token already, and the new
+	// one may be waiting in the recovery file.
+	if m.pending(rec.Account) && !backingOff(rec, now) {
+		return m.rotate(ctx, rec, sec, m.autoRotation)
+	}
 	if m.dead(rec, now) {
 		return nil, nil, nil
 	}
@@ -146,10 +152,24 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 			rec.Host, expiryText(rec), rec.Host)
 		return rec, sec, nil
 	}
-	if !rec.Token.RotateFailedAt.IsZero() && now.Sub(rec.Token.RotateFailedAt) < retryAfter {
+	if backingOff(rec, now) {
 		return rec, sec, nil
 	}
-	return m.Rotate(ctx, rec, sec, false)
+	return m.rotate(ctx, rec, sec, m.autoRotation)
+}
+
+// autoRotation reports whether get should rotate rec now. It is asked
+// again under the rotation lock, of the record as stored then: a process
+// that waited for the lock must not repeat an attempt that just failed.
+func (m *Manager) autoRotation(rec *store.Record, now time.Time) bool {
+	s := m.settings(rec)
+	return s.AutoRotate && Due(rec, s, now) && rec.Token.CanRotateItself() && !backingOff(rec, now)
+}
+
+// backingOff reports whether the last rotation of rec failed less than
+// retryAfter ago.
+func backingOff(rec *store.Record, now time.Time) bool {
+	return !rec.Token.RotateFailedAt.IsZero() && now.Sub(rec.Token.RotateFailedAt) < retryAfter
 }
 
 // dead reports (and tells the person, once per call) whether the token
@@ -201,6 +221,15 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 // is not due. It is safe to call from many processes at once: one rotates,
 // the others wait and return what it stored.
 func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (*store.Record, *store.Secret, error) {
+	return m.rotate(ctx, rec, sec, func(cur *store.Record, now time.Time) bool {
+		return force || Due(cur, m.settings(cur), now)
+	})
+}
+
+// rotate rotates rec's token under the rotation lock if want says so of
+// the record as stored once the lock is held, and finishes an unfinished
+// rotation whatever want says.
+func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secret, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
 	lockWait := m.LockWait
 	if lockWait == 0 {
 		lockWait = defaultLockWait
@@ -215,15 +244,19 @@ func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		// Another process has been rotating for too long. Serve what
 		// the store holds now: the new token if it got that far.
 		cur, curSec, lerr := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
-		if lerr != nil || cur == nil {
+		if lerr != nil || cur == nil || cur.Token == nil {
 			return rec, sec, nil
+		}
+		if m.dead(cur, m.now()) {
+			return nil, nil, nil
 		}
 		return cur, curSec, nil
 	}
 	defer lock.Unlock()
 
 	// Under the lock, the store is the truth: another process may have
-	// rotated while this one waited.
+	// rotated, failed to rotate, or found the token dead while this one
+	// waited.
 	cur, curSec, err := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
 	if err != nil {
 		return nil, nil, err
@@ -231,26 +264,41 @@ func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	if cur == nil || cur.Token == nil {
 		return nil, nil, nil // logged out meanwhile
 	}
-	if curSec.Password != sec.Password {
-		if m.dead(cur, m.now()) {
-			return nil, nil, nil
-		}
-		return cur, curSec, nil
-	}
-	rec, sec = cur, curSec
-	if !force && !Due(rec, m.settings(rec), m.now()) {
-		return rec, sec, nil
-	}
-
-	api, err := m.api(rec)
-	if err != nil {
-		return nil, nil, err
-	}
+	now := m.now()
 	// A journal left by a process that died mid-rotation: find out whether
 	// GitLab rotated before sending this token again. Rotating with an
 	// already rotated token revokes the whole family.
-	if j, ok := m.readJournal(rec.Account); ok {
-		return m.recover(ctx, api, rec, sec, j)
+	j, pending := m.readJournal(cur.Account)
+	if pending && journalFinished(cur, j) {
+		// The process died after storing the new token: nothing to do
+		// but tidy up.
+		m.Tidy(cur, curSec)
+		pending = false
+	}
+	if !pending {
+		if m.dead(cur, now) {
+			return nil, nil, nil
+		}
+		if curSec.Password != sec.Password {
+			// Rotated by another process (or a new login) meanwhile;
+			// even a forced rotation has happened then.
+			return cur, curSec, nil
+		}
+		if !want(cur, now) {
+			return cur, curSec, nil
+		}
+	}
+	rec, sec = cur, curSec
+
+	api, err := m.api(rec)
+	if err != nil {
+		// A config problem (a bad ca_file, say) is no reason to keep a
+		// valid token from Git.
+		m.saveFailure(ctx, rec, err)
+		return rec, sec, nil
+	}
+	if pending {
+		return m.recover(ctx, api, rec, sec, j, want)
 	}
 	return m.rotateLocked(ctx, api, rec, sec)
 }
@@ -315,6 +363,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		tok := *rec.Token
 		upd.Token = &tok
 		tok.CannotRotate = true
+		tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
 		m.Store.UpdateRecord(ctx, &upd)
 		m.warn("GitLab refused to rotate the token for %s (%v); it keeps working until %s", rec.Host, rerr, expiryText(rec))
 		return &upd, sec, nil
@@ -340,34 +389,43 @@ func (m *Manager) probe(ctx context.Context, api API, rec *store.Record, sec *st
 		m.saveFailure(ctx, rec, cause)
 		return rec, sec, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		m.removeJournal(rec.Account)
-		upd := *rec
-		tok := *rec.Token
-		upd.Token = &tok
-		tok.Dead = "revoked: GitLab rotated it but the answer with the new token was lost"
-		tok.DeadAt = m.now().UTC()
-		m.Store.UpdateRecord(ctx, &upd)
+		m.saveLost(ctx, rec, "revoked: GitLab rotated it but the answer with the new token was lost")
 		m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run git-credential-glpat login %s", rec.Host, cause, rec.Host)
 		return nil, nil, nil
 	default:
-		// Still unknown. Keep the journal: the next call checks again
-		// before any rotation. The old token is valid unless GitLab
+		// Still unknown. Keep the journal: a later call checks again
+		// before any rotation, after the back-off, so that a GitLab
+		// that stays unreachable does not cost every git command a
+		// network timeout. The old token is valid unless GitLab
 		// rotated, so it is still the best answer.
-		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked on the next call (the token expires %s)", rec.Host, cause, expiryText(rec))
-		return rec, sec, nil
+		upd := *rec
+		tok := *rec.Token
+		upd.Token = &tok
+		tok.RotateFailedAt = m.now().UTC()
+		tok.RotateError = "outcome unknown: " + cause.Error()
+		m.Store.UpdateRecord(ctx, &upd)
+		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", rec.Host, cause, retryAfter, expiryText(rec))
+		return &upd, sec, nil
 	}
 }
 
 // recover finishes what a process that died mid-rotation left behind.
-func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal) (*store.Record, *store.Secret, error) {
-	// The new token may have reached the recovery file before the crash.
+func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
+	// The new token may have reached the recovery file before the crash
+	// (or the keychain refused it).
 	if token, ok := m.readRecovery(rec.Account); ok {
 		actx, cancel := m.apiContext(ctx)
 		info, err := api.Self(actx, token)
 		cancel()
-		if err == nil {
+		switch {
+		case err == nil:
 			info.Token = token
 			return m.adopt(ctx, rec, info)
+		case !errors.Is(err, gitlabapi.ErrUnauthorized):
+			// The file holds GitLab's answer to a rotation, so the
+			// stored token is revoked; serve the new one and settle
+			// the rest on a later call.
+			return rec, &store.Secret{Password: token}, nil
 		}
 	}
 	actx, cancel := m.apiContext(ctx)
@@ -377,6 +435,9 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	case err == nil:
 		// The interrupted rotation never happened.
 		m.removeJournal(rec.Account)
+		if !want(rec, m.now()) {
+			return rec, sec, nil
+		}
 		return m.rotateLocked(ctx, api, rec, sec)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		return m.probe(ctx, api, rec, sec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
@@ -403,18 +464,34 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.To
 	sec := &store.Secret{Password: nt.Token}
 	if err := m.Store.Put(ctx, &upd, sec); err != nil {
 		if rerr != nil {
+			// Only this one answer has the new token. The stored one is
+			// revoked: never serve it or rotate with it again.
+			m.saveLost(ctx, old, "revoked (it was rotated, but the new token could not be saved)")
 			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run git-credential-glpat login %s", old.Host, err, rerr, old.Host)
-		} else {
-			m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run git-credential-glpat login %s --token-stdin < %s, then delete the file",
-				old.Host, err, recoveryFile, old.Host, recoveryFile)
+			return &upd, sec, nil
 		}
-		m.removeJournal(old.Account)
+		// The journal stays, so that the next call serves the token from
+		// the recovery file and moves it to the keychain when it can.
+		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run git-credential-glpat login %s --token-stdin < %s, then delete the file",
+			old.Host, err, recoveryFile, old.Host, recoveryFile)
 		return &upd, sec, nil
 	}
 	m.hook("after-store")
 	os.Remove(recoveryFile)
 	m.removeJournal(old.Account)
 	return &upd, sec, nil
+}
+
+// saveLost marks rec's token dead after a rotation whose new token is lost,
+// and ends the rotation.
+func (m *Manager) saveLost(ctx context.Context, rec *store.Record, why string) {
+	m.removeJournal(rec.Account)
+	upd := *rec
+	tok := *rec.Token
+	upd.Token = &tok
+	tok.Dead = why
+	tok.DeadAt = m.now().UTC()
+	m.Store.UpdateRecord(ctx, &upd)
 }
 
 func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) {
@@ -529,6 +606,19 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 	// A damaged journal still means a rotation was in flight.
 	json.Unmarshal(b, &j)
 	return j, true
+}
+
+// pending reports whether a rotation of account's token is unfinished.
+func (m *Manager) pending(account string) bool {
+	_, err := os.Stat(m.path("rotation", account, ".pending"))
+	return err == nil
+}
+
+// journalFinished reports whether j describes a rotation that finished:
+// the stored token is no longer the one it rotated. A token stored without
+// an id (never verified) proves nothing.
+func journalFinished(rec *store.Record, j journal) bool {
+	return rec.Token != nil && rec.Token.ID != 0 && j.OldTokenID != 0 && j.OldTokenID != rec.Token.ID
 }
 
 func (m *Manager) removeJournal(account string) {

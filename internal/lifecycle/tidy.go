@@ -15,7 +15,7 @@ import (
 // differs from the stored one: that may be the only copy.
 func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
 	tidied := false
-	if j, ok := m.readJournal(rec.Account); ok && rec.Token != nil && j.OldTokenID != 0 && j.OldTokenID != rec.Token.ID {
+	if j, ok := m.readJournal(rec.Account); ok && journalFinished(rec, j) {
 		m.removeJournal(rec.Account)
 		tidied = true
 	}

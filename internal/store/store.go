@@ -242,7 +242,9 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]
-		if r.Expired(now) {
+		// A managed token's expiry is the lifecycle's to judge: it tells
+		// the person to log in again instead of staying silent.
+		if r.Token == nil && r.Expired(now) {
 			continue
 		}
 		sec, err := s.ReadSecret(ctx, r)

@@ -256,10 +256,11 @@ func TestLoadBoundaries(t *testing.T) {
 		{"lifetime exactly 365d", `lifetime = "365d"`, ""},
 		{"lifetime 365d and a nanosecond", `lifetime = "365d1ns"`, `lifetime: 365d1ns is more than 365d, the longest lifetime GitLab allows`},
 		{"lifetime 52w1d", `lifetime = "52w1d"`, ""},
-		{"lifetime exactly 1d", "lifetime = \"1d\"\nrotate_before = \"23h\"", ""},
+		{"lifetime 2d, rotate_before 1d", "lifetime = \"2d\"\nrotate_before = \"1d\"", ""},
 		{"lifetime just under 1d", "lifetime = \"23h59m59s\"\nrotate_before = \"1h\"", `lifetime: 23h59m59s is less than 1d; GitLab gives tokens an expiry date, not a time`},
-		{"rotate_before just under lifetime", "lifetime = \"30d\"\nrotate_before = \"29d23h59m59s\"", ""},
-		{"rotate_before equal to lifetime", "lifetime = \"30d\"\nrotate_before = \"30d\"", `rotate_before: 30d is not shorter than lifetime 30d: a rotated token would be due for rotation at once`},
+		{"rotate_before a day under lifetime", "lifetime = \"30d\"\nrotate_before = \"29d\"", ""},
+		{"rotate_before a second over a day under lifetime", "lifetime = \"30d\"\nrotate_before = \"29d1s\"", `rotate_before: 29d1s is not at least a day shorter than lifetime 30d: a rotated token would be due for rotation at once`},
+		{"rotate_before equal to lifetime", "lifetime = \"30d\"\nrotate_before = \"30d\"", `rotate_before: 30d is not at least a day shorter than lifetime 30d: a rotated token would be due for rotation at once`},
 		{"rotate_before one nanosecond", `rotate_before = "1ns"`, ""},
 	}
 	for _, tt := range tests {
@@ -382,19 +383,19 @@ var loadErrorTests = []struct {
 	{
 		name:    "rotate_before not below default lifetime",
 		content: "\n\nrotate_before = \"90d\"\n",
-		want:    `:3: rotate_before: 90d is not shorter than lifetime 90d: a rotated token would be due for rotation at once`,
+		want:    `:3: rotate_before: 90d is not at least a day shorter than lifetime 90d: a rotated token would be due for rotation at once`,
 		wantKey: "rotate_before",
 	},
 	{
 		name:    "lifetime not above default rotate_before",
 		content: "lifetime = \"20d\"\n",
-		want:    `:1: lifetime: 20d is not longer than rotate_before 30d: a rotated token would be due for rotation at once`,
+		want:    `:1: lifetime: 20d is not at least a day longer than rotate_before 30d: a rotated token would be due for rotation at once`,
 		wantKey: "lifetime",
 	},
 	{
 		name:    "host override conflicts with global",
 		content: "rotate_before = \"30d\"\n[hosts.\"gitlab.com\"]\nlifetime = \"25d\"\n",
-		want:    `:3: lifetime in [hosts."gitlab.com"]: 25d is not longer than rotate_before 30d: a rotated token would be due for rotation at once`,
+		want:    `:3: lifetime in [hosts."gitlab.com"]: 25d is not at least a day longer than rotate_before 30d: a rotated token would be due for rotation at once`,
 		wantKey: `hosts."gitlab.com".lifetime`,
 	},
 	{

@@ -231,14 +231,18 @@ func appendErr(errs []error, err error) []error {
 // checkLifetimes checks that a rotated token is not due for rotation again
 // at once. The error points at whichever of the two keys table sets, so a
 // per-host override is blamed rather than the global value it conflicts with.
+//
+// GitLab expiry is a date, so a token rotated late in a UTC day lives up to a
+// day less than lifetime: lifetime must exceed rotate_before by a day, or a
+// fresh token could be due again at once and every git command would rotate.
 func checkLifetimes(p keyPath, table map[string]any, rotateBefore, lifetime Duration) error {
-	if rotateBefore < lifetime {
+	if rotateBefore+Duration(Day) <= lifetime {
 		return nil
 	}
 	if _, ok := table["rotate_before"]; ok {
-		return bad(p.with(key("rotate_before")), "%s is not shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
+		return bad(p.with(key("rotate_before")), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
 	}
-	return bad(p.with(key("lifetime")), "%s is not longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
+	return bad(p.with(key("lifetime")), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
 }
 
 func (c *Config) decodeHosts(p keyPath, v any) error {

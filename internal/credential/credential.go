@@ -217,6 +217,10 @@ func FromURL(raw string) (*Credential, error) {
 	if !ok || scheme == "" {
 		return nil, fmt.Errorf("%w: url has no scheme", ErrBadInput)
 	}
+	if strings.ContainsAny(scheme, "\n\r\x00/@") || !utf8.ValidString(scheme) {
+		// Found by FuzzFromURL: a scheme holding a NUL reached Protocol.
+		return nil, fmt.Errorf("%w: url has a malformed scheme", ErrBadInput)
+	}
 	c := &Credential{Protocol: scheme}
 	slash := strings.IndexAny(rest, "/?#")
 	if slash < 0 {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
+	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
@@ -32,6 +34,8 @@ const usage = `Usage:
     git-credential-glpat status [HOST] [--json] [--offline]
     git-credential-glpat rotate [HOST | --all] [--force] [--json]
     git-credential-glpat setup  [HOST...] [--undo]
+    git-credential-glpat init | unlock [--for D] | lock | passphrase  [--passphrase-stdin]
+    git-credential-glpat migrate --to keyring|encrypted-file|kernel
     git-credential-glpat version
 
 A Git credential helper that keeps credentials in the OS keychain (macOS
@@ -47,6 +51,9 @@ Commands:
     setup               Make this helper the only one Git asks for each
                         GitLab host (default: the hosts in the config file,
                         else gitlab.com). --undo removes what setup wrote.
+    init, unlock, lock  The encrypted-file backend: create its key, unlock it
+                        once per boot, lock it; passphrase changes it.
+    migrate             Move every credential to another backend.
     version             Print the version and commit.
 
 Run git-credential-glpat COMMAND -h for a command's options.
@@ -114,6 +121,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runStatus(args[1:], stdout, ui)
 	case "rotate":
 		return runRotate(args[1:], stdout, ui)
+	case "init", "unlock", "lock", "passphrase":
+		return runInitUnlock(args[0], args[1:], stdin, stdout, ui)
+	case "migrate":
+		return runMigrate(args[1:], stdout, ui)
 	default:
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
@@ -144,6 +155,11 @@ func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
 	if err := h.Run(ctx, op, stdin, stdout); err != nil {
+		if errors.Is(err, agefile.ErrLocked) {
+			// One line, exactly what to do (no "error:": nothing is broken).
+			fmt.Fprintf(ui.w, "git-credential-glpat: %s\n", agefile.ErrLocked)
+			return 1
+		}
 		ui.errorf("%s", explain(err))
 		return 1
 	}
@@ -156,6 +172,9 @@ type env struct {
 	stateDir string
 	store    *store.Store
 	config   func() (*config.Config, error)
+	// kind is the backend in use; backendOpts open another one (migrate).
+	kind        config.Backend
+	backendOpts []backend.Option
 
 	configWarning sync.Once
 }
@@ -165,18 +184,19 @@ func openEnv() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc := keychain.New(keychainService)
+	var opts []backend.Option
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("GLPAT_KEYCHAIN_TIMEOUT=%q is not a positive duration like 10s", v)
 		}
-		kc.Timeout = d
+		opts = append(opts, backend.WithKeychainTimeout(d))
 	}
-	e := &env{
-		stateDir: dir,
-		store:    &store.Store{Secrets: kc, Dir: filepath.Join(dir, "index")},
+	if v := os.Getenv("GLPAT_KERNEL_KEYRING"); v != "" {
+		// Tests name their own kernel keyring; people need not.
+		opts = append(opts, backend.WithKernelKeyringName(v))
 	}
+	e := &env{stateDir: dir, backendOpts: opts}
 	e.config = sync.OnceValues(func() (*config.Config, error) {
 		path, err := config.ConfigPath()
 		if err != nil {
@@ -184,6 +204,29 @@ func openEnv() (*env, error) {
 		}
 		return config.Load(path)
 	})
+	// The backend is in the config file; most files do not name one, and
+	// then a get does not parse TOML at all. A config that names one but
+	// cannot be read stops here: never a silent fall back to the keychain.
+	kind := config.DefaultBackend
+	path, err := config.ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	if named, err := config.MayNameBackend(path); err != nil {
+		return nil, err
+	} else if named {
+		cfg, err := e.config()
+		if err != nil {
+			return nil, err
+		}
+		kind = cfg.Backend
+	}
+	secretStore, err := backend.Open(kind, dir, opts...)
+	if err != nil {
+		return nil, err
+	}
+	e.kind = kind
+	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index")}
 	return e, nil
 }
 
@@ -220,6 +263,8 @@ func explain(err error) string {
 		return err.Error() + "; run git inside a desktop session, or start one with dbus-run-session"
 	case errors.Is(err, keychain.ErrNoSecretService):
 		return err.Error() + "; start a keyring daemon such as gnome-keyring-daemon"
+	case errors.Is(err, agefile.ErrLocked):
+		return err.Error()
 	case errors.Is(err, secrets.ErrLocked):
 		return "the keychain is locked; unlock it (log in to the desktop, or open Seahorse) and retry"
 	case errors.Is(err, credential.ErrBadInput), errors.Is(err, helper.ErrBadRequest):
@@ -282,7 +327,8 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup", "version", "help"}
+var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup",
+	"init", "unlock", "lock", "passphrase", "migrate", "version", "help"}
 
 // suggest returns the command closest to a mistyped one, if any is close.
 func suggest(s string) string {

@@ -17,7 +17,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
 // newFlags returns a FlagSet that prints cmd's usage on -h and errors.
@@ -115,7 +117,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 		ui.errorf("%v", err)
 		return 2
 	}
-	svc, _, ok := service(ui)
+	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
@@ -151,8 +153,13 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	stop()
 	if err != nil {
 		ui.errorf("%s", explain(err))
-		if strings.Contains(err.Error(), "does not accept") {
+		switch {
+		case strings.Contains(err.Error(), "does not accept"):
 			ui.hintf("create a token at %s", create)
+		case errors.Is(err, secrets.ErrUnavailable) && e.kind == config.BackendKeyring:
+			// No desktop keychain here (SSH, WSL, a build host): say
+			// what else there is; nothing falls back on its own.
+			fmt.Fprint(ui.w, noKeychainHelp)
 		}
 		return 1
 	}
@@ -176,6 +183,16 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	return 0
 }
+
+const noKeychainHelp = `
+There is no OS keychain to store the token in. Pick a backend in the config
+file (git-credential-glpat status shows where it is):
+    backend = "encrypted-file"   encrypted at rest; "git-credential-glpat init" once,
+                                 then "git-credential-glpat unlock" once per boot
+    backend = "kernel"           the kernel keyring: never on disk, lost at reboot
+    backend = "keyring"          the desktop keychain: start a session with a
+                                 Secret Service (e.g. gnome-keyring) and D-Bus
+`
 
 const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke]
 
@@ -282,7 +299,8 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		enc.Encode(entries)
 	} else {
 		printStatus(stdout, entries, e, svc.Now)
-		fmt.Fprintf(stdout, "\n%d credential(s), %d need action; state in %s\n", len(entries), needAction, e.stateDir)
+		fmt.Fprintf(stdout, "\n%d credential(s), %d need action\n", len(entries), needAction)
+		fmt.Fprintf(stdout, "secrets: %s\nstate:   %s\n", backend.Describe(e.store.Secrets), e.stateDir)
 	}
 	if needAction > 0 {
 		return 1

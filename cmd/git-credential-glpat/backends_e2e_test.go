@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// backendWorld is a world whose config selects backend, with a kernel
+// keyring of its own (removed at the end).
+func backendWorld(t *testing.T, kind string) *world {
+	t.Helper()
+	w := newWorld(t)
+	name := fmt.Sprintf("glpat-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
+	w.env = append(w.env, "GLPAT_KERNEL_KEYRING="+name)
+	os.WriteFile(filepath.Join(w.dir, "config.toml"), []byte(fmt.Sprintf("backend = %q\n", kind)), 0o600)
+	t.Cleanup(func() {
+		// Drop what the test left in the kernel: lock (encrypted-file)
+		// and erase everything stored (kernel).
+		w.run("", binPath, "lock")
+		w.run("protocol=https\nhost=secret.example\n", binPath, "erase")
+	})
+	return w
+}
+
+func TestEncryptedFileBackend(t *testing.T) {
+	w := backendWorld(t, "encrypted-file")
+	const stored = "protocol=https\nhost=secret.example\nusername=u\npassword=s3cret-at-rest\n"
+	const req = "protocol=https\nhost=secret.example\n"
+
+	if out, errOut, err := w.run("correct horse\ncorrect horse\n", binPath, "init", "--passphrase-stdin"); err != nil {
+		t.Fatalf("init: %v %s %s", err, out, errOut)
+	}
+	if _, errOut, err := w.run(stored, binPath, "store"); err != nil {
+		t.Fatalf("store: %v %s", err, errOut)
+	}
+	if out, _, _ := w.run(req, binPath, "get"); out != "username=u\npassword=s3cret-at-rest\n" {
+		t.Fatalf("get = %q", out)
+	}
+	// At rest, nothing in the state dir holds the secret.
+	filepath.Walk(filepath.Join(w.dir, "state"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), "s3cret-at-rest") {
+				t.Errorf("%s holds the secret in clear", p)
+			}
+		}
+		return nil
+	})
+
+	if _, _, err := w.run("", binPath, "lock"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := w.run(req, binPath, "get")
+	if err == nil || out != "" || errOut != "git-credential-glpat: credentials are locked; run git-credential-glpat unlock\n" {
+		t.Errorf("get while locked: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+	// Writes need no passphrase, even locked.
+	if _, errOut, err := w.run("protocol=https\nhost=secret.example\nusername=v\npassword=written-locked\n", binPath, "store"); err != nil {
+		t.Errorf("store while locked: %v %s", err, errOut)
+	}
+	// 20 concurrent gets while locked: each fails at once with the line.
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(binPath, "get")
+			cmd.Env, cmd.Stdin = w.env, strings.NewReader(req)
+			if b, _ := cmd.CombinedOutput(); !strings.Contains(string(b), "credentials are locked") {
+				t.Errorf("concurrent locked get: %q", b)
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("20 locked gets took %v", d)
+	}
+
+	if _, errOut, err := w.run("wrong\n", binPath, "unlock", "--passphrase-stdin"); err == nil || !strings.Contains(errOut, "wrong passphrase") {
+		t.Errorf("unlock with a wrong passphrase: %v %q", err, errOut)
+	}
+	if _, errOut, err := w.run("correct horse\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
+		t.Fatalf("unlock: %v %s", err, errOut)
+	}
+	if out, _, _ := w.run("protocol=https\nhost=secret.example\nusername=v\n", binPath, "get"); out != "username=v\npassword=written-locked\n" {
+		t.Errorf("get after unlock = %q", out)
+	}
+	if out, _, _ := w.run("", binPath, "status", "--offline"); !strings.Contains(out, "encrypted file") {
+		t.Errorf("status does not name the backend:\n%s", out)
+	}
+
+	// A tampered file: a clear error, nothing overwritten.
+	f := filepath.Join(w.dir, "state", "secrets.age")
+	b, _ := os.ReadFile(f)
+	tampered := []byte(strings.Replace(string(b), "entry", "entrY", 1))
+	os.WriteFile(f, tampered, 0o600)
+	if _, errOut, err := w.run(stored, binPath, "store"); err == nil || !strings.Contains(errOut, "secrets.age") {
+		t.Errorf("store over a tampered file: %v %q; want an error naming the file", err, errOut)
+	}
+	if after, _ := os.ReadFile(f); string(after) != string(tampered) {
+		t.Error("the tampered file was overwritten")
+	}
+}
+
+// TestMigrateRoundTrip moves credentials (a managed GitLab token among
+// them) keyring → kernel → encrypted-file → keyring, with rotation metadata
+// intact, and the config following.
+func TestMigrateRoundTrip(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	name := fmt.Sprintf("glpat-e2e-mig-%d", time.Now().UnixNano())
+	g.env = append(g.env, "GLPAT_KERNEL_KEYRING="+name)
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	g.run("protocol=https\nhost=secret.example\nusername=u\npassword=plain-one\n", binPath, "store")
+	check := func(stage string) {
+		t.Helper()
+		if out, errOut := g.get(); password(out) != tok {
+			t.Errorf("%s: get of the GitLab token = %q %q", stage, out, errOut)
+		}
+		if out, _, _ := g.run("protocol=https\nhost=secret.example\n", binPath, "get"); out != "username=u\npassword=plain-one\n" {
+			t.Errorf("%s: get of the plain credential = %q", stage, out)
+		}
+		if js, _, _ := g.run("", binPath, "status", "--offline", "--json"); !strings.Contains(js, `"managed": true`) {
+			t.Errorf("%s: token metadata lost:\n%s", stage, js)
+		}
+	}
+	check("before")
+	out, errOut, err := g.run("", binPath, "migrate", "--to", "kernel")
+	if err != nil || !strings.Contains(out, "moved 2 credential(s)") {
+		t.Fatalf("migrate --to kernel: %v\n%s\n%s", err, out, errOut)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(g.dir, "config.toml"))
+	if !strings.Contains(string(cfg), `backend = "kernel"`) || !strings.Contains(string(cfg), "api_url") {
+		t.Errorf("config after migrate:\n%s", cfg)
+	}
+	check("in the kernel keyring")
+	// To encrypted-file: it must be set up first.
+	if _, errOut, err := g.run("", binPath, "migrate", "--to", "encrypted-file"); err == nil || !strings.Contains(errOut, "init") {
+		t.Errorf("migrate to an encrypted file that is not set up: %v %q", err, errOut)
+	}
+	check("after a refused migration")
+	out, errOut, err = g.run("", binPath, "migrate", "--to", "keyring")
+	if err != nil {
+		t.Fatalf("migrate --to keyring: %v\n%s\n%s", err, out, errOut)
+	}
+	check("back in the keyring")
+}

@@ -1,0 +1,106 @@
+package kernelkeyring
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// realSyscalls is keyctl(2) and add_key(2).
+type realSyscalls struct{}
+
+func (realSyscalls) sessionKeyring() (int, error) {
+	// create=false: a caller without a session keyring gets the
+	// user-session keyring, which is what the kernel searches for it
+	// anyway. Asking to create one would make a new anonymous session
+	// keyring for this OS thread only.
+	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	return id, os.NewSyscallError("keyctl KEYCTL_GET_KEYRING_ID @s", err)
+}
+
+func (realSyscalls) getPersistent(dest int) (int, error) {
+	id, err := unix.KeyctlInt(unix.KEYCTL_GET_PERSISTENT, -1, dest, 0, 0)
+	return id, os.NewSyscallError("keyctl KEYCTL_GET_PERSISTENT", err)
+}
+
+func (realSyscalls) userKeyring() (int, error) {
+	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_USER_KEYRING, true)
+	return id, os.NewSyscallError("keyctl KEYCTL_GET_KEYRING_ID @u", err)
+}
+
+func (realSyscalls) search(ring int, typ, desc string) (int, error) {
+	id, err := unix.KeyctlSearch(ring, typ, desc, 0)
+	return id, os.NewSyscallError("keyctl KEYCTL_SEARCH", err)
+}
+
+func (realSyscalls) add(typ, desc string, payload []byte, ring int) (int, error) {
+	id, err := unix.AddKey(typ, desc, payload, ring)
+	return id, os.NewSyscallError("add_key", err)
+}
+
+func (realSyscalls) read(id int) ([]byte, error) {
+	buf := make([]byte, 512)
+	for {
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
+		if err != nil {
+			return nil, os.NewSyscallError("keyctl KEYCTL_READ", err)
+		}
+		if n <= len(buf) {
+			return buf[:n], nil
+		}
+		// The payload is longer than buf (or grew since): the kernel
+		// said how long it is.
+		buf = make([]byte, n)
+	}
+}
+
+func (realSyscalls) describe(id int) (string, error) {
+	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+	return d, os.NewSyscallError("keyctl KEYCTL_DESCRIBE", err)
+}
+
+func (realSyscalls) setTimeout(id int, d time.Duration) error {
+	secs := 0
+	if d > 0 {
+		secs = int((d + time.Second - 1) / time.Second)
+	}
+	_, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0)
+	return os.NewSyscallError("keyctl KEYCTL_SET_TIMEOUT", err)
+}
+
+func (realSyscalls) invalidate(id int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
+	return os.NewSyscallError("keyctl KEYCTL_INVALIDATE", err)
+}
+
+// classOf says what an error from the syscalls means.
+func classOf(err error) errClass {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return classOther
+	}
+	switch errno {
+	case unix.ENOKEY, unix.EKEYEXPIRED, unix.EKEYREVOKED:
+		return classNoKey
+	case unix.EPERM, unix.ENOSYS, unix.EACCES:
+		return classBlocked
+	case unix.EOPNOTSUPP:
+		return classNoPersistent
+	case unix.EDQUOT:
+		return classQuota
+	}
+	return classOther
+}
+
+// blockedHint says why keyctl may be refused, for a person.
+func blockedHint(err error) string {
+	switch {
+	case errors.Is(err, unix.ENOSYS):
+		return "the kernel was built without key management (CONFIG_KEYS), or a seccomp filter hides keyctl"
+	case errors.Is(err, unix.EACCES):
+		return "the keyring does not let this process in: is it running as another user, or in a session keyring that does not link the user's keyrings?"
+	}
+	return "a seccomp profile blocks keyctl, as Docker's default profile does; run outside the container or allow keyctl and add_key"
+}

@@ -52,6 +52,22 @@ mv -f "$tmp" "$bindir/git-credential-glpat"
 trap - EXIT
 echo "installed $bindir/git-credential-glpat ($version)"
 
+# The man page, so that `man git-credential-glpat` and `git help credential-glpat`
+# work, and shell completion.
+mandir="$prefix/share/man/man1"
+mkdir -p "$mandir"
+cp doc/git-credential-glpat.1 "$mandir/.git-credential-glpat.1.$$"
+chmod 0644 "$mandir/.git-credential-glpat.1.$$"
+mv -f "$mandir/.git-credential-glpat.1.$$" "$mandir/git-credential-glpat.1"
+install_completion() { # shell, file
+	mkdir -p "$(dirname "$2")"
+	"$bindir/git-credential-glpat" completion "$1" >"$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"
+}
+install_completion bash "$prefix/share/bash-completion/completions/git-credential-glpat"
+install_completion zsh "$prefix/share/zsh/site-functions/_git-credential-glpat"
+install_completion fish "$prefix/share/fish/vendor_completions.d/git-credential-glpat.fish"
+echo "installed the man page and bash, zsh and fish completion under $prefix/share"
+
 case ":$PATH:" in
 *":$bindir:"*) ;;
 *) echo "note: $bindir is not on your PATH; add it so that git finds the helper" ;;

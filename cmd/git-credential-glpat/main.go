@@ -36,6 +36,9 @@ const usage = `Usage:
     git-credential-glpat setup  [HOST...] [--undo]
     git-credential-glpat init | unlock [--for D] | lock | passphrase  [--passphrase-stdin]
     git-credential-glpat migrate --to keyring|encrypted-file|kernel
+    git-credential-glpat doctor [--json]
+    git-credential-glpat schedule install|remove|status
+    git-credential-glpat completion bash|zsh|fish
     git-credential-glpat version
 
 A Git credential helper that keeps credentials in the OS keychain (macOS
@@ -54,6 +57,10 @@ Commands:
     init, unlock, lock  The encrypted-file backend: create its key, unlock it
                         once per boot, lock it; passphrase changes it.
     migrate             Move every credential to another backend.
+    doctor              Check everything this helper depends on, with fixes.
+    schedule            A daily job that runs rotate --all (systemd user
+                        timer, launchd agent or scheduled task).
+    completion          Shell completion for bash, zsh or fish.
     version             Print the version and commit.
 
 Run git-credential-glpat COMMAND -h for a command's options.
@@ -125,6 +132,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runInitUnlock(args[0], args[1:], stdin, stdout, ui)
 	case "migrate":
 		return runMigrate(args[1:], stdout, ui)
+	case "doctor":
+		return runDoctor(args[1:], stdout, ui)
+	case "schedule":
+		return runSchedule(args[1:], stdout, ui)
+	case "completion":
+		return runCompletion(args[1:], stdout, ui)
 	default:
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
@@ -328,7 +341,7 @@ func isTerminal(r io.Reader) bool {
 }
 
 var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup",
-	"init", "unlock", "lock", "passphrase", "migrate", "version", "help"}
+	"init", "unlock", "lock", "passphrase", "migrate", "doctor", "schedule", "completion", "version", "help"}
 
 // suggest returns the command closest to a mistyped one, if any is close.
 func suggest(s string) string {
@@ -364,7 +377,7 @@ func editDistance(a, b string) int {
 // tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).
 // It is compiled on first use: the hot path never prints.
 var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\b(glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[0-9A-Za-z_.-]{8,}`)
+	return regexp.MustCompile(`\b(glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[0-9A-Za-z_.-]{20,}`)
 })
 
 // redact replaces anything that looks like a GitLab token with a

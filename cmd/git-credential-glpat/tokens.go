@@ -301,6 +301,9 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		printStatus(stdout, entries, e, svc.Now)
 		fmt.Fprintf(stdout, "\n%d credential(s), %d need action\n", len(entries), needAction)
 		fmt.Fprintf(stdout, "secrets: %s\nstate:   %s\n", backend.Describe(e.store.Secrets), e.stateDir)
+		if line := scheduleLine(ctx); line != "" {
+			fmt.Fprintln(stdout, line)
+		}
 	}
 	if needAction > 0 {
 		return 1

@@ -293,8 +293,10 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	if t.RotateError != "" && e.Problem == "" {
 		e.Problem = "last rotation failed: " + t.RotateError
 	}
-	if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
-		s.Lifecycle.Tidy(r, sec)
+	if s.Lifecycle.HasLeftovers(r.Account) {
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
+			s.Lifecycle.Tidy(r, sec)
+		}
 	}
 	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
 		e.RecoveryFile = f

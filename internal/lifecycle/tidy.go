@@ -26,3 +26,14 @@ func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
 	}
 	return tidied
 }
+
+// HasLeftovers reports, without reading any secret, whether a rotation left
+// a journal or a recovery file for account (so that Tidy has work to do).
+func (m *Manager) HasLeftovers(account string) bool {
+	for _, p := range []string{m.path("rotation", account, ".pending"), m.path("recovery", account, ".token")} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}

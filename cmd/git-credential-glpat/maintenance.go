@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
+)
+
+const doctorUsage = `Usage: git-credential-glpat doctor [--json]
+
+Checks what git-credential-glpat depends on and says how to fix what is
+wrong: git and its version, which helpers git asks for each GitLab host and
+in which order, the keychain, the config file, each stored token, the clock
+and scheduled rotation. Exit status 1 when a check failed or warns.
+
+Examples:
+    $ git-credential-glpat doctor
+    $ git-credential-glpat doctor --json | jq '.[] | select(.status != "ok")'
+`
+
+func runDoctor(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("doctor", doctorUsage, ui.w)
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	if len(pos) > 0 {
+		ui.errorf("doctor takes no arguments")
+		return 2
+	}
+	e, err := openEnv()
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	cfg, err := e.config()
+	if err != nil {
+		cfg = config.Default() // the doctor reports the config error itself
+	}
+	bin, _ := selfPath()
+	sopts, serr := schedule.DefaultOptions(bin)
+	ctx, cancel := interruptible()
+	defer cancel()
+	env := doctor.Env{
+		Secrets:  e.store.Secrets,
+		Accounts: &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)},
+		Binary:   bin,
+		Schedule: func(ctx context.Context) (schedule.Status, error) {
+			if serr != nil {
+				return schedule.Status{}, serr
+			}
+			return schedule.Query(ctx, sopts)
+		},
+	}
+	stop := progress(ui, "checking")
+	checks := doctor.Run(ctx, env)
+	stop()
+	if *asJSON {
+		doctor.WriteJSON(stdout, checks)
+	} else {
+		doctor.WriteText(stdout, checks, colorFor(stdout))
+	}
+	if doctor.NeedsAction(checks) {
+		return 1
+	}
+	return 0
+}
+
+const scheduleUsage = `Usage: git-credential-glpat schedule install|remove|status
+
+Rotates the tokens daily even when git does not use them, by running
+"git-credential-glpat rotate --all" from the system's scheduler: a systemd
+user timer on Linux, a launchd agent on macOS, a scheduled task on Windows.
+install writes and enables it (run it again after moving this program);
+remove undoes exactly that; status says whether it is installed.
+
+Examples:
+    $ git-credential-glpat schedule install
+    $ git-credential-glpat schedule status
+`
+
+func runSchedule(args []string, stdout io.Writer, ui *ui) int {
+	fs := newFlags("schedule", scheduleUsage, ui.w)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	if len(pos) != 1 {
+		ui.errorf("schedule takes one of install, remove, status")
+		return 2
+	}
+	bin, err := selfPath()
+	if err != nil {
+		ui.errorf("cannot tell where this program is: %v", err)
+		return 1
+	}
+	opts, err := schedule.DefaultOptions(bin)
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	var res *schedule.Result
+	verb := "wrote"
+	switch pos[0] {
+	case "install":
+		res, err = schedule.Install(ctx, opts)
+	case "remove":
+		res, err = schedule.Remove(ctx, opts)
+		verb = "removed"
+	case "status":
+		st, err := schedule.Query(ctx, opts)
+		if err != nil {
+			ui.errorf("%v", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, st.Line())
+		return 0
+	default:
+		ui.errorf("unknown schedule command %q; want install, remove or status", pos[0])
+		return 2
+	}
+	if res != nil {
+		for _, f := range res.Files {
+			fmt.Fprintf(stdout, "%s %s\n", verb, f)
+		}
+		for _, c := range res.Commands {
+			fmt.Fprintf(stdout, "ran %s\n", c)
+		}
+		for _, n := range res.Notes {
+			ui.hintf("%s", n)
+		}
+	}
+	if err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
+	return 0
+}
+
+func runCompletion(args []string, stdout io.Writer, ui *ui) int {
+	if len(args) != 1 {
+		ui.errorf("completion takes one of bash, zsh, fish")
+		return 2
+	}
+	s, err := completion.Script(args[0])
+	if err != nil {
+		ui.errorf("%v", err)
+		return 2
+	}
+	fmt.Fprint(stdout, s)
+	return 0
+}
+
+// scheduleLine is status's line about scheduled rotation; empty when it
+// cannot be told.
+func scheduleLine(ctx context.Context) string {
+	bin, err := selfPath()
+	if err != nil {
+		return ""
+	}
+	o, err := schedule.DefaultOptions(bin)
+	if err != nil {
+		return ""
+	}
+	st, err := schedule.Query(ctx, o)
+	if err != nil {
+		return ""
+	}
+	return st.Line()
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+func TestDoctor(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 120))})
+	g.login(tok)
+	g.run("", binPath, "setup")
+
+	type check struct{ Name, Status, Detail, Fix string }
+	doctor := func() ([]check, error) {
+		out, errOut, err := g.run("", binPath, "doctor", "--json")
+		var checks []check
+		if jerr := json.Unmarshal([]byte(out), &checks); jerr != nil {
+			t.Fatalf("doctor --json: %v\n%s\n%s", jerr, out, errOut)
+		}
+		return checks, err
+	}
+	find := func(checks []check, prefix string) check {
+		for _, c := range checks {
+			if strings.HasPrefix(c.Name, prefix) {
+				return c
+			}
+		}
+		t.Fatalf("no check %q in %+v", prefix, checks)
+		return check{}
+	}
+	checks, _ := doctor()
+	for _, name := range []string{"git", "config", "keychain", "token " + g.host} {
+		if c := find(checks, name); c.Status != "ok" && c.Status != "info" {
+			t.Errorf("check %q = %+v, want ok", name, c)
+		}
+	}
+	g.gl.Revoke(id)
+	checks, err := doctor()
+	if c := find(checks, "token "+g.host); c.Status != "fail" || c.Fix == "" {
+		t.Errorf("revoked token: %+v, want fail with a fix", c)
+	}
+	if err == nil {
+		t.Error("doctor exit 0 with a revoked token, want 1")
+	}
+	out, _, _ := g.run("", binPath, "doctor")
+	if !strings.Contains(out, "git") || strings.Contains(out, tok) {
+		t.Errorf("doctor text output:\n%s", out)
+	}
+}
+
+func TestScheduleInstallRemove(t *testing.T) {
+	w := newWorld(t)
+	// Each test world shares the keyring session's private HOME; give
+	// this one its own so that the unit files are ours alone.
+	home := filepath.Join(w.dir, "home")
+	os.MkdirAll(home, 0o700)
+	w.env = append(w.env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	out, errOut, err := w.run("", binPath, "schedule", "install")
+	if err != nil {
+		t.Fatalf("schedule install: %v\n%s\n%s", err, out, errOut)
+	}
+	timer := filepath.Join(home, ".config", "systemd", "user", "git-credential-glpat-rotate.timer")
+	service := filepath.Join(home, ".config", "systemd", "user", "git-credential-glpat-rotate.service")
+	for _, f := range []string{timer, service} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	if b, _ := os.ReadFile(service); !strings.Contains(string(b), binPath) || !strings.Contains(string(b), "rotate --all") {
+		t.Errorf("service unit does not run this binary's rotate --all:\n%s", b)
+	}
+	if out, _, _ := w.run("", binPath, "schedule", "status"); !strings.Contains(out, "systemd") {
+		t.Errorf("schedule status after install: %q", out)
+	}
+	if out, _, _ := w.run("", binPath, "status", "--offline"); !strings.Contains(out, "scheduled rotation") {
+		t.Errorf("status lacks the scheduled rotation line:\n%s", out)
+	}
+	if _, errOut, err := w.run("", binPath, "schedule", "remove"); err != nil {
+		t.Fatalf("schedule remove: %v %s", err, errOut)
+	}
+	for _, f := range []string{timer, service} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s left after remove", f)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	w := newWorld(t)
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, errOut, err := w.run("", binPath, "completion", sh)
+		if err != nil || !strings.Contains(out, "rotate") || !strings.Contains(out, "token-stdin") {
+			t.Errorf("completion %s: %v %q", sh, err, errOut)
+		}
+		if sh == "bash" {
+			f := filepath.Join(w.dir, "c.bash")
+			os.WriteFile(f, []byte(out), 0o600)
+			if msg, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+				t.Errorf("bash -n: %v %s", err, msg)
+			}
+		}
+	}
+	if _, _, err := w.run("", binPath, "completion", "tcsh"); err == nil {
+		t.Error("completion tcsh succeeded")
+	}
+}

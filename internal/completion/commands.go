@@ -1,0 +1,107 @@
+// Package completion writes shell completion scripts for git-credential-glpat (bash, zsh, fish) from one table of its commands and flags.
+package completion
+
+// Command is one command of git-credential-glpat as completion offers it.
+type Command struct {
+	Name  string
+	Help  string // one line, shown by zsh and fish
+	Flags []Flag
+	// Args says what the positional arguments are: ArgNone, ArgHost (at
+	// most one stored host), ArgHosts (any number of hosts) or ArgWord
+	// (one of Words).
+	Args  string
+	Words []Word
+}
+
+// Flag is a command's flag, written with two dashes.
+type Flag struct {
+	Name string // without the dashes
+	Help string
+	// Arg names the flag's value (like "URL"); empty for a boolean flag.
+	Arg string
+	// Values are the only values the flag takes, when they are fixed.
+	Values []string
+}
+
+// Word is a fixed positional argument, like schedule's "install".
+type Word struct{ Name, Help string }
+
+// The kinds of positional arguments.
+const (
+	ArgNone  = ""
+	ArgHost  = "host"
+	ArgHosts = "hosts"
+	ArgWord  = "word"
+)
+
+// Backends are the storage backends `migrate --to` takes.
+var Backends = []string{"keyring", "encrypted-file", "kernel"}
+
+// Shells are the shells Script writes for.
+var Shells = []string{"bash", "zsh", "fish"}
+
+var passphraseStdin = Flag{Name: "passphrase-stdin", Help: "read the passphrase from stdin"}
+
+// Commands are git-credential-glpat's commands, in the order its usage
+// lists them. The man page test checks that doc/git-credential-glpat.1
+// documents every one of them and their flags.
+var Commands = withHelpWords([]Command{
+	{Name: "get", Help: "answer git with a stored credential (git calls it)"},
+	{Name: "store", Help: "store a credential (git calls it)"},
+	{Name: "erase", Help: "erase matching credentials (git calls it)"},
+	{Name: "login", Help: "check a GitLab token and store it", Args: ArgHost, Flags: []Flag{
+		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
+		{Name: "token-stdin", Help: "read the token from stdin"},
+		{Name: "api-url", Arg: "URL", Help: "the API base URL"},
+		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
+	}},
+	{Name: "logout", Help: "forget a host's credentials", Args: ArgHost, Flags: []Flag{
+		{Name: "username", Arg: "U", Help: "only this user's credential"},
+		{Name: "revoke", Help: "revoke the tokens on GitLab first"},
+	}},
+	{Name: "status", Help: "show stored credentials, expiry and rotation state", Args: ArgHost, Flags: []Flag{
+		{Name: "json", Help: "print JSON"},
+		{Name: "offline", Help: "do not ask GitLab"},
+	}},
+	{Name: "rotate", Help: "rotate the tokens that are due", Args: ArgHost, Flags: []Flag{
+		{Name: "all", Help: "every host"},
+		{Name: "force", Help: "rotate even tokens that are not due"},
+		{Name: "json", Help: "print JSON"},
+	}},
+	{Name: "setup", Help: "make this helper the only one git asks for GitLab hosts", Args: ArgHosts, Flags: []Flag{
+		{Name: "undo", Help: "remove what setup wrote"},
+	}},
+	{Name: "doctor", Help: "check what the helper depends on and say how to fix it", Flags: []Flag{
+		{Name: "json", Help: "print JSON"},
+	}},
+	{Name: "schedule", Help: "rotate daily from the system's scheduler", Args: ArgWord, Words: []Word{
+		{"install", "write and enable the daily job"},
+		{"remove", "disable and remove the daily job"},
+		{"status", "say whether the daily job is installed"},
+	}},
+	{Name: "completion", Help: "print a shell completion script", Args: ArgWord, Words: []Word{
+		{"bash", "bash completion"},
+		{"zsh", "zsh completion"},
+		{"fish", "fish completion"},
+	}},
+	{Name: "init", Help: "create the encrypted file (encrypted-file backend)", Flags: []Flag{passphraseStdin}},
+	{Name: "unlock", Help: "unlock the encrypted file until reboot", Flags: []Flag{passphraseStdin}},
+	{Name: "lock", Help: "lock the encrypted file", Flags: []Flag{passphraseStdin}},
+	{Name: "migrate", Help: "move the secrets to another storage backend", Flags: []Flag{
+		{Name: "to", Arg: "BACKEND", Values: Backends, Help: "the backend to move to"},
+	}},
+	{Name: "version", Help: "print the version and commit"},
+	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command
+})
+
+// withHelpWords gives `help` every command as its argument.
+func withHelpWords(cmds []Command) []Command {
+	for i := range cmds {
+		if cmds[i].Name == "help" {
+			for _, c := range cmds {
+				cmds[i].Words = append(cmds[i].Words, Word{c.Name, c.Help})
+			}
+		}
+	}
+	return cmds
+}

@@ -5,4 +5,4 @@
 #   GLPAT_BENCH_RUNS=50 bench/run.sh
 set -eu
 cd "$(dirname "$0")/.."
-exec go test ./bench -run '^$' -bench WholeProcess -benchtime 1x -count 1 -timeout 30m
+exec go test ./bench -run '^$' -bench . -benchtime 1x -count 1 -timeout 30m

@@ -1,4 +1,4 @@
-// Package keychain stores secrets in the OS keychain through go-keyring, with a deadline on every call and errors that say what is wrong.
+// Package keychain stores secrets in the OS keychain through go-keyring (and reads them with its own lean Secret Service client on Linux), with a deadline on every call and errors that say what is wrong.
 package keychain
 
 import (
@@ -48,10 +48,12 @@ func New(service string) *Keychain {
 // secrets.ErrNotFound when there is none, and secrets.ErrLocked,
 // secrets.ErrUnavailable or secrets.ErrTimeout when the keychain could not
 // say (which never means there is no secret).
+//
+// On Linux and the BSDs it reads the item itself over D-Bus, in three
+// round trips instead of go-keyring's eight, with go-keyring's answers (see
+// lookup); elsewhere it calls go-keyring.
 func (k *Keychain) Get(ctx context.Context, account string) (string, error) {
-	return k.call(ctx, "get", func() (string, error) {
-		return keyring.Get(k.Service, account)
-	})
+	return k.get(ctx, account)
 }
 
 // Set stores secret for account, replacing any previous one. A Set that
@@ -81,20 +83,37 @@ func (k *Keychain) Delete(ctx context.Context, account string) error {
 //
 // go-keyring cannot be cancelled, so f runs in its own goroutine; when the
 // deadline fires, the goroutine is left to finish (or block) on its own and
-// its result is dropped. The process of a credential helper is short-lived,
+// its result is dropped (Get's own D-Bus client, run by callOnBus, is
+// told to stop, and does). The process of a credential helper is short-lived,
 // so that goroutine does not outlive its usefulness by much.
 func (k *Keychain) call(ctx context.Context, op string, f func() (string, error)) (string, error) {
+	return k.callOnBus(ctx, op, func(context.Context, string) (string, error) { return f() })
+}
+
+// callOnBus is call for an f that talks to the session bus itself: f gets
+// the bus address that the check resolved (empty where there is no bus to
+// check), to dial it rather than let godbus look for one, and a context
+// that ends at the call's deadline, when f should give up and release what
+// it holds.
+func (k *Keychain) callOnBus(ctx context.Context, op string, f func(ctx context.Context, bus string) (string, error)) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", contextError(op, ctx, 0)
 	}
-	if err := checkSessionBus(); err != nil {
+	bus, err := checkSessionBus()
+	if err != nil {
 		return "", fmt.Errorf("keychain: %s: %w", op, err)
 	}
-	return k.withDeadline(ctx, op, f)
+	return k.withDeadlineCtx(ctx, op, func(ctx context.Context) (string, error) { return f(ctx, bus) })
 }
 
 // withDeadline runs f, abandoning it when the deadline fires.
 func (k *Keychain) withDeadline(ctx context.Context, op string, f func() (string, error)) (string, error) {
+	return k.withDeadlineCtx(ctx, op, func(context.Context) (string, error) { return f() })
+}
+
+// withDeadlineCtx is withDeadline for an f that takes the deadline's
+// context.
+func (k *Keychain) withDeadlineCtx(ctx context.Context, op string, f func(context.Context) (string, error)) (string, error) {
 	budget := k.Timeout
 	if budget <= 0 {
 		budget = DefaultTimeout
@@ -113,11 +132,16 @@ func (k *Keychain) withDeadline(ctx context.Context, op string, f func() (string
 	}
 	done := make(chan result, 1) // buffered: a late answer must not block the goroutine
 	go func() {
-		s, err := f()
+		s, err := f(ctx)
 		done <- result{s, err}
 	}()
 	finish := func(r result) (string, error) {
 		if r.err != nil {
+			if ctx.Err() != nil {
+				// Most likely f failed because the deadline told it to
+				// stop (closed its connection); its error says less.
+				return "", contextError(op, ctx, budget)
+			}
 			return "", classify(op, r.err)
 		}
 		return r.secret, nil

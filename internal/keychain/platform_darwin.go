@@ -1,7 +1,20 @@
 package keychain
 
+import (
+	"context"
+
+	"github.com/zalando/go-keyring"
+)
+
 // On macOS go-keyring runs /usr/bin/security; there is no bus to check.
-func checkSessionBus() error { return nil }
+func checkSessionBus() (string, error) { return "", nil }
+
+// get reads the secret through go-keyring.
+func (k *Keychain) get(ctx context.Context, account string) (string, error) {
+	return k.call(ctx, "get", func() (string, error) {
+		return keyring.Get(k.Service, account)
+	})
+}
 
 // isLocked reports a keychain that could not be unlocked: security exits
 // with status 36 (errSecInteractionNotAllowed) when the login keychain is

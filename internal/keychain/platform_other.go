@@ -2,9 +2,22 @@
 
 package keychain
 
+import (
+	"context"
+
+	"github.com/zalando/go-keyring"
+)
+
 // Windows' Credential Manager (and go-keyring's fallback on other systems)
 // needs no bus and has no locked state that go-keyring reports.
-func checkSessionBus() error { return nil }
+func checkSessionBus() (string, error) { return "", nil }
+
+// get reads the secret through go-keyring.
+func (k *Keychain) get(ctx context.Context, account string) (string, error) {
+	return k.call(ctx, "get", func() (string, error) {
+		return keyring.Get(k.Service, account)
+	})
+}
 
 func isLocked(error) bool { return false }
 

@@ -28,20 +28,21 @@ var runUserDir = "/run/user"
 // the process; without it, it fails only after a fork and exec. When
 // DBUS_SESSION_BUS_ADDRESS is unset, the socket that logind provides is put
 // into it (godbus looks only under /run/user, not at XDG_RUNTIME_DIR). It
+// returns the address, for the calls that dial the bus themselves, and
 // costs a stat or two and no D-Bus round trip.
-func checkSessionBus() error {
+func checkSessionBus() (string, error) {
 	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	found, err := resolveSessionBus(addr, os.Getenv("XDG_RUNTIME_DIR"), os.Getuid(), exists)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if found != addr {
 		// godbus reads the variable when it first connects.
 		if err := os.Setenv("DBUS_SESSION_BUS_ADDRESS", found); err != nil {
-			return fmt.Errorf("%w: %w", ErrNoSessionBus, err)
+			return "", fmt.Errorf("%w: %w", ErrNoSessionBus, err)
 		}
 	}
-	return nil
+	return found, nil
 }
 
 func exists(path string) bool {
@@ -139,7 +140,8 @@ func dbusErrorName(err error) string {
 // Secret Service to unlock it before every call and fails with this text
 // when the prompt was dismissed or could not be shown (a headless session).
 func isLocked(err error) bool {
-	return dbusErrorName(err) == secretIsLocked ||
+	var le *lockedError
+	return errors.As(err, &le) || dbusErrorName(err) == secretIsLocked ||
 		strings.Contains(err.Error(), "failed to unlock correct collection")
 }
 

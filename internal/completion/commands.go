@@ -1,6 +1,8 @@
 // Package completion writes shell completion scripts for git-credential-glpat (bash, zsh, fish) from one table of its commands and flags.
 package completion
 
+import "sync"
+
 // Command is one command of git-credential-glpat as completion offers it.
 type Command struct {
 	Name  string
@@ -45,7 +47,7 @@ var passphraseStdin = Flag{Name: "passphrase-stdin", Help: "read the passphrase 
 // Commands are git-credential-glpat's commands, in the order its usage
 // lists them. The man page test checks that doc/git-credential-glpat.1
 // documents every one of them and their flags.
-var Commands = withHelpWords([]Command{
+var Commands = []Command{
 	{Name: "get", Help: "answer git with a stored credential (git calls it)"},
 	{Name: "store", Help: "store a credential (git calls it)"},
 	{Name: "erase", Help: "erase matching credentials (git calls it)"},
@@ -85,14 +87,25 @@ var Commands = withHelpWords([]Command{
 		{"fish", "fish completion"},
 	}},
 	{Name: "init", Help: "create the encrypted file (encrypted-file backend)", Flags: []Flag{passphraseStdin}},
-	{Name: "unlock", Help: "unlock the encrypted file until reboot", Flags: []Flag{passphraseStdin}},
-	{Name: "lock", Help: "lock the encrypted file", Flags: []Flag{passphraseStdin}},
+	{Name: "unlock", Help: "unlock the encrypted file until reboot", Flags: []Flag{passphraseStdin,
+		{Name: "for", Arg: "DURATION", Help: "lock again after this long"}}},
+	{Name: "lock", Help: "lock the encrypted file"},
+	{Name: "passphrase", Help: "change the passphrase of the encrypted file", Flags: []Flag{passphraseStdin}},
 	{Name: "migrate", Help: "move the secrets to another storage backend", Flags: []Flag{
 		{Name: "to", Arg: "BACKEND", Values: Backends, Help: "the backend to move to"},
 	}},
 	{Name: "version", Help: "print the version and commit"},
-	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command
-})
+	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command, added on first use
+}
+
+// helpWords fills in help's words on first use rather than at package
+// init, which would cost every git fetch.
+var helpWords sync.Once
+
+func commands() []Command {
+	helpWords.Do(func() { withHelpWords(Commands) })
+	return Commands
+}
 
 // withHelpWords gives `help` every command as its argument.
 func withHelpWords(cmds []Command) []Command {

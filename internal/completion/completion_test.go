@@ -77,7 +77,7 @@ type compCase struct {
 
 var hosts = storedHosts
 
-var allCommands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup", "doctor", "schedule", "completion", "init", "unlock", "lock", "migrate", "version", "help"}
+var allCommands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup", "doctor", "schedule", "completion", "init", "unlock", "lock", "passphrase", "migrate", "version", "help"}
 
 // cases hold for every shell. Shells differ in what they add around them
 // (zsh offers options where no argument is left), so each shell's test
@@ -95,9 +95,9 @@ var cases = []compCase{
 	{"rotate flags", []string{"rotate", "--"}, []string{"--all", "--force", "--json", "--help"}},
 	{"setup flags", []string{"setup", "--"}, []string{"--undo", "--help"}},
 	{"doctor flags", []string{"doctor", "--"}, []string{"--json", "--help"}},
-	{"unlock flags", []string{"unlock", "--"}, []string{"--passphrase-stdin", "--help"}},
+	{"unlock flags", []string{"unlock", "--"}, []string{"--passphrase-stdin", "--for", "--help"}},
 	{"init flags", []string{"init", "--"}, []string{"--passphrase-stdin", "--help"}},
-	{"lock flags", []string{"lock", "--"}, []string{"--passphrase-stdin", "--help"}},
+	{"lock flags", []string{"lock", "--"}, []string{"--help"}},
 	{"migrate flags", []string{"migrate", "--"}, []string{"--to", "--help"}},
 	{"migrate backends", []string{"migrate", "--to", ""}, []string{"keyring", "encrypted-file", "kernel"}},
 	{"migrate backend prefix", []string{"migrate", "--to", "k"}, []string{"keyring", "kernel"}},

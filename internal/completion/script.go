@@ -27,7 +27,7 @@ func Script(shell string) (string, error) {
 
 func commandNames() []string {
 	var names []string
-	for _, c := range Commands {
+	for _, c := range commands() {
 		names = append(names, c.Name)
 	}
 	return names
@@ -105,7 +105,7 @@ _git_credential_glpat() {
 	// Flags that take a value: the word after them is not positional.
 	var valued []string
 	seen := map[string]bool{}
-	for _, c := range Commands {
+	for _, c := range commands() {
 		for _, f := range c.Flags {
 			if f.Arg != "" && !seen[f.Name] {
 				seen[f.Name] = true
@@ -130,7 +130,7 @@ _git_credential_glpat() {
 	local flag=${eqflag:-$prev}
 	case $cmd in
 `)
-	for _, c := range Commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "\t%s)\n", c.Name)
 		// A flag's value.
 		var valueCases []string
@@ -197,7 +197,7 @@ _git-credential-glpat() {
 	local -a commands
 	commands=(
 `)
-	for _, c := range Commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "\t\t'%s:%s'\n", c.Name, zshQuote(c.Help))
 	}
 	b.WriteString(`	)
@@ -214,7 +214,7 @@ _git-credential-glpat() {
 		curcontext=${curcontext%:*:*}:git-credential-glpat-$words[1]:
 		case $words[1] in
 `)
-	for _, c := range Commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "\t\t%s)\n\t\t\t_arguments \\\n", c.Name)
 		for _, f := range c.Flags {
 			switch {
@@ -285,7 +285,7 @@ function __git_credential_glpat_args
 `)
 	var valued []string
 	seen := map[string]bool{}
-	for _, c := range Commands {
+	for _, c := range commands() {
 		for _, f := range c.Flags {
 			if f.Arg != "" && !seen[f.Name] {
 				seen[f.Name] = true
@@ -321,10 +321,10 @@ complete -c git-credential-glpat -f
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -s h -l help -d 'show the usage'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -l version -d 'print the version'
 `)
-	for _, c := range Commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a %s -d %s\n", c.Name, fishQuote(c.Help))
 	}
-	for _, c := range Commands {
+	for _, c := range commands() {
 		b.WriteString("\n")
 		cond := "'__git_credential_glpat_using " + c.Name + "'"
 		for _, f := range c.Flags {

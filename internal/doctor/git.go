@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // GitRunner runs git with args and returns what it printed on stdout. A
@@ -85,10 +86,10 @@ func (v gitVersion) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1],
 
 // versionRE reads "git version 2.45.1", "git version 2.39.3 (Apple Git-146)"
 // and "git version 2.45.1.windows.1".
-var versionRE = regexp.MustCompile(`^git version (\d+)\.(\d+)(?:\.(\d+))?`)
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^git version (\d+)\.(\d+)(?:\.(\d+))?`) }) // compiled on use: not on the get path
 
 func parseGitVersion(out string) (gitVersion, bool) {
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(out))
+	m := versionRE().FindStringSubmatch(strings.TrimSpace(out))
 	if m == nil {
 		return gitVersion{}, false
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // minGit is the oldest git with `git config --fixed-value`, which removes a
@@ -52,14 +53,14 @@ func (g *gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
 
 var errNoMatch = errors.New("no match")
 
-var versionRE = regexp.MustCompile(`^git version (\d+)\.(\d+)`)
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^git version (\d+)\.(\d+)`) }) // compiled on use: not on the get path
 
 func (g *gitRunner) checkVersion(ctx context.Context) error {
 	out, err := g.run(ctx, "version")
 	if err != nil {
 		return err
 	}
-	m := versionRE.FindSubmatch(out)
+	m := versionRE().FindSubmatch(out)
 	if m == nil {
 		return fmt.Errorf("gitsetup: cannot read the git version from %q", strings.TrimSpace(string(out)))
 	}

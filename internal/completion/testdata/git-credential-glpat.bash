@@ -44,7 +44,7 @@ _git_credential_glpat() {
 			continue
 		fi
 		case ${COMP_WORDS[i-1]} in
-		= | --username | --api-url | --to) continue ;;
+		= | --username | --api-url | --for | --to) continue ;;
 		esac
 		npos=$((npos + 1))
 	done
@@ -53,7 +53,7 @@ _git_credential_glpat() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'get store erase login logout status rotate setup doctor schedule completion init unlock lock migrate version help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'get store erase login logout status rotate setup doctor schedule completion init unlock lock passphrase migrate version help' -- "$cur"))
 		fi
 		return 0
 	fi
@@ -151,11 +151,22 @@ _git_credential_glpat() {
 		fi
 		;;
 	unlock)
+		case $flag in
+		--for)
+			COMPREPLY=()
+			return 0
+			;;
+		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--passphrase-stdin -h --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--passphrase-stdin --for -h --help' -- "$cur"))
 		fi
 		;;
 	lock)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '-h --help' -- "$cur"))
+		fi
+		;;
+	passphrase)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '--passphrase-stdin -h --help' -- "$cur"))
 		fi
@@ -180,7 +191,7 @@ _git_credential_glpat() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '-h --help' -- "$cur"))
 		elif ((npos == 0)); then
-			COMPREPLY=($(compgen -W 'get store erase login logout status rotate setup doctor schedule completion init unlock lock migrate version help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'get store erase login logout status rotate setup doctor schedule completion init unlock lock passphrase migrate version help' -- "$cur"))
 		fi
 		;;
 	esac

@@ -14,7 +14,7 @@ function __git_credential_glpat_args
             continue
         end
         switch $w
-            case --username --api-url --to
+            case --username --api-url --for --to
                 set skip 1
             case '-*'
             case '*'
@@ -56,6 +56,7 @@ complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a comp
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a init -d 'create the encrypted file (encrypted-file backend)'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a unlock -d 'unlock the encrypted file until reboot'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a lock -d 'lock the encrypted file'
+complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a passphrase -d 'change the passphrase of the encrypted file'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a migrate -d 'move the secrets to another storage backend'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a version -d 'print the version and commit'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a help -d 'show the usage of a command'
@@ -110,10 +111,13 @@ complete -c git-credential-glpat -n '__git_credential_glpat_using init' -l passp
 complete -c git-credential-glpat -n '__git_credential_glpat_using init' -s h -l help -d 'show the usage'
 
 complete -c git-credential-glpat -n '__git_credential_glpat_using unlock' -l passphrase-stdin -d 'read the passphrase from stdin'
+complete -c git-credential-glpat -n '__git_credential_glpat_using unlock' -l for -x -d 'lock again after this long'
 complete -c git-credential-glpat -n '__git_credential_glpat_using unlock' -s h -l help -d 'show the usage'
 
-complete -c git-credential-glpat -n '__git_credential_glpat_using lock' -l passphrase-stdin -d 'read the passphrase from stdin'
 complete -c git-credential-glpat -n '__git_credential_glpat_using lock' -s h -l help -d 'show the usage'
+
+complete -c git-credential-glpat -n '__git_credential_glpat_using passphrase' -l passphrase-stdin -d 'read the passphrase from stdin'
+complete -c git-credential-glpat -n '__git_credential_glpat_using passphrase' -s h -l help -d 'show the usage'
 
 complete -c git-credential-glpat -n '__git_credential_glpat_using migrate' -l to -x -a 'keyring encrypted-file kernel' -d 'the backend to move to'
 complete -c git-credential-glpat -n '__git_credential_glpat_using migrate' -s h -l help -d 'show the usage'
@@ -135,6 +139,7 @@ complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a com
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a init -d 'create the encrypted file (encrypted-file backend)'
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a unlock -d 'unlock the encrypted file until reboot'
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a lock -d 'lock the encrypted file'
+complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a passphrase -d 'change the passphrase of the encrypted file'
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a migrate -d 'move the secrets to another storage backend'
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a version -d 'print the version and commit'
 complete -c git-credential-glpat -n '__git_credential_glpat_using help 0' -a help -d 'show the usage of a command'

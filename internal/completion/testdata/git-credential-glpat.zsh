@@ -28,6 +28,7 @@ _git-credential-glpat() {
 		'init:create the encrypted file (encrypted-file backend)'
 		'unlock:unlock the encrypted file until reboot'
 		'lock:lock the encrypted file'
+		'passphrase:change the passphrase of the encrypted file'
 		'migrate:move the secrets to another storage backend'
 		'version:print the version and commit'
 		'help:show the usage of a command'
@@ -128,10 +129,16 @@ _git-credential-glpat() {
 		unlock)
 			_arguments \
 				'--passphrase-stdin[read the passphrase from stdin]' \
+				'--for=[lock again after this long]:duration: ' \
 				'(- *)'{-h,--help}'[show the usage]' \
 				&& ret=0
 			;;
 		lock)
+			_arguments \
+				'(- *)'{-h,--help}'[show the usage]' \
+				&& ret=0
+			;;
+		passphrase)
 			_arguments \
 				'--passphrase-stdin[read the passphrase from stdin]' \
 				'(- *)'{-h,--help}'[show the usage]' \
@@ -151,7 +158,7 @@ _git-credential-glpat() {
 		help)
 			_arguments \
 				'(- *)'{-h,--help}'[show the usage]' \
-				'1:help:((get\:answer\ git\ with\ a\ stored\ credential\ \(git\ calls\ it\) store\:store\ a\ credential\ \(git\ calls\ it\) erase\:erase\ matching\ credentials\ \(git\ calls\ it\) login\:check\ a\ GitLab\ token\ and\ store\ it logout\:forget\ a\ host\'\''s\ credentials status\:show\ stored\ credentials,\ expiry\ and\ rotation\ state rotate\:rotate\ the\ tokens\ that\ are\ due setup\:make\ this\ helper\ the\ only\ one\ git\ asks\ for\ GitLab\ hosts doctor\:check\ what\ the\ helper\ depends\ on\ and\ say\ how\ to\ fix\ it schedule\:rotate\ daily\ from\ the\ system\'\''s\ scheduler completion\:print\ a\ shell\ completion\ script init\:create\ the\ encrypted\ file\ \(encrypted-file\ backend\) unlock\:unlock\ the\ encrypted\ file\ until\ reboot lock\:lock\ the\ encrypted\ file migrate\:move\ the\ secrets\ to\ another\ storage\ backend version\:print\ the\ version\ and\ commit help\:show\ the\ usage\ of\ a\ command))' \
+				'1:help:((get\:answer\ git\ with\ a\ stored\ credential\ \(git\ calls\ it\) store\:store\ a\ credential\ \(git\ calls\ it\) erase\:erase\ matching\ credentials\ \(git\ calls\ it\) login\:check\ a\ GitLab\ token\ and\ store\ it logout\:forget\ a\ host\'\''s\ credentials status\:show\ stored\ credentials,\ expiry\ and\ rotation\ state rotate\:rotate\ the\ tokens\ that\ are\ due setup\:make\ this\ helper\ the\ only\ one\ git\ asks\ for\ GitLab\ hosts doctor\:check\ what\ the\ helper\ depends\ on\ and\ say\ how\ to\ fix\ it schedule\:rotate\ daily\ from\ the\ system\'\''s\ scheduler completion\:print\ a\ shell\ completion\ script init\:create\ the\ encrypted\ file\ \(encrypted-file\ backend\) unlock\:unlock\ the\ encrypted\ file\ until\ reboot lock\:lock\ the\ encrypted\ file passphrase\:change\ the\ passphrase\ of\ the\ encrypted\ file migrate\:move\ the\ secrets\ to\ another\ storage\ backend version\:print\ the\ version\ and\ commit help\:show\ the\ usage\ of\ a\ command))' \
 				&& ret=0
 			;;
 		esac

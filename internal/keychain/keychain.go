@@ -60,6 +60,9 @@ func (k *Keychain) Get(ctx context.Context, account string) (string, error) {
 // timed out may still complete later, in the background.
 func (k *Keychain) Set(ctx context.Context, account, secret string) error {
 	_, err := k.call(ctx, "set", func() (string, error) {
+		if err := introduce(); err != nil {
+			return "", err
+		}
 		return "", keyring.Set(k.Service, account, secret)
 	})
 	return err

@@ -39,6 +39,22 @@ func usageExit(err error) int {
 	return 2
 }
 
+// oneHost is the optional HOST argument of a command: def when absent.
+func oneHost(cmd string, pos []string, def string, ui *ui) (string, bool) {
+	switch {
+	case len(pos) > 1:
+		ui.errorf("%s takes one HOST, got %d", cmd, len(pos))
+		return "", false
+	case len(pos) == 1:
+		if err := account.ValidateHost(pos[0]); err != nil {
+			ui.errorf("%v", err)
+			return "", false
+		}
+		return pos[0], true
+	}
+	return def, true
+}
+
 // parseArgs parses flags that may come before or after positional
 // arguments, as people type them.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -104,17 +120,8 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		return usageExit(err)
 	}
-	host := account.DefaultHost
-	switch len(pos) {
-	case 0:
-	case 1:
-		host = pos[0]
-	default:
-		ui.errorf("login takes one HOST, got %d", len(pos))
-		return 2
-	}
-	if err := account.ValidateHost(host); err != nil {
-		ui.errorf("%v", err)
+	host, ok := oneHost("login", pos, account.DefaultHost, ui)
+	if !ok {
 		return 2
 	}
 	svc, e, ok := service(ui)
@@ -212,11 +219,8 @@ func runLogout(args []string, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		return usageExit(err)
 	}
-	host := account.DefaultHost
-	if len(pos) == 1 {
-		host = pos[0]
-	} else if len(pos) > 1 {
-		ui.errorf("logout takes one HOST, got %d", len(pos))
+	host, ok := oneHost("logout", pos, account.DefaultHost, ui)
+	if !ok {
 		return 2
 	}
 	svc, _, ok := service(ui)
@@ -265,11 +269,8 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		return usageExit(err)
 	}
-	host := ""
-	if len(pos) == 1 {
-		host = pos[0]
-	} else if len(pos) > 1 {
-		ui.errorf("status takes one HOST, got %d", len(pos))
+	host, ok := oneHost("status", pos, "", ui)
+	if !ok {
 		return 2
 	}
 	svc, e, ok := service(ui)
@@ -484,17 +485,16 @@ func runRotate(args []string, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		return usageExit(err)
 	}
-	host := account.DefaultHost
-	switch {
-	case *all && len(pos) > 0:
+	if *all && len(pos) > 0 {
 		ui.errorf("give a HOST or --all, not both")
 		return 2
-	case *all:
-		host = ""
-	case len(pos) == 1:
-		host = pos[0]
-	case len(pos) > 1:
-		ui.errorf("rotate takes one HOST, got %d", len(pos))
+	}
+	def := account.DefaultHost
+	if *all {
+		def = ""
+	}
+	host, ok := oneHost("rotate", pos, def, ui)
+	if !ok {
 		return 2
 	}
 	svc, _, ok := service(ui)

@@ -208,6 +208,12 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("%v", err)
 		return 1
 	}
+	// The config is switched at the end: it must load now, or the move
+	// would be undone for nothing.
+	if _, err := e.config(); err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
 	if target == e.kind {
 		ui.errorf("the credentials are already in %s", target)
 		return 1

@@ -154,3 +154,41 @@ func TestProjectAccessToken(t *testing.T) {
 		t.Errorf("after get, token %v; want the rotated project token", st)
 	}
 }
+
+// TestGitStoringARotatedTokenKeepsItsSuccessor: git stores the token it
+// used after its push, and another process may have rotated it meanwhile;
+// that revoked token must not replace the live successor.
+func TestGitStoringARotatedTokenKeepsItsSuccessor(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	old, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(old)
+	if out, errOut, err := g.run("", binPath, "rotate", g.host, "--force"); err != nil {
+		t.Fatalf("rotate: %v %s %s", err, out, errOut)
+	}
+	successor, _ := g.get()
+	g.run("protocol=http\nhost="+g.host+"\nusername=alice\npassword="+old+"\n", binPath, "store")
+	if got, _ := g.get(); password(got) != password(successor) || password(got) == old {
+		t.Errorf("after git stored the rotated-away token, get serves %s; want the successor %s",
+			fingerprintOf(password(got)), fingerprintOf(password(successor)))
+	}
+}
+
+// TestMigrateWithABrokenConfigChangesNothing: the config is switched at
+// the end of a migration, so it must load before anything moves.
+func TestMigrateWithABrokenConfigChangesNothing(t *testing.T) {
+	w := newWorld(t)
+	w.run("protocol=https\nhost=m.example\nusername=u\npassword=p\n", binPath, "store")
+	cfg := filepath.Join(w.dir, "config.toml")
+	broken := "rotate_befor = \"10d\"\n"
+	os.WriteFile(cfg, []byte(broken), 0o600)
+	_, errOut, err := w.run("", binPath, "migrate", "--to", "kernel")
+	if err == nil || !strings.Contains(errOut, "rotate_befor") {
+		t.Errorf("migrate with a broken config: %v %q", err, errOut)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != broken {
+		t.Errorf("config changed to %q", b)
+	}
+	if out, _, _ := w.run("protocol=https\nhost=m.example\n", binPath, "get"); out != "username=u\npassword=p\n" {
+		t.Errorf("get after the refused migration = %q", out)
+	}
+}

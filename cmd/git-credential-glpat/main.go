@@ -87,7 +87,10 @@ const keychainService = "git-credential-glpat"
 
 // gitOpTimeout bounds a whole get/store/erase so that Git, and the IDE
 // behind it, never hangs on us.
-const gitOpTimeout = 30 * time.Second
+// A rotation (waiting for another process's, then two API calls) must fit
+// inside it with room to spare: a deadline that cut off a rotate request
+// already sent would lose GitLab's answer.
+const gitOpTimeout = 2 * time.Minute
 
 func main() {
 	defer func() {
@@ -166,6 +169,7 @@ func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 		// The leak tests force a panic whose value holds the answer.
 		stdout = panicWriter{}
 	}
+	env.store.Warn = ui.warningf
 	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
 	if err := h.Run(ctx, op, stdin, stdout); err != nil {
 		if errors.Is(err, agefile.ErrLocked) {

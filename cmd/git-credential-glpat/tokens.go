@@ -84,6 +84,7 @@ func service(ui *ui) (*account.Service, *env, bool) {
 		ui.errorf("%v", err)
 		return nil, nil, false
 	}
+	e.store.Warn = ui.warningf
 	return &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)}, e, true
 }
 

@@ -60,15 +60,22 @@ func SetBackend(path string, b Backend) error {
 	} else {
 		out = append([]byte(line+"\n"), data...)
 	}
-	if err := atomicfile.WriteFile(path, out, mode); err != nil {
+	// Prove the new content before it replaces the file: a config that
+	// does not load must not end up naming a backend nothing was moved to.
+	probe := filepath.Join(filepath.Dir(path), ".config-check.toml")
+	if err := atomicfile.WriteFile(probe, out, 0o600); err != nil {
 		return &Error{File: path, Msg: err.Error()}
 	}
-	cfg, err := Load(path)
+	cfg, err := Load(probe)
+	os.Remove(probe)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s was not changed: %w", path, err)
 	}
 	if cfg.Backend != b {
-		return &Error{File: path, Msg: fmt.Sprintf("backend is %q after writing %q", cfg.Backend, b)}
+		return &Error{File: path, Msg: fmt.Sprintf("backend would be %q after writing %q; not changed", cfg.Backend, b)}
+	}
+	if err := atomicfile.WriteFile(path, out, mode); err != nil {
+		return &Error{File: path, Msg: err.Error()}
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ type Error struct {
 	Reason string
 	Kind   error // one of the Err* values above
 	Err    error // underlying transport error, if any
+	// raw is a 2xx body that did not decode; it may hold a new token, so
+	// it never appears in Error().
+	raw []byte
 }
 
 func (e *Error) Error() string {
@@ -202,10 +205,22 @@ func (c *Client) Rotate(ctx context.Context, token, kind string, ownerID int64, 
 	}
 	body := map[string]string{"expires_at": expiresAt.UTC().Format(time.DateOnly)}
 	var t Token
-	if err := c.do(ctx, "rotate token", http.MethodPost, path, token, body, &t); err != nil {
+	err := c.do(ctx, "rotate token", http.MethodPost, path, token, body, &t)
+	var ae *Error
+	if errors.As(err, &ae) && ae.Status >= 200 && ae.Status < 300 && ae.raw != nil {
+		// GitLab rotated (2xx) but the answer did not decode as a whole:
+		// the new token in it is the only copy, keep it.
+		var only struct {
+			Token string `json:"token"`
+		}
+		if json.Unmarshal(ae.raw, &only) == nil && only.Token != "" {
+			return &Token{Token: only.Token}, nil
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	if t.Token == "" || t.ID == 0 {
+	if t.Token == "" {
 		// The server may have rotated: treat as a lost answer, not as a
 		// failure that allows another try with the old token.
 		return nil, &Error{Op: "rotate token", Status: 200, Kind: ErrLostAnswer, Reason: "answer has no new token"}
@@ -305,7 +320,7 @@ func (c *Client) do(ctx context.Context, op, method, path, token string, in, out
 		if method == http.MethodPost {
 			kind = ErrLostAnswer
 		}
-		return &Error{Op: op, Status: resp.StatusCode, Kind: kind, Reason: "answer is not the expected JSON"}
+		return &Error{Op: op, Status: resp.StatusCode, Kind: kind, Reason: "answer is not the expected JSON", raw: data}
 	}
 	return nil
 }

@@ -64,11 +64,33 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		}, nil
 	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
+	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
+		// A GitLab token that GitLab refuses: typically one Git used just
+		// before another process rotated it. Storing it would replace
+		// the live successor with a revoked token.
+		return nil, errRefusedToken
 	default:
 		// The API does not know it as a token (an account password, a
 		// host that is not GitLab): keep it as a plain credential.
 		return nil, nil
 	}
+}
+
+// errRefusedToken makes store keep what is stored: GitLab refuses the token
+// Git asked to store.
+var errRefusedToken = errors.New("GitLab refuses this token")
+
+// keepsManagedToken reports whether the account of rec already holds a
+// managed token other than password. An incoming token that GitLab could
+// not confirm must not replace it: it may be the revoked predecessor of the
+// stored one (Git stores the token it used, after the push, and another
+// process may have rotated it meanwhile).
+func (h *Helper) keepsManagedToken(ctx context.Context, rec *store.Record, password string) (bool, error) {
+	cur, sec, err := h.Store.Lookup(ctx, rec.Protocol, rec.Host, store.AccountName(rec.Protocol, rec.Host, "", rec.Username))
+	if err != nil || cur == nil || cur.Token == nil || cur.Token.Dead != "" {
+		return false, err
+	}
+	return sec.Password != password, nil
 }
 
 func (h *Helper) config() (*config.Config, error) {

@@ -145,8 +145,16 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		HasRefreshToken: req.OAuthRefreshToken != "",
 	}
 	tok, err := h.gitlabToken(ctx, req)
+	if errors.Is(err, errRefusedToken) {
+		return nil // nothing to store; what is stored stays
+	}
 	if err != nil {
 		return err
+	}
+	if tok != nil && tok.Unverified {
+		if keep, err := h.keepsManagedToken(ctx, rec, req.Password); err != nil || keep {
+			return err
+		}
 	}
 	if tok != nil {
 		// A GitLab token is good for every repository of its account.

@@ -135,6 +135,13 @@ func (k *Keychain) withDeadlineCtx(ctx context.Context, op string, f func(contex
 	}
 	done := make(chan result, 1) // buffered: a late answer must not block the goroutine
 	go func() {
+		// A panic in go-keyring or godbus would print its value, which
+		// may hold the secret; turn it into a plain error instead.
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{"", fmt.Errorf("internal error in the keychain library (panic: %T)", v)}
+			}
+		}()
 		s, err := f(ctx)
 		done <- result{s, err}
 	}()

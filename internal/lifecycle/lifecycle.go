@@ -238,7 +238,7 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		return nil, nil, fmt.Errorf("rotate: %w", err)
 	}
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	lock, err := filelock.Acquire(lctx, m.path("rotation", rec.Account, ".lock"))
+	lock, err := filelock.Acquire(lctx, m.lockPath(rec))
 	cancel()
 	if err != nil {
 		// Another process has been rotating for too long. Serve what
@@ -331,7 +331,10 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 
 	expiresAt := newExpiry(now, m.settings(rec).Lifetime)
 	if err := m.writeJournal(rec.Account, journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}); err != nil {
-		return rec, sec, nil // no journal, no rotation: it would not be crash safe
+		// No journal, no rotation: it would not be crash safe. Back off
+		// and say why, rather than retry on every call.
+		m.saveFailure(ctx, &upd, fmt.Errorf("cannot write the rotation journal: %w", err))
+		return &upd, sec, nil
 	}
 	m.hook("before-rotate")
 	actx, cancel = m.apiContext(ctx)
@@ -423,9 +426,10 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 			return m.adopt(ctx, rec, info)
 		case !errors.Is(err, gitlabapi.ErrUnauthorized):
 			// The file holds GitLab's answer to a rotation, so the
-			// stored token is revoked; serve the new one and settle
-			// the rest on a later call.
-			return rec, &store.Secret{Password: token}, nil
+			// stored token is revoked: store the new one now (its
+			// metadata is checked on a later call) rather than ask
+			// an unreachable GitLab on every call.
+			return m.adopt(ctx, rec, &gitlabapi.Token{Token: token})
 		}
 	}
 	actx, cancel := m.apiContext(ctx)
@@ -442,8 +446,16 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		return m.probe(ctx, api, rec, sec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
 	default:
-		m.warn("cannot check an unfinished rotation of the token for %s: %v; the token expires %s", rec.Host, err, expiryText(rec))
-		return rec, sec, nil
+		// Back off, as probe does, so that an unreachable GitLab does not
+		// cost every git command a network timeout.
+		upd := *rec
+		tok := *rec.Token
+		upd.Token = &tok
+		tok.RotateFailedAt = m.now().UTC()
+		tok.RotateError = "unfinished rotation not checked: " + err.Error()
+		m.Store.UpdateRecord(ctx, &upd)
+		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", rec.Host, err, retryAfter, expiryText(rec))
+		return &upd, sec, nil
 	}
 }
 
@@ -457,6 +469,9 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.To
 	tok := *old.Token
 	upd.Token = &tok
 	applyInfo(&tok, nt)
+	// Without GitLab's metadata (an answer cut short, or a recovered token
+	// adopted while GitLab is unreachable), the next call asks for it.
+	tok.Unverified = nt.ID == 0
 	tok.RotatedAt = m.now().UTC()
 	tok.CheckedAt = tok.RotatedAt
 	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
@@ -576,6 +591,17 @@ func expiryText(rec *store.Record) string {
 		return exp.Format("2006-01-02 15:04 UTC")
 	}
 	return "never"
+}
+
+// lockPath names the rotation lock of rec's token: per token, not per
+// account, so that one token stored under two usernames is still rotated
+// only once (a second rotate with it would be reuse, which revokes the
+// family). A token whose id is not known yet falls back to its account.
+func (m *Manager) lockPath(rec *store.Record) string {
+	if rec.Token != nil && rec.Token.ID != 0 {
+		return m.path("rotation", fmt.Sprintf("%s#%d", rec.Token.APIURL, rec.Token.ID), ".lock")
+	}
+	return m.path("rotation", rec.Account, ".lock")
 }
 
 // journal records a rotation in flight, so that a process that finds it

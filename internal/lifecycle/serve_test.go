@@ -632,7 +632,11 @@ func TestRotationLockHeldTooLong(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(w.stateDir, "rotation"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	lock, err := filelock.Acquire(context.Background(), filepath.Join(w.stateDir, "rotation", store.EscapeName(w.account)+".lock"))
+	rec, _, err := m.Store.Lookup(context.Background(), "https", host, w.account)
+	if err != nil || rec == nil {
+		t.Fatalf("lookup: %v %v", rec, err)
+	}
+	lock, err := filelock.Acquire(context.Background(), m.lockPath(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,7 +648,7 @@ func TestRotationLockHeldTooLong(t *testing.T) {
 
 	// What the other process stored is what this one serves: here, that
 	// the token is dead.
-	rec, _ := w.stored()
+	rec, _ = w.stored()
 	rec.Token.Dead = "revoked"
 	if err := w.newStore().UpdateRecord(context.Background(), rec); err != nil {
 		t.Fatal(err)

@@ -42,6 +42,9 @@ type Store struct {
 	Dir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Warn tells a person about a damaged index that was set aside; nil
+	// says nothing.
+	Warn func(format string, args ...any)
 }
 
 // Record is what the index knows about one stored credential. It holds
@@ -295,7 +298,7 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+	return s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
 		if err := s.Secrets.Set(ctx, r.Account, string(raw)); err != nil {
 			return err
 		}
@@ -306,12 +309,19 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 }
 
 // UpdateRecord rewrites the index record of r.Account without touching its
-// secret (to record token metadata). It returns ErrNotFound-wrapping error
-// when the record is gone.
+// secret (to record token metadata), if it is still the version r was read
+// from (same StoredAt); a record stored again since is left alone. It
+// returns an ErrNotFound-wrapping error when the record is gone.
 func (s *Store) UpdateRecord(ctx context.Context, r *Record) error {
 	return s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
 		for i := range idx.Records {
 			if idx.Records[i].Account == r.Account {
+				if !idx.Records[i].StoredAt.Equal(r.StoredAt) {
+					// Stored again since r was read (a login, a
+					// rotation, git's store): r is stale and must not
+					// put the old token's metadata back.
+					return nil
+				}
 				idx.Records[i] = *r
 				return nil
 			}
@@ -430,6 +440,13 @@ func (s *Store) readFile(name string) (*indexFile, error) {
 // works across processes, then writes the index atomically. A corrupt index
 // file is moved aside (never deleted) and replaced.
 func (s *Store) update(ctx context.Context, protocol, host string, fn func(*indexFile) error) error {
+	return s.updateIndex(ctx, protocol, host, false, fn)
+}
+
+// updateIndex is update; with rebuild, a corrupt index file is moved aside
+// (never deleted: the person is told where) and a new one started. Only a
+// store does that: it is how a person recovers, by storing again.
+func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild bool, fn func(*indexFile) error) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -442,10 +459,13 @@ func (s *Store) update(ctx context.Context, protocol, host string, fn func(*inde
 	}
 	defer lock.Unlock()
 	idx, err := s.readFile(name)
-	if errors.Is(err, ErrCorruptIndex) {
+	if errors.Is(err, ErrCorruptIndex) && rebuild {
 		aside := fmt.Sprintf("%s.corrupt-%d", name, s.now().Unix())
 		if rerr := os.Rename(name, aside); rerr != nil {
 			return err
+		}
+		if s.Warn != nil {
+			s.Warn("the index of %s://%s was damaged; it is kept as %s, and the credentials it listed stay in the keychain unlisted: store them again (or log in again) to see them", protocol, host, aside)
 		}
 		idx = &indexFile{Version: indexVersion}
 	} else if err != nil {

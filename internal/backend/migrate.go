@@ -137,6 +137,16 @@ func Migrate(ctx context.Context, from, to secrets.Store, accounts []string, opt
 	// 4. Every secret is safe in to: remove them from from.
 	var errs []error
 	for _, it := range items {
+		// A rotation or a git store may have written a newer secret to
+		// the old backend while this ran: carry it over before deleting,
+		// never delete a value that was not copied.
+		if cur, err := from.Get(ctx, it.account); err == nil && cur != it.secret {
+			if err := to.Set(ctx, it.account, cur); err != nil {
+				res.Kept = append(res.Kept, it.account)
+				errs = append(errs, fmt.Errorf("migrate: %s changed during the move and could not be copied again: %w", it.account, err))
+				continue
+			}
+		}
 		err := from.Delete(ctx, it.account)
 		if err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			res.Kept = append(res.Kept, it.account)

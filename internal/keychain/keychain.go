@@ -191,7 +191,12 @@ func (e *timeoutError) Error() string {
 		return fmt.Sprintf("keychain: %s: deadline passed before the call", e.op)
 	}
 	after := e.after
-	if after >= time.Millisecond {
+	switch {
+	case after >= 50*time.Millisecond:
+		// A deadline from the context is measured when the call starts,
+		// a little after it was set: 99.7ms reads better as 100ms.
+		after = after.Round(10 * time.Millisecond)
+	case after >= time.Millisecond:
 		after = after.Round(time.Millisecond)
 	}
 	return fmt.Sprintf("keychain: %s: no answer after %v (is an unlock prompt waiting?)", e.op, after)

@@ -19,7 +19,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
@@ -284,9 +283,8 @@ func explain(err error) string {
 		return err.Error()
 	case errors.Is(err, secrets.ErrLocked):
 		return "the keychain is locked; unlock it (log in to the desktop, or open Seahorse) and retry"
-	case errors.Is(err, credential.ErrBadInput), errors.Is(err, helper.ErrBadRequest):
-		return err.Error()
 	}
+	// Bad input, bad requests and the rest already say what is wrong.
 	return err.Error()
 }
 

@@ -401,15 +401,21 @@ func (m *Manager) probe(ctx context.Context, api API, rec *store.Record, sec *st
 		// that stays unreachable does not cost every git command a
 		// network timeout. The old token is valid unless GitLab
 		// rotated, so it is still the best answer.
-		upd := *rec
-		tok := *rec.Token
-		upd.Token = &tok
-		tok.RotateFailedAt = m.now().UTC()
-		tok.RotateError = "outcome unknown: " + cause.Error()
-		m.Store.UpdateRecord(ctx, &upd)
 		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", rec.Host, cause, retryAfter, expiryText(rec))
-		return &upd, sec, nil
+		return m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	}
+}
+
+// backOff records a failed attempt (the journal, if any, stays), so that
+// no call asks GitLab again before retryAfter.
+func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string) *store.Record {
+	upd := *rec
+	tok := *rec.Token
+	upd.Token = &tok
+	tok.RotateFailedAt = m.now().UTC()
+	tok.RotateError = reason
+	m.Store.UpdateRecord(ctx, &upd)
+	return &upd
 }
 
 // recover finishes what a process that died mid-rotation left behind.
@@ -448,14 +454,8 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	default:
 		// Back off, as probe does, so that an unreachable GitLab does not
 		// cost every git command a network timeout.
-		upd := *rec
-		tok := *rec.Token
-		upd.Token = &tok
-		tok.RotateFailedAt = m.now().UTC()
-		tok.RotateError = "unfinished rotation not checked: " + err.Error()
-		m.Store.UpdateRecord(ctx, &upd)
 		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", rec.Host, err, retryAfter, expiryText(rec))
-		return &upd, sec, nil
+		return m.backOff(ctx, rec, "unfinished rotation not checked: "+err.Error()), sec, nil
 	}
 }
 

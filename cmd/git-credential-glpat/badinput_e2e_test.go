@@ -202,6 +202,10 @@ func TestCorruptIndexKeepsSecrets(t *testing.T) {
 	if got, _, _ := w.run("protocol=https\nhost=keep.example\nusername=v\n", binPath, "get"); got != "username=v\npassword=new\n" {
 		t.Errorf("get after rebuild = %q", got)
 	}
+	// status keeps saying so until the file is dealt with.
+	if _, errOut, _ := w.run("", binPath, "status", "--offline"); !strings.Contains(errOut, "damaged index set aside") {
+		t.Errorf("status does not report the damaged index: %q", errOut)
+	}
 	// The old secret is still in the keychain: storing the same credential
 	// again reads nothing back, so check with the keychain directly.
 	if out, err := exec.Command("secret-tool", "lookup", "service", "git-credential-glpat", "username", "https://u@keep.example").Output(); err == nil && !strings.Contains(string(out), "keep-me") {

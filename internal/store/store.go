@@ -383,6 +383,11 @@ func (s *Store) List() ([]Record, error) {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
+		if strings.Contains(name, ".json.corrupt-") {
+			// Set aside by a store: say so until a person removes it.
+			errs = append(errs, fmt.Errorf("store: %s is a damaged index set aside; the credentials it listed are still in the keychain but unlisted (store or log in again, then delete it)", filepath.Join(s.Dir, name)))
+			continue
+		}
 		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 			continue
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -79,5 +80,22 @@ func TestNeverHangAnIDE(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "login "+g.host) {
 		t.Errorf("no one-line reason in %q", out)
+	}
+}
+
+// TestUnknownCommandAtATerminal: a person who mistypes a command gets the
+// usage and a hint (exit 2); Git, with stdin not a terminal, gets silence
+// and exit 0 (TestUnknownOperationIsIgnored).
+func TestUnknownCommandAtATerminal(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command("script", "-qec", binPath+" stauts", "/dev/null")
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit: %v, want 2", err)
+	}
+	if !strings.Contains(string(out), `unknown command "stauts"`) || !strings.Contains(string(out), `did you mean "status"?`) {
+		t.Errorf("output:\n%s", out)
 	}
 }

@@ -99,6 +99,9 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if recs, err = h.pickAccount(req, recs); err != nil {
 		return err
 	}
+	if h.Lifecycle != nil && h.Lifecycle.Refuses(firstCandidate(recs, h.now())) {
+		return nil
+	}
 	rec, sec, err := h.Store.First(ctx, recs)
 	if err != nil {
 		return err
@@ -170,4 +173,15 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 	_, err := h.Store.Erase(ctx, req)
 	return err
+}
+
+// firstCandidate is the record Store.First would try first (a plain
+// credential past its expiry is skipped), or an empty one.
+func firstCandidate(recs []store.Record, now time.Time) *store.Record {
+	for i := range recs {
+		if recs[i].Token != nil || !recs[i].Expired(now) {
+			return &recs[i]
+		}
+	}
+	return &store.Record{}
 }

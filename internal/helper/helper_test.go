@@ -11,6 +11,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -155,5 +156,33 @@ paths = ["acme", "clients/big"]
 		if want := "username=" + tt.wantUser + "\npassword=token-of-" + tt.wantUser + "\n"; out.String() != want {
 			t.Errorf("get %q = %q, want %q", tt.in, out.String(), want)
 		}
+	}
+}
+
+// TestRefusedTokenCostsNoKeychainCall: a token known to be dead is refused
+// from the index alone: no keychain read, so no unlock prompt either.
+func TestRefusedTokenCostsNoKeychainCall(t *testing.T) {
+	mem := new(secretstest.Memory)
+	dir := t.TempDir()
+	st := &store.Store{Secrets: mem, Dir: filepath.Join(dir, "index")}
+	var warnings []string
+	warn := func(f string, a ...any) { warnings = append(warnings, f) }
+	h := &Helper{Store: st, Warn: warn, Lifecycle: &lifecycle.Manager{Store: st, StateDir: dir, Warn: warn}}
+	ctx := context.Background()
+	rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "u",
+		Token: &store.Token{ID: 7, APIURL: "https://gitlab.example.com/api/v4", Dead: "revoked"}}
+	if err := st.Put(ctx, rec, &store.Secret{Password: "glpat-deaddeaddeaddeaddead"}); err != nil {
+		t.Fatal(err)
+	}
+	before := mem.Calls()
+	var out bytes.Buffer
+	if err := h.Run(ctx, "get", strings.NewReader("protocol=https\nhost=gitlab.example.com\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 || len(warnings) != 1 {
+		t.Errorf("get of a dead token: stdout %q, warnings %q; want nothing and one warning", out.String(), warnings)
+	}
+	if n := mem.Calls() - before; n != 0 {
+		t.Errorf("get of a dead token made %d keychain calls, want 0", n)
 	}
 }

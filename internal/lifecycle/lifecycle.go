@@ -199,22 +199,20 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	actx, cancel := m.apiContext(ctx)
 	defer cancel()
 	info, err := api.Self(actx, sec.Password)
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
+	upd, tok := copyRecord(rec)
 	tok.CheckedAt = m.now().UTC()
 	switch {
 	case err == nil:
-		applyInfo(&tok, info)
+		applyInfo(tok, info)
 		tok.Unverified = false
-		upd.ExpiryUTC = expiryUnix(&tok)
+		upd.ExpiryUTC = expiryUnix(tok)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		markDead(&tok, err, m.now())
+		markDead(tok, err, m.now())
 	default:
 		// Still unknown; try again later.
 	}
-	m.Store.UpdateRecord(ctx, &upd)
-	return &upd
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
 }
 
 // Rotate rotates rec's token now. With force it rotates even when the token
@@ -318,32 +316,30 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		m.saveFailure(ctx, rec, err)
 		return rec, sec, nil
 	}
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
-	applyInfo(&tok, info)
+	upd, tok := copyRecord(rec)
+	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
-		m.Store.UpdateRecord(ctx, &upd)
-		m.warnOnce(ctx, &upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
-			rec.Host, expiryText(&upd), rec.Host)
-		return &upd, sec, nil
+		m.Store.UpdateRecord(ctx, upd)
+		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
+			rec.Host, expiryText(upd), rec.Host)
+		return upd, sec, nil
 	}
 
 	expiresAt := newExpiry(now, m.settings(rec).Lifetime)
 	if err := m.writeJournal(rec.Account, journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}); err != nil {
 		// No journal, no rotation: it would not be crash safe. Back off
 		// and say why, rather than retry on every call.
-		m.saveFailure(ctx, &upd, fmt.Errorf("cannot write the rotation journal: %w", err))
-		return &upd, sec, nil
+		m.saveFailure(ctx, upd, fmt.Errorf("cannot write the rotation journal: %w", err))
+		return upd, sec, nil
 	}
 	m.hook("before-rotate")
 	actx, cancel = m.apiContext(ctx)
 	newTok, err := api.Rotate(actx, sec.Password, tok.Kind, tok.OwnerID, expiresAt)
 	cancel()
 	if err != nil {
-		return m.rotateFailed(ctx, api, &upd, sec, err)
+		return m.rotateFailed(ctx, api, upd, sec, err)
 	}
-	return m.adopt(ctx, &upd, newTok)
+	return m.adopt(ctx, upd, newTok)
 }
 
 // rotateFailed sorts out a failed rotate call. Only an answer that proves
@@ -362,14 +358,12 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		return nil, nil, nil
 	case errors.Is(rerr, gitlabapi.ErrForbidden):
 		m.removeJournal(rec.Account)
-		upd := *rec
-		tok := *rec.Token
-		upd.Token = &tok
+		upd, tok := copyRecord(rec)
 		tok.CannotRotate = true
 		tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
-		m.Store.UpdateRecord(ctx, &upd)
+		m.Store.UpdateRecord(ctx, upd)
 		m.warn("GitLab refused to rotate the token for %s (%v); it keeps working until %s", rec.Host, rerr, expiryText(rec))
-		return &upd, sec, nil
+		return upd, sec, nil
 	case ae != nil && ae.Status >= 400 && ae.Status < 500:
 		// A 4xx answer: GitLab refused and committed nothing.
 		m.removeJournal(rec.Account)
@@ -406,16 +400,23 @@ func (m *Manager) probe(ctx context.Context, api API, rec *store.Record, sec *st
 	}
 }
 
-// backOff records a failed attempt (the journal, if any, stays), so that
-// no call asks GitLab again before retryAfter.
-func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string) *store.Record {
+// copyRecord returns a copy of rec with its own copy of the token, to
+// change and store without touching what the caller holds.
+func copyRecord(rec *store.Record) (*store.Record, *store.Token) {
 	upd := *rec
 	tok := *rec.Token
 	upd.Token = &tok
+	return &upd, &tok
+}
+
+// backOff records a failed attempt (the journal, if any, stays), so that
+// no call asks GitLab again before retryAfter.
+func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string) *store.Record {
+	upd, tok := copyRecord(rec)
 	tok.RotateFailedAt = m.now().UTC()
 	tok.RotateError = reason
-	m.Store.UpdateRecord(ctx, &upd)
-	return &upd
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
 }
 
 // recover finishes what a process that died mid-rotation left behind.
@@ -465,66 +466,55 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	recoveryFile, rerr := m.writeRecovery(old.Account, nt)
 	m.hook("after-answer") // the new token is safe on disk, not yet in the keychain
-	upd := *old
-	tok := *old.Token
-	upd.Token = &tok
-	applyInfo(&tok, nt)
+	upd, tok := copyRecord(old)
+	applyInfo(tok, nt)
 	// Without GitLab's metadata (an answer cut short, or a recovered token
 	// adopted while GitLab is unreachable), the next call asks for it.
 	tok.Unverified = nt.ID == 0
 	tok.RotatedAt = m.now().UTC()
 	tok.CheckedAt = tok.RotatedAt
 	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
-	upd.ExpiryUTC = expiryUnix(&tok)
+	upd.ExpiryUTC = expiryUnix(tok)
 	sec := &store.Secret{Password: nt.Token}
-	if err := m.Store.Put(ctx, &upd, sec); err != nil {
+	if err := m.Store.Put(ctx, upd, sec); err != nil {
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
 			m.saveLost(ctx, old, "revoked (it was rotated, but the new token could not be saved)")
 			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run git-credential-glpat login %s", old.Host, err, rerr, old.Host)
-			return &upd, sec, nil
+			return upd, sec, nil
 		}
 		// The journal stays, so that the next call serves the token from
 		// the recovery file and moves it to the keychain when it can.
 		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run git-credential-glpat login %s --token-stdin < %s, then delete the file",
 			old.Host, err, recoveryFile, old.Host, recoveryFile)
-		return &upd, sec, nil
+		return upd, sec, nil
 	}
 	m.hook("after-store")
 	os.Remove(recoveryFile)
 	m.removeJournal(old.Account)
-	return &upd, sec, nil
+	return upd, sec, nil
 }
 
 // saveLost marks rec's token dead after a rotation whose new token is lost,
 // and ends the rotation.
 func (m *Manager) saveLost(ctx context.Context, rec *store.Record, why string) {
 	m.removeJournal(rec.Account)
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
+	upd, tok := copyRecord(rec)
 	tok.Dead = why
 	tok.DeadAt = m.now().UTC()
-	m.Store.UpdateRecord(ctx, &upd)
+	m.Store.UpdateRecord(ctx, upd)
 }
 
 func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) {
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
-	markDead(&tok, cause, m.now())
-	m.Store.UpdateRecord(ctx, &upd)
+	upd, tok := copyRecord(rec)
+	markDead(tok, cause, m.now())
+	m.Store.UpdateRecord(ctx, upd)
 	m.warn("GitLab no longer accepts the token for %s (%s); run git-credential-glpat login %s", rec.Host, tok.Dead, rec.Host)
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
-	tok.RotateFailedAt = m.now().UTC()
-	tok.RotateError = cause.Error()
-	m.Store.UpdateRecord(ctx, &upd)
+	m.backOff(ctx, rec, cause.Error())
 	m.warn("could not rotate the token for %s: %v; it keeps working until %s", rec.Host, cause, expiryText(rec))
 }
 
@@ -535,11 +525,9 @@ func (m *Manager) warnOnce(ctx context.Context, rec *store.Record, format string
 		return
 	}
 	m.warn(format, args...)
-	upd := *rec
-	tok := *rec.Token
-	upd.Token = &tok
+	upd, tok := copyRecord(rec)
 	tok.WarnedAt = now.UTC()
-	m.Store.UpdateRecord(ctx, &upd)
+	m.Store.UpdateRecord(ctx, upd)
 }
 
 func markDead(tok *store.Token, cause error, now time.Time) {
@@ -635,6 +623,14 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 }
 
 // pending reports whether a rotation of account's token is unfinished.
+// Refuses reports (and tells the person) that rec's token will not be
+// handed to Git: dead or expired, with no unfinished rotation that might
+// still produce a successor. It reads no secret, so a get for a token that
+// would be refused costs no keychain call (nor an unlock prompt).
+func (m *Manager) Refuses(rec *store.Record) bool {
+	return rec.Token != nil && !m.pending(rec.Account) && m.dead(rec, m.now())
+}
+
 func (m *Manager) pending(account string) bool {
 	_, err := os.Stat(m.path("rotation", account, ".pending"))
 	return err == nil

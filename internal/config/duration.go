@@ -16,19 +16,30 @@ const (
 	Week = 7 * Day
 )
 
-// durationUnits are the units ParseDuration knows. Go's own units are all
-// here so that "1h30m" or "500ms" mean what they mean to time.ParseDuration.
-var durationUnits = map[string]time.Duration{
-	"ns": time.Nanosecond,
-	"us": time.Microsecond,
-	"µs": time.Microsecond, // U+00B5, what time.Duration.String writes
-	"μs": time.Microsecond, // U+03BC, what people type
-	"ms": time.Millisecond,
-	"s":  time.Second,
-	"m":  time.Minute,
-	"h":  time.Hour,
-	"d":  Day,
-	"w":  Week,
+// durationUnit returns the length of a unit ParseDuration knows. Go's own
+// units are all here so that "1h30m" or "500ms" mean what they mean to
+// time.ParseDuration. (A switch, not a map: a map literal is built at
+// start-up by every process.)
+func durationUnit(name string) (time.Duration, bool) {
+	switch name {
+	case "ns":
+		return time.Nanosecond, true
+	case "us", "µs", "μs": // U+00B5 is what time.Duration.String writes, U+03BC what people type
+		return time.Microsecond, true
+	case "ms":
+		return time.Millisecond, true
+	case "s":
+		return time.Second, true
+	case "m":
+		return time.Minute, true
+	case "h":
+		return time.Hour, true
+	case "d":
+		return Day, true
+	case "w":
+		return Week, true
+	}
+	return 0, false
 }
 
 const unitHint = "use w, d, h, m or s, like \"30d\" or \"1d12h\""
@@ -94,7 +105,7 @@ func parseDuration(s string) (time.Duration, error) {
 		if name == "" {
 			return 0, bad("missing unit (%s)", unitHint)
 		}
-		unit, ok := durationUnits[name]
+		unit, ok := durationUnit(name)
 		if !ok {
 			return 0, bad("unknown unit %q (%s)", name, unitHint)
 		}

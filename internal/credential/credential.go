@@ -121,7 +121,7 @@ func (c *Credential) parseLine(n int, line string) error {
 		return fmt.Errorf("%w: line %d is not key=value", ErrBadInput, n)
 	}
 	where := fmt.Sprintf("line %d", n)
-	if knownKeys[key] {
+	if knownKey(key) {
 		where = fmt.Sprintf("line %d (%s)", n, key)
 	}
 	if strings.IndexByte(line, 0) >= 0 {
@@ -181,12 +181,18 @@ func (c *Credential) parseLine(n int, line string) error {
 	return nil
 }
 
-var knownKeys = map[string]bool{
-	"protocol": true, "host": true, "path": true, "username": true,
-	"password": true, "password_expiry_utc": true, "oauth_refresh_token": true,
-	"url": true, "wwwauth[]": true, "capability[]": true, "authtype": true,
-	"credential": true, "ephemeral": true, "state[]": true, "continue": true,
-	"quit": true,
+// knownKey reports whether key is one that git-credential(1) defines. (A
+// switch, not a map: a map literal is built at start-up by every process.)
+func knownKey(key string) bool {
+	switch key {
+	case "protocol", "host", "path", "username",
+		"password", "password_expiry_utc", "oauth_refresh_token",
+		"url", "wwwauth[]", "capability[]", "authtype",
+		"credential", "ephemeral", "state[]", "continue",
+		"quit":
+		return true
+	}
+	return false
 }
 
 // appendMulti handles a multi-valued key: an empty value resets the list,

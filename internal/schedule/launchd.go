@@ -2,11 +2,11 @@ package schedule
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A launchd agent in the user's GUI domain
@@ -69,10 +69,50 @@ func launchdPlist(o Options) []byte {
 	return []byte(b.String())
 }
 
+// xmlEscape escapes s for XML character data exactly as encoding/xml's
+// EscapeText does (TestXMLEscapeMatchesEncodingXML), without linking
+// encoding/xml: its package init (a 250-entry entity map) would run in every
+// process, every git credential get included.
 func xmlEscape(s string) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch r {
+		case '"':
+			b.WriteString("&#34;")
+		case '\'':
+			b.WriteString("&#39;")
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\t':
+			b.WriteString("&#x9;")
+		case '\n':
+			b.WriteString("&#xA;")
+		case '\r':
+			b.WriteString("&#xD;")
+		default:
+			if !xmlChar(r) || r == utf8.RuneError && size == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.WriteString(s[i : i+size])
+			}
+		}
+	}
 	return b.String()
+}
+
+// xmlChar reports whether r is in XML's Char production
+// (https://www.w3.org/TR/xml/#NT-Char).
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
 
 func installLaunchd(ctx context.Context, o Options) (*Result, error) {

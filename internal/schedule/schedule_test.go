@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule/taskxml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -476,6 +478,9 @@ func utf16LE(s string) string {
 }
 
 func TestSchtasks(t *testing.T) {
+	// Only Windows builds link the XML reader (taskxml_other.go).
+	defer func(f func([]byte) (bool, string, string, error)) { readTaskXML = f }(readTaskXML)
+	readTaskXML = taskxml.Decode
 	o := goldenOptions("windows")
 	taskXMLFor := func(cmd, enabled string) string {
 		return `<?xml version="1.0" encoding="UTF-16"?>
@@ -495,6 +500,7 @@ func TestSchtasks(t *testing.T) {
 		{"disabled", answer{out: taskXMLFor(o.Binary, "false")}, "disabled", true},
 		{"moved program", answer{out: taskXMLFor(`C:\old\git-credential-glpat.exe`, "true")}, "enabled", false},
 		{"unreadable XML", answer{out: "garbage"}, "unknown", false},
+		{"no Enabled element", answer{out: strings.Replace(taskXMLFor(o.Binary, "true"), "<Settings><Enabled>true</Enabled></Settings>", "", 1)}, "enabled", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -545,6 +551,40 @@ func TestSchtasks(t *testing.T) {
 		}
 		if _, err := Install(context.Background(), o); err == nil || !strings.Contains(err.Error(), "cannot find the file") {
 			t.Errorf("install with failing schtasks: err = %v, want schtasks's message", err)
+		}
+	})
+}
+
+func TestSchtasksStatusWithoutXMLReader(t *testing.T) {
+	defer func(f func([]byte) (bool, string, string, error)) { readTaskXML = f }(readTaskXML)
+	readTaskXML = nil // as in every build but Windows
+	r := &fakeRunner{answers: map[string]answer{"schtasks": {out: "<Task/>"}}}
+	o := goldenOptions("windows")
+	o.Run = r
+	if _, err := Query(context.Background(), o); err == nil || !strings.Contains(err.Error(), "only into Windows") || len(r.calls) != 0 {
+		t.Errorf("status without the reader: err = %v, ran %q; want a plain error and no schtasks call", err, r.calls)
+	}
+}
+
+// TestXMLEscapeMatchesEncodingXML holds xmlEscape to encoding/xml's
+// EscapeText, which it stands in for.
+func TestXMLEscapeMatchesEncodingXML(t *testing.T) {
+	for _, s := range []string{"", "plain", `/Users/a & b/<bin>/"x" 'y'`, "tab\tnl\ncr\r", "\x00\x01\x1f", "\xff\xfe", "é€😀", "\uFFFD", "\uFFFE\uFFFF", "\U0010FFFF", "a\xc3"} {
+		var want strings.Builder
+		xml.EscapeText(&want, []byte(s))
+		if got := xmlEscape(s); got != want.String() {
+			t.Errorf("xmlEscape(%q) = %q, want %q", s, got, want.String())
+		}
+	}
+}
+
+func FuzzXMLEscape(f *testing.F) {
+	f.Add(`a & <b> "c" 'd'` + "\t\n\r\x00\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		xml.EscapeText(&want, []byte(s))
+		if got := xmlEscape(s); got != want.String() {
+			t.Errorf("xmlEscape(%q) = %q, want %q", s, got, want.String())
 		}
 	})
 }

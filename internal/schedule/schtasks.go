@@ -1,12 +1,10 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
-	"encoding/xml"
+	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf16"
 )
 
 // A task of the Windows Task Scheduler, made with schtasks.exe
@@ -61,20 +59,11 @@ func removeSchtasks(ctx context.Context, o Options) (*Result, error) {
 	return r, nil
 }
 
-// taskXML is the part of a task's XML (schtasks /Query /XML) that says
-// what it runs and whether it is enabled.
-type taskXML struct {
-	Settings struct {
-		Enabled *bool `xml:"Enabled"`
-	} `xml:"Settings"`
-	Exec struct {
-		Command   string `xml:"Command"`
-		Arguments string `xml:"Arguments"`
-	} `xml:"Actions>Exec"`
-}
-
 func statusSchtasks(ctx context.Context, o Options) (Status, error) {
 	st := Status{Scheduler: "schtasks"}
+	if readTaskXML == nil {
+		return st, errors.New("schedule: reading a scheduled task is built only into Windows binaries")
+	}
 	out, err := run(ctx, o, nil, "schtasks", "/Query", "/TN", Name, "/XML")
 	if err != nil {
 		st.Detail = "not installed"
@@ -82,36 +71,17 @@ func statusSchtasks(ctx context.Context, o Options) (Status, error) {
 	}
 	st.Installed = true
 	st.State = "unknown"
-	var t taskXML
-	if err := decodeTaskXML(out, &t); err == nil {
+	if enabled, cmd, args, err := readTaskXML(out); err == nil {
 		st.State = "enabled"
-		if t.Settings.Enabled != nil && !*t.Settings.Enabled {
+		if !enabled {
 			st.State = "disabled"
 		}
-		cmd := strings.Trim(strings.TrimSpace(t.Exec.Command), `"`)
-		st.Current = strings.EqualFold(cmd, o.Binary) && strings.TrimSpace(t.Exec.Arguments) == "rotate --all"
+		cmd = strings.Trim(strings.TrimSpace(cmd), `"`)
+		st.Current = strings.EqualFold(cmd, o.Binary) && strings.TrimSpace(args) == "rotate --all"
 	}
 	st.Detail = "Windows scheduled task " + Name + ", " + st.State
 	if !st.Current {
 		st.Detail += "; it does not run " + o.Binary + " rotate --all, run `git-credential-glpat schedule install` again"
 	}
 	return st, nil
-}
-
-// decodeTaskXML reads schtasks' XML, which it writes as UTF-16 when its
-// output is not a console.
-func decodeTaskXML(b []byte, t *taskXML) error {
-	if len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] != 0 && b[1] == 0) {
-		b = bytes.TrimPrefix(b, []byte{0xff, 0xfe})
-		u := make([]uint16, len(b)/2)
-		for i := range u {
-			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-		}
-		b = []byte(string(utf16.Decode(u)))
-	}
-	// The declaration says UTF-16 even when the bytes no longer are.
-	if i := bytes.Index(b, []byte("?>")); bytes.HasPrefix(bytes.TrimSpace(b), []byte("<?xml")) && i >= 0 {
-		b = b[i+2:]
-	}
-	return xml.Unmarshal(b, t)
 }

@@ -151,11 +151,17 @@ func removeSystemd(ctx context.Context, o Options) (*Result, error) {
 	return r, nil
 }
 
-// enabledStates are the answers of `systemctl is-enabled` (systemctl(1)).
-var enabledStates = map[string]string{
-	"enabled": "enabled", "enabled-runtime": "enabled", "static": "enabled", "indirect": "enabled",
-	"linked": "disabled", "linked-runtime": "disabled", "alias": "enabled", "generated": "enabled",
-	"disabled": "disabled", "masked": "disabled", "masked-runtime": "disabled", "not-found": "disabled",
+// enabledState maps an answer of `systemctl is-enabled` (systemctl(1)) to
+// "enabled" or "disabled". (A switch, not a map: a map literal is built at
+// start-up by every process.)
+func enabledState(word string) (string, bool) {
+	switch word {
+	case "enabled", "enabled-runtime", "static", "indirect", "alias", "generated":
+		return "enabled", true
+	case "linked", "linked-runtime", "disabled", "masked", "masked-runtime", "not-found":
+		return "disabled", true
+	}
+	return "", false
 }
 
 func statusSystemd(ctx context.Context, o Options) (Status, error) {
@@ -179,7 +185,7 @@ func statusSystemd(ctx context.Context, o Options) (Status, error) {
 	// Without systemctl or a user manager it prints none of them.
 	out, _ := run(ctx, o, nil, "systemctl", "--user", "is-enabled", timerUnit)
 	word := strings.TrimSpace(firstLine(string(out)))
-	switch s, known := enabledStates[word]; {
+	switch s, known := enabledState(word); {
 	case known:
 		st.State = s
 	case exists(wantsLink(o)):

@@ -250,3 +250,65 @@ func BenchmarkConcurrentGets(b *testing.B) {
 		b.Errorf("%d API calls; want only login's", c)
 	}
 }
+
+// BenchmarkPackageInit sums the package initialisation that Go reports
+// with GODEBUG=inittrace=1 for a get that finds nothing, beside the
+// hello-world and the program that links the same libraries, and prints the
+// medians and the costliest packages. (inittrace itself adds to
+// internal/godebug's share: it parses GODEBUG.)
+func BenchmarkPackageInit(b *testing.B) {
+	dir := b.TempDir()
+	progs := []struct{ name, path string }{
+		{"Go hello-world", build(b, dir, "./bench/baseline/hello")},
+		{"Go hello linking glpat's libraries", build(b, dir, "./bench/baseline/linkfloor")},
+		{"glpat get (miss)", build(b, dir, "./cmd/git-credential-glpat")},
+	}
+	env := append(os.Environ(), "GODEBUG=inittrace=1",
+		"GLPAT_STATE_DIR="+filepath.Join(dir, "state"), "GLPAT_CONFIG="+filepath.Join(dir, "config.toml"))
+	n := runs()
+	for _, p := range progs {
+		var sums []time.Duration
+		pkgs := map[string]time.Duration{}
+		for i := 0; i < n; i++ {
+			cmd := exec.Command(p.path)
+			if p.name == "glpat get (miss)" {
+				cmd.Args = append(cmd.Args, "get")
+				cmd.Stdin = strings.NewReader("protocol=https\nhost=nothing.example\n")
+			}
+			cmd.Env = env
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("%s: %v\n%s", p.name, err, stderr.String())
+			}
+			var sum time.Duration
+			for _, line := range strings.Split(stderr.String(), "\n") {
+				// init internal/bytealg @0.008 ms, 0 ms clock, 0 bytes, 0 allocs
+				var pkg, at string
+				var clock float64
+				if _, err := fmt.Sscanf(line, "init %s %s ms, %g ms clock", &pkg, &at, &clock); err != nil {
+					continue
+				}
+				d := time.Duration(clock * float64(time.Millisecond))
+				sum += d
+				pkgs[pkg] += d
+			}
+			sums = append(sums, sum)
+		}
+		type cost struct {
+			pkg string
+			d   time.Duration
+		}
+		var costs []cost
+		for pkg, d := range pkgs {
+			costs = append(costs, cost{pkg, d / time.Duration(n)})
+		}
+		slices.SortFunc(costs, func(a, b cost) int { return int(b.d - a.d) })
+		var top []string
+		for _, c := range costs[:min(6, len(costs))] {
+			top = append(top, fmt.Sprintf("%s %.0fµs", c.pkg, float64(c.d)/float64(time.Microsecond)))
+		}
+		fmt.Printf("%-36s package init median %.2f ms (%d packages); costliest: %s\n", p.name, ms(quantile(sums, 0.5)), len(pkgs), strings.Join(top, ", "))
+		b.ReportMetric(ms(quantile(sums, 0.5)), strings.ReplaceAll(p.name, " ", "_")+"-init-ms")
+	}
+}

@@ -120,20 +120,22 @@ func (c *Credential) parseLine(n int, line string) error {
 	if !ok {
 		return fmt.Errorf("%w: line %d is not key=value", ErrBadInput, n)
 	}
-	where := fmt.Sprintf("line %d", n)
-	if knownKey(key) {
-		where = fmt.Sprintf("line %d (%s)", n, key)
+	bad := func(what string) error {
+		if knownKey(key) {
+			return fmt.Errorf("%w: line %d (%s) %s", ErrBadInput, n, key, what)
+		}
+		return fmt.Errorf("%w: line %d %s", ErrBadInput, n, what)
 	}
 	if strings.IndexByte(line, 0) >= 0 {
-		return fmt.Errorf("%w: %s contains a NUL byte", ErrBadInput, where)
+		return bad("contains a NUL byte")
 	}
 	if !utf8.ValidString(line) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrBadInput, where)
+		return bad("is not valid UTF-8")
 	}
 	if strings.IndexByte(value, '\r') >= 0 {
 		// Git refuses carriage returns in credential values
 		// (CVE-2024-52006); so do we.
-		return fmt.Errorf("%w: %s contains a carriage return", ErrBadInput, where)
+		return bad("contains a carriage return")
 	}
 	switch key {
 	case "protocol":

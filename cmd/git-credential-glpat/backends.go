@@ -15,6 +15,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 )
 
 const initUsage = `Usage: git-credential-glpat init [--passphrase-stdin]
@@ -203,6 +204,12 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("--to must be keyring, encrypted-file or kernel")
 		return 2
 	}
+	// Always under the backend lock (see backendLockName), which lives in
+	// the state directory.
+	if _, err := config.EnsureStateDir(); err != nil {
+		ui.errorf("%v", err)
+		return 1
+	}
 	e, err := openEnv()
 	if err != nil {
 		ui.errorf("%v", err)
@@ -252,7 +259,7 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		return 1
 	}
 	res, err := backend.Migrate(ctx, e.store.Secrets, dest, accounts,
-		backend.BeforeRemoving(func() error { return config.SetBackend(cfgPath, target) }))
+		backend.BeforeRemoving(func() error { return switchBackend(ctx, cfgPath, e.kind, target) }))
 	fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", len(res.Moved), backend.Describe(e.store.Secrets), backend.Describe(dest))
 	for _, a := range res.Missing {
 		fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
@@ -266,4 +273,36 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 	}
 	fmt.Fprintf(stdout, "%s now says backend = %q\n", cfgPath, target)
 	return 0
+}
+
+// migrateLockWait bounds how long migrate waits for the commands that are
+// using the old backend to finish.
+const migrateLockWait = time.Minute
+
+// switchBackend points the config at the new backend, once no other
+// command is using the old one, and keeps every other command out until
+// this one exits (see backendLockName).
+func switchBackend(ctx context.Context, cfgPath string, from, to config.Backend) error {
+	if backendLock == nil {
+		return errors.New("the backend lock is not held") // openEnv takes it once the state directory exists
+	}
+	lctx, cancel := context.WithTimeout(ctx, migrateLockWait)
+	err := backendLock.Exclusive(lctx)
+	cancel()
+	if errors.Is(err, filelock.ErrTimeout) {
+		return fmt.Errorf("other git-credential-glpat commands kept using %s for %s", from, migrateLockWait)
+	}
+	if err != nil {
+		return err
+	}
+	// Exclusive gave the lock up for a moment: another migrate may have
+	// switched the config in between.
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	if cfg.Backend != from {
+		return fmt.Errorf("the config now names backend %q: another migrate ran meanwhile", cfg.Backend)
+	}
+	return config.SetBackend(cfgPath, to)
 }

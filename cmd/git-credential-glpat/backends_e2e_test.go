@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
@@ -152,4 +154,65 @@ func TestMigrateRoundTrip(t *testing.T) {
 		t.Fatalf("migrate --to keyring: %v\n%s\n%s", err, out, errOut)
 	}
 	check("back in the keyring")
+}
+
+// TestMigrateWaitsForCommandsUsingTheOldBackend: a command that read the
+// config before migrate switched it goes on using the old backend; migrate
+// must not empty that backend under it (a get would take the missing secret
+// for one a person deleted and drop it from the index; a rotation would
+// store the new token where nothing reads it). The test holds the backend
+// lock as such a command does.
+func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
+	w := newWorld(t)
+	w.env = append(w.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migwait-%d", time.Now().UnixNano()))
+	if _, errOut, err := w.run("protocol=https\nhost=wait.example\nusername=u\npassword=kept\n", binPath, "store"); err != nil {
+		t.Fatalf("store: %v %s", err, errOut)
+	}
+	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inFlight.Unlock()
+	cmd := exec.Command(binPath, "migrate", "--to", "kernel")
+	cmd.Env = w.env
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+
+	// migrate has copied everything and now waits; meanwhile the old
+	// backend still serves, and the config still names it.
+	select {
+	case err := <-done:
+		t.Fatalf("migrate finished (%v) while a command was using the old backend:\n%s%s", err, out.String(), errOut.String())
+	case <-time.After(time.Second):
+	}
+	if cfg, _ := os.ReadFile(filepath.Join(w.dir, "config.toml")); strings.Contains(string(cfg), "kernel") {
+		t.Errorf("the config was switched while a command was using the old backend:\n%s", cfg)
+	}
+	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
+		t.Errorf("get while migrate waits = %q, want the credential from the old backend", got)
+	}
+
+	inFlight.Unlock()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "moved 1 credential(s)") {
+			t.Fatalf("migrate: %v\n%s%s", err, out.String(), errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("migrate did not finish once the command let go")
+	}
+	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
+		t.Errorf("get after migrate = %q, want the credential from the kernel keyring", got)
+	}
 }

@@ -25,6 +25,9 @@ func snapshot(t *testing.T, dir string) string {
 			return nil
 		}
 		info, _ := d.Info()
+		if strings.HasSuffix(p, ".lock") && info.Mode().IsRegular() && info.Size() == 0 {
+			return nil // an empty lock file holds nothing; any command may create one
+		}
 		line := fmt.Sprintf("%s %v", strings.TrimPrefix(p, dir), info.Mode())
 		if d.Type().IsRegular() {
 			b, _ := os.ReadFile(p)

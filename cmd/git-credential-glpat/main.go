@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
@@ -90,6 +92,22 @@ const keychainService = "git-credential-glpat"
 // inside it with room to spare: a deadline that cut off a rotate request
 // already sent would lose GitLab's answer.
 const gitOpTimeout = 2 * time.Minute
+
+// backendLockName, in the state directory, is held shared by every command
+// that uses the secrets (from before it reads the config until it exits)
+// and exclusively by migrate while it switches the config to the new
+// backend and empties the old one. So no process reads the config before
+// the switch and the old backend after it: such a process would take the
+// secret it cannot find there for one a person deleted, and drop it from
+// the index, or write a rotated token where nothing reads it any more.
+const backendLockName = "backend.lock"
+
+// backendLockWait bounds how long a command waits for a migrate to finish.
+const backendLockWait = 30 * time.Second
+
+// backendLock is the held backend lock. A package variable: an *os.File
+// that nothing references is closed by its finalizer, lock and all.
+var backendLock *filelock.Lock
 
 func main() {
 	defer func() {
@@ -199,6 +217,22 @@ func openEnv() (*env, error) {
 	dir, err := config.StateDir()
 	if err != nil {
 		return nil, err
+	}
+	if backendLock == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), backendLockWait)
+		backendLock, err = filelock.AcquireShared(ctx, filepath.Join(dir, backendLockName))
+		cancel()
+		if errors.Is(err, fs.ErrNotExist) {
+			// No state directory: nothing is stored, nothing to move.
+			// (migrate creates it before it gets here.)
+			err = nil
+		}
+		if errors.Is(err, filelock.ErrTimeout) {
+			return nil, errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	var opts []backend.Option
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {

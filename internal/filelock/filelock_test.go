@@ -104,3 +104,48 @@ func TestAcrossProcessesAndCrash(t *testing.T) {
 	}
 	l.Unlock()
 }
+
+func TestShared(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "l")
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	a, err := AcquireShared(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AcquireShared(short(), name)
+	if err != nil {
+		t.Fatalf("a second shared lock: %v, want it granted", err)
+	}
+	if _, err := Acquire(short(), name); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("exclusive while shared is held: err = %v, want ErrTimeout", err)
+	}
+	// b turns exclusive once a lets go, and then keeps everyone out.
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- b.Exclusive(ctx)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Exclusive returned (%v) while another shared lock was held", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	a.Unlock()
+	if err := <-done; err != nil {
+		t.Fatalf("Exclusive after the other holder left: %v", err)
+	}
+	if _, err := AcquireShared(short(), name); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("shared while exclusive is held: err = %v, want ErrTimeout", err)
+	}
+	b.Unlock()
+	c, err := AcquireShared(short(), name)
+	if err != nil {
+		t.Fatalf("shared after the exclusive holder left: %v", err)
+	}
+	c.Unlock()
+}

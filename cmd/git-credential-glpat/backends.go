@@ -43,7 +43,7 @@ Examples:
 // encryptedFile returns the encrypted-file backend in use, or says how to
 // choose it.
 func encryptedFile(ui *ui, cmd string) (*agefile.File, *env, bool) {
-	e, err := openEnv()
+	e, err := openEnv(true)
 	if err != nil {
 		ui.errorf("%v", err)
 		return nil, nil, false
@@ -204,15 +204,24 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("--to must be keyring, encrypted-file or kernel")
 		return 2
 	}
-	// Always under the backend lock (see backendLockName), which lives in
-	// the state directory.
-	if _, err := config.EnsureStateDir(); err != nil {
+	e, err := openEnv(true)
+	if err != nil {
 		ui.errorf("%v", err)
 		return 1
 	}
-	e, err := openEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfgPath, err := config.ConfigPath()
 	if err != nil {
 		ui.errorf("%v", err)
+		return 1
+	}
+	// Everything below runs with every other command kept out (see
+	// backendLockName): one that read the config before the switch would go
+	// on using the old backend after it, and a store or erase during the
+	// copy would be lost or undone.
+	if err := holdBackendExclusively(ctx, ui, cfgPath, e.kind); err != nil {
+		ui.errorf("%v; nothing was changed", err)
 		return 1
 	}
 	// The config is switched at the end: it must load now, or the move
@@ -230,8 +239,6 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("%v", err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	if err := backend.Check(ctx, dest); err != nil {
 		ui.errorf("%s: %s", target, explain(err))
 		if target == config.BackendEncryptedFile {
@@ -253,13 +260,8 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("%v", err)
 		return 1
 	}
-	cfgPath, err := config.ConfigPath()
-	if err != nil {
-		ui.errorf("%v", err)
-		return 1
-	}
 	res, err := backend.Migrate(ctx, e.store.Secrets, dest, accounts,
-		backend.BeforeRemoving(func() error { return switchBackend(ctx, cfgPath, e.kind, target) }))
+		backend.BeforeRemoving(func() error { return config.SetBackend(cfgPath, target) }))
 	fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", len(res.Moved), backend.Describe(e.store.Secrets), backend.Describe(dest))
 	for _, a := range res.Missing {
 		fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
@@ -276,33 +278,38 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 }
 
 // migrateLockWait bounds how long migrate waits for the commands that are
-// using the old backend to finish.
+// using the secrets to finish.
 const migrateLockWait = time.Minute
 
-// switchBackend points the config at the new backend, once no other
-// command is using the old one, and keeps every other command out until
-// this one exits (see backendLockName).
-func switchBackend(ctx context.Context, cfgPath string, from, to config.Backend) error {
+// holdBackendExclusively turns this process's backend lock exclusive,
+// saying so when it has to wait, and checks that the config still names
+// the backend this process opened: the lock was given up for a moment, and
+// another migrate may have switched it meanwhile.
+func holdBackendExclusively(ctx context.Context, ui *ui, cfgPath string, opened config.Backend) error {
 	if backendLock == nil {
-		return errors.New("the backend lock is not held") // openEnv takes it once the state directory exists
+		return errors.New("the backend lock is not held") // openEnv(true) takes it
 	}
-	lctx, cancel := context.WithTimeout(ctx, migrateLockWait)
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
 	err := backendLock.Exclusive(lctx)
 	cancel()
 	if errors.Is(err, filelock.ErrTimeout) {
-		return fmt.Errorf("other git-credential-glpat commands kept using %s for %s", from, migrateLockWait)
+		fmt.Fprintf(ui.w, "git-credential-glpat: waiting for other git-credential-glpat commands to finish (at most %s)...\n", migrateLockWait)
+		lctx, cancel := context.WithTimeout(ctx, migrateLockWait)
+		err = backendLock.Exclusive(lctx)
+		cancel()
+		if errors.Is(err, filelock.ErrTimeout) {
+			return fmt.Errorf("other git-credential-glpat commands kept using the credentials for %s (a login or unlock waiting at its prompt?)", migrateLockWait)
+		}
 	}
 	if err != nil {
 		return err
 	}
-	// Exclusive gave the lock up for a moment: another migrate may have
-	// switched the config in between.
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err
 	}
-	if cfg.Backend != from {
+	if cfg.Backend != opened {
 		return fmt.Errorf("the config now names backend %q: another migrate ran meanwhile", cfg.Backend)
 	}
-	return config.SetBackend(cfgPath, to)
+	return nil
 }

@@ -160,23 +160,35 @@ func TestMigrateRoundTrip(t *testing.T) {
 // config before migrate switched it goes on using the old backend; migrate
 // must not empty that backend under it (a get would take the missing secret
 // for one a person deleted and drop it from the index; a rotation would
-// store the new token where nothing reads it). The test holds the backend
-// lock as such a command does.
+// store the new token where nothing reads it), and what commands store or
+// erase before migrate starts copying must count. The test holds the
+// backend lock as such a command does.
 func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 	w := newWorld(t)
 	w.env = append(w.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migwait-%d", time.Now().UnixNano()))
-	if _, errOut, err := w.run("protocol=https\nhost=wait.example\nusername=u\npassword=kept\n", binPath, "store"); err != nil {
-		t.Fatalf("store: %v %s", err, errOut)
+	for _, in := range []string{
+		"protocol=https\nhost=wait.example\nusername=u\npassword=kept\n",
+		"protocol=https\nhost=forget.example\nusername=u\npassword=forgetme\n",
+	} {
+		if _, errOut, err := w.run(in, binPath, "store"); err != nil {
+			t.Fatalf("store: %v %s", err, errOut)
+		}
 	}
 	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inFlight.Unlock()
+	stderrFile := filepath.Join(w.dir, "migrate.stderr")
+	stderr, err := os.Create(stderrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
 	cmd := exec.Command(binPath, "migrate", "--to", "kernel")
 	cmd.Env = w.env
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -188,31 +200,104 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 			<-done
 		}
 	}()
+	errText := func() string { b, _ := os.ReadFile(stderrFile); return string(b) }
 
-	// migrate has copied everything and now waits; meanwhile the old
-	// backend still serves, and the config still names it.
-	select {
-	case err := <-done:
-		t.Fatalf("migrate finished (%v) while a command was using the old backend:\n%s%s", err, out.String(), errOut.String())
-	case <-time.After(time.Second):
+	// migrate says that it waits, and waits.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(errText(), "waiting for other git-credential-glpat commands"); {
+		select {
+		case err := <-done:
+			t.Fatalf("migrate finished (%v) while a command was using the old backend:\n%s%s", err, out.String(), errText())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("migrate never said it was waiting: %q", errText())
+		}
+	}
+	// Meanwhile the old backend serves, takes a new credential and forgets
+	// one, and the config still names it.
+	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
+		t.Errorf("get while migrate waits = %q, want the credential from the old backend", got)
+	}
+	if _, errOut, err := w.run("protocol=https\nhost=late.example\nusername=u\npassword=late\n", binPath, "store"); err != nil {
+		t.Errorf("store while migrate waits: %v %s", err, errOut)
+	}
+	if _, errOut, err := w.run("protocol=https\nhost=forget.example\n", binPath, "erase"); err != nil {
+		t.Errorf("erase while migrate waits: %v %s", err, errOut)
 	}
 	if cfg, _ := os.ReadFile(filepath.Join(w.dir, "config.toml")); strings.Contains(string(cfg), "kernel") {
 		t.Errorf("the config was switched while a command was using the old backend:\n%s", cfg)
-	}
-	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
-		t.Errorf("get while migrate waits = %q, want the credential from the old backend", got)
 	}
 
 	inFlight.Unlock()
 	select {
 	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "moved 1 credential(s)") {
-			t.Fatalf("migrate: %v\n%s%s", err, out.String(), errOut.String())
+		if err != nil || !strings.Contains(out.String(), "moved 2 credential(s)") {
+			t.Fatalf("migrate: %v\n%s%s", err, out.String(), errText())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("migrate did not finish once the command let go")
 	}
-	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
-		t.Errorf("get after migrate = %q, want the credential from the kernel keyring", got)
+	for in, want := range map[string]string{
+		"protocol=https\nhost=wait.example\n":   "username=u\npassword=kept\n",
+		"protocol=https\nhost=late.example\n":   "username=u\npassword=late\n",
+		"protocol=https\nhost=forget.example\n": "",
+	} {
+		if got, _, _ := w.run(in, binPath, "get"); got != want {
+			t.Errorf("get %q after migrate = %q, want %q", in, got, want)
+		}
+	}
+	// The answers came from the kernel keyring: the keychain has none left.
+	os.WriteFile(filepath.Join(w.dir, "config.toml"), nil, 0o600)
+	for _, host := range []string{"wait.example", "late.example"} {
+		if got, _, _ := w.run("protocol=https\nhost="+host+"\n", binPath, "get"); got != "" {
+			t.Errorf("the old backend still answers for %s: %q", host, got)
+		}
+	}
+}
+
+// TestTwoMigratesAtOnceLoseNothing: the loser of two simultaneous migrates
+// must stop before it copies, not undo the winner's copies.
+func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
+	w := newWorld(t)
+	w.env = append(w.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migtwo-%d", time.Now().UnixNano()))
+	if _, errOut, err := w.run("protocol=https\nhost=two.example\nusername=u\npassword=both\n", binPath, "store"); err != nil {
+		t.Fatalf("store: %v %s", err, errOut)
+	}
+	// Both start while a command holds the lock, so both get past openEnv
+	// on the old config before either can switch it.
+	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out, errOut string
+		err         error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			out, errOut, err := w.run("", binPath, "migrate", "--to", "kernel")
+			results <- result{out, errOut, err}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	inFlight.Unlock()
+	var ok, refused int
+	for range 2 {
+		r := <-results
+		switch {
+		case r.err == nil && strings.Contains(r.out, "moved 1 credential(s)"):
+			ok++
+		case r.err != nil && (strings.Contains(r.errOut, "nothing was changed") || strings.Contains(r.errOut, "already in kernel")):
+			refused++
+		default:
+			t.Errorf("migrate: %v\n%s%s", r.err, r.out, r.errOut)
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Errorf("%d migrates moved the credential and %d stopped; want one each", ok, refused)
+	}
+	if got, _, _ := w.run("protocol=https\nhost=two.example\n", binPath, "get"); got != "username=u\npassword=both\n" {
+		t.Errorf("get after two migrates = %q, want the credential", got)
 	}
 }

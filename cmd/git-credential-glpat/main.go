@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
@@ -109,6 +110,29 @@ const backendLockWait = 30 * time.Second
 // that nothing references is closed by its finalizer, lock and all.
 var backendLock *filelock.Lock
 
+// holdBackendLock takes the backend lock shared, once per process. Where
+// the lock file cannot be made (no state directory yet, or one this user
+// cannot write) nothing can be stored either, and a read goes on without
+// the lock: migrate, which creates the directory, has nothing to move.
+func holdBackendLock(dir string) error {
+	if backendLock != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), backendLockWait)
+	l, err := filelock.AcquireShared(ctx, filepath.Join(dir, backendLockName))
+	cancel()
+	switch {
+	case err == nil:
+		backendLock = l
+	case errors.Is(err, filelock.ErrTimeout):
+		return errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+	default:
+		return err
+	}
+	return nil
+}
+
 func main() {
 	defer func() {
 		// A bug must not print a secret. The panic value may hold one
@@ -177,7 +201,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
 	defer cancel()
-	env, err := openEnv()
+	env, err := openEnv(op == "store")
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
@@ -213,26 +237,21 @@ type env struct {
 	configWarning sync.Once
 }
 
-func openEnv() (*env, error) {
+// openEnv opens what every command works with. A command that may store
+// something (writes) creates the state directory first, so that it always
+// holds the backend lock.
+func openEnv(writes bool) (*env, error) {
 	dir, err := config.StateDir()
 	if err != nil {
 		return nil, err
 	}
-	if backendLock == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), backendLockWait)
-		backendLock, err = filelock.AcquireShared(ctx, filepath.Join(dir, backendLockName))
-		cancel()
-		if errors.Is(err, fs.ErrNotExist) {
-			// No state directory: nothing is stored, nothing to move.
-			// (migrate creates it before it gets here.)
-			err = nil
-		}
-		if errors.Is(err, filelock.ErrTimeout) {
-			return nil, errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
-		}
-		if err != nil {
+	if writes {
+		if err := config.EnsurePrivateDir(dir); err != nil {
 			return nil, err
 		}
+	}
+	if err := holdBackendLock(dir); err != nil {
+		return nil, err
 	}
 	var opts []backend.Option
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {

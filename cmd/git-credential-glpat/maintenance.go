@@ -35,7 +35,7 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("doctor takes no arguments")
 		return 2
 	}
-	e, err := openEnv()
+	e, err := openEnv(false)
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1

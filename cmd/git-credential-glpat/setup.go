@@ -44,7 +44,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 			return 2
 		}
 	}
-	e, err := openEnv()
+	e, err := openEnv(false)
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1

@@ -74,7 +74,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // service opens the store and config for an interactive command.
 func service(ui *ui) (*account.Service, *env, bool) {
-	e, err := openEnv()
+	e, err := openEnv(true)
 	if err != nil {
 		ui.errorf("%v", err)
 		return nil, nil, false

@@ -287,7 +287,7 @@ const migrateLockWait = time.Minute
 // another migrate may have switched it meanwhile.
 func holdBackendExclusively(ctx context.Context, ui *ui, cfgPath string, opened config.Backend) error {
 	if backendLock == nil {
-		return errors.New("the backend lock is not held") // openEnv(true) takes it
+		return fmt.Errorf("cannot take the backend lock: %v", backendLockErr)
 	}
 	lctx, cancel := context.WithTimeout(ctx, time.Second)
 	err := backendLock.Exclusive(lctx)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -179,40 +180,8 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inFlight.Unlock()
-	stderrFile := filepath.Join(w.dir, "migrate.stderr")
-	stderr, err := os.Create(stderrFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	cmd := exec.Command(binPath, "migrate", "--to", "kernel")
-	cmd.Env = w.env
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	errText := func() string { b, _ := os.ReadFile(stderrFile); return string(b) }
-
-	// migrate says that it waits, and waits.
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(errText(), "waiting for other git-credential-glpat commands"); {
-		select {
-		case err := <-done:
-			t.Fatalf("migrate finished (%v) while a command was using the old backend:\n%s%s", err, out.String(), errText())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("migrate never said it was waiting: %q", errText())
-		}
-	}
+	errText, done, out := startMigrate(t, w)
+	awaitWaiting(t, errText, done)
 	// Meanwhile the old backend serves, takes a new credential and forgets
 	// one, and the config still names it.
 	if got, _, _ := w.run("protocol=https\nhost=wait.example\n", binPath, "get"); got != "username=u\npassword=kept\n" {
@@ -255,6 +224,51 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 	}
 }
 
+// startMigrate starts `migrate --to kernel` with its stderr in a file, and
+// returns a function that reads that stderr so far and a channel that gets
+// the result. The process is killed at the end of the test if still running.
+func startMigrate(t *testing.T, w *world) (stderr func() string, done <-chan error, stdout *strings.Builder) {
+	t.Helper()
+	f, err := os.CreateTemp(w.dir, "migrate-stderr-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cmd := exec.Command(binPath, "migrate", "--to", "kernel")
+	cmd.Env = w.env
+	stdout = new(strings.Builder)
+	cmd.Stdout, cmd.Stderr = stdout, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-ch
+		}
+	})
+	return func() string { b, _ := os.ReadFile(f.Name()); return string(b) }, ch, stdout
+}
+
+// awaitWaiting returns once migrate says it waits for other commands; it
+// fails the test if migrate ends first.
+func awaitWaiting(t *testing.T, stderr func() string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr(), "waiting for other git-credential-glpat commands") {
+		select {
+		case err := <-done:
+			t.Fatalf("migrate finished (%v) while another command was running: %s", err, stderr())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("migrate never said it was waiting: %q", stderr())
+		}
+	}
+}
+
 // TestTwoMigratesAtOnceLoseNothing: the loser of two simultaneous migrates
 // must stop before it copies, not undo the winner's copies.
 func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
@@ -263,41 +277,79 @@ func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 	if _, errOut, err := w.run("protocol=https\nhost=two.example\nusername=u\npassword=both\n", binPath, "store"); err != nil {
 		t.Fatalf("store: %v %s", err, errOut)
 	}
-	// Both start while a command holds the lock, so both get past openEnv
-	// on the old config before either can switch it.
+	// Both start, and both get past reading the old config, while a
+	// command holds the lock; then it lets go.
 	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		out, errOut string
-		err         error
-	}
-	results := make(chan result, 2)
-	for range 2 {
-		go func() {
-			out, errOut, err := w.run("", binPath, "migrate", "--to", "kernel")
-			results <- result{out, errOut, err}
-		}()
-	}
-	time.Sleep(300 * time.Millisecond)
+	errA, doneA, outA := startMigrate(t, w)
+	errB, doneB, outB := startMigrate(t, w)
+	awaitWaiting(t, errA, doneA)
+	awaitWaiting(t, errB, doneB)
 	inFlight.Unlock()
-	var ok, refused int
-	for range 2 {
-		r := <-results
+	var moved, stopped int
+	for _, m := range []struct {
+		stderr func() string
+		done   <-chan error
+		stdout *strings.Builder
+	}{{errA, doneA, outA}, {errB, doneB, outB}} {
+		var err error
+		select {
+		case err = <-m.done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("migrate did not finish")
+		}
 		switch {
-		case r.err == nil && strings.Contains(r.out, "moved 1 credential(s)"):
-			ok++
-		case r.err != nil && (strings.Contains(r.errOut, "nothing was changed") || strings.Contains(r.errOut, "already in kernel")):
-			refused++
+		case err == nil && strings.Contains(m.stdout.String(), "moved 1 credential(s)"):
+			moved++
+		case err != nil && strings.Contains(m.stderr(), "another migrate ran meanwhile; nothing was changed"):
+			stopped++
 		default:
-			t.Errorf("migrate: %v\n%s%s", r.err, r.out, r.errOut)
+			t.Errorf("migrate: %v\n%s%s", err, m.stdout.String(), m.stderr())
 		}
 	}
-	if ok != 1 || refused != 1 {
-		t.Errorf("%d migrates moved the credential and %d stopped; want one each", ok, refused)
+	if moved != 1 || stopped != 1 {
+		t.Errorf("%d migrates moved the credential and %d stopped; want one each", moved, stopped)
 	}
 	if got, _, _ := w.run("protocol=https\nhost=two.example\n", binPath, "get"); got != "username=u\npassword=both\n" {
 		t.Errorf("get after two migrates = %q, want the credential", got)
+	}
+}
+
+// TestMigrateWaitsForARotation: a get that is rotating a token holds the
+// backend lock until it exits, so migrate copies the new token, not the old
+// one the rotation revoked.
+func TestMigrateWaitsForARotation(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	g.env = append(g.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migrot-%d", time.Now().UnixNano()))
+	old, oldID := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 7))})
+	g.login(old)
+	g.gl.Delay(gitlabtest.EndpointRotate, 2*time.Second)
+	get := g.startGet(t)
+	for deadline := time.Now().Add(20 * time.Second); g.gl.Calls(gitlabtest.EndpointRotate) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the get never sent its rotate request")
+		}
+	}
+	stderr, done, stdout := startMigrate(t, g.world)
+	awaitWaiting(t, stderr, done)
+	if err := get.Wait(); err != nil {
+		t.Fatalf("the rotating get: %v", err)
+	}
+	rotated := password(get.Stdout.(*bytes.Buffer).String())
+	if st, ok := g.gl.TokenByValue(rotated); !ok || !st.Active || st.RotatedFrom != oldID {
+		t.Fatalf("the get answered %v, %v; want the token rotated from %d", st, ok, oldID)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("migrate: %v\n%s%s", err, stdout.String(), stderr())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("migrate did not finish once the get had")
+	}
+	if out, errOut := g.get(); password(out) != rotated {
+		t.Errorf("get after migrate = %q %q; want the rotated token from the kernel keyring", out, errOut)
 	}
 }

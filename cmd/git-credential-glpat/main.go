@@ -110,6 +110,9 @@ const backendLockWait = 30 * time.Second
 // that nothing references is closed by its finalizer, lock and all.
 var backendLock *filelock.Lock
 
+// backendLockErr says why a process runs without the backend lock.
+var backendLockErr error
+
 // holdBackendLock takes the backend lock shared, once per process. Where
 // the lock file cannot be made (no state directory yet, or one this user
 // cannot write) nothing can be stored either, and a read goes on without
@@ -127,6 +130,7 @@ func holdBackendLock(dir string) error {
 	case errors.Is(err, filelock.ErrTimeout):
 		return errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		backendLockErr = err // migrate refuses to run without the lock, and says why
 	default:
 		return err
 	}
@@ -201,7 +205,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
 	defer cancel()
-	env, err := openEnv(op == "store")
+	env, err := openEnv(op != "get") // store and erase write the index
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -34,6 +35,13 @@ func AcquireShared(ctx context.Context, name string) (*Lock, error) {
 
 func acquire(ctx context.Context, name string, exclusive bool) (*Lock, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A lock file this user may only read (left by sudo, say) locks
+		// as well: flock and LockFileEx need no write access.
+		if rf, rerr := os.Open(name); rerr == nil {
+			f, err = rf, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}

@@ -149,3 +149,26 @@ func TestShared(t *testing.T) {
 	}
 	c.Unlock()
 }
+
+// TestReadOnlyLockFile: a descriptor opened only for reading, which is
+// what acquire falls back to for a lock file this user may not write, takes
+// a lock that excludes others.
+func TestReadOnlyLockFile(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "l")
+	if err := os.WriteFile(name, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if ok, err := tryLock(f, false); !ok || err != nil {
+		t.Fatalf("shared lock on a read-only descriptor: %v, %v", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := Acquire(ctx, name); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("exclusive while a read-only descriptor holds it shared: err = %v, want ErrTimeout", err)
+	}
+}

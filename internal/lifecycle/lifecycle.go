@@ -206,6 +206,7 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 		applyInfo(tok, info)
 		tok.Unverified = false
 		upd.ExpiryUTC = expiryUnix(tok)
+		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, m.now())
 	default:

@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +64,13 @@ type Record struct {
 	StoredAt        time.Time `json:"stored_at"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
+	// SecretSHA256 is the hex SHA-256 digest of a managed token that GitLab
+	// has confirmed, so that Git's store of the token it just used is
+	// answered from the index (SameSecret). A token is a random secret, so
+	// its digest gives nothing away; GitLab itself keeps only such a digest
+	// of each token. Plain credentials (a person's password could be
+	// guessed from its digest) and tokens not yet confirmed have none.
+	SecretSHA256 string `json:"sha256,omitempty"`
 }
 
 // Token is the metadata of a managed GitLab token, as GitLab reported it.
@@ -124,6 +133,38 @@ func (t *Token) CanRotateItself() bool {
 		}
 	}
 	return false
+}
+
+// Digest is what Record.SecretSHA256 holds for a token: its SHA-256, in hex.
+func Digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// keepsDigest reports whether r may keep a digest of its secret: a managed
+// token that GitLab has confirmed. One stored while GitLab could not be
+// reached may be a person's password, typed for a configured host.
+func (r *Record) keepsDigest() bool {
+	return r.Token != nil && !r.Token.Unverified
+}
+
+// SameSecret reports whether password is the secret r was stored with, as
+// far as the index can tell: known is false when r keeps no digest, and
+// only the secrets.Store can answer.
+func (r *Record) SameSecret(password string) (same, known bool) {
+	if !r.keepsDigest() || r.SecretSHA256 == "" {
+		return false, false
+	}
+	return Digest(password) == r.SecretSHA256, true
+}
+
+// SetDigest records the digest of password, the secret r was just read
+// with, if r may keep one.
+func (r *Record) SetDigest(password string) {
+	r.SecretSHA256 = ""
+	if r.keepsDigest() {
+		r.SecretSHA256 = Digest(password)
+	}
 }
 
 // Secret is what goes into the secrets.Store for one credential.
@@ -294,6 +335,10 @@ func (s *Store) dropStale(ctx context.Context, r Record) {
 func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
 	r.StoredAt = s.now().UTC()
+	// Every secret written goes through here, so the digest is always of
+	// the secret stored (a record copied from an older one brings the
+	// older token's).
+	r.SetDigest(sec.Password)
 	raw, err := json.Marshal(sec)
 	if err != nil {
 		return err

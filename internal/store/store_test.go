@@ -206,3 +206,43 @@ func TestScoping(t *testing.T) {
 		t.Error("the exact request finds nothing")
 	}
 }
+
+// TestPutKeepsDigestOfWhatItStores: the index's digest is always of the
+// secret Put wrote, whatever the record brought along (a record copied from
+// the one before a rotation brings the old token's), and only for a
+// confirmed managed token.
+func TestPutKeepsDigestOfWhatItStores(t *testing.T) {
+	s := &Store{Secrets: new(secretstest.Memory), Dir: t.TempDir()}
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		tok  *Token
+		want string
+	}{
+		{"confirmed token", &Token{ID: 1}, Digest("glpat-new")},
+		{"token not yet confirmed", &Token{Unverified: true}, ""},
+		{"plain credential", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Record{Protocol: "https", Host: "gitlab.example", Username: tt.name, Token: tt.tok, SecretSHA256: Digest("glpat-old")}
+			if err := s.Put(ctx, r, &Secret{Password: "glpat-new"}); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := s.Find(req("https", "gitlab.example", tt.name))
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("find: %v %v", recs, err)
+			}
+			if recs[0].SecretSHA256 != tt.want {
+				t.Errorf("stored digest %q, want %q", recs[0].SecretSHA256, tt.want)
+			}
+			same, known := recs[0].SameSecret("glpat-new")
+			if known != (tt.want != "") || same != known {
+				t.Errorf("SameSecret(stored) = %v, %v; want %v, %v", same, known, known, tt.want != "")
+			}
+			if same, _ := recs[0].SameSecret("glpat-old"); same {
+				t.Error("SameSecret of the old token is true")
+			}
+		})
+	}
+}

@@ -40,9 +40,12 @@ type benchCase struct {
 	// every authenticated operation: the get, then a store whose stdin is
 	// storeBack of what the get printed. The time is the two processes'.
 	storeBack func(got string) string
-	env       []string
-	times     []time.Duration
-	rss       []int64 // KiB
+	// stdinOf, when set, gives the stdin of each run (a store that
+	// overwrites needs a new password every time).
+	stdinOf func(run int) string
+	env     []string
+	times   []time.Duration
+	rss     []int64 // KiB
 }
 
 func build(b *testing.B, dir, pkg string) string {
@@ -60,8 +63,12 @@ func build(b *testing.B, dir, pkg string) string {
 }
 
 func (c *benchCase) run(b *testing.B) {
+	stdin := c.stdin
+	if c.stdinOf != nil {
+		stdin = c.stdinOf(len(c.times))
+	}
 	start := time.Now()
-	out := c.exec(b, c.args, c.stdin)
+	out := c.exec(b, c.args, stdin)
 	if c.storeBack != nil {
 		c.exec(b, []string{"store"}, c.storeBack(out))
 	}
@@ -105,7 +112,11 @@ func (c *benchCase) measureRSS(b *testing.B, runs int) {
 		return stdout.String()
 	}
 	for i := 0; i < runs; i++ {
-		got := measure(c.args, c.stdin)
+		stdin := c.stdin
+		if c.stdinOf != nil {
+			stdin = c.stdinOf(-1 - i)
+		}
+		got := measure(c.args, stdin)
 		if c.storeBack != nil {
 			measure([]string{"store"}, c.storeBack(got))
 		}
@@ -185,7 +196,9 @@ func BenchmarkWholeProcess(b *testing.B) {
 		{name: "glpat get + store, as git < 2.40 runs them (no expiry back)", path: glpat, args: []string{"get"}, stdin: tokenReq, storeBack: asOldGitSends},
 		{name: "glpat store (unchanged GitLab token)", path: glpat, args: []string{"store"}, stdin: asGitSends(tokenGot.String())},
 		{name: "glpat store (unchanged plain credential)", path: glpat, args: []string{"store"}, stdin: "protocol=https\nhost=hit.example\nusername=u\npassword=plain-secret\n"},
-		{name: "glpat store (overwrite)", path: glpat, args: []string{"store"}, stdin: "protocol=https\nhost=store.example\nusername=u\npassword=p\n"},
+		{name: "glpat store (overwrite)", path: glpat, args: []string{"store"}, stdinOf: func(run int) string {
+			return fmt.Sprintf("protocol=https\nhost=store.example\nusername=u\npassword=p%d\n", run)
+		}},
 	}
 	if st, err := exec.LookPath("secret-tool"); err == nil {
 		cases = append(cases, &benchCase{name: "secret-tool lookup", path: st, args: []string{"lookup", "service", "git-credential-glpat", "username", keyAccount}})

@@ -641,31 +641,3 @@ func TestDamagedRecord(t *testing.T) {
 		t.Errorf("Undo with damaged record: %v", err)
 	}
 }
-
-func TestMatchesContext(t *testing.T) {
-	tests := []struct {
-		sub      string
-		withPath bool
-		want     bool
-	}{
-		{"", false, true},
-		{"https://gitlab.com", false, true},
-		{"HTTPS://GitLab.com", false, true},
-		{"https://gitlab.com/", false, true},
-		{"https://gitlab.com:443", false, true},
-		{"https://alice@gitlab.com", false, true},
-		{"https://*.com", false, true},
-		{"https://*.gitlab.com", false, false},
-		{"http://gitlab.com", false, false},
-		{"https://gitlab.com:8443", false, false},
-		{"https://gitlab.co", false, false},
-		{"gitlab.com", false, true},
-		{"https://gitlab.com/acme", false, false},
-		{"https://gitlab.com/acme", true, true},
-	}
-	for _, tt := range tests {
-		if got := matchesContext(tt.sub, "https", "gitlab.com", tt.withPath); got != tt.want {
-			t.Errorf("matchesContext(%q, https, gitlab.com, %v) = %v, want %v", tt.sub, tt.withPath, got, tt.want)
-		}
-	}
-}

@@ -1,4 +1,4 @@
-package doctor
+package gitconfig
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func newGitWorld(t *testing.T) *gitWorld {
 	return w
 }
 
-func (w *gitWorld) git() ExecGit { return ExecGit{Dir: w.home, Env: w.env} }
+func (w *gitWorld) git() Exec { return Exec{Dir: w.home, Env: w.env} }
 
 func (w *gitWorld) writeConfig(content string) {
 	w.t.Helper()
@@ -64,15 +64,15 @@ func (w *gitWorld) writeConfig(content string) {
 
 // asked runs `git credential fill` for t and returns the helpers git
 // asked, in order.
-func (w *gitWorld) asked(t target) []string {
+func (w *gitWorld) asked(t Target) []string {
 	w.t.Helper()
 	os.Remove(w.log)
-	in := "protocol=" + t.protocol + "\nhost=" + t.host + "\n"
-	if t.username != "" {
-		in += "username=" + t.username + "\n"
+	in := "protocol=" + t.Protocol + "\nhost=" + t.Host + "\n"
+	if t.Username != "" {
+		in += "username=" + t.Username + "\n"
 	}
-	if t.path != "" {
-		in += "path=" + t.path + "\n"
+	if t.Path != "" {
+		in += "path=" + t.Path + "\n"
 	}
 	cmd := exec.Command("git", "credential", "fill")
 	cmd.Dir = w.home
@@ -83,69 +83,69 @@ func (w *gitWorld) asked(t target) []string {
 	return strings.Fields(string(b))
 }
 
-// TestResolveHelpersAgreesWithGit replays git's helper lookup over config
+// TestHelpersAgreesWithGit replays git's helper lookup over config
 // files that exercise every rule (scheme, host case, wildcards, ports,
 // users, paths, escapes, scheme-less keys, empty values) and compares the
 // list with the helpers the real git asks.
-func TestResolveHelpersAgreesWithGit(t *testing.T) {
+func TestHelpersAgreesWithGit(t *testing.T) {
 	w := newGitWorld(t)
 	out, err := w.git().Git(context.Background(), "version")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := parseGitVersion(string(out))
-	partial := v.atLeast(gitPartialMajor, gitPartialMinor)
+	v, _ := ParseVersion(string(out))
+	partial := v.AtLeast(PartialURLs)
 
-	gl := target{protocol: "https", host: "gitlab.com"}
+	gl := Target{Protocol: "https", Host: "gitlab.com"}
 	tests := []struct {
 		name    string
 		config  string
-		targets []target
+		targets []Target
 	}{
 		{"generic then host", "[credential]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "https", host: "example.com"}}},
+			[]Target{gl, {Protocol: "https", Host: "example.com"}}},
 		{"reset then ours", "[credential]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper =\n\thelper = glpat\n",
-			[]target{gl, {protocol: "https", host: "other.org"}}},
+			[]Target{gl, {Protocol: "https", Host: "other.org"}}},
 		{"reset after ours", "[credential \"https://gitlab.com\"]\n\thelper = glpat\n[credential]\n\thelper =\n\thelper = c\n",
-			[]target{gl}},
+			[]Target{gl}},
 		{"scheme-less host", "[credential \"gitlab.com\"]\n\thelper = a\n[credential \"GitLab.com\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "http", host: "gitlab.com"}, {protocol: "https", host: "gitlab.com:8443"}}},
+			[]Target{gl, {Protocol: "http", Host: "gitlab.com"}, {Protocol: "https", Host: "gitlab.com:8443"}}},
 		{"host case and trailing slash", "[credential \"HTTPS://GitLab.COM/\"]\n\thelper = a\n",
-			[]target{gl}},
+			[]Target{gl}},
 		{"scheme must match", "[credential \"http://gitlab.com\"]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "http", host: "gitlab.com"}}},
+			[]Target{gl, {Protocol: "http", Host: "gitlab.com"}}},
 		{"wildcard label", "[credential \"https://*.example.com\"]\n\thelper = a\n[credential \"https://gitlab.*.com\"]\n\thelper = b\n",
-			[]target{{protocol: "https", host: "gitlab.example.com"}, {protocol: "https", host: "a.b.example.com"}, {protocol: "https", host: "example.com"}}},
+			[]Target{{Protocol: "https", Host: "gitlab.example.com"}, {Protocol: "https", Host: "a.b.example.com"}, {Protocol: "https", Host: "example.com"}}},
 		{"ports", "[credential \"https://gitlab.com:443\"]\n\thelper = a\n[credential \"https://gitlab.example.com:8443\"]\n\thelper = b\n[credential \"https://gitlab.example.com\"]\n\thelper = c\n",
-			[]target{gl, {protocol: "https", host: "gitlab.example.com:8443"}, {protocol: "https", host: "gitlab.example.com"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.example.com:8443"}, {Protocol: "https", Host: "gitlab.example.com"}}},
 		{"user in key", "[credential \"https://alice@gitlab.com\"]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "https", host: "gitlab.com", username: "alice"}, {protocol: "https", host: "gitlab.com", username: "bob"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.com", Username: "alice"}, {Protocol: "https", Host: "gitlab.com", Username: "bob"}}},
 		{"path prefix", "[credential \"https://gitlab.com/group\"]\n\thelper = a\n[credential \"https://gitlab.com/gr\"]\n\thelper = b\n[credential \"https://gitlab.com/gr%6Fup/app.git\"]\n\thelper = c\n",
-			[]target{gl, {protocol: "https", host: "gitlab.com", path: "group/app.git"}, {protocol: "https", host: "gitlab.com", path: "groupie/x.git"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.com", Path: "group/app.git"}, {Protocol: "https", Host: "gitlab.com", Path: "groupie/x.git"}}},
 		{"scheme-less path and user", "[credential \"gitlab.com/group/app.git\"]\n\thelper = a\n[credential \"alice@gitlab.com\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "https", host: "gitlab.com", path: "group/app.git"}, {protocol: "https", host: "gitlab.com", username: "alice"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.com", Path: "group/app.git"}, {Protocol: "https", Host: "gitlab.com", Username: "alice"}}},
 		{"scheme only", "[credential \"https://\"]\n\thelper = a\n[credential \"*\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "http", host: "gitlab.com"}}},
+			[]Target{gl, {Protocol: "http", Host: "gitlab.com"}}},
 		{"dots in path", "[credential \"https://gitlab.com/x/../group/./\"]\n\thelper = a\n",
-			[]target{gl, {protocol: "https", host: "gitlab.com", path: "group/app.git"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.com", Path: "group/app.git"}}},
 		{"bad port falls back to partial", "[credential \"https://gitlab.com:0\"]\n\thelper = a\n[credential \"https://gitlab.com:99999\"]\n\thelper = b\n",
-			[]target{gl, {protocol: "https", host: "gitlab.com:0"}}},
+			[]Target{gl, {Protocol: "https", Host: "gitlab.com:0"}}},
 		{"absolute path and shell helpers", "[credential]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper = \"!f() { git credential-b \\\"$@\\\"; }; f\"\n",
-			[]target{gl}},
+			[]Target{gl}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w.writeConfig(tt.config)
-			entries, err := listCredentialConfig(context.Background(), w.git(), partial)
+			entries, err := ListCredential(context.Background(), w.git(), partial)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, tg := range tt.targets {
 				want := w.asked(tg)
-				l := resolveHelpers(entries, tg, partial)
+				l := Helpers(entries, tg, partial)
 				var got []string
-				for _, h := range l.helpers {
-					got = append(got, helperName(h.value))
+				for _, h := range l.Helpers {
+					got = append(got, helperName(h.Value))
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("helpers for %+v:\n got %q\nwant %q (what git asked)", tg, got, want)
@@ -165,48 +165,48 @@ func helperName(v string) string {
 	return v
 }
 
-// TestListCredentialConfigScopes reads scopes and origins from the real git,
+// TestListCredentialScopes reads scopes and origins from the real git,
 // including command-line config and values without "=".
-func TestListCredentialConfigScopes(t *testing.T) {
+func TestListCredentialScopes(t *testing.T) {
 	w := newGitWorld(t)
 	w.writeConfig("[credential]\n\thelper = a\n[credential \"https://gitlab.com\"]\n\thelper =\n\tusername = alice\n")
 	g := w.git()
 	g.Env = append(slices.Clip(g.Env), "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=credential.helper", "GIT_CONFIG_VALUE_0=c")
-	entries, err := listCredentialConfig(context.Background(), g, true)
+	entries, err := ListCredential(context.Background(), g, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gitconfig := "file:" + filepath.Join(w.home, ".gitconfig")
-	want := []configEntry{
-		{scope: "global", origin: gitconfig, key: "credential.helper", value: "a"},
-		{scope: "global", origin: gitconfig, key: "credential.https://gitlab.com.helper", value: ""},
-		{scope: "global", origin: gitconfig, key: "credential.https://gitlab.com.username", value: "alice"},
-		{scope: "command", origin: "command line:", key: "credential.helper", value: "c"},
+	cfg := "file:" + filepath.Join(w.home, ".gitconfig")
+	want := []Entry{
+		{Scope: "global", Origin: cfg, Key: "credential.helper", Value: "a"},
+		{Scope: "global", Origin: cfg, Key: "credential.https://gitlab.com.helper", Value: ""},
+		{Scope: "global", Origin: cfg, Key: "credential.https://gitlab.com.username", Value: "alice"},
+		{Scope: "command", Origin: "command line:", Key: "credential.helper", Value: "c"},
 	}
 	if !slices.Equal(entries, want) {
 		t.Errorf("entries:\n got %+v\nwant %+v", entries, want)
 	}
 
 	w.writeConfig("[credential]\n\thelper\n")
-	entries, err = listCredentialConfig(context.Background(), w.git(), true)
+	entries, err = ListCredential(context.Background(), w.git(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || !entries[0].noValue {
+	if len(entries) != 1 || !entries[0].NoValue {
 		t.Errorf("a bare key: got %+v, want one entry with noValue", entries)
 	}
-	if l := resolveHelpers(entries, target{protocol: "https", host: "gitlab.com"}, true); len(l.broken) != 1 {
-		t.Errorf("a bare helper key: got %d broken, want 1", len(l.broken))
+	if l := Helpers(entries, Target{Protocol: "https", Host: "gitlab.com"}, true); len(l.Broken) != 1 {
+		t.Errorf("a bare helper key: got %d broken, want 1", len(l.Broken))
 	}
 
 	w.writeConfig("")
-	entries, err = listCredentialConfig(context.Background(), w.git(), true)
+	entries, err = ListCredential(context.Background(), w.git(), true)
 	if err != nil || len(entries) != 0 {
 		t.Errorf("no credential config: got %+v, %v; want nothing and no error", entries, err)
 	}
 
 	w.writeConfig("[credential\n")
-	if _, err := listCredentialConfig(context.Background(), w.git(), true); err == nil || !strings.Contains(err.Error(), "bad config") {
+	if _, err := ListCredential(context.Background(), w.git(), true); err == nil || !strings.Contains(err.Error(), "bad config") {
 		t.Errorf("a broken config file: got %v, want git's \"bad config\" error", err)
 	}
 }

@@ -24,20 +24,23 @@ import (
 // own, in file order, and a problem is blamed on the right one.
 type (
 	fileTOML struct {
-		Backend      *text          `toml:"backend"`
-		RotateBefore *Duration      `toml:"rotate_before"`
-		Lifetime     *Duration      `toml:"lifetime"`
-		AutoRotate   *flag          `toml:"auto_rotate"`
-		Hosts        toml.Primitive `toml:"hosts"`
+		Backend *text `toml:"backend"`
+		rotationTOML
+		Hosts toml.Primitive `toml:"hosts"`
 	}
 	hostTOML struct {
-		APIURL       *text          `toml:"api_url"`
-		Username     *text          `toml:"username"`
-		CAFile       *text          `toml:"ca_file"`
-		RotateBefore *Duration      `toml:"rotate_before"`
-		Lifetime     *Duration      `toml:"lifetime"`
-		AutoRotate   *flag          `toml:"auto_rotate"`
-		Accounts     toml.Primitive `toml:"accounts"`
+		APIURL   *text `toml:"api_url"`
+		Username *text `toml:"username"`
+		CAFile   *text `toml:"ca_file"`
+		rotationTOML
+		Accounts toml.Primitive `toml:"accounts"`
+	}
+	// rotationTOML is what the top level sets for every host, and a host
+	// for itself.
+	rotationTOML struct {
+		RotateBefore *Duration `toml:"rotate_before"`
+		Lifetime     *Duration `toml:"lifetime"`
+		AutoRotate   *flag     `toml:"auto_rotate"`
 	}
 	accountTOML struct {
 		Username *text  `toml:"username"`
@@ -269,12 +272,18 @@ func (d *decoder) accountWith(k toml.Key) int {
 // knownKeys lists the keys of the file's tables, the top level, a host and
 // an account, from the fields' tags.
 var knownKeys = sync.OnceValue(func() (keys [3][]string) {
-	for i, t := range []reflect.Type{reflect.TypeFor[fileTOML](), reflect.TypeFor[hostTOML](), reflect.TypeFor[accountTOML]()} {
-		for j := range t.NumField() {
-			keys[i] = append(keys[i], t.Field(j).Tag.Get("toml"))
+	var tags func(t reflect.Type) []string
+	tags = func(t reflect.Type) (out []string) {
+		for i := range t.NumField() {
+			if f := t.Field(i); f.Anonymous {
+				out = append(out, tags(f.Type)...)
+			} else {
+				out = append(out, f.Tag.Get("toml"))
+			}
 		}
+		return out
 	}
-	return keys
+	return [3][]string{tags(reflect.TypeFor[fileTOML]()), tags(reflect.TypeFor[hostTOML]()), tags(reflect.TypeFor[accountTOML]())}
 })
 
 // validate checks what each value means, in the order of the file's
@@ -288,24 +297,10 @@ func (d *decoder) validate(f fileTOML, names []string, hosts []hostTOML, account
 		}
 		c.Backend = b
 	}
-	for _, v := range []struct {
-		name string
-		in   *Duration
-		out  *Duration
-	}{{"rotate_before", f.RotateBefore, &c.RotateBefore}, {"lifetime", f.Lifetime, &c.Lifetime}} {
-		if v.in != nil {
-			if err := d.duration(keyPath{key(v.name)}, *v.in); err != nil {
-				return err
-			}
-			*v.out = *v.in
-		}
-	}
-	if f.AutoRotate != nil {
-		c.AutoRotate = bool(*f.AutoRotate)
-	}
-	if err := d.lifetimes(nil, f.RotateBefore != nil, c.RotateBefore, c.Lifetime); err != nil {
+	if err := d.rotation(nil, f.rotationTOML, c.RotateBefore, c.Lifetime); err != nil {
 		return err
 	}
+	c.RotateBefore, c.Lifetime, c.AutoRotate = f.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
 	if names != nil {
 		c.hosts = make(map[string]*hostEntry, len(names))
 	}
@@ -327,7 +322,7 @@ func (d *decoder) host(name string, h hostTOML, accounts []accountTOML) (*hostEn
 	if prev, dup := d.c.hosts[strings.ToLower(name)]; dup {
 		return nil, d.errorAt(p, "same host as [hosts.%s]: host names are not case-sensitive", tomlKey(prev.name))
 	}
-	e := &hostEntry{name: name, rotateBefore: h.RotateBefore, lifetime: h.Lifetime, autoRotate: (*bool)(h.AutoRotate)}
+	e := &hostEntry{name: name, rotation: h.rotationTOML}
 	var err error
 	if h.APIURL != nil {
 		if e.apiURL, err = d.apiURL(p.with(key("api_url")), string(*h.APIURL)); err != nil {
@@ -344,47 +339,60 @@ func (d *decoder) host(name string, h hostTOML, accounts []accountTOML) (*hostEn
 			return nil, d.errorAt(p.with(key("ca_file")), "%q is not an absolute path", e.caFile)
 		}
 	}
-	for _, v := range []struct {
-		name string
-		d    *Duration
-	}{{"rotate_before", h.RotateBefore}, {"lifetime", h.Lifetime}} {
-		if v.d != nil {
-			if err := d.duration(p.with(key(v.name)), *v.d); err != nil {
-				return nil, err
-			}
-		}
+	if err := d.rotation(p, h.rotationTOML, d.c.RotateBefore, d.c.Lifetime); err != nil {
+		return nil, err
 	}
 	if e.accounts, err = d.accounts(p.with(key("accounts")), accounts); err != nil {
 		return nil, err
 	}
-	if h.RotateBefore != nil || h.Lifetime != nil {
-		rotateBefore, lifetime := d.c.RotateBefore, d.c.Lifetime
-		if h.RotateBefore != nil {
-			rotateBefore = *h.RotateBefore
-		}
-		if h.Lifetime != nil {
-			lifetime = *h.Lifetime
-		}
-		if err := d.lifetimes(p, h.RotateBefore != nil, rotateBefore, lifetime); err != nil {
-			return nil, err
-		}
-	}
 	return e, nil
 }
 
-// lifetimes checks that a rotated token is not due for rotation again at
-// once. The error points at rotate_before when the table at p sets it, else
+// apply returns the values a table inherits with r's over them.
+func (r rotationTOML) apply(rotateBefore, lifetime Duration, autoRotate bool) (Duration, Duration, bool) {
+	if r.RotateBefore != nil {
+		rotateBefore = *r.RotateBefore
+	}
+	if r.Lifetime != nil {
+		lifetime = *r.Lifetime
+	}
+	if r.AutoRotate != nil {
+		autoRotate = bool(*r.AutoRotate)
+	}
+	return rotateBefore, lifetime, autoRotate
+}
+
+// rotation checks rotate_before and lifetime in the table at p. Each must
+// be more than zero (to stop rotating, auto_rotate = false says so plainly)
+// and at most the longest lifetime GitLab allows. And a rotated token must
+// not be due for rotation again at once: GitLab expiry is a date, so a token
+// rotated late in a UTC day lives up to a day less than lifetime, and
+// lifetime must exceed rotate_before by a day, or every git command would
+// rotate. That error points at rotate_before when the table sets it, else
 // at lifetime, so a per-host override is blamed rather than the global
 // value it conflicts with.
-//
-// GitLab expiry is a date, so a token rotated late in a UTC day lives up to a
-// day less than lifetime: lifetime must exceed rotate_before by a day, or a
-// fresh token could be due again at once and every git command would rotate.
-func (d *decoder) lifetimes(p keyPath, rotateBeforeSet bool, rotateBefore, lifetime Duration) error {
+func (d *decoder) rotation(p keyPath, r rotationTOML, rotateBefore, lifetime Duration) error {
+	for _, v := range []struct {
+		name string
+		d    *Duration
+	}{{"rotate_before", r.RotateBefore}, {"lifetime", r.Lifetime}} {
+		switch kp := p.with(key(v.name)); {
+		case v.d == nil:
+		case *v.d <= 0 && v.name == "rotate_before":
+			return d.errorAt(kp, "must be more than 0 (to stop rotating, set auto_rotate = false)")
+		case *v.d <= 0:
+			return d.errorAt(kp, "must be more than 0")
+		case *v.d > MaxLifetime:
+			return d.errorAt(kp, "%s is more than %s, the longest lifetime GitLab allows", *v.d, MaxLifetime)
+		case v.name == "lifetime" && *v.d < Duration(Day):
+			return d.errorAt(kp, "%s is less than 1d; GitLab gives tokens an expiry date, not a time", *v.d)
+		}
+	}
+	rotateBefore, lifetime, _ = r.apply(rotateBefore, lifetime, false)
 	switch {
 	case rotateBefore+Duration(Day) <= lifetime:
 		return nil
-	case rotateBeforeSet:
+	case r.RotateBefore != nil:
 		return d.errorAt(p.with(key("rotate_before")), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
 	}
 	return d.errorAt(p.with(key("lifetime")), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
@@ -503,23 +511,6 @@ func (d *decoder) backend(p keyPath, s string) (Backend, error) {
 		return "", d.errorAt(p, "unknown backend %q%s", s, hint)
 	}
 	return "", d.errorAt(p, "unknown backend %q; want %q, %q or %q", s, backends[0], backends[1], backends[2])
-}
-
-// duration checks rotate_before and lifetime, which have the same bounds:
-// more than zero (to stop rotating, auto_rotate = false says so plainly)
-// and at most the longest lifetime GitLab allows.
-func (d *decoder) duration(p keyPath, v Duration) error {
-	switch name := p[len(p)-1].key; {
-	case v <= 0 && name == "rotate_before":
-		return d.errorAt(p, "must be more than 0 (to stop rotating, set auto_rotate = false)")
-	case v <= 0:
-		return d.errorAt(p, "must be more than 0")
-	case v > MaxLifetime:
-		return d.errorAt(p, "%s is more than %s, the longest lifetime GitLab allows", v, MaxLifetime)
-	case name == "lifetime" && v < Duration(Day):
-		return d.errorAt(p, "%s is less than 1d; GitLab gives tokens an expiry date, not a time", v)
-	}
-	return nil
 }
 
 // syntaxError turns a TOML syntax error into a one-line *Error.

@@ -107,8 +107,6 @@ func (v Version) AtLeast(o Version) bool {
 	return true
 }
 
-func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
-
 // versionRE reads "git version 2.45.1", "git version 2.39.3 (Apple Git-146)"
 // and "git version 2.45.1.windows.1".
 var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^git version (\d+)\.(\d+)(?:\.(\d+))?`) }) // compiled on use: not on the get path

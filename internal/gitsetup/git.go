@@ -2,11 +2,7 @@ package gitsetup
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -47,41 +43,25 @@ func (g *gitRunner) checkVersion(ctx context.Context) error {
 
 type entryList []gitconfig.Entry
 
-// globalEntries lists the credential.* values of the global git config
-// files, in the order Git reads them when it looks for a helper:
-// $XDG_CONFIG_HOME/git/config and then ~/.gitconfig, or only
-// $GIT_CONFIG_GLOBAL when that is set (https://git-scm.com/docs/git-config#FILES).
+// globalEntries lists the credential.* values of the global config, in the
+// order git reads them when it looks for a helper: $XDG_CONFIG_HOME/git/config
+// and then ~/.gitconfig, or only $GIT_CONFIG_GLOBAL when that is set
+// (https://git-scm.com/docs/git-config#FILES), with the files they include.
 // `git config --global` alone is not enough: before git 2.46 it reads only
-// one of the two files, while lookups read both.
+// one of the two files, while lookups read both; so setup keeps the global
+// scope of what git lists for lookups.
 func (g *gitRunner) globalEntries(ctx context.Context) (entryList, error) {
+	all, err := gitconfig.ListCredential(ctx, g.r, true)
+	if err != nil {
+		return nil, fmt.Errorf("gitsetup: %w", err)
+	}
 	var list entryList
-	for _, file := range globalFiles() {
-		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-			continue
+	for _, e := range all {
+		if e.Scope == "global" {
+			list = append(list, e)
 		}
-		entries, err := gitconfig.ListFile(ctx, g.r, file, `^credential\.`)
-		if err != nil {
-			return nil, fmt.Errorf("gitsetup: %w", err)
-		}
-		list = append(list, entries...)
 	}
 	return list, nil
-}
-
-// globalFiles are the files Git reads as global config, in order.
-func globalFiles() []string {
-	if f, ok := os.LookupEnv("GIT_CONFIG_GLOBAL"); ok {
-		return []string{f}
-	}
-	home := os.Getenv("HOME")
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	xdg := os.Getenv("XDG_CONFIG_HOME")
-	if xdg == "" {
-		xdg = filepath.Join(home, ".config")
-	}
-	return []string{filepath.Join(xdg, "git", "config"), filepath.Join(home, ".gitconfig")}
 }
 
 // of returns the entries of key, in order.

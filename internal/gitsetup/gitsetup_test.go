@@ -641,3 +641,20 @@ func TestDamagedRecord(t *testing.T) {
 		t.Errorf("Undo with damaged record: %v", err)
 	}
 }
+
+func TestSetupWarnsAboutIncludedHelper(t *testing.T) {
+	e := newTestEnv(t)
+	// A helper in a file the global config includes, after setup's lines:
+	// git reads it as global config, and setup must too.
+	extra := filepath.Join(e.dir, "extra.gitconfig")
+	if err := os.WriteFile(extra, []byte("[credential]\n\thelper = store\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.setup(gitlab)
+	e.git("config", "--global", "include.path", extra)
+	changes := e.setup(gitlab)
+	want := "git still asks credential.helper=store (in " + extra + ") for https://gitlab.com; remove it, or move it above the lines setup added"
+	if len(changes) != 1 || changes[0].Warning != want {
+		t.Errorf("Setup = %+v\nwant warning %q", changes, want)
+	}
+}

@@ -210,3 +210,51 @@ func TestListCredentialScopes(t *testing.T) {
 		t.Errorf("a broken config file: got %v, want git's \"bad config\" error", err)
 	}
 }
+
+// TestKeyAppliesAgreesWithGit holds KeyApplies against the real git for
+// one credential.<pattern>.helper at a time, over patterns from git's
+// urlmatch.c and its tests (t0110-urlmatch-normalization.sh, t1300's
+// urlmatch tests, t0300-credentials.sh) and the ones issue 15 found setup
+// getting wrong, and targets with and without a port, user and path.
+func TestKeyAppliesAgreesWithGit(t *testing.T) {
+	w := newGitWorld(t)
+	patterns := []string{
+		"https://gitlab.com", "https://gitlab.com/", "HTTPS://GitLab.COM", "https://gitlab.com.", "https://gitlab.com..",
+		"https://.gitlab.com", "https://gitlab.%63om", "https://%67itlab.com", "https://gitlab%2ecom", "https://gitlab.com:443",
+		"https://gitlab.com:0443", "https://gitlab.com:", "https://gitlab.com:8443", "https://gitlab.com:0", "https://gitlab.com:99999",
+		"https://user@gitlab.com", "https://alice@gitlab.com", "https://al%69ce@gitlab.com", "https://alice:pw@gitlab.com", "https://@gitlab.com",
+		"https://gitl?b.com", "https://[a-z]itlab.com", "https://git*.com", "https://*.com", "https://*.gitlab.com", "https://*.*", "https://*",
+		"https://gitlab.com/.", "https://gitlab.com/x/..", "https://gitlab.com/..", "https://gitlab.com/%2e", "https://gitlab.com/group",
+		"https://gitlab.com/group/", "https://gitlab.com/gr%6fup", "https://gitlab.com/group/app.git", "https://gitlab.com/gr",
+		"https://gitlab.com?x", "https://gitlab.com#x", "https://gitlab.com/%zz", "https://gitlab.com/a b", "https://", "http://gitlab.com",
+		"gitlab.com", "GitLab.com", "gitlab.com:443", "gitlab.com/group", "alice@gitlab.com", "https://[::1]:8443", "https://[::1]",
+		"https://[::1]:08443/", "[::1]:8443", "https://*:8443", "*",
+	}
+	targets := []Target{
+		{Protocol: "https", Host: "gitlab.com"},
+		{Protocol: "http", Host: "gitlab.com"},
+		{Protocol: "https", Host: "gitlab.com:8443"},
+		{Protocol: "https", Host: "gitlab.com", Username: "alice"},
+		{Protocol: "https", Host: "gitlab.com", Path: "group/app.git"},
+		{Protocol: "https", Host: "[::1]:8443"},
+	}
+	for _, pat := range patterns {
+		w.writeConfig("[credential \"" + pat + "\"]\n\thelper = a\n")
+		entries, err := ListCredential(context.Background(), w.git(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range targets {
+			gitAsks := slices.Equal(w.asked(tg), []string{"a"})
+			if got := len(Helpers(entries, tg, true).Helpers) == 1; got != gitAsks {
+				t.Errorf("credential.%s.helper for %s: KeyApplies says %v, git credential fill says %v", pat, tg, got, gitAsks)
+			}
+			// `git config --get-urlmatch` uses urlmatch.c alone, without
+			// credential.c's partial URLs.
+			out, _ := w.git().Git(context.Background(), "config", "--get-urlmatch", "credential.helper", tg.String())
+			if got, git := KeyApplies(pat, tg, false), strings.TrimSpace(string(out)) == "a"; got != git {
+				t.Errorf("credential.%s.helper for %s without partial URLs: KeyApplies says %v, git config --get-urlmatch says %v", pat, tg, got, git)
+			}
+		}
+	}
+}

@@ -528,10 +528,11 @@ func (c *Config) syntaxError(err error) error {
 	return &Error{File: c.Path, Line: pe.Position.Line, Msg: "bad TOML: " + msg}
 }
 
-// oneLine keeps the first line of s: our errors are one line each.
+// oneLine keeps the first line of s: our errors are one line each. The
+// library quotes what it read, and that may hold a carriage return.
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	return s
+	return strings.ReplaceAll(s, "\r", `\r`)
 }
 
 // didYouMean suggests the known name closest to name, if any is close.

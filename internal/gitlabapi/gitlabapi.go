@@ -131,7 +131,9 @@ func (e *Error) Revoked() bool { return strings.Contains(strings.ToLower(e.Reaso
 // InvalidToken reports a 401 invalid_token: GitLab's api_guard.rb answers
 // so for a token it does not know, an expired, a revoked or a disabled
 // impersonation token.
-func (e *Error) InvalidToken() bool { return e.Status == http.StatusUnauthorized && e.Code == "invalid_token" }
+func (e *Error) InvalidToken() bool {
+	return e.Status == http.StatusUnauthorized && e.Code == "invalid_token"
+}
 
 // InsufficientScope reports a 403 insufficient_scope: the token lacks a
 // scope the endpoint accepts (lib/api/api_guard.rb). Any other 403 (a
@@ -644,9 +646,9 @@ func tokenIn(body []byte) string {
 // {"message": …} or {"error": …} otherwise.
 func reason(body []byte) (code, text string) {
 	var e struct {
-		Error       any    `json:"error"`
-		Description any    `json:"error_description"`
-		Message     any    `json:"message"`
+		Error       any `json:"error"`
+		Description any `json:"error_description"`
+		Message     any `json:"message"`
 	}
 	if json.Unmarshal(body, &e) != nil {
 		return "", ""

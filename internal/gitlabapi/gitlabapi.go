@@ -146,7 +146,8 @@ func (e *Error) InsufficientScope() bool {
 // MissingEndpoint reports an answer that means this GitLab has no such
 // endpoint: 404 from the API's catch-all route ({"error":"404 Not Found"},
 // or anything but GitLab's {"message": "404 … Not Found"} of a missing
-// resource), 405, or a 400 naming the path's id (GitLab 16.0–16.9 routes
+// resource, such as a web server's page for a path outside GitLab's API),
+// 405, or a 400 naming the path's id (GitLab 16.0–16.9 routes
 // .../self/rotate to .../:id/rotate and refuses "self" as an id).
 func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
 
@@ -585,14 +586,15 @@ func isDecodeError(err error) bool {
 }
 
 // isMessage404 reports GitLab's answer for a missing resource,
-// {"message":"404 Project Not Found"} (not_found! in lib/api/helpers.rb),
+// {"message":"404 Project Not Found"} or {"message":"404 Not Found"}
+// (not_found! in lib/api/helpers.rb),
 // as opposed to the API's catch-all route, {"error":"404 Not Found"}
 // (lib/api/api.rb), or a page that is not GitLab's API at all.
 func isMessage404(body []byte) bool {
 	var m struct {
 		Message string `json:"message"`
 	}
-	return json.Unmarshal(body, &m) == nil && strings.HasPrefix(m.Message, "404 ") && m.Message != "404 Not Found"
+	return json.Unmarshal(body, &m) == nil && strings.HasPrefix(m.Message, "404 ")
 }
 
 // tokenJSON is the part of GitLab's token entities that client-go's

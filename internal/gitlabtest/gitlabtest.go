@@ -704,5 +704,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGit(w, r, repo, op)
 		return
 	}
-	writeMessage(w, http.StatusNotFound, "404 Not Found")
+	// Outside the API, GitLab's web routes answer Rails' 404 page
+	// (public/404.html), not JSON: what a wrong api_url (a relative URL
+	// root left out) meets.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>The page you're looking for could not be found (404)</title></head><body><h1>404</h1><p>Page not found</p></body></html>\n")
 }

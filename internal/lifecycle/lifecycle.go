@@ -48,6 +48,10 @@ const (
 	// endpoint is left alone before it is asked again (it may have been
 	// upgraded meanwhile).
 	recheckNoSelfRotation = 7 * 24 * time.Hour
+	// minRotationInterval keeps get from rotating a token it rotated less
+	// than this ago: when an instance caps lifetime at or below
+	// rotate_before, every new token would be due at once.
+	minRotationInterval = 24 * time.Hour
 )
 
 // Settings are the rotation settings of one host, from the config.
@@ -173,10 +177,16 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), rec.Host)
 		return rec, sec, nil
 	}
-	if backingOff(rec, now) {
+	if backingOff(rec, now) || recentlyRotated(rec, now) {
 		return rec, sec, nil
 	}
 	return m.rotate(ctx, rec, sec, m.autoRotation)
+}
+
+// recentlyRotated reports whether this helper rotated rec's token less
+// than minRotationInterval ago.
+func recentlyRotated(rec *store.Record, now time.Time) bool {
+	return !rec.Token.RotatedAt.IsZero() && now.Sub(rec.Token.RotatedAt) < minRotationInterval
 }
 
 // noSelfRotation reports whether rec's GitLab was found to have no
@@ -207,7 +217,7 @@ func settled(j journal) time.Time {
 // that waited for the lock must not repeat an attempt that just failed.
 func (m *Manager) autoRotation(rec *store.Record, now time.Time) bool {
 	s := m.settings(rec)
-	return s.AutoRotate && Due(rec, s, now) && rec.Token.CanRotateItself() && !backingOff(rec, now) && !noSelfRotation(rec, now)
+	return s.AutoRotate && Due(rec, s, now) && rec.Token.CanRotateItself() && !backingOff(rec, now) && !noSelfRotation(rec, now) && !recentlyRotated(rec, now)
 }
 
 // backingOff reports whether the last rotation of rec failed less than
@@ -555,8 +565,14 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 	a.expiresAt, a.fallbacks = latest, false
 	upd, newSec, rerr := m.send(ctx, api, rec, sec, a)
 	if newSec != nil && newSec.Password != sec.Password {
-		m.warn("GitLab at %s allows tokens of at most %d days (until %s); the token for %s was rotated to expire then: set lifetime = \"%dd\" under [hosts.%q] in the config",
-			rec.Token.APIURL, days, latest.Format(time.DateOnly), rec.Host, days, rec.Host)
+		also := ""
+		if s := m.settings(rec); s.RotateBefore >= time.Duration(days)*24*time.Hour {
+			// Otherwise the new token is due at once, and every call
+			// would rotate it.
+			also = fmt.Sprintf(" and rotate_before below it (now %s), or the token is due again at once", fmt.Sprintf("%dd", int(s.RotateBefore.Hours()/24)))
+		}
+		m.warn("GitLab at %s allows tokens of at most %d days (until %s); the token for %s was rotated to expire then: set lifetime = \"%dd\"%s under [hosts.%q] in the config",
+			rec.Token.APIURL, days, latest.Format(time.DateOnly), rec.Host, days, also, rec.Host)
 	}
 	return upd, newSec, rerr
 }

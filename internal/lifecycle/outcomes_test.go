@@ -206,7 +206,7 @@ func TestFullDiskKeepsTheRotatedToken(t *testing.T) {
 func TestStateDirThatCannotBeWritten(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(w *world, m *Manager)
 	}{
 		// The tests run as root, whom file modes do not stop: a file

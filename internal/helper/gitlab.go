@@ -18,7 +18,9 @@ import (
 const storeCheckTimeout = 5 * time.Second
 
 // patPrefix starts every GitLab personal, project and group access token
-// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes).
+// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes),
+// unless the instance sets another personal_access_token_prefix: on a
+// configured host any password is asked about.
 const patPrefix = "glpat-"
 
 // TokenChecker reads what GitLab knows about a token.
@@ -69,6 +71,20 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		// before another process rotated it. Storing it would replace
 		// the live successor with a revoked token.
 		return nil, errRefusedToken
+	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
+		// On a configured GitLab host a token may have any prefix
+		// (personal_access_token_prefix is an instance setting): one
+		// GitLab refuses must not replace a managed token either. A
+		// password for an account without one is kept as a plain
+		// credential.
+		keep, kerr := h.keepsManagedToken(ctx, &store.Record{Protocol: req.Protocol, Host: req.Host, Username: req.Username}, req.Password)
+		if kerr != nil {
+			return nil, kerr
+		}
+		if keep {
+			return nil, errRefusedToken
+		}
+		return nil, nil
 	default:
 		// The API does not know it as a token (an account password, a
 		// host that is not GitLab): keep it as a plain credential.

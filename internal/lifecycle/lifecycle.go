@@ -40,9 +40,10 @@ const (
 	// (config/initializers/rack_timeout.rb): a request may wait in Puma's
 	// queue up to wait_timeout (GITLAB_RAILS_WAIT_TIMEOUT, 90 s) and then
 	// run up to service_timeout (GITLAB_RAILS_RACK_TIMEOUT, 60 s), 150 s in
-	// all; Puma does not stop a request whose client went away. Twice that
-	// covers a transaction that commits as the timeout fires and a server
-	// that raised both settings a little.
+	// all, 210 s with rack-timeout's default wait_overtime (60 s) for a
+	// request with a body; Puma does not stop a request whose client went
+	// away. 5 minutes covers that with room for a transaction that commits
+	// as the timeout fires and a server that raised the settings a little.
 	settleAfter = 5 * time.Minute
 	// recheckNoSelfRotation is how long a GitLab without a self-rotate
 	// endpoint is left alone before it is asked again (it may have been

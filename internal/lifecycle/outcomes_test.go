@@ -409,3 +409,26 @@ func TestWrongDerivedAPIURL(t *testing.T) {
 		w.wantWarnings(0, []string{"set api_url", "[hosts." + `"` + host + `"]`})
 	})
 }
+
+// TestCutAnswerIsAdopted: GitLab rotated and its answer broke off after the
+// new token. The token is the only copy: it is stored and served, and its
+// metadata is fetched on the next call.
+func TestCutAnswerIsAdopted(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.CutRotateAnswer(true)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantTable("1:revoked->2 2:active")
+		w.wantWarnings(0)
+		w.gl.CutRotateAnswer(false)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		rec, _ := w.stored()
+		if rec.Token.ID != 2 || rec.Token.Unverified || rec.Token.ExpiresAt != w.today(90) {
+			t.Errorf("record after the next call: %+v, want token 2 verified, expiring %s", rec.Token, w.today(90))
+		}
+		w.wantFiles(false, false)
+	})
+}

@@ -154,7 +154,10 @@ func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
 // mustBeBefore is the model's lifetime validation message
 // (app/models/personal_access_token.rb, expires_at_before_instance_max_expiry_date),
 // reported by rotate_token through bad_request!.
-var mustBeBefore = regexp.MustCompile(`(?i)expiration date must be before (\d{4}-\d{2}-\d{2})`)
+// Compiled on first use: the hot path of get pays no package init for it.
+var mustBeBefore = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)expiration date must be before (\d{4}-\d{2}-\d{2})`)
+})
 
 // MaxExpiry reports the date a 400 "Expiration date must be before D"
 // names: the instance (or a group policy) caps the token's lifetime.
@@ -162,7 +165,7 @@ func (e *Error) MaxExpiry() (time.Time, bool) {
 	if e.Status != http.StatusBadRequest {
 		return time.Time{}, false
 	}
-	m := mustBeBefore.FindStringSubmatch(e.Reason)
+	m := mustBeBefore().FindStringSubmatch(e.Reason)
 	if m == nil {
 		return time.Time{}, false
 	}
@@ -243,7 +246,7 @@ func New(baseURL, caFile string) (*Client, error) {
 
 // quiet is the logger client-go may warn on (a base URL it finds odd):
 // nothing of ours is logged.
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = sync.OnceValue(func() *slog.Logger { return slog.New(slog.DiscardHandler) })
 
 // gitlab returns a client-go client that authenticates with token (none
 // when empty). It is cheap; one is made per call, sharing c.HTTP.
@@ -254,7 +257,7 @@ func (c *Client) gitlab(token string) (*gitlab.Client, error) {
 		gitlab.WithoutRetries(),
 		gitlab.WithCustomRetryMax(0),
 		gitlab.WithUserAgent("git-credential-glpat"),
-		gitlab.WithURLWarningLogger(quiet),
+		gitlab.WithURLWarningLogger(quiet()),
 	}
 	if token == "" {
 		return gitlab.NewAuthSourceClient(gitlab.Unauthenticated{}, opts...)
@@ -628,7 +631,9 @@ func decodeToken(body []byte) (*Token, error) {
 
 // tokenField finds "token":"…" in a body that does not decode as a whole
 // (cut short, or with a field of an unexpected type).
-var tokenField = regexp.MustCompile(`"token"\s*:\s*"([^"\\\s]{8,})"`)
+var tokenField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"token"\s*:\s*"([^"\\\s]{8,})"`)
+})
 
 func tokenIn(body []byte) string {
 	var only struct {
@@ -637,7 +642,7 @@ func tokenIn(body []byte) string {
 	if json.Unmarshal(body, &only) == nil && only.Token != "" {
 		return only.Token
 	}
-	if m := tokenField.FindSubmatch(body); m != nil {
+	if m := tokenField().FindSubmatch(body); m != nil {
 		return string(m[1])
 	}
 	return ""

@@ -64,7 +64,11 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 			ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
 			APIURL: apiURL, Kind: gitlabapi.KindPersonal, UserID: info.UserID, CheckedAt: now,
 		}, nil
-	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded),
+		// A 401 that is not about the token (DPoP required for the API,
+		// lib/api/api_guard.rb): GitLab's token all the same, checked
+		// again later.
+		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || strings.HasPrefix(req.Password, patPrefix)):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
 		// A GitLab token that GitLab refuses: typically one Git used just

@@ -256,8 +256,9 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	info, err := api.Self(actx, sec.Password)
 	upd, tok := copyRecord(rec)
 	tok.CheckedAt = m.now().UTC()
-	if errors.Is(err, gitlabapi.ErrNotFound) {
-		m.warnOnce(ctx, rec, "checking the token for %s: %v", rec.Host, explain(rec, err))
+	if errors.Is(err, gitlabapi.ErrNotFound) && tok.CheckedAt.Sub(rec.Token.WarnedAt) >= warnEvery {
+		m.warn("checking the token for %s: %v", rec.Host, explain(rec, err))
+		tok.WarnedAt = tok.CheckedAt
 	}
 	switch {
 	case err == nil:
@@ -370,12 +371,23 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 // journaled is not crash safe, so none is attempted, and a valid token is
 // never withheld for it.
 func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
-	if m.dead(rec, m.now()) {
+	now := m.now()
+	if m.dead(rec, now) {
 		return nil, nil, nil
 	}
-	m.warnOnce(ctx, rec, "cannot rotate the token for %s: the state directory %s cannot be written (%v); the token is served as it is and expires %s",
-		rec.Host, m.StateDir, cause, expiryText(rec))
-	return rec, sec, nil
+	// Back off as after a failed attempt, so that no call asks GitLab
+	// again for a while, and warn once a day (both when the index can
+	// still be written; it may live elsewhere).
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = now.UTC()
+	tok.RotateError = "the state directory cannot be written: " + cause.Error()
+	if now.Sub(rec.Token.WarnedAt) >= warnEvery {
+		m.warn("cannot rotate the token for %s: the state directory %s cannot be written (%v); the token is served as it is and expires %s",
+			rec.Host, m.StateDir, cause, expiryText(rec))
+		tok.WarnedAt = now.UTC()
+	}
+	m.Store.UpdateRecord(ctx, upd)
+	return upd, sec, nil
 }
 
 // explain adds what to do to an error of GET .../self: a 404 there means

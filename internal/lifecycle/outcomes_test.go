@@ -237,6 +237,10 @@ func TestStateDirThatCannotBeWritten(t *testing.T) {
 				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 0 {
 					t.Errorf("rotate requests: %d, want none", n)
 				}
+				// Backed off: at most the first call's check of the token.
+				if n := w.gl.Calls(gitlabtest.EndpointSelf); n > 1 {
+					t.Errorf("self requests: %d, want at most 1", n)
+				}
 				w.wantTable("1:active")
 				w.wantWarnings(0, []string{"cannot rotate the token for " + host, "state directory", "cannot be written", "2026-03-19 00:00 UTC"})
 			})

@@ -303,6 +303,11 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	if t.Dead != "" {
 		e.State, e.Problem = "revoked", t.Dead+"; run git-credential-glpat login "+r.Host
 	}
+	if t.NoSelfRotation != "" && e.Problem == "" {
+		// Found by lifecycle: this GitLab has no self-rotate endpoint.
+		e.CanRotate = false
+		e.Problem = t.NoSelfRotation
+	}
 	if t.RotateError != "" && e.Problem == "" {
 		e.Problem = "last rotation failed: " + t.RotateError
 	}

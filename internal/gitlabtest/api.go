@@ -534,7 +534,8 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		dropConnection(w)
 		return
 	}
-	if missing.status != 0 {
+	if missing.status == http.StatusNotFound {
+		// The catch-all route: no authentication at all.
 		send(w, missing)
 		return
 	}
@@ -553,6 +554,13 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 	if old == nil {
 		s.mu.Unlock()
 		send(w, rep)
+		return
+	}
+	if missing.status != 0 {
+		// The .../:id/rotate route of 16.0-16.9 authenticates first
+		// (before { authenticate! }), then Grape refuses "self" as an id.
+		s.mu.Unlock()
+		send(w, missing)
 		return
 	}
 	rep, drop := s.rotateLocked(old, kind, resourceID, exp, paramErr)

@@ -89,6 +89,14 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 			return nil, errRefusedToken
 		}
 		return nil, nil
+	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
+		// A GitLab token, and a derived API URL without
+		// personal_access_tokens/self (GitLab has had it since 15.5): most
+		// likely GitLab is served under a path. Kept as a plain
+		// credential, and the person told how to have it managed.
+		h.warn("%s answers 404 for personal_access_tokens/self, so the token for %s is stored but not rotated: if GitLab is served under a path, set api_url (such as \"https://%s/gitlab/api/v4\") under [hosts.%q] in the config and store it again",
+			apiURL, req.Host, req.Host, req.Host)
+		return nil, nil
 	default:
 		// The API does not know it as a token (an account password, a
 		// host that is not GitLab): keep it as a plain credential.

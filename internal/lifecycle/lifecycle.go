@@ -158,7 +158,7 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	// one may be waiting in the recovery file.
 	// While GitLab may still be acting on a rotate request, every call
 	// checks that the stored token is still accepted before serving it.
-	if m.pending(rec.Account) && (!backingOff(rec, now) || m.unsettled(rec.Account, now)) {
+	if m.pending(rec.Account) && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
 		return m.rotate(ctx, rec, sec, m.autoRotation)
 	}
 	if m.dead(rec, now) {
@@ -626,7 +626,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	case err == nil && m.now().Before(settled(j)):
 		m.warn("could not rotate the token for %s: %v; GitLab may still be acting on the request until %s: until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
 			rec.Host, cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
-		return m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
+		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	case err == nil:
 		// Not rotated, and GitLab is done with the request.
 		m.removeJournal(rec.Account)
@@ -671,6 +671,26 @@ func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string)
 	tok.RotateError = reason
 	m.Store.UpdateRecord(ctx, upd)
 	return upd
+}
+
+// backOffChecked is backOff after GitLab confirmed the old token: the
+// calls of the back-off may check it again while the outcome is
+// unsettled (see lastCheckAnswered).
+func (m *Manager) backOffChecked(ctx context.Context, rec *store.Record, reason string) *store.Record {
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = m.now().UTC()
+	tok.CheckedAt = tok.RotateFailedAt
+	tok.RotateError = reason
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
+}
+
+// lastCheckAnswered reports whether GitLab answered the check that came
+// with rec's last failed attempt. When it did not (GitLab unreachable),
+// the back-off holds even while an outcome is unsettled, so that an
+// unreachable GitLab does not cost every git command a network timeout.
+func lastCheckAnswered(rec *store.Record) bool {
+	return !rec.Token.CheckedAt.Before(rec.Token.RotateFailedAt)
 }
 
 // recover finishes what a process that died mid-rotation left behind.

@@ -436,3 +436,29 @@ func TestCutAnswerIsAdopted(t *testing.T) {
 		w.wantFiles(false, false)
 	})
 }
+
+// TestUnsettledWhileGitLabIsUnreachable: while a rotate's outcome is
+// unsettled, the old token is checked on every call only as long as
+// GitLab answers the checks; once it stops answering, the back-off holds,
+// so that git commands do not each wait for a timeout.
+func TestUnsettledWhileGitLabIsUnreachable(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.apiTimeout = 200 * time.Millisecond
+	tok, id := w.createToken(10)
+	w.login(tok, id)
+	w.gl.FailRotate(http.StatusBadGateway)
+	w.wantServed(w.mustServe(w.manager()), id)
+	w.wantCalls(2, 1)
+
+	w.gl.Delay(gitlabtest.EndpointSelf, time.Hour) // GitLab stops answering
+	w.clock.Advance(time.Second)
+	w.wantServed(w.mustServe(w.manager()), id)
+	w.wantCalls(3, 1) // one check, which timed out
+	for range 3 {
+		w.clock.Advance(time.Second)
+		w.wantServed(w.mustServe(w.manager()), id)
+	}
+	w.wantCalls(3, 1) // backing off: no more checks
+	w.wantFiles(true, false)
+}

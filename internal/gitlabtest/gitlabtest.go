@@ -11,6 +11,7 @@
 //	POST   /api/v4/projects/:id/access_tokens/self/rotate  api or self_rotate; project bots
 //	POST   /api/v4/groups/:id/access_tokens/self/rotate    api or self_rotate; group bots
 //	GET    /api/v4/user                                    api, read_api or read_user
+//	GET    /api/v4/version                                 api, read_api or read_user
 //	GET    /<namespace>/<project>.git/info/refs?service=git-upload-pack|git-receive-pack
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
@@ -21,8 +22,10 @@
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
-// on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit, Delay,
-// Garbage) can be switched at any time. Every method of Server is safe for
+// on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
+// ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
+// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
+// RequireDPoP) can be switched at any time. Every method of Server is safe for
 // concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //

@@ -158,7 +158,11 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		if username == "" {
 			username, from = user.Username, "api"
 		}
-		kind, ownerID = botKind(user.Username)
+		if user.Bot {
+			// GET /user's "bot" says whose token this is; the name
+			// says which project or group.
+			kind, ownerID = botKind(user.Username)
+		}
 	}
 	if username == "" {
 		// Any non-empty username works with a token over HTTPS.

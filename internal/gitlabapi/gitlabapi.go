@@ -176,29 +176,30 @@ func (e *Error) MaxExpiry() (time.Time, bool) {
 // Token is a token as GitLab describes it
 // (https://docs.gitlab.com/api/personal_access_tokens/#get-a-single-personal-access-token).
 type Token struct {
-	ID          int64
-	Name        string
-	Description string
-	Revoked     bool
-	Active      bool
-	Scopes      []string
-	UserID      int64
-	CreatedAt   time.Time
-	LastUsedAt  *time.Time
+	ID          int64      `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Revoked     bool       `json:"revoked"`
+	Active      bool       `json:"active"`
+	Scopes      []string   `json:"scopes"`
+	UserID      int64      `json:"user_id"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
 	// LastUsedIPs is sent by GitLab 17.11 and later.
-	LastUsedIPs []string
+	LastUsedIPs []string `json:"last_used_ips"`
 	// ExpiresAt is "YYYY-MM-DD", empty when the token does not expire.
-	ExpiresAt string
-	// Token is the secret, only in the answer to a rotation.
-	Token string
+	ExpiresAt string `json:"expires_at"`
+	// Token is the secret, only in the answer to a rotation. It is never
+	// marshalled.
+	Token string `json:"-"`
 }
 
 // User is the part of GET /user the helper uses.
 type User struct {
-	ID       int64
-	Username string
-	Name     string
-	Bot      bool
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Name     string `json:"name"`
+	Bot      bool   `json:"bot"`
 }
 
 // Client calls one GitLab instance's API.

@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,9 +44,14 @@ type Store struct {
 	Dir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Warn tells a person about a damaged index that was set aside; nil
-	// says nothing.
+	// Warn tells a person about a damaged index that was set aside, or an
+	// inconsistent record that is not served; nil says nothing.
 	Warn func(format string, args ...any)
+	// APIURL returns the API base URL of a managed token's host, from the
+	// config (or the derived https://HOST/api/v4). Every record read from
+	// the index gets its Token.APIURL from it: the index is not trusted to
+	// say where a token is sent. Nil keeps what the index says (tests).
+	APIURL func(host string) string
 }
 
 // Record is what the index knows about one stored credential. It holds
@@ -138,12 +145,31 @@ type indexFile struct {
 }
 
 // AccountName is the name of the secret for a credential: a URL that a
-// person recognises in Keychain Access, Credential Manager or Seahorse.
+// person recognises in Keychain Access, Credential Manager or Seahorse,
+// protocol://username@host/path. The encoding is injective, so two
+// credentials never share a keychain item: the protocol keeps only URL
+// scheme characters, the username is escaped (it cannot hold "@"), the host
+// is escaped except for letters, digits and ".-_:[]" (it cannot hold "/"),
+// and the path is the rest. For ordinary protocols and hosts this is the
+// name earlier versions wrote; see legacyAccountName for the others.
 func AccountName(protocol, host, path, username string) string {
+	return accountName(escapeKeep(protocol, "+.-"), escape(username), escapeKeep(host, ".-_:[]"), path)
+}
+
+// legacyAccountName is the name versions before 0.9 gave a secret: host
+// and protocol unescaped. It differs from AccountName only for protocols
+// and hosts with unusual characters, and it is accepted for a record only
+// where it cannot collide with another credential's name under either
+// encoding (see consistentAccount).
+func legacyAccountName(protocol, host, path, username string) string {
+	return accountName(protocol, escape(username), host, path)
+}
+
+func accountName(protocol, username, host, path string) string {
 	var b strings.Builder
 	b.WriteString(protocol)
 	b.WriteString("://")
-	b.WriteString(escape(username))
+	b.WriteString(username)
 	b.WriteString("@")
 	b.WriteString(host)
 	if path != "" {
@@ -151,6 +177,27 @@ func AccountName(protocol, host, path, username string) string {
 		b.WriteString(path)
 	}
 	return b.String()
+}
+
+// consistentAccount reports whether r.Account is the name r's protocol,
+// host, path and username give its secret. The index is not trusted: a
+// record copied to another host, or edited, would otherwise hand that
+// host another credential's secret. An old-format name is accepted when
+// the host and protocol hold none of "/%:" (so that it names this
+// credential alone under both encodings); such a record moves to the new
+// name on its next store.
+func consistentAccount(r *Record) bool {
+	if r.Account == AccountName(r.Protocol, r.Host, r.Path, r.Username) {
+		return true
+	}
+	return !strings.ContainsAny(r.Host, "/%") && !strings.ContainsAny(r.Protocol, "/%:@") &&
+		r.Account == legacyAccountName(r.Protocol, r.Host, r.Path, r.Username)
+}
+
+// sameCredential reports whether a and b are the same credential (protocol,
+// host, path and username), whatever their accounts.
+func sameCredential(a, b *Record) bool {
+	return a.Protocol == b.Protocol && a.Host == b.Host && a.Path == b.Path && a.Username == b.Username
 }
 
 // Matches reports whether r answers request c, as Git's own helpers decide
@@ -188,15 +235,17 @@ func (s *Store) now() time.Time {
 // Find returns the index records that match c, most recently stored first.
 // It reads one index file and never touches the secrets.Store.
 func (s *Store) Find(c *credential.Credential) ([]Record, error) {
-	idx, err := s.read(c.Protocol, c.Host)
+	name := s.fileName(c.Protocol, c.Host)
+	idx, err := s.readFile(name)
 	if err != nil {
 		return nil, err
 	}
+	recs := s.trusted(name, idx.Records)
 	var out []Record
 	// Newest last in the file: walk it backwards so that equal times
 	// still put the later store first.
-	for i := len(idx.Records) - 1; i >= 0; i-- {
-		if r := idx.Records[i]; r.Matches(c) {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := recs[i]; r.Matches(c) {
 			out = append(out, r)
 		}
 	}
@@ -207,12 +256,14 @@ func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 // Lookup returns the record named account on protocol and host, and its
 // secret; (nil, nil, nil) when the index has no such record.
 func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Record, *Secret, error) {
-	idx, err := s.read(protocol, host)
+	name := s.fileName(protocol, host)
+	idx, err := s.readFile(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range idx.Records {
-		if r := &idx.Records[i]; r.Account == account {
+	recs := s.trusted(name, idx.Records)
+	for i := range recs {
+		if r := &recs[i]; r.Account == account {
 			sec, err := s.ReadSecret(ctx, r)
 			if errors.Is(err, secrets.ErrNotFound) {
 				return nil, nil, nil
@@ -263,6 +314,41 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 	return nil, nil, nil
 }
 
+// trusted returns the records of the index file name that may be served:
+// each must belong in that file (its protocol and host name it) and its
+// account must be the one its protocol, host, path and username give (see
+// consistentAccount). The others are left in the file, never served, and a
+// person is told once which file holds them.
+func (s *Store) trusted(name string, recs []Record) []Record {
+	bad := 0
+	for i := range recs {
+		if !s.consistent(name, &recs[i]) {
+			bad++
+		}
+	}
+	if bad == 0 {
+		return recs
+	}
+	out := make([]Record, 0, len(recs)-bad)
+	for i := range recs {
+		if s.consistent(name, &recs[i]) {
+			out = append(out, recs[i])
+		}
+	}
+	if s.Warn != nil {
+		s.Warn("%s", inconsistentError(name, bad))
+	}
+	return out
+}
+
+func (s *Store) consistent(name string, r *Record) bool {
+	return consistentAccount(r) && s.fileName(r.Protocol, r.Host) == name
+}
+
+func inconsistentError(name string, n int) error {
+	return fmt.Errorf("the state directory holds %d inconsistent record(s) in %s (a protocol, host or account that disagrees with the file or the credential); they are not served: delete the file or store the credentials again", n, name)
+}
+
 // ReadSecret reads the secret of r from the secrets.Store.
 func (s *Store) ReadSecret(ctx context.Context, r *Record) (*Secret, error) {
 	raw, err := s.Secrets.Get(ctx, r.Account)
@@ -298,14 +384,33 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	if err != nil {
 		return err
 	}
-	return s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
+	name := s.fileName(r.Protocol, r.Host)
+	var legacy []string // old-format accounts this store replaces
+	err = s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
 		if err := s.Secrets.Set(ctx, r.Account, string(raw)); err != nil {
 			return err
 		}
-		idx.Records = removeWhere(idx.Records, func(x Record) bool { return x.Account == r.Account })
+		idx.Records = removeWhere(idx.Records, func(x Record) bool {
+			if x.Account == r.Account {
+				return true
+			}
+			if sameCredential(&x, r) && s.consistent(name, &x) {
+				legacy = append(legacy, x.Account)
+				return true
+			}
+			return false
+		})
 		idx.Records = append(idx.Records, *r)
 		return nil
 	})
+	if err == nil {
+		// The index names the new item now; the old one is unreachable.
+		// Best effort: a failure leaves an item nothing points to.
+		for _, a := range legacy {
+			s.Secrets.Delete(ctx, a)
+		}
+	}
+	return err
 }
 
 // UpdateRecord rewrites the index record of r.Account without touching its
@@ -337,10 +442,13 @@ func (s *Store) UpdateRecord(ctx context.Context, r *Record) error {
 // it could not remove stay.
 func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error) {
 	n := 0
+	name := s.fileName(c.Protocol, c.Host)
 	err := s.update(ctx, c.Protocol, c.Host, func(idx *indexFile) error {
 		var firstErr error
 		idx.Records = removeWhere(idx.Records, func(r Record) bool {
-			if firstErr != nil || !r.Matches(c) {
+			// An inconsistent record's account may name another
+			// credential's secret: never delete by it.
+			if firstErr != nil || !r.Matches(c) || !s.consistent(name, &r) {
 				return false
 			}
 			if c.HasPassword {
@@ -391,12 +499,21 @@ func (s *Store) List() ([]Record, error) {
 		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 			continue
 		}
-		idx, err := s.readFile(filepath.Join(s.Dir, name))
+		file := filepath.Join(s.Dir, name)
+		idx, err := s.readFile(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, idx.Records...)
+		n := len(out)
+		for i := range idx.Records {
+			if s.consistent(file, &idx.Records[i]) {
+				out = append(out, idx.Records[i])
+			}
+		}
+		if bad := len(idx.Records) - (len(out) - n); bad > 0 {
+			errs = append(errs, fmt.Errorf("store: %w", inconsistentError(file, bad)))
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -419,7 +536,7 @@ func (s *Store) List() ([]Record, error) {
 // them to one file; records inside keep the exact host and are matched
 // exactly.
 func (s *Store) fileName(protocol, host string) string {
-	return filepath.Join(s.Dir, escape(strings.ToLower(protocol+"_"+host))+".json")
+	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
 }
 
 func (s *Store) read(protocol, host string) (*indexFile, error) {
@@ -437,6 +554,13 @@ func (s *Store) readFile(name string) (*indexFile, error) {
 	var idx indexFile
 	if err := json.Unmarshal(data, &idx); err != nil || idx.Version != indexVersion {
 		return nil, fmt.Errorf("store: %s: %w", name, ErrCorruptIndex)
+	}
+	if s.APIURL != nil {
+		for i := range idx.Records {
+			if t := idx.Records[i].Token; t != nil {
+				t.APIURL = s.APIURL(idx.Records[i].Host)
+			}
+		}
 	}
 	return &idx, nil
 }
@@ -500,17 +624,36 @@ func removeWhere(rs []Record, drop func(Record) bool) []Record {
 	return out
 }
 
+// maxEscapedName is the longest name EscapeName returns. File systems allow
+// 255 bytes; the rest is left for the suffixes added to it (".json.lock",
+// ".json.corrupt-1767225600", a temporary file's ".tmp-123456789").
+const maxEscapedName = 200
+
 // EscapeName turns s into a string safe as a file name on every platform.
-func EscapeName(s string) string { return escape(s) }
+// A name that would be too long (a 253-character host, a long username)
+// is cut and ends in "~" and a hash of the whole: "~" is never produced
+// by the escaping, so a cut name cannot equal an uncut one.
+func EscapeName(s string) string {
+	e := escape(s)
+	if len(e) <= maxEscapedName {
+		return e
+	}
+	sum := sha256.Sum256([]byte(s))
+	return e[:maxEscapedName-1-32] + "~" + hex.EncodeToString(sum[:16])
+}
 
 // escape keeps letters, digits and ".-_" and percent-encodes every other
 // byte, giving names safe on every file system and unambiguous in URLs.
-func escape(s string) string {
+func escape(s string) string { return escapeKeep(s, ".-_") }
+
+// escapeKeep keeps letters, digits and the bytes of keep, and
+// percent-encodes every other byte ("%" included, so it is injective).
+func escapeKeep(s, keep string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}

@@ -304,7 +304,7 @@ func openEnv(writes bool) (*env, error) {
 		return nil, err
 	}
 	e.kind = kind
-	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL}
+	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind)}
 	return e, nil
 }
 

@@ -32,6 +32,11 @@ func MayNameBackend(path string) (bool, error) {
 // line as it was. The file is created (0600, in a 0700 directory) when
 // missing, and written atomically. The result is loaded back to prove it.
 func SetBackend(path string, b Backend) error {
+	// A config kept elsewhere (a dotfiles repository) and linked here stays
+	// linked: the file it points to is rewritten.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	data, err := os.ReadFile(path)
 	mode := os.FileMode(0o600)
 	switch {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -135,5 +136,51 @@ func TestLongHostsAndUsernames(t *testing.T) {
 	}
 	if rec, _, _ := s.Get(ctx, req("https", strings.Replace(host, "a", "c", 1), "")); rec == nil {
 		t.Errorf("erasing one long host erased another whose file name is cut the same")
+	}
+}
+
+// TestRecordsOfAnotherBackendAreNeverDropped: a secret missing from a
+// backend that is not the record's is stored elsewhere: not served, not
+// dropped; only its own backend's "not found" drops a record, and an
+// old record (no backend) is never dropped (issue 11, item 3).
+func TestRecordsOfAnotherBackendAreNeverDropped(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keyring := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "keyring"}
+	keyring.Put(ctx, &Record{Protocol: "https", Host: "h.example", Username: "u"}, &Secret{Password: "p"})
+	var warned []string
+	kernel := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "kernel", Warn: func(f string, a ...any) { warned = append(warned, fmt.Sprintf(f, a...)) }}
+	for i := 0; i < 2; i++ {
+		if rec, _, err := kernel.Get(ctx, req("https", "h.example", "")); rec != nil || err != nil {
+			t.Fatalf("served from the wrong backend: %v %v", rec, err)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "migrate --to kernel") {
+		t.Errorf("warnings = %q, want one naming migrate", warned)
+	}
+	if n, _ := kernel.Erase(ctx, req("https", "h.example", "")); n != 0 {
+		t.Errorf("erased a record of another backend")
+	}
+	if rec, sec, _ := keyring.Get(ctx, req("https", "h.example", "")); rec == nil || sec.Password != "p" {
+		t.Fatalf("back on its own backend, get = %v", rec)
+	}
+	// An old record: unknown backend, never dropped.
+	keyring.update(ctx, "https", "h.example", func(idx *indexFile) error {
+		idx.Records[0].Backend = ""
+		return nil
+	})
+	kernel.Get(ctx, req("https", "h.example", ""))
+	if recs, _ := kernel.Find(req("https", "h.example", "")); len(recs) != 1 {
+		t.Errorf("an old record was dropped on another backend's not-found")
+	}
+	// Its own backend's not-found drops it.
+	keyring.Secrets.Delete(ctx, AccountName("https", "h.example", "", "u"))
+	keyring.update(ctx, "https", "h.example", func(idx *indexFile) error {
+		idx.Records[0].Backend = "keyring"
+		return nil
+	})
+	keyring.Get(ctx, req("https", "h.example", ""))
+	if recs, _ := keyring.Find(req("https", "h.example", "")); len(recs) != 0 {
+		t.Errorf("a record its own backend does not hold was kept")
 	}
 }

@@ -52,6 +52,13 @@ type Store struct {
 	// the index gets its Token.APIURL from it: the index is not trusted to
 	// say where a token is sent. Nil keeps what the index says (tests).
 	APIURL func(host string) string
+	// Backend names the backend Secrets is ("keyring", "encrypted-file",
+	// "kernel"). Put records it with every credential; a record of another
+	// backend is "stored elsewhere": never served from Secrets, never
+	// dropped because Secrets lacks it.
+	Backend string
+
+	warnedElsewhere bool
 }
 
 // Record is what the index knows about one stored credential. It holds
@@ -63,6 +70,10 @@ type Record struct {
 	Host     string `json:"host"`
 	Path     string `json:"path,omitempty"`
 	Username string `json:"username"`
+	// Backend is the backend that holds the secret (Store.Backend when it
+	// was stored or migrated); empty in records of versions before 0.9,
+	// whose backend is unknown: such a record is never dropped.
+	Backend string `json:"backend,omitempty"`
 	// ExpiryUTC is the password_expiry_utc Git gave (Unix time), 0 if none.
 	ExpiryUTC       int64     `json:"password_expiry_utc,omitempty"`
 	HasRefreshToken bool      `json:"has_oauth_refresh_token,omitempty"`
@@ -264,6 +275,9 @@ func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Re
 	recs := s.trusted(name, idx.Records)
 	for i := range recs {
 		if r := &recs[i]; r.Account == account {
+			if s.Elsewhere(r) {
+				return nil, nil, nil
+			}
 			sec, err := s.ReadSecret(ctx, r)
 			if errors.Is(err, secrets.ErrNotFound) {
 				return nil, nil, nil
@@ -301,9 +315,16 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		if r.Token == nil && r.Expired(now) {
 			continue
 		}
+		if s.Elsewhere(r) {
+			s.warnElsewhere(r)
+			continue
+		}
 		sec, err := s.ReadSecret(ctx, r)
 		if errors.Is(err, secrets.ErrNotFound) {
-			s.dropStale(ctx, *r)
+			if r.Backend == s.Backend {
+				// Its own backend says it is gone: a person deleted it.
+				s.dropStale(ctx, *r)
+			}
 			continue
 		}
 		if err != nil {
@@ -312,6 +333,29 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		return r, sec, nil
 	}
 	return nil, nil, nil
+}
+
+// Elsewhere reports whether r's secret is in another backend than
+// Secrets: the config names another backend than the one that stored it
+// (switched by hand, another GLPAT_CONFIG, a migrate not finished).
+func (s *Store) Elsewhere(r *Record) bool {
+	return r.Backend != "" && r.Backend != s.Backend
+}
+
+// ElsewhereProblem says, for a person, where r's secret is and what to run.
+func (s *Store) ElsewhereProblem(r *Record) string {
+	return fmt.Sprintf("stored in the %s backend, but the config names %s: run git-credential-glpat migrate --to %s to move it (or set backend = %q again)",
+		r.Backend, s.Backend, s.Backend, r.Backend)
+}
+
+// warnElsewhere tells a person, once per process, that a credential is
+// stored elsewhere.
+func (s *Store) warnElsewhere(r *Record) {
+	if s.Warn == nil || s.warnedElsewhere {
+		return
+	}
+	s.warnedElsewhere = true
+	s.Warn("the credential for %s://%s (%s) is %s", r.Protocol, r.Host, r.Username, s.ElsewhereProblem(r))
 }
 
 // trusted returns the records of the index file name that may be served:
@@ -379,6 +423,7 @@ func (s *Store) dropStale(ctx context.Context, r Record) {
 // entry without its secret. It sets r.Account and r.StoredAt.
 func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
+	r.Backend = s.Backend
 	r.StoredAt = s.now().UTC()
 	raw, err := json.Marshal(sec)
 	if err != nil {
@@ -451,11 +496,15 @@ func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error
 			if firstErr != nil || !r.Matches(c) || !s.consistent(name, &r) {
 				return false
 			}
+			if s.Elsewhere(&r) {
+				return false // not ours to erase from here; it is reported
+			}
+			own := r.Backend == s.Backend
 			if c.HasPassword {
 				sec, err := s.ReadSecret(ctx, &r)
 				switch {
 				case errors.Is(err, secrets.ErrNotFound):
-					return true // stale record: nothing to compare, nothing to keep
+					return own // stale record: nothing to compare, nothing to keep
 				case err != nil:
 					firstErr = err
 					return false
@@ -464,6 +513,9 @@ func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error
 				}
 			}
 			err := s.Secrets.Delete(ctx, r.Account)
+			if errors.Is(err, secrets.ErrNotFound) && !own {
+				return false // an old record: its secret may be in another backend
+			}
 			if err != nil && !errors.Is(err, secrets.ErrNotFound) {
 				firstErr = err
 				return false

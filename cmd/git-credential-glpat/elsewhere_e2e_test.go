@@ -63,3 +63,31 @@ func TestStoreAfterAPersonDeletedTheSecret(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// TestKilledOverwriteIsNeverAMix: a store killed after writing the new
+// secret but before its index record leaves get serving the new password
+// with the new expiry (or the old with the old), never a mix (issue 11,
+// item 6).
+func TestKilledOverwriteIsNeverAMix(t *testing.T) {
+	w := newWorld(t)
+	const req = "protocol=https\nhost=overwrite.example\n"
+	old := fmt.Sprintf("protocol=https\nhost=overwrite.example\nusername=u\npassword=old-pw\npassword_expiry_utc=%d\n", 4102444800)
+	nw := fmt.Sprintf("protocol=https\nhost=overwrite.example\nusername=u\npassword=new-pw\npassword_expiry_utc=%d\n", 4133980800)
+	w.run(old, binPath, "store")
+	env := w.env
+	w.env = append(append([]string(nil), env...), "GLPAT_TEST_KILL_AT=store-after-secret")
+	if _, _, err := w.run(nw, binPath, "store"); err == nil {
+		t.Fatal("store was not killed")
+	}
+	w.env = env
+	out, errOut, _ := w.run(req, binPath, "get")
+	switch out {
+	case "username=u\npassword=old-pw\npassword_expiry_utc=4102444800\n",
+		"username=u\npassword=new-pw\npassword_expiry_utc=4133980800\n":
+	default:
+		t.Errorf("get after a killed overwrite = %q (stderr %q): a mix of old and new", out, errOut)
+	}
+	if out2, _, _ := w.run(req, binPath, "get"); out2 != out {
+		t.Errorf("a second get = %q, the first %q", out2, out)
+	}
+}

@@ -304,7 +304,8 @@ func openEnv(writes bool) (*env, error) {
 		return nil, err
 	}
 	e.kind = kind
-	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind)}
+	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind),
+		Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	return e, nil
 }
 

@@ -58,6 +58,10 @@ type Store struct {
 	// dropped because Secrets lacks it.
 	Backend string
 
+	// Hook, when set, is called at named points of a store
+	// ("store-after-secret"); crash tests kill the process there.
+	Hook func(point string)
+
 	warnedElsewhere bool
 }
 
@@ -148,6 +152,13 @@ func (t *Token) CanRotateItself() bool {
 type Secret struct {
 	Password          string `json:"password"`
 	OAuthRefreshToken string `json:"oauth_refresh_token,omitempty"`
+	// StoredAt and ExpiryUTC repeat the record's, written with the secret
+	// by Put: a store that failed or was killed between the secret and the
+	// index leaves a record that does not describe the secret, and this is
+	// how a reader knows (see Store.First). Zero in secrets of versions
+	// before 0.9.
+	StoredAt  time.Time `json:"stored_at,omitzero"`
+	ExpiryUTC int64     `json:"password_expiry_utc,omitempty"`
 }
 
 type indexFile struct {
@@ -330,9 +341,43 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		if err != nil {
 			return nil, nil, err
 		}
+		if !sec.StoredAt.IsZero() && !sec.StoredAt.Equal(r.StoredAt) {
+			r = s.reconcile(ctx, r, sec)
+			if r.Token == nil && r.Expired(now) {
+				continue
+			}
+		}
 		return r, sec, nil
 	}
 	return nil, nil, nil
+}
+
+// reconcile returns the record that describes sec when r does not: a
+// store wrote sec and then failed, or was killed, before its index
+// record. The secret is the newer of the two; its expiry is its own, and a
+// managed token's metadata (of the token it replaced) is to be checked
+// with GitLab again. The index is repaired, best effort, so that this
+// happens once.
+func (s *Store) reconcile(ctx context.Context, r *Record, sec *Secret) *Record {
+	upd := *r
+	upd.StoredAt = sec.StoredAt
+	upd.ExpiryUTC = sec.ExpiryUTC
+	upd.HasRefreshToken = sec.OAuthRefreshToken != ""
+	if r.Token != nil {
+		t := *r.Token
+		t.Unverified = true
+		t.CheckedAt = time.Time{}
+		upd.Token = &t
+	}
+	s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
+				*x = upd
+			}
+		}
+		return nil
+	})
+	return &upd
 }
 
 // Elsewhere reports whether r's secret is in another backend than
@@ -425,7 +470,9 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
 	r.Backend = s.Backend
 	r.StoredAt = s.now().UTC()
-	raw, err := json.Marshal(sec)
+	withMeta := *sec
+	withMeta.StoredAt, withMeta.ExpiryUTC = r.StoredAt, r.ExpiryUTC
+	raw, err := json.Marshal(&withMeta)
 	if err != nil {
 		return err
 	}
@@ -434,6 +481,9 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	err = s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
 		if err := s.Secrets.Set(ctx, r.Account, string(raw)); err != nil {
 			return err
+		}
+		if s.Hook != nil {
+			s.Hook("store-after-secret")
 		}
 		idx.Records = removeWhere(idx.Records, func(x Record) bool {
 			if x.Account == r.Account {

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
@@ -188,5 +191,43 @@ func TestStateDirAndConfigMustBePrivate(t *testing.T) {
 		if out, errOut := get(); out != "username=u\npassword=pw\n" {
 			t.Errorf("%s: after the fix, get = %q, %q", c.name, out, errOut)
 		}
+	}
+}
+
+// TestFIFOsDoNotHangGet: a FIFO where the index or the config file should
+// be is refused at once, one line naming it; get never waits for a writer
+// that will not come (issue 11, item 8).
+func TestFIFOsDoNotHangGet(t *testing.T) {
+	w := newWorld(t)
+	w.run("protocol=https\nhost=fifo.example\nusername=u\npassword=pw\n", binPath, "store")
+	idx := filepath.Join(w.dir, "state", "index", "https_fifo.example.json")
+	cfg := filepath.Join(w.dir, "config.toml")
+	for _, fifo := range []string{idx, cfg} {
+		os.Rename(fifo, fifo+".saved")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binPath, "get")
+		cmd.Env = w.env
+		cmd.Stdin = strings.NewReader("protocol=https\nhost=fifo.example\n")
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.Start()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err == nil || out.String() != "" || !strings.Contains(errb.String(), fifo) || strings.Count(errb.String(), "\n") != 1 {
+				t.Errorf("get with a FIFO at %s: %v, stdout %q, stderr %q", fifo, err, out.String(), errb.String())
+			}
+		case <-time.After(time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("get hangs on a FIFO at %s", fifo)
+		}
+		os.Remove(fifo)
+		os.Rename(fifo+".saved", fifo)
+	}
+	if out, _, _ := w.run("protocol=https\nhost=fifo.example\n", binPath, "get"); out != "username=u\npassword=pw\n" {
+		t.Errorf("get with the files back = %q", out)
 	}
 }

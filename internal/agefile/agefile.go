@@ -25,6 +25,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
@@ -476,7 +477,7 @@ func (f *File) lock(ctx context.Context, name string) (*filelock.Lock, error) {
 
 // recipient reads recipient.txt.
 func (f *File) recipient() (*age.X25519Recipient, error) {
-	data, err := os.ReadFile(f.path(RecipientFile))
+	data, err := safefile.ReadFile(f.path(RecipientFile), 1<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotInitialized
 	}
@@ -765,19 +766,11 @@ func decode(data []byte) (*entryFile, error) {
 
 // readLimited reads name, refusing files larger than maxReadSize.
 func readLimited(name string) ([]byte, error) {
-	fh, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxReadSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxReadSize {
+	data, err := safefile.ReadFile(name, maxReadSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrDamaged, maxReadSize)
 	}
-	return data, nil
+	return data, err
 }
 
 func shorten(s string) string {

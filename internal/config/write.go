@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 )
 
 // MayNameBackend reports whether the config file at path might set
@@ -17,7 +18,7 @@ import (
 // `get` reads the file once and parses it only when this is true. A missing
 // file names nothing.
 func MayNameBackend(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

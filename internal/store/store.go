@@ -20,12 +20,17 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
 // indexVersion is written into every index file. Readers accept files of
 // this version; new optional fields may be added without changing it.
 const indexVersion = 1
+
+// maxIndexSize bounds an index file: 3,000 credentials of one host take
+// about a megabyte.
+const maxIndexSize = 64 << 20
 
 // lockWait bounds how long a writer waits for another process's index
 // update, which normally takes a few milliseconds.
@@ -646,7 +651,9 @@ func (s *Store) read(protocol, host string) (*indexFile, error) {
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {
-	data, err := os.ReadFile(name)
+	// Bounded in time and size, and never a FIFO or a device: this is on
+	// the path of every get.
+	data, err := safefile.ReadFile(name, maxIndexSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &indexFile{Version: indexVersion}, nil
 	}

@@ -231,3 +231,21 @@ func TestFIFOsDoNotHangGet(t *testing.T) {
 		t.Errorf("get with the files back = %q", out)
 	}
 }
+
+// TestLongestHostStoresAndErases: a 253-character host (the longest DNS
+// name) and a 300-character username store, get and erase through git.
+func TestLongestHostStoresAndErases(t *testing.T) {
+	w := newWorld(t)
+	label := strings.Repeat("a", 63)
+	host := label + "." + label + "." + label + "." + strings.Repeat("l", 57) + ".com"
+	user := strings.Repeat("u", 300)
+	cred := "protocol=https\nhost=" + host + "\nusername=" + user + "\npassword=long-pw\n"
+	w.credential("approve", cred)
+	if out := w.credential("fill", "protocol=https\nhost="+host+"\n"); !strings.Contains(out, "password=long-pw") {
+		t.Errorf("fill = %q", out)
+	}
+	w.credential("reject", cred)
+	if out, _, _ := w.run("protocol=https\nhost="+host+"\n", binPath, "get"); out != "" {
+		t.Errorf("get after reject = %q", out)
+	}
+}

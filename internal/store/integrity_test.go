@@ -184,3 +184,18 @@ func TestRecordsOfAnotherBackendAreNeverDropped(t *testing.T) {
 		t.Errorf("a record its own backend does not hold was kept")
 	}
 }
+
+// TestOldRecordsLearnTheirBackend: a record of an earlier version (no
+// backend) found in the store's backend is marked as being there.
+func TestOldRecordsLearnTheirBackend(t *testing.T) {
+	ctx := context.Background()
+	s := &Store{Secrets: new(secretstest.Memory), Dir: t.TempDir()}
+	s.Put(ctx, &Record{Protocol: "https", Host: "h.example", Username: "u"}, &Secret{Password: "p"})
+	s.Backend = "keyring"
+	if rec, _, _ := s.Get(ctx, req("https", "h.example", "")); rec == nil || rec.Backend != "keyring" {
+		t.Fatalf("Get = %+v", rec)
+	}
+	if recs, _ := s.Find(req("https", "h.example", "")); len(recs) != 1 || recs[0].Backend != "keyring" {
+		t.Errorf("the index still says %+v", recs)
+	}
+}

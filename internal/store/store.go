@@ -351,6 +351,11 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 			if r.Token == nil && r.Expired(now) {
 				continue
 			}
+		} else if r.Backend == "" && s.Backend != "" {
+			// A record of an earlier version, found in this backend:
+			// say so in the index, once, so that it is never again a
+			// record of unknown backend.
+			r = s.stamp(ctx, r)
 		}
 		return r, sec, nil
 	}
@@ -378,6 +383,22 @@ func (s *Store) reconcile(ctx context.Context, r *Record, sec *Secret) *Record {
 		for i := range idx.Records {
 			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
 				*x = upd
+			}
+		}
+		return nil
+	})
+	return &upd
+}
+
+// stamp records in the index that r's secret is in s.Backend, best
+// effort, and returns r so marked.
+func (s *Store) stamp(ctx context.Context, r *Record) *Record {
+	upd := *r
+	upd.Backend = s.Backend
+	s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) && x.Backend == "" {
+				x.Backend = s.Backend
 			}
 		}
 		return nil

@@ -516,7 +516,12 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 				return true
 			}
 			if sameCredential(&x, r) && s.consistent(name, &x) {
-				legacy = append(legacy, x.Account)
+				// The same credential under its old-format name: this
+				// store supersedes it. Its item goes too, when it is in
+				// this backend.
+				if !s.Elsewhere(&x) {
+					legacy = append(legacy, x.Account)
+				}
 				return true
 			}
 			return false

@@ -9,6 +9,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -161,6 +162,9 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
+		if h.Store.Elsewhere(r) {
+			continue // stored in another backend: store it in this one
+		}
 		if same, known := r.SameSecret(req.Password); known && req.OAuthRefreshToken == "" &&
 			(req.PasswordExpiryUTC == 0 || req.PasswordExpiryUTC == r.ExpiryUTC) {
 			if same {
@@ -171,15 +175,19 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			// two writes of Store.Put).
 		}
 		sec, err := h.Store.ReadSecret(ctx, r)
+		if errors.Is(err, secrets.ErrNotFound) {
+			continue // a person deleted it: store it again
+		}
 		if err != nil {
 			return false, err
 		}
 		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) {
-			if _, known := r.SameSecret(req.Password); !known && r.Token != nil {
-				// An index written before digests were kept: record
-				// it now (best effort), so the next store is free.
-				r.SetDigest(sec.Password)
-				if r.SecretSHA256 != "" {
+			if old := r.SecretSHA256; r.Token != nil {
+				// An index written before digests were kept, or whose
+				// digest is not of the stored token (edited in the
+				// keychain by hand): record it now (best effort), so
+				// the next store is free.
+				if r.SetDigest(sec.Password); r.SecretSHA256 != old && r.SecretSHA256 != "" {
 					h.Store.UpdateRecord(ctx, r)
 				}
 			}

@@ -166,37 +166,50 @@ func TestUnchangedPlainStore(t *testing.T) {
 	}
 }
 
-// TestIndexWithoutDigest: an index written before digests were kept (or one
-// whose digest was removed) falls back to comparing with the backend, and
-// that compare records the digest, so the next unchanged store is free.
+// TestIndexWithoutDigest: an index written before digests were kept, or
+// whose digest is not of the stored token (the item edited by hand), falls
+// back to comparing with the backend, and that compare records the digest,
+// so the next unchanged store is free.
 func TestIndexWithoutDigest(t *testing.T) {
-	w := newUnchangedWorld(t)
-	name := filepath.Join(w.index, store.EscapeName("http_"+w.host)+".json")
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idx map[string]any
-	if err := json.Unmarshal(b, &idx); err != nil {
-		t.Fatal(err)
-	}
-	rec := idx["records"].([]any)[0].(map[string]any)
-	if rec["sha256"] == nil {
-		t.Fatalf("the index of a managed token has no digest:\n%s", b)
-	}
-	delete(rec, "sha256")
-	b, _ = json.Marshal(idx)
-	os.WriteFile(name, b, 0o600)
-	in := "protocol=http\nhost=" + w.host + "\nusername=alice\npassword=" + w.token + "\n"
-	sets := w.mem.Sets()
-	if b, a := w.calls("store", in); b != 1 || a != 0 {
-		t.Errorf("unchanged store without a digest made %d backend and %d API calls, want 1 and 0", b, a)
-	}
-	if n := w.mem.Sets() - sets; n != 0 {
-		t.Errorf("unchanged store without a digest made %d backend writes, want 0", n)
-	}
-	if b, a := w.calls("store", in); b != 0 || a != 0 {
-		t.Errorf("the next unchanged store made %d backend and %d API calls, want none", b, a)
+	for _, tt := range []struct {
+		name   string
+		digest any // nil: none
+	}{
+		{"no digest", nil},
+		{"a digest of another token", store.Digest("glpat-someothertoken0000")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newUnchangedWorld(t)
+			name := filepath.Join(w.index, store.EscapeName("http_"+w.host)+".json")
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idx map[string]any
+			if err := json.Unmarshal(b, &idx); err != nil {
+				t.Fatal(err)
+			}
+			rec := idx["records"].([]any)[0].(map[string]any)
+			if rec["sha256"] == nil {
+				t.Fatalf("the index of a managed token has no digest:\n%s", b)
+			}
+			if rec["sha256"] = tt.digest; tt.digest == nil {
+				delete(rec, "sha256")
+			}
+			b, _ = json.Marshal(idx)
+			os.WriteFile(name, b, 0o600)
+			in := "protocol=http\nhost=" + w.host + "\nusername=alice\npassword=" + w.token + "\n"
+			sets := w.mem.Sets()
+			if b, a := w.calls("store", in); b != 1 || a != 0 {
+				t.Errorf("unchanged store made %d backend and %d API calls, want 1 and 0", b, a)
+			}
+			if n := w.mem.Sets() - sets; n != 0 {
+				t.Errorf("unchanged store made %d backend writes, want 0", n)
+			}
+			if b, a := w.calls("store", in); b != 0 || a != 0 {
+				t.Errorf("the next unchanged store made %d backend and %d API calls, want none", b, a)
+			}
+		})
 	}
 }
 

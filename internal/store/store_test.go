@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -244,5 +245,34 @@ func TestPutKeepsDigestOfWhatItStores(t *testing.T) {
 				t.Error("SameSecret of the old token is true")
 			}
 		})
+	}
+}
+
+// TestTornStoreDropsTheDigest: a store killed between its secret and its
+// index leaves the old record over the new secret; the record First
+// rebuilds from the secret keeps no digest of the old token (its token is
+// unverified until GitLab confirms it, and then gets the new one's).
+func TestTornStoreDropsTheDigest(t *testing.T) {
+	mem := new(secretstest.Memory)
+	s := &Store{Secrets: mem, Dir: t.TempDir()}
+	ctx := context.Background()
+	r := &Record{Protocol: "https", Host: "gitlab.example", Username: "u", Token: &Token{ID: 1}}
+	if err := s.Put(ctx, r, &Secret{Password: "glpat-old"}); err != nil {
+		t.Fatal(err)
+	}
+	// What Put of the next token writes first, and then nothing more.
+	raw, _ := json.Marshal(&Secret{Password: "glpat-new", StoredAt: r.StoredAt.Add(time.Second)})
+	if err := mem.Set(ctx, r.Account, string(raw)); err != nil {
+		t.Fatal(err)
+	}
+	got, sec, err := s.Get(ctx, req("https", "gitlab.example", "u"))
+	if err != nil || got == nil || sec.Password != "glpat-new" {
+		t.Fatalf("get after a torn store: %v, %v", got, err)
+	}
+	recs, _ := s.Find(req("https", "gitlab.example", "u"))
+	for _, rec := range append(recs, *got) {
+		if same, known := rec.SameSecret("glpat-old"); same || known || rec.SecretSHA256 != "" {
+			t.Errorf("record after a torn store keeps digest %q (same as the old token: %v)", rec.SecretSHA256, same)
+		}
 	}
 }

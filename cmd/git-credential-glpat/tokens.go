@@ -135,6 +135,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 		return 0
 	}
 	var token string
+	var choose func([]string, string) (string, error)
 	if f, isFile := stdin.(*os.File); !*tokenStdin && isFile && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprintf(ui.w, "Create a token with the scopes %s at\n    %s\n",
 			strings.Join(account.LeastPrivilegeScopes, ", "), create)
@@ -146,6 +147,9 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 			return 1
 		}
 		token = string(b)
+		choose = func(accounts []string, def string) (string, error) {
+			return askAccount(f, ui, host, accounts, def)
+		}
 	} else {
 		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -157,7 +161,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	ctx, cancel := interruptible()
 	defer cancel()
 	stop := progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token})
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
 	stop()
 	if err != nil {
 		ui.errorf("%s", explain(err))
@@ -191,6 +195,32 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	return 0
 }
+
+// askAccount asks the person at the terminal f which of the host's
+// accounts a new token is for; an empty answer takes def.
+func askAccount(f *os.File, ui *ui, host string, accounts []string, def string) (string, error) {
+	fmt.Fprintf(ui.w, "Accounts on %s: %s\n", host, strings.Join(accounts, ", "))
+	if def != "" {
+		fmt.Fprintf(ui.w, "Store the token under which account (a new name adds one)? [%s] ", def)
+	} else {
+		fmt.Fprintf(ui.w, "Store the token under which account (a new name adds one)? ")
+	}
+	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		return "", errCancelled
+	}
+	name := strings.TrimSpace(line)
+	if name == "" {
+		return def, nil
+	}
+	if strings.ContainsAny(name, " \t/@:") {
+		return "", fmt.Errorf("%q is not a username", name)
+	}
+	return name, nil
+}
+
+// errCancelled: the person ended the input (Ctrl-D) at a prompt.
+var errCancelled = errors.New("cancelled")
 
 const noKeychainHelp = `
 There is no OS keychain to store the token in. Pick a backend in the config

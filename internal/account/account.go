@@ -100,6 +100,10 @@ type LoginOptions struct {
 	Username string
 	APIURL   string
 	Token    string
+	// Choose, when set (a person is at the terminal), picks the account
+	// among the host's accounts when there are several and no Username
+	// was given; def is the one offered.
+	Choose func(accounts []string, def string) (string, error)
 }
 
 // LoginResult says what was stored.
@@ -148,21 +152,19 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		return nil, fmt.Errorf("GitLab says this token is not active (revoked or expired)")
 	}
 	res := &LoginResult{Info: info}
-	username, from := o.Username, "flag"
-	if username == "" && hc.Username != "" {
-		username, from = hc.Username, "config"
-	}
-	kind, ownerID := gitlabapi.KindPersonal, int64(0)
 	// Least-privilege tokens may not read /user (403): not an error.
+	kind, ownerID, apiUser := gitlabapi.KindPersonal, int64(0), ""
 	if user, err := api.CurrentUser(actx, o.Token); err == nil && user.Username != "" {
-		if username == "" {
-			username, from = user.Username, "api"
-		}
+		apiUser = user.Username
 		kind, ownerID = botKind(user.Username)
 	}
-	if username == "" {
-		// Any non-empty username works with a token over HTTPS.
-		username, from = "oauth2", "default"
+	accounts, err := s.accounts(u.Scheme, o.Host)
+	if err != nil {
+		return nil, err
+	}
+	username, from, err := pickAccount(o, hc.Username, apiUser, info.UserID, accounts)
+	if err != nil {
+		return nil, err
 	}
 	res.UsernameFrom = from
 	tok := &store.Token{
@@ -179,6 +181,108 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
 	return res, nil
+}
+
+// account is one GitLab account stored for a host: its Git username and
+// the GitLab user id of its token (0 when not known).
+type account struct {
+	username string
+	userID   int64
+}
+
+// accounts lists the managed tokens' accounts stored for protocol and host.
+func (s *Service) accounts(protocol, host string) ([]account, error) {
+	recs, err := s.Store.Find(&credential.Credential{Protocol: protocol, Host: host})
+	if err != nil {
+		return nil, err
+	}
+	var out []account
+	for _, r := range recs {
+		if r.Token == nil || r.Path != "" {
+			continue
+		}
+		out = append(out, account{r.Username, r.Token.UserID})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].username < out[j].username })
+	return out, nil
+}
+
+// ErrOtherUser is wrapped by a login refused because the account holds a
+// token of another GitLab user.
+var ErrOtherUser = errors.New("the account holds a token of another GitLab user")
+
+// pickAccount chooses the account a new token of GitLab user userID is
+// stored under: --username, else the account already holding a token of the
+// same user, else the config's default account, else the token's own
+// username (GET /user), else oauth2. It never picks an account whose token
+// belongs to another GitLab user (user_id from GET /personal_access_tokens/self).
+func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accounts []account) (username, from string, err error) {
+	holder := func(name string) (account, bool) {
+		for _, a := range accounts {
+			if a.username == name {
+				return a, true
+			}
+		}
+		return account{}, false
+	}
+	otherUser := func(name string) bool {
+		a, ok := holder(name)
+		return ok && a.userID != 0 && userID != 0 && a.userID != userID
+	}
+	owner := ""
+	for _, a := range accounts {
+		if userID != 0 && a.userID == userID {
+			owner = a.username
+			break
+		}
+	}
+	switch {
+	case o.Username != "":
+		username, from = o.Username, "flag"
+	case owner != "":
+		username, from = owner, "account"
+	case configUser != "" && !otherUser(configUser):
+		username, from = configUser, "config"
+	case apiUser != "" && !otherUser(apiUser):
+		username, from = apiUser, "api"
+	case configUser == "" && apiUser == "" && !otherUser("oauth2"):
+		// Any non-empty username works with a token over HTTPS.
+		username, from = "oauth2", "default"
+	}
+	if o.Username == "" && o.Choose != nil && len(accounts) > 1 {
+		names := make([]string, len(accounts))
+		for i, a := range accounts {
+			names[i] = a.username
+		}
+		chosen, err := o.Choose(names, username)
+		if err != nil {
+			return "", "", err
+		}
+		if chosen != "" && chosen != username {
+			username, from = chosen, "flag"
+		}
+	}
+	if username == "" || otherUser(username) {
+		return "", "", otherUserError(username, o.Host, userID, accounts)
+	}
+	return username, from, nil
+}
+
+func otherUserError(username, host string, userID int64, accounts []account) error {
+	var list []string
+	for _, a := range accounts {
+		if a.userID != 0 {
+			list = append(list, fmt.Sprintf("%s (GitLab user %d)", a.username, a.userID))
+		} else {
+			list = append(list, a.username)
+		}
+	}
+	what := "no account of its own on " + host
+	if username != "" {
+		what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user", username, host)
+	}
+	return fmt.Errorf("%w: this token belongs to GitLab user %d and %s; nothing was changed. Accounts on %s: %s. run git-credential-glpat login %s --username NAME with the account of this token (a new name adds one)",
+		ErrOtherUser, userID, what, host, strings.Join(list, ", "), host)
 }
 
 // botKind recognises the bot user of a project or group access token by the
@@ -223,6 +327,8 @@ type Entry struct {
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	LastUsedIPs []string   `json:"last_used_ips,omitempty"`
 	APIError    string     `json:"api_error,omitempty"`
+	// Login is the command that logs this account in again.
+	Login string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
 }
@@ -259,6 +365,8 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	t := r.Token
 	set := s.Lifecycle.SettingsFor(r)
 	e.Managed = true
+	login := s.Lifecycle.LoginCommand(r)
+	e.Login = login
 	e.TokenID, e.TokenName, e.Scopes, e.ExpiresAt = t.ID, t.Name, t.Scopes, t.ExpiresAt
 	e.CanRotate = t.CanRotateItself()
 	e.AutoRotate = set.AutoRotate
@@ -277,7 +385,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		e.RotationDue = lifecycle.Due(r, set, now)
 		switch {
 		case !now.Before(exp):
-			e.State, e.Problem = "expired", "expired; run git-credential-glpat login "+r.Host
+			e.State, e.Problem = "expired", "expired; run "+login
 		case e.RotationDue && !e.CanRotate:
 			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and log in again"
 		case e.RotationDue:
@@ -288,7 +396,11 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		e.State = "unverified"
 	}
 	if t.Dead != "" {
-		e.State, e.Problem = "revoked", t.Dead+"; run git-credential-glpat login "+r.Host
+		e.State, e.Problem = "revoked", t.Dead+"; run "+login
+	}
+	if s.Lifecycle.HeldBack(r) && e.Problem == "" {
+		e.State = "held back"
+		e.Problem = "the server refused this token at " + t.GitRefusedAt.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
 	}
 	if t.RotateError != "" && e.Problem == "" {
 		e.Problem = "last rotation failed: " + t.RotateError
@@ -300,7 +412,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
 		e.RecoveryFile = f
-		e.Problem = "a rotated token waits in " + f + "; run git-credential-glpat login " + r.Host + " --token-stdin < " + f
+		e.Problem = "a rotated token waits in " + f + "; run " + login + " --token-stdin < " + f
 	}
 	if offline || t.Dead != "" {
 		return
@@ -320,7 +432,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	info, err := api.Self(actx, sec.Password)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run git-credential-glpat login "+r.Host
+		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
 	case err != nil:
 		e.APIError = err.Error()
 	default:

@@ -225,7 +225,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
 	}
 	c := Check{Name: "token " + who}
-	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `git-credential-glpat login " + en.Host + "`"
+	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
 	expires := "never expires"
 	if en.ExpiresAt != "" {
 		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
@@ -244,7 +244,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	switch {
 	case en.RecoveryFile != "":
 		c.Status, c.Detail = StatusFail, en.Problem
-		c.Fix = "run `git-credential-glpat login " + en.Host + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
+		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
 	case en.State == "revoked":
 		c.Status = StatusFail
 		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
@@ -394,4 +394,13 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	c.Status = StatusInfo
 	c.Detail = fmt.Sprintf("not installed: tokens rotate when git asks for them, so a token git does not use while it has less than %s left still expires; `git-credential-glpat schedule install` rotates daily", cfg.RotateBefore)
 	return c
+}
+
+// loginCommand is the command that logs en's account in again (with
+// --username when its host has several accounts).
+func loginCommand(en account.Entry) string {
+	if en.Login != "" {
+		return en.Login
+	}
+	return "git-credential-glpat login " + en.Host
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -99,7 +100,7 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if recs, err = h.pickAccount(req, recs); err != nil {
 		return err
 	}
-	if h.Lifecycle != nil && h.Lifecycle.Refuses(firstCandidate(recs, h.now())) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first) || h.Lifecycle.HeldBack(first)) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)
@@ -170,8 +171,38 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken})
 }
 
+// erase removes what matches req, except managed GitLab tokens: Git erases
+// after its server refused a credential, and for a managed token the
+// lifecycle asks GitLab first (GitRefused) and keeps the record, listed as
+// dead or held back. Plain credentials are erased as Git's helpers do.
 func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
-	_, err := h.Store.Erase(ctx, req)
+	if h.Lifecycle == nil {
+		_, err := h.Store.Erase(ctx, req)
+		return err
+	}
+	recs, err := h.Store.Find(req)
+	if err != nil {
+		return err
+	}
+	stale := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Token == nil {
+			continue
+		}
+		sec, err := h.Store.ReadSecret(ctx, r)
+		switch {
+		case errors.Is(err, secrets.ErrNotFound):
+			stale[r.Account] = true // nothing left to keep
+			continue
+		case err != nil:
+			return err
+		case req.HasPassword && sec.Password != req.Password, r.Token.Dead != "":
+			continue
+		}
+		h.Lifecycle.GitRefused(ctx, r, sec)
+	}
+	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
 	return err
 }
 

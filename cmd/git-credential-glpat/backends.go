@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -30,8 +31,10 @@ the kernel keyring (until reboot, lock, --for, or three idle days); every git
 command then reads credentials without a prompt. Storing and rotating tokens
 never needs the passphrase. passphrase changes it.
 
-With --passphrase-stdin the passphrase is the first line of stdin (twice, one
-per line, for init and for the new passphrase of passphrase).
+With --passphrase-stdin each passphrase is read once, one line each: init
+and unlock read one line, passphrase reads the current one, then the new one.
+At a terminal a new passphrase is asked twice. A new passphrase has at least
+8 characters.
 
 Examples:
     $ git-credential-glpat init
@@ -74,6 +77,9 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 		fmt.Fprint(p.ui.w, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(p.ui.w)
+		if errors.Is(err, io.EOF) {
+			return "", errCancelled // Ctrl-D
+		}
 		return string(b), err
 	}
 	if p.lines == nil {
@@ -86,13 +92,26 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// minPassphrase is the shortest new passphrase accepted: the key file
+// it protects may be copied off the machine and attacked offline.
+const minPassphrase = 8
+
+// readNew reads a new passphrase: once from stdin (as docker login
+// --password-stdin does), twice at a terminal, where a typo would
+// otherwise lock the person out.
 func (p *passphraseReader) readNew() (string, error) {
 	a, err := p.read("New passphrase: ")
 	if err != nil {
 		return "", err
 	}
-	if a == "" {
-		return "", errors.New("the passphrase is empty")
+	if n := utf8.RuneCountInString(a); n < minPassphrase {
+		if n == 0 {
+			return "", fmt.Errorf("the passphrase is empty; it needs at least %d characters", minPassphrase)
+		}
+		return "", fmt.Errorf("the passphrase is too short (%d characters); it needs at least %d", n, minPassphrase)
+	}
+	if p.fromStdin {
+		return a, nil
 	}
 	b, err := p.read("Repeat it: ")
 	if err != nil {
@@ -105,15 +124,20 @@ func (p *passphraseReader) readNew() (string, error) {
 }
 
 func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags(cmd, initUsage, ui.w)
+	fs := newFlags(cmd, initUsage, ui)
 	fromStdin := fs.Bool("passphrase-stdin", false, "")
 	var unlockFor time.Duration
 	if cmd == "unlock" {
-		fs.Func("for", "", func(s string) (err error) { unlockFor, err = config.ParseDuration(s); return err })
+		fs.Func("for", "", func(s string) (err error) {
+			if unlockFor, err = config.ParseDuration(s); err != nil || unlockFor <= 0 {
+				return fmt.Errorf("--for %q is not a duration: write it like 30m, 12h or 7d", s)
+			}
+			return nil
+		})
 	}
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) > 0 {
 		ui.errorf("%s takes no arguments", cmd)
@@ -189,11 +213,11 @@ Examples:
 `
 
 func runMigrate(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("migrate", migrateUsage, ui.w)
+	fs := newFlags("migrate", migrateUsage, ui)
 	to := fs.String("to", "", "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	target := config.Backend(*to)
 	switch {

@@ -25,11 +25,11 @@ Examples:
 `
 
 func runDoctor(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("doctor", doctorUsage, ui.w)
+	fs := newFlags("doctor", doctorUsage, ui)
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) > 0 {
 		ui.errorf("doctor takes no arguments")
@@ -87,10 +87,10 @@ Examples:
 `
 
 func runSchedule(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("schedule", scheduleUsage, ui.w)
-	pos, err := parseArgs(fs, args)
+	fs := newFlags("schedule", scheduleUsage, ui)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) != 1 {
 		ui.errorf("schedule takes one of install, remove, status")

@@ -32,11 +32,11 @@ Examples:
 `
 
 func runSetup(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("setup", setupUsage, ui.w)
+	fs := newFlags("setup", setupUsage, ui)
 	undo := fs.Bool("undo", false, "")
-	names, err := parseArgs(fs, args)
+	names, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {

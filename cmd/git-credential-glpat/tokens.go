@@ -17,26 +17,98 @@ import (
 	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
-// newFlags returns a FlagSet that prints cmd's usage on -h and errors.
-func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	return fs
+// flags is a command's flag set: -h prints the command's usage to stdout
+// (exit 0); a flag error is one line naming the flag, and the nearest
+// flag when one is close (exit 2), instead of Go's message and the usage.
+type flags struct {
+	*flag.FlagSet
+	usage string
+	ui    *ui
 }
 
-// usageExit is the exit status after a flag error: 0 for -h (the usage was
-// asked for and printed), 2 otherwise.
-func usageExit(err error) int {
+func newFlags(name, usage string, ui *ui) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, usage: usage, ui: ui}
+}
+
+// parse parses flags that may come before or after positional arguments,
+// as people type them.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			return nil, err
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// exit reports a parse error and returns the exit status: 0 for -h, 2
+// otherwise.
+func (f *flags) exit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(f.ui.out, f.usage)
 		return 0
 	}
+	f.ui.errorf("%s", f.explain(err))
 	return 2
+}
+
+// explain rewrites the flag package's messages into one line.
+func (f *flags) explain(err error) string {
+	msg := err.Error()
+	cmd := f.Name()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		if near := f.nearest(name); near != "" {
+			return fmt.Sprintf("%s: unknown flag --%s (did you mean --%s?)", cmd, name, near)
+		}
+		return fmt.Sprintf("%s: unknown flag --%s (git-credential-glpat %s -h lists its flags)", cmd, name, cmd)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Sprintf("%s: --%s needs a value", cmd, strings.TrimLeft(name, "-"))
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		// invalid value "x" for flag -name: reason
+		if _, reason, ok := strings.Cut(rest, ": "); ok && strings.HasPrefix(reason, "--") {
+			return cmd + ": " + reason
+		}
+	}
+	return cmd + ": " + strings.ReplaceAll(msg, " -", " --")
+}
+
+// nearest is the defined flag closest to a mistyped one, if any is close.
+func (f *flags) nearest(name string) string {
+	best, bestD := "", 3
+	if len(name) <= 3 {
+		bestD = 2
+	}
+	f.VisitAll(func(fl *flag.Flag) {
+		if d := editDistance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
+			best, bestD = fl.Name, d
+		}
+	})
+	if best == "" {
+		f.VisitAll(func(fl *flag.Flag) {
+			if best == "" && len(name) >= 2 && strings.HasPrefix(fl.Name, name) {
+				best = fl.Name
+			}
+		})
+	}
+	return best
 }
 
 // oneHost is the optional HOST argument of a command: def when absent.
@@ -53,23 +125,6 @@ func oneHost(cmd string, pos []string, def string, ui *ui) (string, bool) {
 		return pos[0], true
 	}
 	return def, true
-}
-
-// parseArgs parses flags that may come before or after positional
-// arguments, as people type them.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // service opens the store and config for an interactive command.
@@ -112,14 +167,14 @@ Examples:
 `
 
 func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags("login", loginUsage, ui.w)
+	fs := newFlags("login", loginUsage, ui)
 	username := fs.String("username", "", "")
 	tokenStdin := fs.Bool("token-stdin", false, "")
 	apiURL := fs.String("api-url", "", "")
 	createURL := fs.Bool("create-url", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	host, ok := oneHost("login", pos, account.DefaultHost, ui)
 	if !ok {
@@ -243,12 +298,12 @@ Examples:
 `
 
 func runLogout(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("logout", logoutUsage, ui.w)
+	fs := newFlags("logout", logoutUsage, ui)
 	username := fs.String("username", "", "")
 	revoke := fs.Bool("revoke", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	host, ok := oneHost("logout", pos, account.DefaultHost, ui)
 	if !ok {
@@ -293,12 +348,12 @@ Examples:
 `
 
 func runStatus(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("status", statusUsage, ui.w)
+	fs := newFlags("status", statusUsage, ui)
 	asJSON := fs.Bool("json", false, "")
 	offline := fs.Bool("offline", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	host, ok := oneHost("status", pos, "", ui)
 	if !ok {
@@ -310,13 +365,22 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
+	// A backend that cannot be read is the first thing to say: every row
+	// would look fine while git gets nothing.
+	cctx, ccancel := context.WithTimeout(ctx, backendCheckTimeout)
+	backendErr := backend.Check(cctx, e.store.Secrets)
+	ccancel()
 	stop := progress(ui, "asking GitLab about the stored tokens")
-	entries, err := svc.Status(ctx, host, *offline)
+	// Unreadable secrets cannot be shown to GitLab either.
+	entries, err := svc.Status(ctx, host, *offline || backendErr != nil)
 	stop()
 	if err != nil {
 		ui.warningf("%v", err)
 	}
 	needAction := 0
+	if backendErr != nil {
+		needAction++
+	}
 	for _, en := range entries {
 		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
 			needAction++
@@ -330,9 +394,13 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(entries)
 	} else {
-		printStatus(stdout, entries, e, svc.Now)
+		if elsewhere := storedHosts(e); len(entries) == 0 && host != "" && len(elsewhere) > 0 {
+			fmt.Fprintf(stdout, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", host, strings.Join(elsewhere, ", "))
+		} else {
+			printStatus(stdout, entries, e, svc.Now)
+		}
 		fmt.Fprintf(stdout, "\n%d credential(s), %d need action\n", len(entries), needAction)
-		fmt.Fprintf(stdout, "secrets: %s\nstate:   %s\n", backend.Describe(e.store.Secrets), e.stateDir)
+		fmt.Fprintf(stdout, "secrets: %s: %s\nstate:   %s\n", backend.Describe(e.store.Secrets), backendState(e, backendErr), e.stateDir)
 		if line := scheduleLine(ctx); line != "" {
 			fmt.Fprintln(stdout, line)
 		}
@@ -341,6 +409,40 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		return 1
 	}
 	return 0
+}
+
+// backendCheckTimeout bounds status's check that the secrets can be read.
+const backendCheckTimeout = 10 * time.Second
+
+// backendState says whether the secrets can be read now: "unlocked" or
+// "answers", else what is wrong and how to fix it.
+func backendState(e *env, err error) string {
+	switch {
+	case err == nil && e.kind == config.BackendEncryptedFile:
+		return "unlocked"
+	case err == nil:
+		return "answers"
+	case errors.Is(err, agefile.ErrLocked):
+		return "locked, so git gets no credentials: run git-credential-glpat unlock"
+	}
+	return "cannot be read, so git gets no credentials: " + explain(err)
+}
+
+// storedHosts lists the hosts that have credentials stored, for a status
+// of a host that has none.
+func storedHosts(e *env) []string {
+	recs, _ := e.store.List()
+	var hosts []string
+	for _, r := range recs {
+		h := r.Host
+		if r.Protocol != "https" {
+			h = r.Protocol + "://" + h
+		}
+		if len(hosts) == 0 || hosts[len(hosts)-1] != h {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.Time) {
@@ -508,13 +610,13 @@ Examples:
 `
 
 func runRotate(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("rotate", rotateUsage, ui.w)
+	fs := newFlags("rotate", rotateUsage, ui)
 	all := fs.Bool("all", false, "")
 	force := fs.Bool("force", false, "")
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if *all && len(pos) > 0 {
 		ui.errorf("give a HOST or --all, not both")

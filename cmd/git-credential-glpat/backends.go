@@ -75,12 +75,9 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 			return "", errors.New("no terminal to ask for the passphrase; use --passphrase-stdin")
 		}
 		fmt.Fprint(p.ui.w, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
+		b, err := readHidden(f)
 		fmt.Fprintln(p.ui.w)
-		if errors.Is(err, io.EOF) {
-			return "", errCancelled // Ctrl-D
-		}
-		return string(b), err
+		return b, err
 	}
 	if p.lines == nil {
 		p.lines = bufio.NewReader(io.LimitReader(p.stdin, 1<<16))
@@ -157,6 +154,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.Init(ctx, pass, 0)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -167,6 +167,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.Unlock(ctx, pass, unlockFor)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -177,6 +180,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 		fmt.Fprintf(stdout, "unlocked %s\n", until)
 	case "lock":
 		if err := f.Lock(ctx); err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -191,6 +197,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.ChangePassphrase(ctx, old, nw)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}

@@ -189,7 +189,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "login":
 		return runLogin(args[1:], stdin, stdout, ui)
 	case "logout":
-		return runLogout(args[1:], stdout, ui)
+		return runLogout(args[1:], stdin, stdout, ui)
 	case "status":
 		return runStatus(args[1:], stdout, ui)
 	case "rotate":

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +22,8 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
@@ -147,16 +151,21 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
-const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin] [--api-url URL]
+const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL]
+       git-credential-glpat login [HOST] --create-url
 
 Checks a GitLab personal access token against HOST's API (default gitlab.com),
 shows its name, scopes and expiry, and stores it in the keychain. The token is
 read from a hidden prompt, or from stdin with --token-stdin; never from argv.
 
 Options:
-    --username U     the Git username to store it under (default: the config,
-                     else the token's user when it may read it, else oauth2)
+    --username U     the account (Git username) to store it under (default: the
+                     account that holds a token of the same GitLab user, else
+                     the config, else the token's user when it may read it,
+                     else oauth2); never an account of another GitLab user
     --token-stdin    read the token from stdin
+    --web            open the page that creates a least-privilege token in the
+                     browser (or print it), then wait at the hidden prompt
     --api-url URL    the API base URL (default: https://HOST/api/v4)
     --create-url     only print the page that creates a least-privilege token
 
@@ -172,6 +181,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	tokenStdin := fs.Bool("token-stdin", false, "")
 	apiURL := fs.String("api-url", "", "")
 	createURL := fs.Bool("create-url", false, "")
+	web := fs.Bool("web", false, "")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return fs.exit(err)
@@ -191,17 +201,47 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	}
 	var token string
 	var choose func([]string, string) (string, error)
-	if f, isFile := stdin.(*os.File); !*tokenStdin && isFile && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(ui.w, "Create a token with the scopes %s at\n    %s\n",
-			strings.Join(account.LeastPrivilegeScopes, ", "), create)
+	f, isFile := stdin.(*os.File)
+	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
+	if *web && !atTerminal {
+		ui.errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
+		return 2
+	}
+	if atTerminal {
+		// Before a person creates and pastes a token: is the API there?
+		ctx, cancel := interruptible()
+		stop := progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
+		err := svc.CheckAPI(ctx, host, *apiURL)
+		stop()
+		cancel()
+		if err != nil {
+			ui.errorf("%v", err)
+			apiURLHint(ui, host)
+			return 1
+		}
+		if *web {
+			if openBrowser(create) == nil {
+				fmt.Fprintf(ui.w, "Opened the page that creates a token with the scopes %s:\n    %s\n",
+					strings.Join(account.LeastPrivilegeScopes, ", "), create)
+			} else {
+				fmt.Fprintf(ui.w, "No browser found; open this page to create a token with the scopes %s:\n    %s\n",
+					strings.Join(account.LeastPrivilegeScopes, ", "), create)
+			}
+		} else {
+			fmt.Fprintf(ui.w, "Create a token with the scopes %s at\n    %s\n",
+				strings.Join(account.LeastPrivilegeScopes, ", "), create)
+		}
 		fmt.Fprintf(ui.w, "Token for %s (input is hidden): ", host)
-		b, err := term.ReadPassword(int(f.Fd()))
+		b, err := readHidden(f)
 		fmt.Fprintln(ui.w)
+		if code, stop := promptEnded(err, ui); stop {
+			return code
+		}
 		if err != nil {
 			ui.errorf("reading the token: %v", err)
 			return 1
 		}
-		token = string(b)
+		token = b
 		choose = func(accounts []string, def string) (string, error) {
 			return askAccount(f, ui, host, accounts, def)
 		}
@@ -223,6 +263,8 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 		switch {
 		case strings.Contains(err.Error(), "does not accept"):
 			ui.hintf("create a token at %s", create)
+		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
+			apiURLHint(ui, host)
 		case errors.Is(err, secrets.ErrUnavailable) && e.kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
@@ -236,15 +278,31 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 		exp = t.ExpiresAt + " (00:00 UTC)"
 	}
 	fmt.Fprintf(stdout, "Logged in to %s as %s\n", host, res.Record.Username)
+	if res.UsernameFrom == "default" {
+		// Least-privilege tokens may not read GET /user; over HTTPS GitLab
+		// takes any username with a token.
+		fmt.Fprintf(stdout, "  username oauth2: no --username, no username in the config, and the token may not read\n"+
+			"           its user (GET /user needs read_user, read_api or api); GitLab accepts any username\n"+
+			"           with a token. To name the account: login %s --username U, or username = \"U\"\n"+
+			"           under [hosts.%q] in the config\n", host, host)
+	}
 	fmt.Fprintf(stdout, "  token    %s (id %d)\n", t.Name, t.ID)
 	if t.Kind != "" && t.Kind != "personal" {
 		fmt.Fprintf(stdout, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
 	}
 	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	fmt.Fprintf(stdout, "  expires  %s\n", exp)
-	if res.CanRotate {
-		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(svc.Lifecycle.SettingsFor(res.Record).RotateBefore))
-	} else {
+	set := svc.Lifecycle.SettingsFor(res.Record)
+	switch {
+	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()) && set.AutoRotate:
+		fmt.Fprintf(stdout, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
+	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()):
+		fmt.Fprintf(stdout, "  rotation due now (less than %s left), and auto_rotate is off: run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
+	case res.CanRotate && set.AutoRotate:
+		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(set.RotateBefore))
+	case res.CanRotate:
+		fmt.Fprintf(stdout, "  rotation by git-credential-glpat rotate only (auto_rotate is off), %s before expiry\n", config.Duration(set.RotateBefore))
+	default:
 		fmt.Fprintf(stdout, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
 		ui.warningf("this token cannot rotate itself; it will stop working on %s", exp)
 	}
@@ -274,8 +332,51 @@ func askAccount(f *os.File, ui *ui, host string, accounts []string, def string) 
 	return name, nil
 }
 
-// errCancelled: the person ended the input (Ctrl-D) at a prompt.
-var errCancelled = errors.New("cancelled")
+// apiURLHint says how to point login at the host's API.
+func apiURLHint(ui *ui, host string) {
+	where := "the config file"
+	if p, err := config.ConfigPath(); err == nil {
+		where = p
+	}
+	ui.hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
+}
+
+// openBrowser opens url in the desktop's browser, without waiting for it.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return errors.New("no graphical session")
+		}
+		cmd = exec.Command("xdg-open", url)
+	}
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait()
+	return nil
+}
+
+// promptEnded reports (stop) whether the person cancelled or interrupted
+// at a prompt, with the exit status: nothing was changed, which is all
+// there is to say.
+func promptEnded(err error, ui *ui) (code int, stop bool) {
+	switch {
+	case errors.Is(err, errCancelled):
+		fmt.Fprintln(ui.w, "git-credential-glpat: cancelled; nothing was changed")
+		return 1, true
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(ui.w, "git-credential-glpat: interrupted; nothing was changed")
+		return 130, true
+	}
+	return 0, false
+}
 
 const noKeychainHelp = `
 There is no OS keychain to store the token in. Pick a backend in the config
@@ -287,20 +388,24 @@ file (git-credential-glpat status shows where it is):
                                  Secret Service (e.g. gnome-keyring) and D-Bus
 `
 
-const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke]
+const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]
 
-Forgets the credentials stored for HOST (default gitlab.com). With --revoke,
-each GitLab token is first revoked on GitLab, so it can never be used again.
+Forgets the credentials stored for HOST (default gitlab.com), of account U
+only with --username. With --revoke, each GitLab token is first revoked on
+GitLab, so it can never be used again; when that is more than one token,
+logout lists them and asks first (--yes: do not ask, for scripts).
 
 Examples:
     $ git-credential-glpat logout
     $ git-credential-glpat logout gitlab.example.com --username alice --revoke
+    $ git-credential-glpat logout gitlab.example.com --revoke --yes
 `
 
-func runLogout(args []string, stdout io.Writer, ui *ui) int {
+func runLogout(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	fs := newFlags("logout", logoutUsage, ui)
 	username := fs.String("username", "", "")
 	revoke := fs.Bool("revoke", false, "")
+	yes := fs.Bool("yes", false, "")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return fs.exit(err)
@@ -312,6 +417,11 @@ func runLogout(args []string, stdout io.Writer, ui *ui) int {
 	svc, _, ok := service(ui)
 	if !ok {
 		return 1
+	}
+	if *revoke && !*yes {
+		if code, stop := confirmRevoke(svc, host, *username, stdin, ui); stop {
+			return code
+		}
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -333,6 +443,46 @@ func runLogout(args []string, stdout io.Writer, ui *ui) int {
 		ui.warningf("nothing is stored for %s", host)
 	}
 	return 0
+}
+
+// confirmRevoke asks before logout revokes more than one token: at a
+// terminal it lists them and asks; elsewhere it wants --yes. stop is true
+// when logout must not go on.
+func confirmRevoke(svc *account.Service, host, username string, stdin io.Reader, ui *ui) (code int, stop bool) {
+	recs, err := svc.LogoutPlan(host, username)
+	if err != nil {
+		return 0, false // Logout reports it
+	}
+	var live []string
+	for _, r := range recs {
+		if r.Token != nil && r.Token.Dead == "" {
+			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
+		}
+	}
+	if len(live) < 2 {
+		return 0, false
+	}
+	f, isFile := stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		ui.errorf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(live), strings.Join(live, "; "))
+		return 2, true
+	}
+	fmt.Fprintf(ui.w, "This revokes %d tokens on GitLab, for good:\n", len(live))
+	for _, l := range live {
+		fmt.Fprintf(ui.w, "    %s\n", l)
+	}
+	fmt.Fprint(ui.w, "Revoke them all? [y/N] ")
+	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(ui.w)
+		return promptEnded(errCancelled, ui)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return 0, false
+	}
+	fmt.Fprintln(ui.w, "git-credential-glpat: nothing was revoked or forgotten")
+	return 1, true
 }
 
 const statusUsage = `Usage: git-credential-glpat status [HOST] [--json] [--offline]

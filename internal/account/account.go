@@ -94,6 +94,32 @@ func ValidateHost(host string) error {
 	return nil
 }
 
+// ErrNoAPI is wrapped by CheckAPI's error: no GitLab API answers where
+// the host's API is assumed to be.
+var ErrNoAPI = errors.New("no GitLab API there")
+
+// CheckAPI makes sure a GitLab API answers at the host's API URL before a
+// person is asked for a token: a request without a token that GitLab
+// answers 401 (lib/api/api_guard.rb), where an HTTPS URL for an HTTP server,
+// or a GitLab under a relative URL root, answers something else or nothing.
+func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
+	apiURL := s.APIURL(host, flagURL)
+	api, err := s.api(apiURL, s.Config.Host(host).CAFile)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err = api.Self(actx, "")
+	if errors.Is(err, gitlabapi.ErrUnauthorized) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("it answered a request without a token")
+	}
+	return fmt.Errorf("%w: %s: %v", ErrNoAPI, apiURL, err)
+}
+
 // LoginOptions are login's inputs.
 type LoginOptions struct {
 	Host     string
@@ -495,6 +521,18 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// LogoutPlan lists the records Logout(host, username) would remove.
+func (s *Service) LogoutPlan(host, username string) ([]store.Record, error) {
+	recs, err := s.Store.List()
+	var out []store.Record
+	for _, r := range recs {
+		if strings.EqualFold(r.Host, host) && (username == "" || r.Username == username) {
+			out = append(out, r)
+		}
+	}
+	return out, err
 }
 
 // Logout forgets the credentials of host (of username only, when given) and,

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
 // TestPassphraseStdinReadsEachOnce: --passphrase-stdin reads each
@@ -119,5 +121,17 @@ func TestCtrlDAtTheHiddenPromptCancels(t *testing.T) {
 	code, out := s.wait()
 	if code != 1 || !strings.Contains(out, "cancelled") || strings.Contains(out, "error") {
 		t.Errorf("Ctrl-D: exit %d\n%s", code, out)
+	}
+}
+
+// TestRotateOfATokenThatCannotRotateItself reports that as its state, not
+// "failed".
+func TestRotateOfATokenThatCannotRotateItself(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"read_repository", "write_repository"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	out, errOut, err := g.run("", binPath, "rotate", g.host, "--force")
+	if exitCode(err) != 1 || !strings.Contains(out, "cannot rotate itself (needs self_rotate or api)") || strings.Contains(out, "failed") {
+		t.Errorf("rotate: exit %d\nstdout %s\nstderr %s", exitCode(err), out, errOut)
 	}
 }

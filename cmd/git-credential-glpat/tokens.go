@@ -791,7 +791,7 @@ func runRotate(args []string, stdout io.Writer, ui *ui) int {
 	stop()
 	failed := 0
 	for _, r := range results {
-		if r.Outcome == "failed" || r.Outcome == "dead" {
+		if r.Outcome == "failed" || r.Outcome == "dead" || r.Outcome == account.OutcomeCannotRotate {
 			failed++
 		}
 	}

@@ -475,11 +475,17 @@ func fileExists(name string) bool {
 	return err == nil
 }
 
+// OutcomeCannotRotate is the outcome of a rotation of a token whose scopes
+// do not allow it to rotate itself.
+const OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
+
 // RotateResult is the outcome for one token.
 type RotateResult struct {
-	Host      string `json:"host"`
-	Username  string `json:"username"`
-	Outcome   string `json:"outcome"` // "rotated", "not due", "failed", "dead"
+	Host     string `json:"host"`
+	Username string `json:"username"`
+	// Outcome is "rotated", "not due", "failed", "dead" or
+	// OutcomeCannotRotate.
+	Outcome   string `json:"outcome"`
 	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
@@ -515,6 +521,8 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			res.Outcome = "dead"
 		case nr.Token.ID != r.Token.ID:
 			res.Outcome, res.ExpiresAt = "rotated", nr.Token.ExpiresAt
+		case !nr.Token.CanRotateItself():
+			res.Outcome = OutcomeCannotRotate
 		default:
 			res.Outcome = "failed"
 		}

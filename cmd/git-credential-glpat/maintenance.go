@@ -128,12 +128,23 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("unknown schedule command %q; want install, remove or status", pos[0])
 		return 2
 	}
+	// An install that leaves nothing scheduled (no systemd user manager
+	// here: a container, an SSH login without lingering) is a failure: the
+	// tokens would not rotate, whatever the files say.
+	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
 	if res != nil {
 		for _, f := range res.Files {
 			fmt.Fprintf(stdout, "%s %s\n", verb, f)
 		}
 		for _, c := range res.Commands {
-			fmt.Fprintf(stdout, "ran %s\n", c)
+			if inactive {
+				fmt.Fprintf(stdout, "tried %s\n", c)
+			} else {
+				fmt.Fprintf(stdout, "ran %s\n", c)
+			}
+		}
+		if inactive {
+			ui.errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
 		}
 		for _, n := range res.Notes {
 			ui.hintf("%s", n)
@@ -141,6 +152,9 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	}
 	if err != nil {
 		ui.errorf("%v", err)
+		return 1
+	}
+	if inactive {
 		return 1
 	}
 	return 0

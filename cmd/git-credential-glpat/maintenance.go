@@ -42,7 +42,8 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	}
 	cfg, err := e.config()
 	if err != nil {
-		cfg = config.Default() // the doctor reports the config error itself
+		cfg = config.Default()        // the doctor reports the config error itself,
+		e.configWarning.Do(func() {}) // once
 	}
 	bin, _ := selfPath()
 	sopts, serr := schedule.DefaultOptions(bin)

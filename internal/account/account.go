@@ -18,6 +18,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -355,6 +356,11 @@ type Entry struct {
 	APIError    string     `json:"api_error,omitempty"`
 	// Login is the command that logs this account in again.
 	Login string `json:"-"`
+	// SecretMissing: the backend answered that it holds no secret for
+	// this record. SecretError: it could not be read (APIError says the
+	// same, for --json); neither is a network problem.
+	SecretMissing bool   `json:"-"`
+	SecretError   string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
 }
@@ -444,8 +450,13 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		return
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
+	if errors.Is(err, secrets.ErrNotFound) {
+		e.SecretMissing = true
+		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
+		return
+	}
 	if err != nil {
-		e.APIError = err.Error()
+		e.APIError, e.SecretError = err.Error(), err.Error()
 		return
 	}
 	api, err := s.api(t.APIURL, set.CAFile)

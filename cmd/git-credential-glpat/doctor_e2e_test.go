@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,5 +82,47 @@ func TestDoctorSetupFixForAnHTTPHost(t *testing.T) {
 	}
 	if cfg, _ := os.ReadFile(filepath.Join(g.dir, "gitconfig")); !strings.Contains(string(cfg), "http://"+g.host) {
 		t.Errorf("setup wrote no http:// entry:\n%s", cfg)
+	}
+}
+
+// TestOutputFitsTheTerminal: doctor wraps at the terminal's width (100
+// columns when not a terminal); status's table fits 100 columns; --json
+// keeps everything.
+func TestOutputFitsTheTerminal(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	scopes := []string{"api", "read_api", "read_user", "read_repository", "write_repository", "self_rotate"}
+	name := "a token with a rather long name for the laptop in the office"
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Name: name, Scopes: scopes, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.login(tok)
+	g.run("protocol=https\nhost=plain.example\nusername=bob\npassword=p\n", binPath, "store")
+	out, _, _ := g.run("", binPath, "status")
+	table := strings.SplitN(out, "\n\n", 2)[0]
+	for _, l := range strings.Split(table, "\n") {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("status line of %d columns:\n%s", n, l)
+		}
+	}
+	js, _, _ := g.run("", binPath, "status", "--json")
+	if !strings.Contains(js, `"token_name": "`+name+`"`) || !strings.Contains(js, `"read_repository"`) {
+		t.Errorf("status --json lost something:\n%s", js)
+	}
+	out, _, _ = g.run("", binPath, "doctor")
+	long := 0
+	for _, l := range strings.Split(out, "\n") {
+		if n := len([]rune(l)); n > 100 && strings.Contains(l, " ") && strings.Count(strings.TrimSpace(l), " ") > 2 {
+			t.Errorf("doctor line of %d columns into a pipe:\n%s", n, l)
+		}
+		long = max(long, len([]rune(l)))
+	}
+	if long < 80 {
+		t.Errorf("doctor wraps narrower than 100 columns into a pipe (longest line %d)", long)
+	}
+	cmd := exec.Command("script", "-qefc", "stty cols 72 && "+binPath+" doctor", "/dev/null")
+	cmd.Env = append(g.env[:len(g.env):len(g.env)], "TERM=dumb")
+	b, _ := cmd.CombinedOutput()
+	for _, l := range strings.Split(strings.ReplaceAll(string(b), "\r", ""), "\n") {
+		if n := len([]rune(l)); n > 72 && strings.Count(strings.TrimSpace(l), " ") > 2 {
+			t.Errorf("doctor line of %d columns at a 72-column terminal:\n%s", n, l)
+		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
@@ -66,7 +69,7 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	if *asJSON {
 		doctor.WriteJSON(stdout, checks)
 	} else {
-		doctor.WriteText(stdout, checks, colorFor(stdout))
+		doctor.WriteTextWidth(stdout, checks, colorFor(stdout), terminalWidth(stdout, doctor.DefaultWidth))
 	}
 	if doctor.NeedsAction(checks) {
 		return 1
@@ -191,4 +194,14 @@ func scheduleLine(ctx context.Context) string {
 		return ""
 	}
 	return st.Line()
+}
+
+// terminalWidth is the width of the terminal w writes to, else def.
+func terminalWidth(w io.Writer, def int) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return def
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -604,20 +605,32 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 	if now != nil {
 		t = now()
 	}
-	rows := [][]string{{"HOST", "USER", "TOKEN", "SCOPES", "EXPIRES", "STATE", "LAST USED"}}
+	// A wide column last: it is the one cut to fit.
+	rows := [][]string{{"HOST", "USER", "TOKEN", "EXPIRES", "STATE", "LAST USED", "SCOPES"}}
+	type long struct{ exp, used, scopes string }
+	var longs []long
 	for _, en := range entries {
 		name, scopes, exp, used := "-", "-", "-", "-"
+		l := long{"-", "-", "-"}
 		if en.Managed {
 			name = en.TokenName
 			scopes = strings.Join(en.Scopes, ",")
+			l.scopes = strings.Join(shortScopes(en.Scopes), ",")
 		}
 		if en.Expiry != nil {
 			exp = en.Expiry.Format(time.DateOnly) + " (" + relative(*en.Expiry, t) + ")"
+			l.exp = en.Expiry.Format(time.DateOnly) + " (" + shortRelative(*en.Expiry, t) + ")"
 		}
 		if en.LastUsedAt != nil {
 			used = relative(*en.LastUsedAt, t)
+			l.used = used
 			if len(en.LastUsedIPs) > 0 {
 				used += " from " + strings.Join(en.LastUsedIPs, ", ")
+				if len(en.LastUsedIPs) > 1 {
+					l.used += fmt.Sprintf(" from %s +%d", en.LastUsedIPs[0], len(en.LastUsedIPs)-1)
+				} else {
+					l.used += " from " + en.LastUsedIPs[0]
+				}
 			}
 		}
 		state := en.State
@@ -628,9 +641,37 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 		if en.Protocol != "https" {
 			host = en.Protocol + "://" + host
 		}
-		rows = append(rows, []string{host, en.Username, name, scopes, exp, state, used})
+		rows = append(rows, []string{host, en.Username, name, exp, state, used, scopes})
+		longs = append(longs, l)
 	}
-	writeTable(w, rows, 5, colorFor(w))
+	// Fit statusWidth columns (--json has everything): shorter forms
+	// first, then columns that are empty in every row go, then the last
+	// column is cut.
+	for step := 0; tableWidth(rows) > statusWidth && step < 3; step++ {
+		for i, l := range longs {
+			switch step {
+			case 0:
+				rows[i+1][6] = l.scopes
+			case 1:
+				rows[i+1][5] = l.used
+			case 2:
+				rows[i+1][3] = l.exp
+			}
+		}
+	}
+	rows, stateCol := dropEmptyColumns(rows, 4)
+	// Then cut, the scopes first, then token names, users, last use.
+	for _, name := range []string{"SCOPES", "TOKEN", "USER", "LAST USED"} {
+		over := tableWidth(rows) - statusWidth
+		col := slices.Index(rows[0], name)
+		if over <= 0 || col < 0 {
+			continue
+		}
+		for _, r := range rows[1:] {
+			r[col] = cut(r[col], max(10, columnWidth(rows, col)-over))
+		}
+	}
+	writeTable(w, rows, stateCol, colorFor(w))
 	for _, en := range entries {
 		if en.Problem != "" {
 			fmt.Fprintf(w, "%s (%s): %s\n", en.Host, en.Username, en.Problem)
@@ -639,6 +680,91 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 			fmt.Fprintf(w, "%s (%s): could not ask GitLab: %s\n", en.Host, en.Username, en.APIError)
 		}
 	}
+}
+
+// shortRelative is relative in few columns: "11d", "5h", "3d ago".
+func shortRelative(t, now time.Time) string {
+	d := t.Sub(now)
+	suffix := ""
+	if d < 0 {
+		d, suffix = -d, " ago"
+	}
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%s", int(d.Minutes()), suffix)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%s", int(d.Hours()), suffix)
+	}
+	return fmt.Sprintf("%dd%s", int(d.Hours()/24), suffix)
+}
+
+// statusWidth is the width status's table fits in.
+const statusWidth = 100
+
+// shortScopes abbreviates GitLab's long scope names for the table.
+func shortScopes(scopes []string) []string {
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		s = strings.TrimSuffix(s, "sitory") // read_repository: read_repo
+		out[i] = s
+	}
+	return out
+}
+
+func columnWidth(rows [][]string, col int) int {
+	n := 0
+	for _, r := range rows {
+		n = max(n, utf8.RuneCountInString(r[col]))
+	}
+	return n
+}
+
+func tableWidth(rows [][]string) int {
+	n := 0
+	for i := range rows[0] {
+		n += columnWidth(rows, i) + 2
+	}
+	return n - 2
+}
+
+// dropEmptyColumns removes the columns whose cells are "-" in every row;
+// it returns the new index of column keep.
+func dropEmptyColumns(rows [][]string, keep int) ([][]string, int) {
+	var cols []int
+	newKeep := keep
+	for c := range rows[0] {
+		empty := c != keep && len(rows) > 1
+		for _, r := range rows[1:] {
+			if r[c] != "-" {
+				empty = false
+			}
+		}
+		if empty {
+			if c < keep {
+				newKeep--
+			}
+			continue
+		}
+		cols = append(cols, c)
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		for _, c := range cols {
+			out[i] = append(out[i], r[c])
+		}
+	}
+	return out, newKeep
+}
+
+// cut shortens s to n runes, marking the cut with "…".
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 // writeTable aligns rows in columns two spaces apart. When color is on, the

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
@@ -60,24 +61,17 @@ func TestFlagErrors(t *testing.T) {
 // --version; every usage line lists every flag the command takes.
 func TestEveryCommandTakesHelp(t *testing.T) {
 	w := newWorld(t)
-	flagsOf := map[string][]string{
-		"login":      {"--username", "--token-stdin", "--web", "--api-url", "--create-url"},
-		"logout":     {"--username", "--revoke", "--yes"},
-		"status":     {"--json", "--offline"},
-		"rotate":     {"--all", "--force", "--json"},
-		"setup":      {"--undo"},
-		"doctor":     {"--json"},
-		"init":       {"--passphrase-stdin"},
-		"unlock":     {"--passphrase-stdin", "--for"},
-		"lock":       nil,
-		"passphrase": {"--passphrase-stdin"},
-		"migrate":    {"--to"},
-		"schedule":   nil,
-		"completion": nil,
-		"version":    nil,
-		"get":        nil,
-		"store":      nil,
-		"erase":      nil,
+	// The flags each command takes, as completion (and the man page's
+	// test) know them.
+	flagsOf := map[string][]string{}
+	for _, c := range completion.Commands {
+		if c.Name == "help" {
+			continue
+		}
+		flagsOf[c.Name] = []string{}
+		for _, f := range c.Flags {
+			flagsOf[c.Name] = append(flagsOf[c.Name], "--"+f.Name)
+		}
 	}
 	for cmd, fl := range flagsOf {
 		out, errOut, err := w.run("", binPath, cmd, "-h")

@@ -645,8 +645,7 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 		longs = append(longs, l)
 	}
 	// Fit statusWidth columns (--json has everything): shorter forms
-	// first, then columns that are empty in every row go, then the last
-	// column is cut.
+	// first, then columns that are empty in every row go.
 	for step := 0; tableWidth(rows) > statusWidth && step < 3; step++ {
 		for i, l := range longs {
 			switch step {
@@ -660,8 +659,14 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 		}
 	}
 	rows, stateCol := dropEmptyColumns(rows, 4)
-	// Then cut, the scopes first, then token names, users, last use.
-	for _, name := range []string{"SCOPES", "TOKEN", "USER", "LAST USED"} {
+	// Then the scopes go (a token that cannot rotate itself says so in
+	// its problem line), then long cells are cut.
+	if col := slices.Index(rows[0], "SCOPES"); col >= 0 && tableWidth(rows) > statusWidth {
+		for i := range rows {
+			rows[i] = slices.Delete(rows[i], col, col+1)
+		}
+	}
+	for _, name := range []string{"TOKEN", "USER", "LAST USED"} {
 		over := tableWidth(rows) - statusWidth
 		col := slices.Index(rows[0], name)
 		if over <= 0 || col < 0 {

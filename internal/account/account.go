@@ -419,7 +419,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		case !now.Before(exp):
 			e.State, e.Problem = "expired", "expired; run "+login
 		case e.RotationDue && !e.CanRotate:
-			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and log in again"
+			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and run "+login
 		case e.RotationDue:
 			e.State = "expiring"
 		}

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
@@ -112,5 +118,34 @@ func TestEraseOfAPlainCredentialIsUnchanged(t *testing.T) {
 	}
 	if out, _, _ := g.run("protocol=https\nhost=plain.example\n", binPath, "get"); out != "" {
 		t.Errorf("get after erase = %q", out)
+	}
+}
+
+// TestEraseOfATokenGitLabCallsExpired: GitLab's clock says the token has
+// expired (ours does not yet): listed as expired, not revoked.
+func TestEraseOfATokenGitLabCallsExpired(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	gl := gitlabtest.New(t, gitlabtest.WithClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(offset)
+	}))
+	u, _ := url.Parse(gl.URL)
+	os.WriteFile(filepath.Join(w.dir, "config.toml"), []byte(fmt.Sprintf("[hosts.%q]\napi_url = %q\n", u.Host, gl.APIURL())), 0o600)
+	g := &gitlabWorld{world: w, gl: gl, host: u.Host}
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	mu.Lock()
+	offset = 101 * 24 * time.Hour
+	mu.Unlock()
+	_, errOut := g.erase(tok)
+	if !strings.Contains(errOut, "expired") {
+		t.Errorf("erase stderr = %q", errOut)
+	}
+	js, _, _ := g.run("", binPath, "status", "--offline", "--json")
+	if !strings.Contains(js, `"state": "expired"`) {
+		t.Errorf("status --json after GitLab called it expired:\n%s", js)
 	}
 }

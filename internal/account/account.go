@@ -429,6 +429,9 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	if t.Dead != "" {
 		e.State, e.Problem = "revoked", t.Dead+"; run "+login
+		if t.Dead == "expired" {
+			e.State = "expired"
+		}
 	}
 	if s.Lifecycle.HeldBack(r) && e.Problem == "" {
 		e.State = "held back"

@@ -135,7 +135,7 @@ func TestHintsNameTheAccount(t *testing.T) {
 		t.Errorf("status's hint lacks --username carol:\n%s", out)
 	}
 	out, _, _ = g.run("", binPath, "doctor")
-	if !strings.Contains(out, "login "+g.host+" --username carol") {
+	if !strings.Contains(flat(out), "login "+g.host+" --username carol") {
 		t.Errorf("doctor's fix lacks --username carol:\n%s", out)
 	}
 }

@@ -28,7 +28,8 @@ func TestConfigTypoReportedOncePerCommand(t *testing.T) {
 			in = "protocol=http\nhost=" + g.host + "\n"
 		}
 		out, errOut, _ := g.run(in, binPath, args...)
-		if n := strings.Count(out+errOut, "unknown key \"rotate_befor\""); n != 1 {
+		out, errOut = flat(out), flat(errOut) // doctor wraps its lines
+		if n := strings.Count(out+" "+errOut, "unknown key \"rotate_befor\""); n != 1 {
 			t.Errorf("%v reports the typo %d times:\n%s%s", args, n, out, errOut)
 		}
 		if strings.Contains(out+errOut, "config: config:") {
@@ -45,6 +46,7 @@ func TestDoctorHintsAreExact(t *testing.T) {
 	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 10))})
 	g.login(tok)
 	out, _, _ := g.run("", binPath, "doctor")
+	out = flat(out)
 	if !strings.Contains(out, "git-credential-glpat rotate "+g.host) || strings.Contains(out, "git-credential-glpat rotate`") {
 		t.Errorf("doctor names plain rotate (gitlab.com's) for %s:\n%s", g.host, out)
 	}
@@ -53,6 +55,7 @@ func TestDoctorHintsAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, _ = g.run("", binPath, "doctor")
+	out = flat(out)
 	if !strings.Contains(out, "missing") || strings.Contains(out, "check the network") {
 		t.Errorf("a missing secret gets a network hint:\n%s", out)
 	}
@@ -70,6 +73,7 @@ func TestDoctorSetupFixForAnHTTPHost(t *testing.T) {
 	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
 	g.mustLogin(tok, "Logged in", "--api-url", gl.APIURL(), "--username", "alice")
 	out, _, _ := g.run("", binPath, "doctor")
+	out = flat(out)
 	if !strings.Contains(out, "[fail] helpers for http://"+g.host) || !strings.Contains(out, "setup "+g.host) {
 		t.Fatalf("doctor does not ask for setup of the http host:\n%s", out)
 	}
@@ -77,6 +81,7 @@ func TestDoctorSetupFixForAnHTTPHost(t *testing.T) {
 		t.Fatalf("setup: %v %s %s", err, out, errOut)
 	}
 	out, _, _ = g.run("", binPath, "doctor")
+	out = flat(out)
 	if strings.Contains(out, "helpers for http://"+g.host+": git asks no") || strings.Contains(out, "setup "+g.host) {
 		t.Errorf("after the fix, doctor still asks for it:\n%s", out)
 	}
@@ -126,3 +131,6 @@ func TestOutputFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// flat joins wrapped lines: doctor wraps at the terminal's width.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -545,7 +545,11 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(entries)
 	} else {
-		if elsewhere := storedHosts(e); len(entries) == 0 && host != "" && len(elsewhere) > 0 {
+		var elsewhere []string
+		if len(entries) == 0 && host != "" {
+			elsewhere = storedHosts(e)
+		}
+		if len(elsewhere) > 0 {
 			fmt.Fprintf(stdout, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", host, strings.Join(elsewhere, ", "))
 		} else {
 			printStatus(stdout, entries, e, svc.Now)

@@ -37,6 +37,8 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 		m.warn("GitLab no longer accepts the token for %s (%s); it stays listed as %s: run %s", rec.Host, tok.Dead, tok.Dead, m.LoginCommand(rec))
 	case err == nil:
 		applyInfo(tok, info)
+		tok.Unverified = false
+		upd.ExpiryUTC = expiryUnix(tok)
 		tok.CheckedAt = now.UTC()
 		tok.GitRefusedAt = now.UTC()
 		m.warn("the server refused the token for %s, but GitLab still accepts it (check the repository's URL and your access to it); it is kept and not handed to Git again for %s", rec.Host, retryAfter)

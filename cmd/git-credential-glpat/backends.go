@@ -74,8 +74,7 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return "", errors.New("no terminal to ask for the passphrase; use --passphrase-stdin")
 		}
-		fmt.Fprint(p.ui.w, prompt)
-		b, err := readHidden(f)
+		b, err := readHidden(f, p.ui.w, prompt)
 		fmt.Fprintln(p.ui.w)
 		return b, err
 	}

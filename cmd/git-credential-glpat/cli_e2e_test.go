@@ -129,3 +129,22 @@ func TestRotateOfATokenThatCannotRotateItself(t *testing.T) {
 		t.Errorf("rotate: exit %d\nstdout %s\nstderr %s", exitCode(err), out, errOut)
 	}
 }
+
+// TestInitAtATerminalAsksTwice: a person at a terminal types a new
+// passphrase twice (a typo would lock them out); nothing is echoed.
+func TestInitAtATerminalAsksTwice(t *testing.T) {
+	w := backendWorld(t, "encrypted-file")
+	s := w.interactive(t, "init")
+	s.expect("New passphrase: ")
+	s.send("terminal passphrase\r")
+	s.expect("Repeat it: ")
+	s.send("terminal passphrase\r")
+	code, out := s.wait()
+	if code != 0 || strings.Contains(out, "terminal passphrase") {
+		t.Fatalf("init at a terminal: exit %d\n%s", code, out)
+	}
+	w.run("", binPath, "lock")
+	if _, errOut, err := w.run("terminal passphrase\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
+		t.Errorf("unlock with the passphrase typed at init: %v %s", err, errOut)
+	}
+}

@@ -23,13 +23,17 @@ const maxHidden = 4096
 // zero bytes is not EOF to it) instead of returning. In raw mode the line
 // editing is ours: Enter ends the line, Backspace and Ctrl-U edit, Ctrl-D
 // on an empty line cancels, Ctrl-C interrupts.
-func readHidden(f *os.File) (string, error) {
+//
+// The prompt is written once echo is off, so that nothing typed (or pasted)
+// as soon as it shows is echoed.
+func readHidden(f *os.File, w io.Writer, prompt string) (string, error) {
 	fd := int(f.Fd())
 	old, err := term.MakeRaw(fd)
 	if err != nil {
 		return "", err
 	}
 	defer term.Restore(fd, old)
+	io.WriteString(w, prompt)
 	var line []byte
 	b := make([]byte, 1)
 	for {

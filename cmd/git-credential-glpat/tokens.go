@@ -232,8 +232,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 			fmt.Fprintf(ui.w, "Create a token with the scopes %s at\n    %s\n",
 				strings.Join(account.LeastPrivilegeScopes, ", "), create)
 		}
-		fmt.Fprintf(ui.w, "Token for %s (input is hidden): ", host)
-		b, err := readHidden(f)
+		b, err := readHidden(f, ui.w, fmt.Sprintf("Token for %s (input is hidden): ", host))
 		fmt.Fprintln(ui.w)
 		if code, stop := promptEnded(err, ui); stop {
 			return code

@@ -682,11 +682,27 @@ func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.T
 	writeTable(w, rows, stateCol, colorFor(w))
 	for _, en := range entries {
 		if en.Problem != "" {
-			fmt.Fprintf(w, "%s (%s): %s\n", en.Host, en.Username, en.Problem)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Problem))
 		}
 		if en.APIError != "" {
-			fmt.Fprintf(w, "%s (%s): could not ask GitLab: %s\n", en.Host, en.Username, en.APIError)
+			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", en.Host, en.Username, en.APIError))
 		}
+	}
+}
+
+// writeWrapped writes a sentence that is too long for statusWidth columns
+// one clause (up to "; ") a line, the rest indented: commands and paths
+// stay whole, to copy.
+func writeWrapped(w io.Writer, s string) {
+	if utf8.RuneCountInString(s) <= statusWidth {
+		fmt.Fprintln(w, s)
+		return
+	}
+	for i, l := range strings.SplitAfter(s, "; ") {
+		if i > 0 {
+			l = "    " + l
+		}
+		fmt.Fprintln(w, strings.TrimRight(l, " "))
 	}
 }
 

@@ -183,7 +183,11 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	kind, ownerID, apiUser := gitlabapi.KindPersonal, int64(0), ""
 	if user, err := api.CurrentUser(actx, o.Token); err == nil && user.Username != "" {
 		apiUser = user.Username
-		kind, ownerID = botKind(user.Username)
+		if user.Bot {
+			// GET /user's "bot" says whose token this is; the name
+			// says which project or group.
+			kind, ownerID = botKind(user.Username)
+		}
 	}
 	accounts, err := s.accounts(u.Scheme, o.Host)
 	if err != nil {
@@ -313,9 +317,12 @@ func otherUserError(username, host string, userID int64, accounts []account) err
 }
 
 // botKind recognises the bot user of a project or group access token by the
-// name GitLab gives it, project_<id>_bot_<hex> or group_<id>_bot_<hex>
-// (app/services/resource_access_tokens/create_service.rb), so that the
-// token rotates through its own self-rotate endpoint.
+// name GitLab gives it (app/services/resource_access_tokens/create_service.rb):
+// project_<id>_bot_<hex> and group_<id>_bot_<hex> today, project_<id>_bot
+// and project_<id>_bot<N> (N counting up for the same project) before 16.x,
+// so that the token rotates through its own self-rotate endpoint. A bot
+// whose name is none of these (GET /user says "bot": true) rotates at the
+// personal endpoint, which GitLab opens to bots' tokens as well.
 func botKind(username string) (kind string, ownerID int64) {
 	for _, k := range []string{gitlabapi.KindProject, gitlabapi.KindGroup} {
 		rest, ok := strings.CutPrefix(username, k+"_")
@@ -323,11 +330,21 @@ func botKind(username string) (kind string, ownerID int64) {
 			continue
 		}
 		id, tail, ok := strings.Cut(rest, "_bot")
-		if n, err := strconv.ParseInt(id, 10, 64); ok && err == nil && n > 0 && (tail == "" || strings.HasPrefix(tail, "_")) {
+		if n, err := strconv.ParseInt(id, 10, 64); ok && err == nil && n > 0 && botSuffix(tail) {
 			return k, n
 		}
 	}
 	return gitlabapi.KindPersonal, 0
+}
+
+// botSuffix reports whether tail (what follows "_bot") is one of GitLab's
+// forms: nothing, a counter, or "_" and a random part.
+func botSuffix(tail string) bool {
+	if tail == "" || (strings.HasPrefix(tail, "_") && len(tail) > 1) {
+		return true
+	}
+	_, err := strconv.ParseUint(tail, 10, 32)
+	return err == nil
 }
 
 // Entry is one stored credential as status reports it.
@@ -436,6 +453,11 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	if s.Lifecycle.HeldBack(r) && e.Problem == "" {
 		e.State = "held back"
 		e.Problem = "the server refused this token at " + t.GitRefusedAt.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
+	}
+	if t.NoSelfRotation != "" && e.Problem == "" {
+		// Found by lifecycle: this GitLab has no self-rotate endpoint.
+		e.CanRotate = false
+		e.Problem = t.NoSelfRotation
 	}
 	if t.RotateError != "" && e.Problem == "" {
 		e.Problem = "last rotation failed: " + t.RotateError

@@ -55,14 +55,12 @@ type Config struct {
 
 // hostEntry is one [hosts."…"] table as written; unset fields are nil.
 type hostEntry struct {
-	name         string // as written in the file
-	apiURL       string
-	username     string
-	caFile       string
-	rotateBefore *Duration
-	lifetime     *Duration
-	autoRotate   *bool
-	accounts     []Account
+	name     string // as written in the file
+	apiURL   string
+	username string
+	caFile   string
+	rotation rotationTOML
+	accounts []Account
 }
 
 // Account is one [[hosts."…".accounts]] entry: the user to log in as for
@@ -179,31 +177,12 @@ func errText(err error) string {
 // name, which a TLS certificate may not cover) is a different host from
 // "gitlab.com".
 func (c *Config) Host(host string) HostConfig {
-	h := HostConfig{
-		Host:         host,
-		RotateBefore: c.RotateBefore,
-		Lifetime:     c.Lifetime,
-		AutoRotate:   c.AutoRotate,
-	}
 	e := c.hosts[strings.ToLower(host)]
 	if e == nil {
-		return h
+		return HostConfig{Host: host, RotateBefore: c.RotateBefore, Lifetime: c.Lifetime, AutoRotate: c.AutoRotate}
 	}
-	h.Host = e.name
-	h.Known = true
-	h.APIURL = e.apiURL
-	h.Username = e.username
-	h.CAFile = e.caFile
-	if e.rotateBefore != nil {
-		h.RotateBefore = *e.rotateBefore
-	}
-	if e.lifetime != nil {
-		h.Lifetime = *e.lifetime
-	}
-	if e.autoRotate != nil {
-		h.AutoRotate = *e.autoRotate
-	}
-	h.Accounts = e.accounts
+	h := HostConfig{Host: e.name, Known: true, APIURL: e.apiURL, Username: e.username, CAFile: e.caFile, Accounts: e.accounts}
+	h.RotateBefore, h.Lifetime, h.AutoRotate = e.rotation.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
 	return h
 }
 

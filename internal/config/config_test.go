@@ -537,10 +537,48 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."gitlab.com".accounts[0].paths`,
 	},
 	{
-		name:    "several problems: the first line is reported",
+		// Checks run in a fixed order, and unknown keys come first: a
+		// misspelt key is the likeliest cause of anything else.
+		name:    "several problems: an unknown key is reported first",
 		content: "[hosts.\"zz.example\"]\nlifetime = \"bad\"\n[hosts.\"aa.example\"]\nusernme = \"x\"\n",
+		want:    `:4: unknown key "usernme" in [hosts."aa.example"] (did you mean "username"?)`,
+		wantKey: `hosts."aa.example".usernme`,
+	},
+	{
+		name:    "several problems: the first host in the file is reported",
+		content: "[hosts.\"zz.example\"]\nlifetime = \"bad\"\n[hosts.\"aa.example\"]\nlifetime = \"worse\"\n",
 		want:    `:2: lifetime in [hosts."zz.example"]: bad duration "bad": expected a number at "bad" (use w, d, h, m or s, like "30d" or "1d12h")`,
 		wantKey: `hosts."zz.example".lifetime`,
+	},
+	{
+		name:    "item of paths in the first of two accounts",
+		content: "[[hosts.\"g.example\".accounts]]\nusername = \"a\"\npaths = [\"x\",\n  \"/\"]\n[[hosts.\"g.example\".accounts]]\nusername = \"b\"\npaths = [\"y\", \"z\"]\n",
+		want:    `:4: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
+		wantKey: `hosts."g.example".accounts[0].paths[1]`,
+	},
+	{
+		name:    "first of two accounts without username",
+		content: "\n[[hosts.\"g.example\".accounts]]\npaths = [\"x\"]\n[[hosts.\"g.example\".accounts]]\nusername = \"b\"\npaths = [\"y\"]\n",
+		want:    `:2: account 1 of [hosts."g.example"]: missing username`,
+		wantKey: `hosts."g.example".accounts[0]`,
+	},
+	{
+		name:    "inline account without username",
+		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\"]},\n  {paths = [\"y\"]},\n]\n",
+		want:    `:4: account 2 of [hosts."g.example"]: missing username`,
+		wantKey: `hosts."g.example".accounts[1]`,
+	},
+	{
+		name:    "account not a table",
+		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\"]},\n  3,\n]\n",
+		want:    `:4: account 2 of [hosts."g.example"]: want a table with username and paths, not a number`,
+		wantKey: `hosts."g.example".accounts[1]`,
+	},
+	{
+		name:    "path not a string",
+		content: "[[hosts.\"g.example\".accounts]]\nusername = \"a\"\npaths = [\"x\", # a comment, \"quoted\"\n  '''y, ''', true]\n",
+		want:    `:4: item 3 of paths in account 1 of [hosts."g.example"]: want a string, not true or false`,
+		wantKey: `hosts."g.example".accounts[0].paths[2]`,
 	},
 	{
 		name:    "line found after multi-line strings and inline tables",

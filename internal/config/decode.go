@@ -5,144 +5,512 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
 
-// The keys each table allows. Unknown keys are errors, so a typo cannot
-// silently leave rotation off.
-var (
-	topKeys     = []string{"backend", "rotate_before", "lifetime", "auto_rotate", "hosts"}
-	hostKeys    = []string{"api_url", "username", "ca_file", "rotate_before", "lifetime", "auto_rotate", "accounts"}
-	accountKeys = []string{"username", "paths"}
+// The file as the TOML library decodes it. Adding a key is adding a field:
+// its tag is the key, unknown keys are the ones no field names, and the
+// field's type says what the value must be (text, flag and Duration check
+// it in their UnmarshalTOML). validate then checks each value's meaning.
+// Tables are Primitives so that each host and account is decoded on its
+// own, in file order, and a problem is blamed on the right one.
+type (
+	fileTOML struct {
+		Backend *text `toml:"backend"`
+		rotationTOML
+		Hosts toml.Primitive `toml:"hosts"`
+	}
+	hostTOML struct {
+		APIURL   *text `toml:"api_url"`
+		Username *text `toml:"username"`
+		CAFile   *text `toml:"ca_file"`
+		rotationTOML
+		Accounts toml.Primitive `toml:"accounts"`
+	}
+	// rotationTOML is what the top level sets for every host, and a host
+	// for itself.
+	rotationTOML struct {
+		RotateBefore *Duration `toml:"rotate_before"`
+		Lifetime     *Duration `toml:"lifetime"`
+		AutoRotate   *flag     `toml:"auto_rotate"`
+	}
+	accountTOML struct {
+		Username *text  `toml:"username"`
+		Paths    *paths `toml:"paths"`
+	}
 )
 
-// pathElem is one step to a value in the file: a key, or (index >= 0) an
-// element of an array.
-type pathElem struct {
-	key   string
-	index int
-}
+// paths is a TOML array; validate checks its items one by one, so that an
+// error names the item.
+type paths []any
 
-func key(k string) pathElem { return pathElem{key: k, index: -1} }
-func elem(i int) pathElem   { return pathElem{index: i} }
-
-// keyPath is the full path to a value, like hosts → "gitlab.com" → accounts → [1] → paths.
-type keyPath []pathElem
-
-func (p keyPath) with(e pathElem) keyPath {
-	return append(p[:len(p):len(p)], e)
-}
-
-// String writes p as a dotted TOML key, with array elements as [i]:
-// `hosts."gitlab.com".accounts[1].paths`.
-func (p keyPath) String() string {
-	var b strings.Builder
-	for i, e := range p {
-		if e.index >= 0 {
-			fmt.Fprintf(&b, "[%d]", e.index)
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(tomlKey(e.key))
+func (p *paths) UnmarshalTOML(v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("want a list of paths like [\"my-group/\"], not %s", typeName(v))
 	}
-	return b.String()
+	*p = list
+	return nil
 }
 
-// describe names the value at p for an error message: `lifetime`,
-// `lifetime in [hosts."gitlab.com"]`, `[hosts."gitlab.com"]`,
-// `paths in account 2 of [hosts."gitlab.com"]` or `item 1 of …`.
-func (p keyPath) describe() string {
-	n := len(p)
-	switch {
-	case n == 0:
-		return "the file"
-	case p[n-1].index >= 0 && n >= 2 && p[n-2].key == "accounts":
-		return fmt.Sprintf("account %d of [%s]", p[n-1].index+1, p[:n-2])
-	case p[n-1].index >= 0:
-		return fmt.Sprintf("item %d of %s", p[n-1].index+1, p[:n-1].describe())
-	case n == 2 && p[0] == key("hosts"):
-		return "[" + p.String() + "]"
-	case n == 1:
-		return tomlKey(p[0].key)
+// text is a TOML string without NUL characters.
+type text string
+
+func (t *text) UnmarshalTOML(v any) error {
+	s, err := str(v)
+	*t = text(s)
+	return err
+}
+
+func str(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("want a string, not %s", typeName(v))
 	}
-	return tomlKey(p[n-1].key) + " in " + p[:n-1].table()
-}
-
-// table names the table at p: `[hosts."gitlab.com"]` or `account 2 of [hosts."gitlab.com"]`.
-func (p keyPath) table() string {
-	if n := len(p); n > 0 && p[n-1].index >= 0 {
-		return p.describe()
+	if strings.ContainsRune(s, 0) {
+		return "", errors.New("contains a NUL character")
 	}
-	return "[" + p.String() + "]"
+	return s, nil
 }
 
-// tomlKey quotes k when TOML requires it.
-func tomlKey(k string) string {
-	if k == "" {
-		return `""`
+// flag is a TOML boolean.
+type flag bool
+
+func (f *flag) UnmarshalTOML(v any) error {
+	b, ok := v.(bool)
+	if !ok {
+		return fmt.Errorf("want true or false, not %s", typeName(v))
 	}
-	for _, r := range k {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return strconv.Quote(k)
-		}
+	*f = flag(b)
+	return nil
+}
+
+// UnmarshalTOML decodes a duration from a TOML string; other packages may
+// decode Durations from their own TOML.
+func (d *Duration) UnmarshalTOML(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("want a duration in quotes like \"30d\", not %s", typeName(v))
 	}
-	return k
+	p, err := parseDuration(s)
+	*d = Duration(p)
+	return err
 }
 
-// valueError is a problem with the value at a path; parse turns it into an
-// *Error with the line number.
-type valueError struct {
-	path keyPath
-	msg  string
-	// whole means msg names the key itself and needs no lead.
-	whole bool
+// decoder is one decoding of a file: the library's metadata, and what is
+// needed to turn a problem into an *Error with a line.
+type decoder struct {
+	c    *Config
+	data string
+	md   toml.MetaData
 }
 
-func (e *valueError) Error() string {
-	if e.whole {
-		return e.msg
-	}
-	return e.path.describe() + ": " + e.msg
-}
-
-func bad(p keyPath, format string, args ...any) error {
-	return &valueError{path: p, msg: fmt.Sprintf(format, args...)}
-}
-
-// parse decodes data into c, over the defaults already in c.
+// parse decodes data into c, over the defaults already in c. It reports the
+// first problem in a fixed order: TOML syntax, unknown keys (a misspelt key
+// is the likeliest cause of any later complaint), the type of each value
+// (tables in file order, keys in field order), then what each value means
+// (validate).
 func (c *Config) parse(data []byte) error {
-	var raw map[string]any
-	if err := toml.Unmarshal(data, &raw); err != nil {
+	d := &decoder{c: c, data: string(data)}
+	var f fileTOML
+	md, err := toml.Decode(d.data, &f)
+	d.md = md
+	if err != nil && len(md.Keys()) == 0 {
 		return c.syntaxError(err, data)
 	}
-	errs := c.decode(raw)
-	if len(errs) == 0 {
-		return nil
+	if err := d.unknownKey(); err != nil {
+		return err
 	}
-	// Report the problem nearest the top of the file: that is where a
-	// person reading it starts. Finding lines costs a scan of the file,
-	// which only files with errors pay.
-	lines := scanKeys(string(data))
-	var first *Error
-	for _, err := range errs {
-		var ve *valueError
-		if !errors.As(err, &ve) {
+	if err != nil {
+		return d.fieldError(nil, err)
+	}
+	var names []string
+	var hosts []hostTOML
+	var accounts [][]accountTOML
+	if md.IsDefined("hosts") {
+		var tables map[string]toml.Primitive
+		// (The library decodes a value that is not a table into a map as nothing.)
+		if err := md.PrimitiveDecode(f.Hosts, &tables); err != nil || tables == nil {
+			return d.errorAt(keyPath{key("hosts")}, "want a table of hosts like [hosts.\"gitlab.com\"], not %s", d.typeOf(f.Hosts))
+		}
+		names = d.hostNames()
+		for _, name := range names {
+			h, a, err := d.decodeHost(name, tables[name])
+			if err != nil {
+				return err
+			}
+			hosts, accounts = append(hosts, h), append(accounts, a)
+		}
+	}
+	return d.validate(f, names, hosts, accounts)
+}
+
+// hostNames lists the host tables in file order.
+func (d *decoder) hostNames() []string {
+	var names []string
+	for _, k := range d.md.Keys() {
+		if len(k) >= 2 && k[0] == "hosts" && !slices.Contains(names, k[1]) {
+			names = append(names, k[1])
+		}
+	}
+	return names
+}
+
+func (d *decoder) decodeHost(name string, table toml.Primitive) (hostTOML, []accountTOML, error) {
+	var h hostTOML
+	hp := keyPath{key("hosts"), key(name)}
+	if err := d.md.PrimitiveDecode(table, &h); err != nil {
+		if _, ok := err.(toml.ParseError); ok {
+			return h, nil, d.fieldError(hp, err)
+		}
+		return h, nil, d.errorAt(hp, "want a table like [hosts.%s], not %s", tomlKey(name), d.typeOf(table))
+	}
+	if !d.md.IsDefined("hosts", name, "accounts") {
+		return h, nil, nil
+	}
+	ap := hp.with(key("accounts"))
+	var items []toml.Primitive
+	if err := d.md.PrimitiveDecode(h.Accounts, &items); err != nil {
+		return h, nil, d.errorAt(ap, "want [[hosts.….accounts]] tables, not %s", d.typeOf(h.Accounts))
+	}
+	accounts := make([]accountTOML, len(items))
+	for i, item := range items {
+		if err := d.md.PrimitiveDecode(item, &accounts[i]); err != nil {
+			if _, ok := err.(toml.ParseError); ok {
+				return h, nil, d.fieldError(ap.with(elem(i)), err)
+			}
+			return h, nil, d.errorAt(ap.with(elem(i)), "want a table with username and paths, not %s", d.typeOf(item))
+		}
+	}
+	return h, accounts, nil
+}
+
+// fieldError turns an error from a field's UnmarshalTOML, in the table at
+// p, into an *Error. The library says which key it was decoding and where.
+func (d *decoder) fieldError(p keyPath, err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return &Error{File: d.c.Path, Msg: oneLine(strings.TrimPrefix(err.Error(), "toml: "))}
+	}
+	// Fields are bare keys, so the last part of LastKey is the field.
+	fp := p.with(key(pe.LastKey[strings.LastIndexByte(pe.LastKey, '.')+1:]))
+	return &Error{File: d.c.Path, Line: pe.Position.Line, Key: fp.String(), Msg: fp.describe() + ": " + oneLine(pe.Message)}
+}
+
+// typeOf names the TOML type of a value, for messages.
+func (d *decoder) typeOf(p toml.Primitive) string {
+	var v any
+	_ = d.md.PrimitiveDecode(p, &v)
+	return typeName(v)
+}
+
+// errorAt is a problem with the value at p.
+func (d *decoder) errorAt(p keyPath, format string, args ...any) error {
+	return &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: p.describe() + ": " + fmt.Sprintf(format, args...)}
+}
+
+// unknownKey reports the first key, in file order, that no field names.
+// Keys are case-sensitive; the library, which matches field names without
+// regard to case, is not asked (its Undecoded would miss "Lifetime").
+func (d *decoder) unknownKey() error {
+	schema := knownKeys()
+	for _, k := range d.md.Keys() {
+		known := schema[0]
+		for i, part := range k {
+			switch {
+			case i == 1 && k[0] == "hosts":
+				known = schema[1] // part is a host name
+				continue
+			case i == 3 && k[2] == "accounts":
+				known = schema[2]
+			}
+			if !slices.Contains(known, part) {
+				p := keyPath{}
+				for j, part := range k[:i+1] {
+					if p = p.with(key(part)); j == 2 && part == "accounts" {
+						p = p.with(elem(d.accountWith(k)))
+					}
+				}
+				msg := fmt.Sprintf("unknown key %q", part)
+				if len(p) > 1 {
+					msg += " in " + p[:len(p)-1].table()
+				}
+				return &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: msg + didYouMean(part, known)}
+			}
+		}
+	}
+	return nil
+}
+
+// accountWith returns the index of the first account under hosts.<k[1]>
+// that has key k[3].
+func (d *decoder) accountWith(k toml.Key) int {
+	var top struct {
+		Hosts map[string]struct {
+			Accounts []map[string]any `toml:"accounts"`
+		} `toml:"hosts"`
+	}
+	if len(k) > 3 {
+		_, _ = toml.Decode(d.data, &top)
+		for i, a := range top.Hosts[k[1]].Accounts {
+			if _, ok := a[k[3]]; ok {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// knownKeys lists the keys of the file's tables, the top level, a host and
+// an account, from the fields' tags.
+var knownKeys = sync.OnceValue(func() (keys [3][]string) {
+	var tags func(t reflect.Type) []string
+	tags = func(t reflect.Type) (out []string) {
+		for i := range t.NumField() {
+			if f := t.Field(i); f.Anonymous {
+				out = append(out, tags(f.Type)...)
+			} else {
+				out = append(out, f.Tag.Get("toml"))
+			}
+		}
+		return out
+	}
+	return [3][]string{tags(reflect.TypeFor[fileTOML]()), tags(reflect.TypeFor[hostTOML]()), tags(reflect.TypeFor[accountTOML]())}
+})
+
+// validate checks what each value means, in the order of the file's
+// tables and of the fields, and fills c.
+func (d *decoder) validate(f fileTOML, names []string, hosts []hostTOML, accounts [][]accountTOML) error {
+	c := d.c
+	if f.Backend != nil {
+		b, err := d.backend(keyPath{key("backend")}, string(*f.Backend))
+		if err != nil {
 			return err
 		}
-		e := &Error{File: c.Path, Line: lines.find(ve.path), Key: ve.path.String(), Msg: ve.Error()}
-		if first == nil || e.Line > 0 && (first.Line == 0 || e.Line < first.Line) {
-			first = e
+		c.Backend = b
+	}
+	if err := d.rotation(nil, f.rotationTOML, c.RotateBefore, c.Lifetime); err != nil {
+		return err
+	}
+	c.RotateBefore, c.Lifetime, c.AutoRotate = f.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
+	if names != nil {
+		c.hosts = make(map[string]*hostEntry, len(names))
+	}
+	for i, name := range names {
+		e, err := d.host(name, hosts[i], accounts[i])
+		if err != nil {
+			return err
+		}
+		c.hosts[strings.ToLower(name)] = e
+	}
+	return nil
+}
+
+func (d *decoder) host(name string, h hostTOML, accounts []accountTOML) (*hostEntry, error) {
+	p := keyPath{key("hosts"), key(name)}
+	if err := d.hostKey(p, name); err != nil {
+		return nil, err
+	}
+	if prev, dup := d.c.hosts[strings.ToLower(name)]; dup {
+		return nil, d.errorAt(p, "same host as [hosts.%s]: host names are not case-sensitive", tomlKey(prev.name))
+	}
+	e := &hostEntry{name: name, rotation: h.rotationTOML}
+	var err error
+	if h.APIURL != nil {
+		if e.apiURL, err = d.apiURL(p.with(key("api_url")), string(*h.APIURL)); err != nil {
+			return nil, err
 		}
 	}
-	return first
+	if h.Username != nil {
+		if e.username, err = d.username(p.with(key("username")), string(*h.Username)); err != nil {
+			return nil, err
+		}
+	}
+	if h.CAFile != nil {
+		if e.caFile = string(*h.CAFile); !filepath.IsAbs(e.caFile) {
+			return nil, d.errorAt(p.with(key("ca_file")), "%q is not an absolute path", e.caFile)
+		}
+	}
+	if err := d.rotation(p, h.rotationTOML, d.c.RotateBefore, d.c.Lifetime); err != nil {
+		return nil, err
+	}
+	if e.accounts, err = d.accounts(p.with(key("accounts")), accounts); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// apply returns the values a table inherits with r's over them.
+func (r rotationTOML) apply(rotateBefore, lifetime Duration, autoRotate bool) (Duration, Duration, bool) {
+	if r.RotateBefore != nil {
+		rotateBefore = *r.RotateBefore
+	}
+	if r.Lifetime != nil {
+		lifetime = *r.Lifetime
+	}
+	if r.AutoRotate != nil {
+		autoRotate = bool(*r.AutoRotate)
+	}
+	return rotateBefore, lifetime, autoRotate
+}
+
+// rotation checks rotate_before and lifetime in the table at p. Each must
+// be more than zero (to stop rotating, auto_rotate = false says so plainly)
+// and at most the longest lifetime GitLab allows. And a rotated token must
+// not be due for rotation again at once: GitLab expiry is a date, so a token
+// rotated late in a UTC day lives up to a day less than lifetime, and
+// lifetime must exceed rotate_before by a day, or every git command would
+// rotate. That error points at rotate_before when the table sets it, else
+// at lifetime, so a per-host override is blamed rather than the global
+// value it conflicts with.
+func (d *decoder) rotation(p keyPath, r rotationTOML, rotateBefore, lifetime Duration) error {
+	for _, v := range []struct {
+		name string
+		d    *Duration
+	}{{"rotate_before", r.RotateBefore}, {"lifetime", r.Lifetime}} {
+		switch kp := p.with(key(v.name)); {
+		case v.d == nil:
+		case *v.d <= 0 && v.name == "rotate_before":
+			return d.errorAt(kp, "must be more than 0 (to stop rotating, set auto_rotate = false)")
+		case *v.d <= 0:
+			return d.errorAt(kp, "must be more than 0")
+		case *v.d > MaxLifetime:
+			return d.errorAt(kp, "%s is more than %s, the longest lifetime GitLab allows", *v.d, MaxLifetime)
+		case v.name == "lifetime" && *v.d < Duration(Day):
+			return d.errorAt(kp, "%s is less than 1d; GitLab gives tokens an expiry date, not a time", *v.d)
+		}
+	}
+	rotateBefore, lifetime, _ = r.apply(rotateBefore, lifetime, false)
+	switch {
+	case rotateBefore+Duration(Day) <= lifetime:
+		return nil
+	case r.RotateBefore != nil:
+		return d.errorAt(p.with(key("rotate_before")), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
+	}
+	return d.errorAt(p.with(key("lifetime")), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
+}
+
+// hostKey accepts what Git sends as `host`: a host name or IP literal with
+// an optional port (https://git-scm.com/docs/git-credential#IOFMT).
+func (d *decoder) hostKey(p keyPath, name string) error {
+	if name == "" {
+		return d.errorAt(p, "empty host name")
+	}
+	if strings.Contains(name, "://") || strings.ContainsAny(name, "/@") {
+		return d.errorAt(p, "want a host name like \"gitlab.com\" or \"gitlab.example.com:8443\", not a URL")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r) || r > unicode.MaxASCII && unicode.IsLetter(r)) {
+			return d.errorAt(p, "%q is not a host name", name)
+		}
+	}
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
+		port, err := strconv.Atoi(name[i+1:])
+		if err != nil || port < 1 || port > 65535 || name[i+1] == '0' {
+			return d.errorAt(p, "%q has a bad port", name)
+		}
+	}
+	return nil
+}
+
+func (d *decoder) accounts(p keyPath, in []accountTOML) ([]Account, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := make([]Account, len(in))
+	owner := map[string]int{} // lower-cased path → account index
+	for i, a := range in {
+		ap := p.with(elem(i))
+		switch {
+		case a.Username == nil:
+			return nil, d.errorAt(ap, "missing username")
+		case a.Paths == nil:
+			return nil, d.errorAt(ap, "missing paths, like paths = [\"my-group/\"]")
+		case len(*a.Paths) == 0:
+			return nil, d.errorAt(ap.with(key("paths")), "empty list; give the group paths this account is for")
+		}
+		var err error
+		if out[i].Username, err = d.username(ap.with(key("username")), string(*a.Username)); err != nil {
+			return nil, err
+		}
+		for j, v := range *a.Paths {
+			pp := ap.with(key("paths")).with(elem(j))
+			s, err := str(v)
+			if err != nil {
+				return nil, d.errorAt(pp, "%v", err)
+			}
+			path := strings.Trim(s, "/")
+			switch other, dup := owner[strings.ToLower(path)]; {
+			case path == "":
+				return nil, d.errorAt(pp, "empty path; set username in the host's table for its default account")
+			case strings.Contains(path, "//") || hasControl(path):
+				return nil, d.errorAt(pp, "%q is not a group path", s)
+			case dup:
+				return nil, d.errorAt(pp, "%q is already in the paths of account %d", path, other+1)
+			}
+			owner[strings.ToLower(path)] = i
+			out[i].Paths = append(out[i].Paths, path)
+		}
+	}
+	return out, nil
+}
+
+// username refuses control characters: the username is written into the
+// credential protocol, where a newline would start a new attribute
+// (https://git-scm.com/docs/git-credential#IOFMT).
+func (d *decoder) username(p keyPath, s string) (string, error) {
+	switch {
+	case s == "":
+		return "", d.errorAt(p, "empty username")
+	case hasControl(s):
+		return "", d.errorAt(p, "contains a control character")
+	}
+	return s, nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// apiURL accepts an http(s) URL without credentials, query or fragment, and
+// drops a trailing slash so that paths join cleanly.
+func (d *decoder) apiURL(p keyPath, s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || hasControl(s):
+		return "", d.errorAt(p, "%q is not a URL", s)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", d.errorAt(p, "%q is not an http or https URL, like \"https://gitlab.example.com/api/v4\"", s)
+	case u.User != nil:
+		return "", d.errorAt(p, "must not contain a username or password; tokens live in the keychain")
+	case u.Host == "" || u.Opaque != "":
+		return "", d.errorAt(p, "%q has no host", s)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", d.errorAt(p, "%q must not have a query or fragment", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+func (d *decoder) backend(p keyPath, s string) (Backend, error) {
+	if slices.Contains(backends, Backend(s)) {
+		return Backend(s), nil
+	}
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = string(b)
+	}
+	if hint := didYouMean(s, names); hint != "" {
+		return "", d.errorAt(p, "unknown backend %q%s", s, hint)
+	}
+	return "", d.errorAt(p, "unknown backend %q; want %q, %q or %q", s, backends[0], backends[1], backends[2])
 }
 
 // syntaxError turns a TOML syntax error into a one-line *Error.
@@ -160,386 +528,11 @@ func (c *Config) syntaxError(err error, data []byte) error {
 	return &Error{File: c.Path, Line: syntaxLine(data, pe.Position), Msg: "bad TOML: " + msg}
 }
 
-// oneLine keeps the first line of s: our errors are one line each.
+// oneLine keeps the first line of s: our errors are one line each. The
+// library quotes what it read, and that may hold a carriage return.
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
-
-// decode fills c from raw and returns every problem it finds.
-func (c *Config) decode(raw map[string]any) []error {
-	var errs []error
-	for _, k := range sortedKeys(raw) {
-		v, p := raw[k], keyPath{key(k)}
-		var err error
-		switch k {
-		case "backend":
-			c.Backend, err = decodeBackend(p, v)
-		case "rotate_before":
-			c.RotateBefore, err = decodeDuration(p, v)
-		case "lifetime":
-			c.Lifetime, err = decodeDuration(p, v)
-		case "auto_rotate":
-			c.AutoRotate, err = decodeBool(p, v)
-		case "hosts":
-			err = c.decodeHosts(p, v)
-		default:
-			err = unknownKey(p, topKeys)
-		}
-		errs = appendErr(errs, err)
-	}
-	if len(errs) > 0 {
-		// Lifetimes are only compared once each is valid on its own.
-		return errs
-	}
-	if err := checkLifetimes(nil, raw, c.RotateBefore, c.Lifetime); err != nil {
-		return []error{err}
-	}
-	for _, k := range sortedKeys(c.hosts) {
-		e := c.hosts[k]
-		h := c.Host(e.name)
-		p := keyPath{key("hosts"), key(e.name)}
-		set := map[string]any{}
-		if e.rotateBefore != nil {
-			set["rotate_before"] = true
-		}
-		if e.lifetime != nil {
-			set["lifetime"] = true
-		}
-		if len(set) == 0 {
-			continue
-		}
-		errs = appendErr(errs, checkLifetimes(p, set, h.RotateBefore, h.Lifetime))
-	}
-	return errs
-}
-
-// appendErr appends err to errs unless it is nil, flattening joined errors.
-func appendErr(errs []error, err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			errs = appendErr(errs, e)
-		}
-		return errs
-	}
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return errs
-}
-
-// checkLifetimes checks that a rotated token is not due for rotation again
-// at once. The error points at whichever of the two keys table sets, so a
-// per-host override is blamed rather than the global value it conflicts with.
-//
-// GitLab expiry is a date, so a token rotated late in a UTC day lives up to a
-// day less than lifetime: lifetime must exceed rotate_before by a day, or a
-// fresh token could be due again at once and every git command would rotate.
-func checkLifetimes(p keyPath, table map[string]any, rotateBefore, lifetime Duration) error {
-	if rotateBefore+Duration(Day) <= lifetime {
-		return nil
-	}
-	if _, ok := table["rotate_before"]; ok {
-		return bad(p.with(key("rotate_before")), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
-	}
-	return bad(p.with(key("lifetime")), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
-}
-
-func (c *Config) decodeHosts(p keyPath, v any) error {
-	table, ok := v.(map[string]any)
-	if !ok {
-		return bad(p, "want a table of hosts like [hosts.\"gitlab.com\"], not %s", typeName(v))
-	}
-	c.hosts = make(map[string]*hostEntry, len(table))
-	var errs []error
-	for _, name := range sortedKeys(table) {
-		hp := p.with(key(name))
-		if err := checkHostKey(hp, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		lower := strings.ToLower(name)
-		if prev, dup := c.hosts[lower]; dup {
-			errs = append(errs, bad(hp, "same host as [hosts.%s]: host names are not case-sensitive", tomlKey(prev.name)))
-			continue
-		}
-		e, err := decodeHost(hp, name, table[name])
-		errs = appendErr(errs, err)
-		c.hosts[lower] = e
-	}
-	return errors.Join(errs...)
-}
-
-// checkHostKey accepts what Git sends as `host`: a host name or IP literal
-// with an optional port (https://git-scm.com/docs/git-credential#IOFMT).
-func checkHostKey(p keyPath, name string) error {
-	if name == "" {
-		return bad(p, "empty host name")
-	}
-	if strings.Contains(name, "://") || strings.ContainsAny(name, "/@") {
-		return bad(p, "want a host name like \"gitlab.com\" or \"gitlab.example.com:8443\", not a URL")
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r) || r > unicode.MaxASCII && unicode.IsLetter(r)) {
-			return bad(p, "%q is not a host name", name)
-		}
-	}
-	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
-		port, err := strconv.Atoi(name[i+1:])
-		if err != nil || port < 1 || port > 65535 || name[i+1] == '0' {
-			return bad(p, "%q has a bad port", name)
-		}
-	}
-	return nil
-}
-
-// decodeHost decodes one host table. It returns the entry even when some
-// values are bad, so that the other hosts can still be checked.
-func decodeHost(p keyPath, name string, v any) (*hostEntry, error) {
-	e := &hostEntry{name: name}
-	table, ok := v.(map[string]any)
-	if !ok {
-		return e, bad(p, "want a table like [hosts.%s], not %s", tomlKey(name), typeName(v))
-	}
-	var errs []error
-	for _, k := range sortedKeys(table) {
-		v, kp := table[k], p.with(key(k))
-		var err error
-		switch k {
-		case "api_url":
-			e.apiURL, err = decodeAPIURL(kp, v)
-		case "username":
-			e.username, err = decodeUsername(kp, v)
-		case "ca_file":
-			e.caFile, err = decodeString(kp, v)
-			if err == nil && !filepath.IsAbs(e.caFile) {
-				err = bad(kp, "%q is not an absolute path", e.caFile)
-			}
-		case "rotate_before":
-			var d Duration
-			if d, err = decodeDuration(kp, v); err == nil {
-				e.rotateBefore = &d
-			}
-		case "lifetime":
-			var d Duration
-			if d, err = decodeDuration(kp, v); err == nil {
-				e.lifetime = &d
-			}
-		case "auto_rotate":
-			var b bool
-			if b, err = decodeBool(kp, v); err == nil {
-				e.autoRotate = &b
-			}
-		case "accounts":
-			e.accounts, err = decodeAccounts(kp, v)
-		default:
-			err = unknownKey(kp, hostKeys)
-		}
-		errs = appendErr(errs, err)
-	}
-	return e, errors.Join(errs...)
-}
-
-func decodeAccounts(p keyPath, v any) ([]Account, error) {
-	var items []any
-	switch v := v.(type) {
-	case []map[string]any: // [[hosts."…".accounts]]
-		for _, m := range v {
-			items = append(items, m)
-		}
-	case []any: // accounts = [{…}, {…}]
-		items = v
-	default:
-		return nil, bad(p, "want [[hosts.….accounts]] tables, not %s", typeName(v))
-	}
-	accounts := make([]Account, 0, len(items))
-	owner := map[string]int{} // lower-cased path → account index
-	var errs []error
-	for i, item := range items {
-		ap := p.with(elem(i))
-		table, ok := item.(map[string]any)
-		if !ok {
-			errs = append(errs, bad(ap, "want a table with username and paths, not %s", typeName(item)))
-			continue
-		}
-		var a Account
-		unknown := false
-		for _, k := range sortedKeys(table) {
-			v, kp := table[k], ap.with(key(k))
-			var err error
-			switch k {
-			case "username":
-				a.Username, err = decodeUsername(kp, v)
-			case "paths":
-				a.Paths, err = decodePaths(kp, v)
-			default:
-				err = unknownKey(kp, accountKeys)
-				unknown = true
-			}
-			errs = appendErr(errs, err)
-		}
-		// A missing key next to an unknown one is most likely misspelt:
-		// the unknown key is the error worth reading.
-		if _, ok := table["username"]; !ok && !unknown {
-			errs = append(errs, bad(ap, "missing username"))
-		}
-		if _, ok := table["paths"]; !ok && !unknown {
-			errs = append(errs, bad(ap, "missing paths, like paths = [\"my-group/\"]"))
-		}
-		for j, path := range a.Paths {
-			lower := strings.ToLower(path)
-			if other, dup := owner[lower]; dup {
-				errs = append(errs, bad(ap.with(key("paths")).with(elem(j)), "%q is already in the paths of account %d", path, other+1))
-				continue
-			}
-			owner[lower] = i
-		}
-		accounts = append(accounts, a)
-	}
-	return accounts, errors.Join(errs...)
-}
-
-func decodePaths(p keyPath, v any) ([]string, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, bad(p, "want a list of paths like [\"my-group/\"], not %s", typeName(v))
-	}
-	if len(list) == 0 {
-		return nil, bad(p, "empty list; give the group paths this account is for")
-	}
-	paths := make([]string, 0, len(list))
-	for i, item := range list {
-		s, err := decodeString(p.with(elem(i)), item)
-		if err != nil {
-			return nil, err
-		}
-		trimmed := strings.Trim(s, "/")
-		if trimmed == "" {
-			return nil, bad(p.with(elem(i)), "empty path; set username in the host's table for its default account")
-		}
-		if strings.Contains(trimmed, "//") || hasControl(trimmed) {
-			return nil, bad(p.with(elem(i)), "%q is not a group path", s)
-		}
-		paths = append(paths, trimmed)
-	}
-	return paths, nil
-}
-
-func decodeString(p keyPath, v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", bad(p, "want a string, not %s", typeName(v))
-	}
-	if strings.ContainsRune(s, 0) {
-		return "", bad(p, "contains a NUL character")
-	}
-	return s, nil
-}
-
-// decodeUsername refuses control characters: the username is written into
-// the credential protocol, where a newline would start a new attribute
-// (https://git-scm.com/docs/git-credential#IOFMT).
-func decodeUsername(p keyPath, v any) (string, error) {
-	s, err := decodeString(p, v)
-	if err != nil {
-		return "", err
-	}
-	if s == "" {
-		return "", bad(p, "empty username")
-	}
-	if hasControl(s) {
-		return "", bad(p, "contains a control character")
-	}
-	return s, nil
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
-}
-
-// decodeAPIURL accepts an http(s) URL without credentials, query or
-// fragment, and drops a trailing slash so that paths join cleanly.
-func decodeAPIURL(p keyPath, v any) (string, error) {
-	s, err := decodeString(p, v)
-	if err != nil {
-		return "", err
-	}
-	u, err := url.Parse(s)
-	if err != nil || hasControl(s) {
-		return "", bad(p, "%q is not a URL", s)
-	}
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return "", bad(p, "%q is not an http or https URL, like \"https://gitlab.example.com/api/v4\"", s)
-	case u.User != nil:
-		return "", bad(p, "must not contain a username or password; tokens live in the keychain")
-	case u.Host == "" || u.Opaque != "":
-		return "", bad(p, "%q has no host", s)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", bad(p, "%q must not have a query or fragment", s)
-	}
-	return strings.TrimRight(s, "/"), nil
-}
-
-func decodeBackend(p keyPath, v any) (Backend, error) {
-	s, err := decodeString(p, v)
-	if err != nil {
-		return "", err
-	}
-	if slices.Contains(backends, Backend(s)) {
-		return Backend(s), nil
-	}
-	names := make([]string, len(backends))
-	for i, b := range backends {
-		names[i] = string(b)
-	}
-	if hint := didYouMean(s, names); hint != "" {
-		return "", bad(p, "unknown backend %q%s", s, hint)
-	}
-	return "", bad(p, "unknown backend %q; want %q, %q or %q", s, backends[0], backends[1], backends[2])
-}
-
-func decodeBool(p keyPath, v any) (bool, error) {
-	b, ok := v.(bool)
-	if !ok {
-		return false, bad(p, "want true or false, not %s", typeName(v))
-	}
-	return b, nil
-}
-
-// decodeDuration decodes rotate_before and lifetime, which have the same
-// bounds: more than zero (to stop rotating, auto_rotate = false says so
-// plainly) and at most the longest lifetime GitLab allows.
-func decodeDuration(p keyPath, v any) (Duration, error) {
-	s, ok := v.(string)
-	if !ok {
-		return 0, bad(p, "want a duration in quotes like \"30d\", not %s", typeName(v))
-	}
-	d, err := parseDuration(s)
-	if err != nil {
-		return 0, bad(p, "%v", err)
-	}
-	switch name := p[len(p)-1].key; {
-	case d <= 0:
-		if name == "rotate_before" {
-			return 0, bad(p, "must be more than 0 (to stop rotating, set auto_rotate = false)")
-		}
-		return 0, bad(p, "must be more than 0")
-	case Duration(d) > MaxLifetime:
-		return 0, bad(p, "%s is more than %s, the longest lifetime GitLab allows", Duration(d), MaxLifetime)
-	case name == "lifetime" && d < time.Duration(Day):
-		return 0, bad(p, "%s is less than 1d; GitLab gives tokens an expiry date, not a time", Duration(d))
-	}
-	return Duration(d), nil
-}
-
-func unknownKey(p keyPath, known []string) error {
-	name := p[len(p)-1].key
-	msg := fmt.Sprintf("unknown key %q", name)
-	if parent := p[:len(p)-1]; len(parent) > 0 {
-		msg += " in " + parent.table()
-	}
-	return &valueError{path: p, msg: msg + didYouMean(name, known), whole: true}
+	return strings.ReplaceAll(s, "\r", `\r`)
 }
 
 // didYouMean suggests the known name closest to name, if any is close.
@@ -591,9 +584,7 @@ func typeName(v any) string {
 	switch v.(type) {
 	case string:
 		return "a string"
-	case int64:
-		return "a number"
-	case float64:
+	case int64, float64:
 		return "a number"
 	case bool:
 		return "true or false"
@@ -605,13 +596,4 @@ func typeName(v any) string {
 		return "a table"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

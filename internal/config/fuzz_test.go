@@ -85,14 +85,14 @@ func encodeConfig(t *testing.T, c *Config) []byte {
 			if e.caFile != "" {
 				h["ca_file"] = e.caFile
 			}
-			if e.rotateBefore != nil {
-				h["rotate_before"] = e.rotateBefore.String()
+			if r := e.rotation.RotateBefore; r != nil {
+				h["rotate_before"] = r.String()
 			}
-			if e.lifetime != nil {
-				h["lifetime"] = e.lifetime.String()
+			if l := e.rotation.Lifetime; l != nil {
+				h["lifetime"] = l.String()
 			}
-			if e.autoRotate != nil {
-				h["auto_rotate"] = *e.autoRotate
+			if a := e.rotation.AutoRotate; a != nil {
+				h["auto_rotate"] = bool(*a)
 			}
 			if e.accounts != nil {
 				accounts := []map[string]any{}

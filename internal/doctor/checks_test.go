@@ -18,6 +18,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
@@ -52,7 +53,7 @@ func TestCheckGit(t *testing.T) {
 		{"apple 2.39", "git version 2.39.3 (Apple Git-146)\n", nil, StatusInfo, true, []string{"(Apple Git-146) works", "2.40+ would also read password_expiry_utc", "wwwauth[]"}},
 		{"too old for setup", "git version 2.25.1\n", nil, StatusWarn, true, []string{"older than 2.30", "--fixed-value", "password_expiry_utc"}},
 		{"missing", "", &exec.Error{Name: "git", Err: exec.ErrNotFound}, StatusFail, false, []string{"not on PATH"}},
-		{"broken", "", &GitError{Args: []string{"version"}, ExitCode: 126, Stderr: "permission denied"}, StatusFail, false, []string{"permission denied"}},
+		{"broken", "", &gitconfig.Error{Args: []string{"version"}, ExitCode: 126, Stderr: "permission denied"}, StatusFail, false, []string{"permission denied"}},
 		{"not git", "hello\n", nil, StatusWarn, false, []string{`"hello"`}},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
@@ -51,9 +52,9 @@ type AccountReporter interface {
 // function means the real thing (os.Getenv, os.ReadFile, …), and a nil
 // Secrets, Accounts or Schedule skips that check.
 type Env struct {
-	// Git runs git; nil means ExecGit{}: git from PATH, in the current
-	// directory (inside a repository its config counts too).
-	Git GitRunner
+	// Git runs git; nil means gitconfig.Exec{}: git from PATH, in the
+	// current directory (inside a repository its config counts too).
+	Git gitconfig.Runner
 	// Secrets is the configured storage backend, probed with a Get of an
 	// account that is never stored.
 	Secrets SecretProber
@@ -97,7 +98,7 @@ const MaxClockSkew = 5 * time.Minute
 
 func (e Env) withDefaults() *Env {
 	if e.Git == nil {
-		e.Git = ExecGit{}
+		e.Git = gitconfig.Exec{}
 	}
 	if e.ServerTime == nil {
 		e.ServerTime = gitlabServerTime
@@ -206,11 +207,11 @@ func gitlabHosts(cfg *config.Config, entries []account.Entry) []host {
 	return hosts
 }
 
-func checkAllHelpers(ctx context.Context, e *Env, v gitVersion, hosts []host) []Check {
-	partial := v.atLeast(gitPartialMajor, gitPartialMinor)
+func checkAllHelpers(ctx context.Context, e *Env, v gitconfig.Version, hosts []host) []Check {
+	partial := v.AtLeast(gitconfig.PartialURLs)
 	gctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
-	entries, err := listCredentialConfig(gctx, e.Git, partial)
+	entries, err := gitconfig.ListCredential(gctx, e.Git, partial)
 	if err != nil {
 		return []Check{{
 			Name: "git helpers", Status: StatusFail,
@@ -220,33 +221,21 @@ func checkAllHelpers(ctx context.Context, e *Env, v gitVersion, hosts []host) []
 	}
 	var checks []Check
 	for _, h := range hosts {
-		t := target{protocol: h.protocol, host: h.name}
+		t := gitconfig.Target{Protocol: h.protocol, Host: h.name}
 		setupHost := h.name
 		name := "helpers for " + h.protocol + "://" + h.name
-		checks = append(checks, checkHelpers(e, resolveHelpers(entries, t, partial), t, name, setupHost))
+		checks = append(checks, checkHelpers(e, gitconfig.Helpers(entries, t, partial), t, name, setupHost))
 		// Keys like credential.https://alice@gitlab.com or
 		// credential.https://gitlab.com/group apply only to some
 		// remotes; report those only when they go wrong.
-		for _, n := range narrowerTargets(entries, t, partial) {
-			nc := checkHelpers(e, resolveHelpers(entries, n, partial), n, "helpers for "+describeTarget(n), setupHost)
+		for _, n := range gitconfig.NarrowerTargets(entries, t, partial) {
+			nc := checkHelpers(e, gitconfig.Helpers(entries, n, partial), n, "helpers for "+n.String(), setupHost)
 			if nc.Status != StatusOK {
 				checks = append(checks, nc)
 			}
 		}
 	}
 	return checks
-}
-
-func describeTarget(t target) string {
-	s := t.protocol + "://"
-	if t.username != "" {
-		s += t.username + "@"
-	}
-	s += t.host
-	if t.path != "" {
-		s += "/" + t.path
-	}
-	return s
 }
 
 // NeedsAction reports whether any check failed or warns: the exit status

@@ -10,6 +10,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/keyringtest"
@@ -67,7 +68,15 @@ func TestRunWithRealParts(t *testing.T) {
 		}
 	})
 
-	w := newGitWorld(t)
+	// The real git, with a private HOME and global config and no system one.
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	git := gitconfig.Exec{Dir: home, Env: []string{
+		"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + filepath.Join(home, ".gitconfig"), "GIT_CONFIG_COUNT=0",
+	}}
 	bin := filepath.Join(dir, "bin", "git-credential-glpat")
 	if err := os.MkdirAll(filepath.Dir(bin), 0o700); err != nil {
 		t.Fatal(err)
@@ -75,10 +84,13 @@ func TestRunWithRealParts(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	w.writeConfig("[credential]\n\thelper = a\n[credential \"https://" + host + "\"]\n\thelper =\n\thelper = " + bin + "\n")
+	gitconfigFile := "[credential]\n\thelper = a\n[credential \"https://" + host + "\"]\n\thelper =\n\thelper = " + bin + "\n"
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte(gitconfigFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	checks := Run(ctx, Env{
-		Git: w.git(), Secrets: kc, Accounts: svc, Binary: bin,
+		Git: git, Secrets: kc, Accounts: svc, Binary: bin,
 		ConfigPath: func() (string, error) { return cfgPath, nil },
 	})
 	got := map[string]Check{}

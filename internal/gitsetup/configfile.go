@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 )
 
 // Git's config CLI cannot remove one of several equal values, so for that
@@ -251,20 +253,13 @@ func lower(c byte) byte {
 // gitList reads a config file with `git config --list`, in the same form
 // as parseGitConfig.
 func (g *gitRunner) gitList(ctx context.Context, file string) ([]cfgEntry, error) {
-	out, err := g.run(ctx, "config", "--file", file, "-z", "--list")
-	if errors.Is(err, errNoMatch) {
-		return nil, nil
-	}
+	entries, err := gitconfig.ListFile(ctx, g.r, file, "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gitsetup: %w", err)
 	}
 	var list []cfgEntry
-	for _, f := range strings.Split(string(out), "\x00") {
-		if f == "" {
-			continue
-		}
-		key, value, hasValue := strings.Cut(f, "\n")
-		list = append(list, cfgEntry{key: key, value: value, hasValue: hasValue})
+	for _, e := range entries {
+		list = append(list, cfgEntry{key: e.Key, value: e.Value, hasValue: !e.NoValue})
 	}
 	return list, nil
 }

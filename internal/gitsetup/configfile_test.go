@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 )
 
 // trickyConfigs are git config files whose syntax the parser must read as
@@ -30,7 +32,7 @@ func TestParseGitConfigAgreesWithGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	g := &gitRunner{path: "git"}
+	g := &gitRunner{r: gitconfig.Exec{}}
 	for i, content := range trickyConfigs {
 		file := filepath.Join(t.TempDir(), "config")
 		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
@@ -73,7 +75,7 @@ func TestRemoveEntriesRefusesSharedLine(t *testing.T) {
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gitRunner{path: "git"}
+	g := &gitRunner{r: gitconfig.Exec{}}
 	err := g.removeEntries(context.Background(), file, helperKeyGitLab, []int{0})
 	want := "gitsetup: cannot remove credential.https://gitlab.com.helper from " + file + " safely (the value shares a line with a section header); remove the lines by hand with: git config --global --edit"
 	if err == nil || err.Error() != want {
@@ -101,7 +103,7 @@ func FuzzParseGitConfig(f *testing.F) {
 	for _, c := range trickyConfigs {
 		f.Add(c)
 	}
-	g := &gitRunner{path: "git"}
+	g := &gitRunner{r: gitconfig.Exec{}}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, content string) {
 		got, perr := parseGitConfig([]byte(content))

@@ -1,146 +1,74 @@
 package gitsetup
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"os/exec"
-	"path"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 )
 
-// minGit is the oldest git with `git config --fixed-value`, which removes a
-// value without reading it as a regular expression
-// (https://git-scm.com/docs/git-config#Documentation/git-config.txt---fixed-value).
-var minGit = [2]int{2, 30}
-
+// gitRunner runs git for setup: any error is a gitsetup error.
 type gitRunner struct {
-	path string
+	r gitconfig.Runner
 }
 
-// run runs git with args and returns its stdout. An exit status of 1 is
-// returned as errNoMatch: git config uses it for "no such key".
 func (g *gitRunner) run(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, g.path, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err == nil {
-		return stdout.Bytes(), nil
+	out, err := g.r.Git(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("gitsetup: %w", err)
 	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("gitsetup: git %s: %w", strings.Join(args, " "), ctx.Err())
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() == 0 {
-		return nil, errNoMatch
-	}
-	msg := strings.TrimSpace(stderr.String())
-	if msg == "" {
-		msg = err.Error()
-	}
-	msg, _, _ = strings.Cut(msg, "\n")
-	return nil, fmt.Errorf("gitsetup: git %s: %s", strings.Join(args, " "), msg)
+	return out, nil
 }
 
-var errNoMatch = errors.New("no match")
-
-var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^git version (\d+)\.(\d+)`) }) // compiled on use: not on the get path
-
+// checkVersion makes sure git has `git config --fixed-value`, which removes
+// a value without reading it as a regular expression
+// (https://git-scm.com/docs/git-config#Documentation/git-config.txt---fixed-value).
 func (g *gitRunner) checkVersion(ctx context.Context) error {
 	out, err := g.run(ctx, "version")
 	if err != nil {
 		return err
 	}
-	m := versionRE().FindSubmatch(out)
-	if m == nil {
-		return fmt.Errorf("gitsetup: cannot read the git version from %q", strings.TrimSpace(string(out)))
+	name := strings.TrimSpace(string(out))
+	v, ok := gitconfig.ParseVersion(name)
+	if !ok {
+		return fmt.Errorf("gitsetup: cannot read the git version from %q", name)
 	}
-	major, _ := strconv.Atoi(string(m[1]))
-	minor, _ := strconv.Atoi(string(m[2]))
-	if major < minGit[0] || major == minGit[0] && minor < minGit[1] {
-		return fmt.Errorf("gitsetup: %s is too old: setup needs git %d.%d or later", strings.TrimSpace(string(out)), minGit[0], minGit[1])
+	if min := gitconfig.FixedValue; !v.AtLeast(min) {
+		return fmt.Errorf("gitsetup: %s is too old: setup needs git %d.%d or later", name, min[0], min[1])
 	}
 	return nil
 }
 
-// entry is one credential.* value in the global git config.
-type entry struct {
-	file  string // the config file it is in
-	key   string // as git prints it: section and name lower-case
-	value string
-}
+type entryList []gitconfig.Entry
 
-func (e entry) describe() string {
-	if e.value == "" {
-		return e.key + `=""`
-	}
-	return e.key + "=" + e.value
-}
-
-type entryList []entry
-
-// globalEntries lists the credential.* values of the global git config
-// files, in the order Git reads them when it looks for a helper:
-// $XDG_CONFIG_HOME/git/config and then ~/.gitconfig, or only
-// $GIT_CONFIG_GLOBAL when that is set (https://git-scm.com/docs/git-config#FILES).
+// globalEntries lists the credential.* values of the global config, in the
+// order git reads them when it looks for a helper: $XDG_CONFIG_HOME/git/config
+// and then ~/.gitconfig, or only $GIT_CONFIG_GLOBAL when that is set
+// (https://git-scm.com/docs/git-config#FILES), with the files they include.
 // `git config --global` alone is not enough: before git 2.46 it reads only
-// one of the two files, while lookups read both.
+// one of the two files, while lookups read both; so setup keeps the global
+// scope of what git lists for lookups.
 func (g *gitRunner) globalEntries(ctx context.Context) (entryList, error) {
+	all, err := gitconfig.ListCredential(ctx, g.r, true)
+	if err != nil {
+		return nil, fmt.Errorf("gitsetup: %w", err)
+	}
 	var list entryList
-	for _, file := range globalFiles() {
-		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		out, err := g.run(ctx, "config", "--file", file, "-z", "--get-regexp", `^credential\.`)
-		if errors.Is(err, errNoMatch) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		// With -z each value is "<key>\n<value>\0", or "<key>\0" for a
-		// key without "=".
-		for _, kv := range strings.Split(string(out), "\x00") {
-			if kv == "" {
-				continue
-			}
-			key, value, _ := strings.Cut(kv, "\n")
-			list = append(list, entry{file: file, key: key, value: value})
+	for _, e := range all {
+		if e.Scope == "global" {
+			list = append(list, e)
 		}
 	}
 	return list, nil
 }
 
-// globalFiles are the files Git reads as global config, in order.
-func globalFiles() []string {
-	if f, ok := os.LookupEnv("GIT_CONFIG_GLOBAL"); ok {
-		return []string{f}
-	}
-	home := os.Getenv("HOME")
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	xdg := os.Getenv("XDG_CONFIG_HOME")
-	if xdg == "" {
-		xdg = filepath.Join(home, ".config")
-	}
-	return []string{filepath.Join(xdg, "git", "config"), filepath.Join(home, ".gitconfig")}
-}
-
 // of returns the entries of key, in order.
-func (l entryList) of(key string) []entry {
-	var out []entry
+func (l entryList) of(key string) []gitconfig.Entry {
+	var out []gitconfig.Entry
 	for _, e := range l {
-		if e.key == key {
+		if e.Key == key {
 			out = append(out, e)
 		}
 	}
@@ -151,108 +79,51 @@ func (l entryList) of(key string) []entry {
 func (l entryList) values(key string) []string {
 	var out []string
 	for _, e := range l.of(key) {
-		out = append(out, e.value)
+		out = append(out, e.Value)
 	}
 	return out
 }
 
-// helperWarning replays how Git builds the helper list for h's URL from
-// the global config (every matching credential.<url>.helper in order, an
-// empty value clearing the list; https://git-scm.com/docs/gitcredentials#_configuration_options)
-// and says what is wrong when the list is not just our helper. URL
-// patterns are matched as Git does for the common forms: generic,
-// scheme://host[:port][/path], host only, and "*" in host labels.
+// helperWarning says what is wrong when git, reading the global config,
+// would ask another helper than this one for h's URL, or not this one; ""
+// when all is well. With useHttpPath, git also sends the repository path,
+// and keys under a path of the host count too.
 func (l entryList) helperWarning(h Host, helper string) string {
-	url := h.URL()
-	protocol, host, _ := strings.Cut(url, "://")
-	var list []entry
-	var lastReset entry
-	for _, e := range l {
-		sub, name, ok := splitCredentialKey(e.key)
-		if !ok || name != "helper" || !matchesContext(sub, protocol, host, h.UseHTTPPath) {
-			continue
+	protocol, host, _ := strings.Cut(h.URL(), "://")
+	t := gitconfig.Target{Protocol: protocol, Host: host}
+	targets := []gitconfig.Target{t}
+	if h.UseHTTPPath {
+		for _, n := range gitconfig.NarrowerTargets(l, t, true) {
+			if n.Username == "" {
+				targets = append(targets, n)
+			}
 		}
-		if e.value == "" {
-			list, lastReset = nil, e
-			continue
+	}
+	// Setup needs git 2.30, which matches partial URLs like "gitlab.com".
+	for _, t := range targets {
+		hl := gitconfig.Helpers(l, t, true)
+		switch {
+		case len(hl.Broken) > 0:
+			e := hl.Broken[0]
+			return fmt.Sprintf("git stops at %s (in %s) with \"missing value\" for %s; give it a value or remove it", e.Key, e.File(), t)
+		case !slices.ContainsFunc(hl.Helpers, func(e gitconfig.Entry) bool { return e.Value == helper }) && hl.Reset != nil:
+			return fmt.Sprintf("git does not ask this helper for %s: %s (in %s) comes after the lines setup added and clears them; remove it",
+				t, hl.Reset.KeyValue(), hl.Reset.File())
 		}
-		list = append(list, e)
-	}
-	if !slices.ContainsFunc(list, func(e entry) bool { return e.value == helper }) {
-		return fmt.Sprintf("git does not ask this helper for %s: %s (in %s) comes after the lines setup added and clears them; remove it",
-			url, lastReset.describe(), lastReset.file)
-	}
-	for _, e := range list {
-		if e.value != helper {
-			return fmt.Sprintf("git still asks %s (in %s) for %s; remove it, or move it above the lines setup added",
-				e.describe(), e.file, url)
+		for _, e := range hl.Helpers {
+			if e.Value != helper {
+				return fmt.Sprintf("git still asks %s (in %s) for %s; remove it, or move it above the lines setup added",
+					e.KeyValue(), e.File(), t)
+			}
 		}
 	}
 	return ""
 }
 
-// splitCredentialKey splits "credential.<sub>.<name>" (sub may hold dots,
-// or be absent as in "credential.helper").
-func splitCredentialKey(key string) (sub, name string, ok bool) {
-	rest, ok := strings.CutPrefix(key, "credential.")
-	if !ok {
-		return "", "", false
-	}
-	i := strings.LastIndexByte(rest, '.')
-	if i < 0 {
-		return "", rest, true
-	}
-	return rest[:i], rest[i+1:], true
-}
-
 // splitKey splits a key setup writes, "credential.<url>.<name>".
 func splitKey(key string) (url, name string, ok bool) {
-	url, name, ok = splitCredentialKey(key)
+	url, name, ok = gitconfig.SplitCredentialKey(key)
 	return url, name, ok && url != ""
-}
-
-// matchesContext reports whether the credential context pattern sub
-// applies to protocol://host. Path-scoped patterns apply only when Git
-// sends paths (useHttpPath); they are then counted as matching, since they
-// apply to some repositories.
-func matchesContext(sub, protocol, host string, withPath bool) bool {
-	if sub == "" {
-		return true
-	}
-	rest := sub
-	if scheme, r, ok := strings.Cut(sub, "://"); ok {
-		if !strings.EqualFold(scheme, protocol) {
-			return false
-		}
-		rest = r
-	}
-	hostPart, p, hasPath := strings.Cut(rest, "/")
-	if hasPath && strings.Trim(p, "/") != "" && !withPath {
-		return false
-	}
-	if i := strings.LastIndexByte(hostPart, '@'); i >= 0 {
-		hostPart = hostPart[i+1:]
-	}
-	return hostsMatch(hostPart, host, protocol)
-}
-
-// hostsMatch compares hosts as Git's urlmatch does: case-insensitively,
-// with the protocol's default port implied, and "*" matching within one
-// label (https://git-scm.com/docs/git-config#Documentation/git-config.txt-httplturlgt).
-func hostsMatch(pattern, host, protocol string) bool {
-	defaultPort := map[string]string{"https": ":443", "http": ":80"}[strings.ToLower(protocol)]
-	pattern = strings.TrimSuffix(strings.ToLower(pattern), defaultPort)
-	host = strings.TrimSuffix(strings.ToLower(host), defaultPort)
-	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
-	if len(pl) != len(hl) {
-		return false
-	}
-	for i := range pl {
-		if ok, err := path.Match(pl[i], hl[i]); !ok || err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // add appends value to key in the global config.
@@ -274,7 +145,7 @@ func (g *gitRunner) removeRecorded(ctx context.Context, entries entryList, key s
 	end := len(vals)
 	for k := len(recorded) - 1; k >= 0; k-- {
 		i := end - 1
-		for i >= 0 && vals[i].value != recorded[k] {
+		for i >= 0 && vals[i].Value != recorded[k] {
 			i--
 		}
 		if i < 0 {
@@ -292,7 +163,7 @@ func (g *gitRunner) removeRecorded(ctx context.Context, entries entryList, key s
 	byFile := map[string][]int{}
 	var files []string
 	for _, i := range picked {
-		f := vals[i].file
+		f := vals[i].File()
 		if _, ok := byFile[f]; !ok {
 			files = append(files, f)
 		}
@@ -306,14 +177,14 @@ func (g *gitRunner) removeRecorded(ctx context.Context, entries entryList, key s
 		unique := true
 		n := 0
 		for i, e := range vals {
-			if e.file != f {
+			if e.File() != f {
 				continue
 			}
 			if slices.Contains(byFile[f], i) {
 				positions = append(positions, n)
 				count := 0
 				for _, o := range vals {
-					if o.file == f && o.value == e.value {
+					if o.File() == f && o.Value == e.Value {
 						count++
 					}
 				}
@@ -323,10 +194,10 @@ func (g *gitRunner) removeRecorded(ctx context.Context, entries entryList, key s
 		}
 		if unique {
 			for _, i := range byFile[f] {
-				if _, err := g.run(ctx, "config", "--file", f, "--fixed-value", "--unset", key, vals[i].value); err != nil {
+				if _, err := g.run(ctx, "config", "--file", f, "--fixed-value", "--unset", key, vals[i].Value); err != nil {
 					return removed, f, err
 				}
-				removed = append(removed, vals[i].value)
+				removed = append(removed, vals[i].Value)
 			}
 			continue
 		}
@@ -336,7 +207,7 @@ func (g *gitRunner) removeRecorded(ctx context.Context, entries entryList, key s
 			return removed, f, err
 		}
 		for _, i := range byFile[f] {
-			removed = append(removed, vals[i].value)
+			removed = append(removed, vals[i].Value)
 		}
 	}
 	return removed, files[0], nil

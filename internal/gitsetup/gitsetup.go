@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 )
 
 // Host is a GitLab host to set up.
@@ -214,10 +216,7 @@ func start(ctx context.Context, opts Options, hosts []Host) (*gitRunner, *state,
 			return nil, nil, "", err
 		}
 	}
-	g := &gitRunner{path: opts.Git}
-	if g.path == "" {
-		g.path = "git"
-	}
+	g := &gitRunner{r: gitconfig.Exec{Path: opts.Git}}
 	if err := g.checkVersion(ctx); err != nil {
 		return nil, nil, "", err
 	}
@@ -290,10 +289,10 @@ func setupHost(ctx context.Context, g *gitRunner, st *state, h Host, helper stri
 		return append(changes, main), err
 	}
 	if vals := entries.of(key); main.Action == Added && len(vals) > 0 {
-		main.File = vals[len(vals)-1].file
+		main.File = vals[len(vals)-1].File()
 	}
 	if vals := entries.of(useHTTPPathKey(url)); httpPath != nil && httpPath.Action == Added && len(vals) > 0 {
-		httpPath.File = vals[len(vals)-1].file
+		httpPath.File = vals[len(vals)-1].File()
 	}
 	main.Warning = entries.helperWarning(h, helper)
 	changes = append(changes, main)

@@ -642,30 +642,19 @@ func TestDamagedRecord(t *testing.T) {
 	}
 }
 
-func TestMatchesContext(t *testing.T) {
-	tests := []struct {
-		sub      string
-		withPath bool
-		want     bool
-	}{
-		{"", false, true},
-		{"https://gitlab.com", false, true},
-		{"HTTPS://GitLab.com", false, true},
-		{"https://gitlab.com/", false, true},
-		{"https://gitlab.com:443", false, true},
-		{"https://alice@gitlab.com", false, true},
-		{"https://*.com", false, true},
-		{"https://*.gitlab.com", false, false},
-		{"http://gitlab.com", false, false},
-		{"https://gitlab.com:8443", false, false},
-		{"https://gitlab.co", false, false},
-		{"gitlab.com", false, true},
-		{"https://gitlab.com/acme", false, false},
-		{"https://gitlab.com/acme", true, true},
+func TestSetupWarnsAboutIncludedHelper(t *testing.T) {
+	e := newTestEnv(t)
+	// A helper in a file the global config includes, after setup's lines:
+	// git reads it as global config, and setup must too.
+	extra := filepath.Join(e.dir, "extra.gitconfig")
+	if err := os.WriteFile(extra, []byte("[credential]\n\thelper = store\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if got := matchesContext(tt.sub, "https", "gitlab.com", tt.withPath); got != tt.want {
-			t.Errorf("matchesContext(%q, https, gitlab.com, %v) = %v, want %v", tt.sub, tt.withPath, got, tt.want)
-		}
+	e.setup(gitlab)
+	e.git("config", "--global", "include.path", extra)
+	changes := e.setup(gitlab)
+	want := "git still asks credential.helper=store (in " + extra + ") for https://gitlab.com; remove it, or move it above the lines setup added"
+	if len(changes) != 1 || changes[0].Warning != want {
+		t.Errorf("Setup = %+v\nwant warning %q", changes, want)
 	}
 }

@@ -99,6 +99,12 @@ type Token struct {
 	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
+	// NoSelfRotation says why this GitLab cannot rotate the token itself
+	// (its self-rotate endpoint is missing: GitLab before 16.10, or 17.9
+	// for project and group tokens), and NoSelfRotationAt when that was
+	// found; asked again after a while, in case the server was upgraded.
+	NoSelfRotation   string    `json:"no_self_rotation,omitempty"`
+	NoSelfRotationAt time.Time `json:"no_self_rotation_at,omitzero"`
 	// RotateFailedAt and RotateError record the last failed rotation, so
 	// that a GitLab that is down is not asked again on every git command.
 	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`

@@ -1,4 +1,4 @@
-package doctor
+package gitconfig
 
 import (
 	"strconv"
@@ -290,22 +290,35 @@ func urlDecode(s string) (string, bool) {
 	return out, !strings.ContainsAny(out, "\n")
 }
 
-// target is the credential Git looks helpers up for: its protocol, host
+// Target is the credential git looks helpers up for: its protocol, host
 // (with ":port"), and the username and path when the remote URL has them.
-type target struct {
-	protocol, host, username, path string
+type Target struct {
+	Protocol, Host, Username, Path string
 }
 
-// url is the URL Git builds for the target (credential_format) and
-// normalizes before matching config keys against it.
-func (t target) url() (normURL, bool) {
-	s := t.protocol + "://"
-	if t.username != "" {
-		s += escapeComponent(t.username) + "@"
+// String is the target as a URL, for a person.
+func (t Target) String() string {
+	s := t.Protocol + "://"
+	if t.Username != "" {
+		s += t.Username + "@"
 	}
-	s += t.host
-	if t.path != "" {
-		s += "/" + escapeComponent(t.path)
+	s += t.Host
+	if t.Path != "" {
+		s += "/" + t.Path
+	}
+	return s
+}
+
+// url is the URL git builds for the target (credential_format) and
+// normalizes before matching config keys against it.
+func (t Target) url() (normURL, bool) {
+	s := t.Protocol + "://"
+	if t.Username != "" {
+		s += escapeComponent(t.Username) + "@"
+	}
+	s += t.Host
+	if t.Path != "" {
+		s += "/" + escapeComponent(t.Path)
 	}
 	return normalizeURL(s, false)
 }
@@ -325,15 +338,15 @@ func escapeComponent(s string) string {
 }
 
 // matchPartial is Git's credential_match(want, have, 0) for a partial URL.
-func matchPartial(p partialURL, t target) bool {
+func matchPartial(p partialURL, t Target) bool {
 	check := func(want *string, have string) bool { return want == nil || (have != "" && *want == have) }
-	return check(p.protocol, t.protocol) && check(p.host, t.host) && check(p.path, t.path) && check(p.username, t.username)
+	return check(p.protocol, t.Protocol) && check(p.host, t.Host) && check(p.path, t.Path) && check(p.username, t.Username)
 }
 
-// keyApplies reports whether the config key context (the <url> of
+// KeyApplies reports whether the config key context (the <url> of
 // credential.<url>.helper; "" for credential.helper) applies to t. Partial
 // URLs are matched only when partial is true (Git 2.26 and later).
-func keyApplies(context string, t target, partial bool) bool {
+func KeyApplies(context string, t Target, partial bool) bool {
 	if context == "" {
 		return true
 	}
@@ -352,8 +365,8 @@ func keyApplies(context string, t target, partial bool) bool {
 // host t names but does apply to some (those with a given user or under a
 // given path), a target that it applies to. ok is false when the context
 // applies to all of the host's URLs or to none.
-func narrower(context string, t target, partial bool) (target, bool) {
-	if context == "" || keyApplies(context, t, partial) {
+func narrower(context string, t Target, partial bool) (Target, bool) {
+	if context == "" || KeyApplies(context, t, partial) {
 		return t, false
 	}
 	n := t
@@ -363,26 +376,26 @@ func narrower(context string, t target, partial bool) (target, bool) {
 			if !ok || u == "" {
 				return t, false
 			}
-			n.username = u
+			n.Username = u
 		}
 		if p := strings.Trim(pat.path, "/"); p != "" {
 			d, ok := urlDecode(p)
 			if !ok {
 				return t, false
 			}
-			n.path = d
+			n.Path = d
 		}
 	} else if p, ok := parsePartialURL(context); ok && partial {
 		if p.username != nil {
-			n.username = *p.username
+			n.Username = *p.username
 		}
 		if p.path != nil {
-			n.path = *p.path
+			n.Path = *p.path
 		}
 	} else {
 		return t, false
 	}
-	if n == t || !keyApplies(context, n, partial) {
+	if n == t || !KeyApplies(context, n, partial) {
 		return t, false
 	}
 	return n, true

@@ -116,6 +116,14 @@ func TestCtrlDAtTheHiddenPromptCancels(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "cancelled") || strings.Contains(out, "error") {
 		t.Errorf("Ctrl-D: exit %d\n%s", code, out)
 	}
+	// Ctrl-C at the hidden prompt: interrupted, exit 130.
+	s = g.interactive(t, "login", g.host)
+	s.expect("input is hidden")
+	s.send("glpat-half-typed\x03")
+	code, out = s.wait()
+	if code != 130 || !strings.Contains(out, "interrupted") || strings.Contains(out, "half-typed") {
+		t.Errorf("Ctrl-C: exit %d\n%s", code, out)
+	}
 }
 
 // TestRotateOfATokenThatCannotRotateItself reports that as its state, not

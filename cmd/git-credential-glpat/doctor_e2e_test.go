@@ -59,6 +59,14 @@ func TestDoctorHintsAreExact(t *testing.T) {
 	if !strings.Contains(out, "missing") || strings.Contains(out, "check the network") {
 		t.Errorf("a missing secret gets a network hint:\n%s", out)
 	}
+	// No keychain at all: the keychain check says what to do; no token
+	// check sends the person to the network.
+	g.login(tok)
+	g.env = append(g.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+g.dir+"/no-such-bus")
+	out, _, _ = g.run("", binPath, "doctor")
+	if out = flat(out); strings.Contains(out, "check the network") || !strings.Contains(out, "[fail] keychain") {
+		t.Errorf("an unreachable keychain gets a network hint:\n%s", out)
+	}
 }
 
 // TestDoctorSetupFixForAnHTTPHost: doctor's fix for an http:// host is

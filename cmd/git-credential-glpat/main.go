@@ -320,6 +320,15 @@ func openEnv(writes bool) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	path, err := config.ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	// Whoever may write the state or the config decides what is served
+	// and where tokens go: every command refuses them (a few stat calls).
+	if err := config.CheckPrivate(dir, path); err != nil {
+		return nil, err
+	}
 	if writes {
 		if err := config.EnsurePrivateDir(dir); err != nil {
 			return nil, err
@@ -352,10 +361,6 @@ func openEnv(writes bool) (*env, error) {
 	// then a get does not parse TOML at all. A config that names one but
 	// cannot be read stops here: never a silent fall back to the keychain.
 	kind := config.DefaultBackend
-	path, err := config.ConfigPath()
-	if err != nil {
-		return nil, err
-	}
 	if named, err := config.MayNameBackend(path); err != nil {
 		return nil, err
 	} else if named {
@@ -370,8 +375,20 @@ func openEnv(writes bool) (*env, error) {
 		return nil, err
 	}
 	e.kind = kind
-	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index")}
+	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind),
+		Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	return e, nil
+}
+
+// tokenAPIURL is where a managed token of host is sent: from the config,
+// never from the state directory. A config that cannot be read gives the
+// derived https://HOST/api/v4 (the lifecycle warns about the config).
+func (e *env) tokenAPIURL(host string) string {
+	cfg, err := e.config()
+	if err != nil {
+		cfg = config.Default()
+	}
+	return cfg.TokenAPIURL(host)
 }
 
 func (e *env) lifecycle(ui *ui) *lifecycle.Manager {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,13 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 		return 2
 	}
 	e, err := openEnv(false)
+	var np *config.NotPrivateError
+	if errors.As(err, &np) {
+		// Nothing else is checked over files others may have written.
+		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,
+			Detail: np.Error(), Fix: "run " + np.Fix}}, colorFor(stdout))
+		return 1
+	}
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1

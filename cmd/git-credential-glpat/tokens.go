@@ -379,13 +379,15 @@ func promptEnded(err error, ui *ui) (code int, stop bool) {
 }
 
 const noKeychainHelp = `
-There is no OS keychain to store the token in. Pick a backend in the config
-file (git-credential-glpat status shows where it is):
-    backend = "encrypted-file"   encrypted at rest; "git-credential-glpat init" once,
-                                 then "git-credential-glpat unlock" once per boot
-    backend = "kernel"           the kernel keyring: never on disk, lost at reboot
-    backend = "keyring"          the desktop keychain: start a session with a
-                                 Secret Service (e.g. gnome-keyring) and D-Bus
+There is no OS keychain to store the token in. Move to another backend, then
+log in again:
+    git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
+                                 encrypted at rest; "git-credential-glpat unlock"
+                                 once per boot
+    git-credential-glpat migrate --to kernel
+                                 the kernel keyring: never on disk, lost at reboot
+or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
+the desktop keychain.
 `
 
 const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]

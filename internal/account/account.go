@@ -371,6 +371,10 @@ type Entry struct {
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	LastUsedIPs []string   `json:"last_used_ips,omitempty"`
 	APIError    string     `json:"api_error,omitempty"`
+	// Backend holds the secret ("keyring", "encrypted-file", "kernel");
+	// empty when an earlier version stored it. State is "elsewhere" when
+	// it is not the backend the config names.
+	Backend string `json:"backend,omitempty"`
 	// Login is the command that logs this account in again.
 	Login string `json:"-"`
 	// SecretMissing: the backend answered that it holds no secret for
@@ -394,7 +398,12 @@ func (s *Service) Status(ctx context.Context, host string, offline bool) ([]Entr
 		if host != "" && !strings.EqualFold(r.Host, host) {
 			continue
 		}
-		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, State: "plain"}
+		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, State: "plain", Backend: r.Backend}
+		if s.Store.Elsewhere(r) {
+			e.State, e.Problem = "elsewhere", s.Store.ElsewhereProblem(r)
+			out = append(out, e)
+			continue
+		}
 		if r.Token == nil {
 			if r.ExpiryUTC != 0 {
 				t := time.Unix(r.ExpiryUTC, 0).UTC()

@@ -129,11 +129,11 @@ func otherBackendFix(backend config.Backend, err error) string {
 	case errors.Is(err, secrets.ErrLocked):
 		return "run `git-credential-glpat unlock` (once per boot)"
 	case backend == config.BackendEncryptedFile && errors.Is(err, secrets.ErrUnavailable):
-		return "run `git-credential-glpat init` to create the encrypted file, or `git-credential-glpat migrate --to keyring`"
+		return "run `git-credential-glpat init` to create the encrypted file, or move to another backend with `git-credential-glpat migrate --to keyring`"
 	case backend == config.BackendKernel:
 		return "the kernel keyring needs Linux with keyctl (some containers forbid it); `git-credential-glpat migrate --to encrypted-file` moves the secrets elsewhere"
 	}
-	return "see `git-credential-glpat help`, or set backend = \"keyring\" in the config file"
+	return "see `git-credential-glpat help`, or move to another backend with `git-credential-glpat migrate --to keyring`"
 }
 
 // The fix texts for the OS keychain, by what is wrong and where. They name
@@ -142,7 +142,7 @@ func otherBackendFix(backend config.Backend, err error) string {
 const (
 	fixRunInSession = "git-credential-glpat never starts dbus-launch itself"
 	fixDBusRun      = "`dbus-run-session -- $SHELL` starts a private session bus for one shell; inside it, start and unlock a keyring with `gnome-keyring-daemon --replace --unlock --components=secrets` (type the keyring password, then Ctrl-D)"
-	fixHeadless     = "on a machine without a desktop, backend = \"encrypted-file\" (unlocked once per boot) fits better: set it in the config file and run `git-credential-glpat init`"
+	fixHeadless     = "on a machine without a desktop, the encrypted-file backend (unlocked once per boot) fits better: run `git-credential-glpat init`, then `git-credential-glpat migrate --to encrypted-file`"
 )
 
 func keyringFix(err error, p platform) string {
@@ -199,6 +199,14 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	}
 	var plain []string
 	for _, en := range entries {
+		if en.State == "elsewhere" {
+			checks = append(checks, Check{
+				Name: "credential " + en.Protocol + "://" + en.Host + " (" + en.Username + ")", Status: StatusFail,
+				Detail: en.Problem,
+				Fix:    en.Problem[max(0, strings.Index(en.Problem, "run ")):],
+			})
+			continue
+		}
 		if !en.Managed {
 			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
 			continue

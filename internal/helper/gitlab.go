@@ -9,6 +9,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -155,7 +156,13 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if r.Token == nil && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
+		if h.Store.Elsewhere(r) {
+			continue // stored in another backend: store it in this one
+		}
 		sec, err := h.Store.ReadSecret(ctx, r)
+		if errors.Is(err, secrets.ErrNotFound) {
+			continue // a person deleted it: store it again
+		}
 		if err != nil {
 			return false, err
 		}

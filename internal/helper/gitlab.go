@@ -166,6 +166,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			continue // stored in another backend: store it in this one
 		}
 		if same, known := r.SameSecret(req.Password); known && req.OAuthRefreshToken == "" &&
+			req.Credential == "" && r.AuthType == req.AuthType &&
 			(req.PasswordExpiryUTC == 0 || req.PasswordExpiryUTC == r.ExpiryUTC) {
 			if same {
 				return true, nil
@@ -181,7 +182,8 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if err != nil {
 			return false, err
 		}
-		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) {
+		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) &&
+			sec.Credential == req.Credential && r.AuthType == req.AuthType {
 			if old := r.SecretSHA256; r.Token != nil {
 				// An index written before digests were kept, or whose
 				// digest is not of the stored token (edited in the

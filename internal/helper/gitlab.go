@@ -150,7 +150,8 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 	probe := *req
 	probe.Path = "" // a managed token has no path; plain ones are compared below
 	probe.HasPassword = false
-	recs, err := h.Store.Find(&probe)
+	// Only compared: no API URL needed, so the config file is not read.
+	recs, err := h.Store.FindToCompare(&probe)
 	if err != nil || len(recs) == 0 {
 		return false, err
 	}

@@ -29,6 +29,9 @@ type unchangedWorld struct {
 	host  string
 	token string
 	index string // the index directory
+	// configReads counts the API URL look-ups, each of which reads the
+	// config file in the program.
+	configReads int
 }
 
 func newUnchangedWorld(t *testing.T) *unchangedWorld {
@@ -44,7 +47,13 @@ func newUnchangedWorld(t *testing.T) *unchangedWorld {
 	}
 	mem := new(secretstest.Memory)
 	w := &unchangedWorld{t: t, mem: mem, gl: gl, host: u.Host, index: filepath.Join(dir, "index")}
-	w.h = &Helper{Store: &store.Store{Secrets: mem, Dir: w.index}, Config: func() (*config.Config, error) { return cfg, nil }}
+	w.h = &Helper{Store: &store.Store{Secrets: mem, Dir: w.index, APIURL: func(string) string {
+		w.configReads++
+		return gl.APIURL()
+	}}, Config: func() (*config.Config, error) {
+		w.configReads++
+		return cfg, nil
+	}}
 	w.token, _ = gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(time.Now().AddDate(0, 0, 200))})
 	// Git stores the token it used: the helper asks GitLab and manages it.
 	w.run("store", "protocol=http\nhost="+w.host+"\nusername=alice\npassword="+w.token+"\n")
@@ -87,8 +96,12 @@ func TestUnchangedStoreTouchesNoBackend(t *testing.T) {
 		{"with a path", base + "path=group/repo.git\n" + got},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			reads := w.configReads
 			if b, a := w.calls("store", tt.in); b != 0 || a != 0 {
 				t.Errorf("unchanged store made %d backend and %d API calls, want none", b, a)
+			}
+			if n := w.configReads - reads; n != 0 {
+				t.Errorf("unchanged store read the config %d times, want 0", n)
 			}
 		})
 	}

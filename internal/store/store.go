@@ -320,8 +320,21 @@ func (s *Store) now() time.Time {
 // Find returns the index records that match c, most recently stored first.
 // It reads one index file and never touches the secrets.Store.
 func (s *Store) Find(c *credential.Credential) ([]Record, error) {
+	return s.find(c, true)
+}
+
+// FindToCompare is Find for a caller that only compares a request with
+// what is stored (Git's store of the credential it just used): it leaves
+// managed tokens' API URLs as the index has them instead of asking APIURL,
+// which reads the config file. What it returns must never be used to reach
+// GitLab.
+func (s *Store) FindToCompare(c *credential.Credential) ([]Record, error) {
+	return s.find(c, false)
+}
+
+func (s *Store) find(c *credential.Credential, resolve bool) ([]Record, error) {
 	name := s.fileName(c.Protocol, c.Host)
-	idx, err := s.readFile(name)
+	idx, err := s.readIndex(name, resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -800,6 +813,12 @@ func (s *Store) read(protocol, host string) (*indexFile, error) {
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {
+	return s.readIndex(name, true)
+}
+
+// readIndex reads the index file name; with resolve, managed tokens get
+// their API URL from APIURL.
+func (s *Store) readIndex(name string, resolve bool) (*indexFile, error) {
 	// Bounded in time and size, and never a FIFO or a device: this is on
 	// the path of every get.
 	data, err := safefile.ReadFile(name, maxIndexSize)
@@ -813,7 +832,7 @@ func (s *Store) readFile(name string) (*indexFile, error) {
 	if err := json.Unmarshal(data, &idx); err != nil || idx.Version != indexVersion {
 		return nil, fmt.Errorf("store: %s: %w", name, ErrCorruptIndex)
 	}
-	if s.APIURL != nil {
+	if s.APIURL != nil && resolve {
 		for i := range idx.Records {
 			if t := idx.Records[i].Token; t != nil {
 				t.APIURL = s.APIURL(idx.Records[i].Host)

@@ -430,12 +430,6 @@ type Store struct {
 
 var _ secrets.Store = (*Store)(nil)
 
-// New returns the Store of the "kernel" backend, whose keyring creation is
-// serialised by lockFile (see Keyring.LockFile).
-func New(lockFile string) *Store {
-	return &Store{Keyring: &Keyring{Name: DefaultName, LockFile: lockFile}}
-}
-
 // payloadVersion starts every key payload: a "user" key cannot be empty,
 // and a secret can be.
 const payloadVersion = 1

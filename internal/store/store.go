@@ -749,10 +749,6 @@ func (s *Store) fileName(protocol, host string) string {
 	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
 }
 
-func (s *Store) read(protocol, host string) (*indexFile, error) {
-	return s.readFile(s.fileName(protocol, host))
-}
-
 func (s *Store) readFile(name string) (*indexFile, error) {
 	// Bounded in time and size, and never a FIFO or a device: this is on
 	// the path of every get.

@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // checkConfig loads the config file. It returns the defaults when the file
@@ -48,7 +49,7 @@ func checkConfig(e *Env) (Check, *config.Config) {
 	}
 	hosts := "no hosts"
 	if hs := cfg.Hosts(); len(hs) > 0 {
-		hosts = plural(len(hs), "host") + " (" + strings.Join(hs, ", ") + ")"
+		hosts = termtext.Plural(len(hs), "host") + " (" + strings.Join(hs, ", ") + ")"
 	}
 	c.Status = StatusOK
 	c.Detail = fmt.Sprintf("%s: %s; %s", path, hosts, settings(cfg))
@@ -239,7 +240,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	if en.ExpiresAt != "" {
 		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
 		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
-			expires += ", " + plural(*en.DaysLeft, "day") + " left"
+			expires += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
 		}
 	}
 	name := en.TokenName

@@ -406,13 +406,7 @@ func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
 				e.configWarning.Do(func() { ui.warningf("%v; using the default settings", err) })
 				cfg = config.Default()
 			}
-			hc := cfg.Host(rec.Host)
-			return lifecycle.Settings{
-				RotateBefore: time.Duration(hc.RotateBefore),
-				Lifetime:     time.Duration(hc.Lifetime),
-				AutoRotate:   hc.AutoRotate,
-				CAFile:       hc.CAFile,
-			}
+			return lifecycle.HostSettings(cfg.Host(rec.Host))
 		},
 	}
 }

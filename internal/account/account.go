@@ -198,10 +198,8 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		return nil, err
 	}
 	res.UsernameFrom = from
-	tok := &store.Token{
-		ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
-		APIURL: apiURL, Kind: kind, OwnerID: ownerID, UserID: info.UserID, CheckedAt: s.now().UTC(),
-	}
+	tok := lifecycle.NewToken(info, apiURL, s.now())
+	tok.Kind, tok.OwnerID = kind, ownerID
 	rec := &store.Record{Protocol: u.Scheme, Host: o.Host, Username: username, Token: tok}
 	if exp, ok := tok.Expiry(); ok {
 		rec.ExpiryUTC = exp.Unix()

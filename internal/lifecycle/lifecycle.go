@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -22,7 +23,7 @@ import (
 const (
 	// maxLifetime is GitLab's cap on a token's expiry: at most 365 days
 	// ahead (https://docs.gitlab.com/api/personal_access_tokens/#rotate-a-personal-access-token).
-	maxLifetime = 365 * 24 * time.Hour
+	maxLifetime = time.Duration(config.MaxLifetime)
 	// retryAfter keeps a GitLab that is down (or a token that cannot
 	// rotate) from being asked again on every git command.
 	retryAfter = 15 * time.Minute
@@ -62,6 +63,16 @@ type Settings struct {
 	AutoRotate   bool
 	// CAFile is an extra CA for the API's TLS.
 	CAFile string
+}
+
+// HostSettings are the rotation settings the config gives a host.
+func HostSettings(hc config.HostConfig) Settings {
+	return Settings{
+		RotateBefore: time.Duration(hc.RotateBefore),
+		Lifetime:     time.Duration(hc.Lifetime),
+		AutoRotate:   hc.AutoRotate,
+		CAFile:       hc.CAFile,
+	}
 }
 
 // API is the part of gitlabapi.Client the lifecycle needs.
@@ -114,7 +125,8 @@ func (m *Manager) settings(rec *store.Record) Settings {
 	if m.Settings != nil {
 		return m.Settings(rec)
 	}
-	return Settings{RotateBefore: 30 * 24 * time.Hour, Lifetime: 90 * 24 * time.Hour, AutoRotate: true}
+	// The config's defaults, for a Manager built without a config.
+	return HostSettings(config.Default().Host(rec.Host))
 }
 
 func (m *Manager) api(rec *store.Record) (API, error) {
@@ -843,6 +855,15 @@ func markDead(tok *store.Token, cause error, now time.Time) {
 		}
 	}
 	tok.DeadAt = now.UTC()
+}
+
+// NewToken is the metadata of a token GitLab has just described (GET
+// .../personal_access_tokens/self) at apiURL: a personal access token until
+// its caller knows better, checked at now.
+func NewToken(info *gitlabapi.Token, apiURL string, now time.Time) *store.Token {
+	tok := &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, CheckedAt: now.UTC()}
+	applyInfo(tok, info)
+	return tok
 }
 
 // applyInfo copies what GitLab said about a token into its metadata.

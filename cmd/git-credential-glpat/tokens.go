@@ -25,7 +25,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
-	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -263,7 +262,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		ui.errorf("%s", explain(err))
 		switch {
-		case strings.Contains(err.Error(), "does not accept"):
+		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.hintf("create a token at %s", create)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			apiURLHint(ui, host)
@@ -295,10 +294,11 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	fmt.Fprintf(stdout, "  expires  %s\n", exp)
 	set := svc.Lifecycle.SettingsFor(res.Record)
+	due := svc.Lifecycle.State(res.Record).Due
 	switch {
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()) && set.AutoRotate:
+	case res.CanRotate && due && set.AutoRotate:
 		fmt.Fprintf(stdout, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()):
+	case res.CanRotate && due:
 		fmt.Fprintf(stdout, "  rotation due now (less than %s left), and auto_rotate is off: run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
 	case res.CanRotate && set.AutoRotate:
 		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(set.RotateBefore))

@@ -39,6 +39,49 @@ func (m *Manager) Refuses(rec *store.Record) bool {
 	return heldBack(rec, now)
 }
 
+// Serve decides what get answers for a managed credential: the stored token,
+// a freshly rotated one, or nothing (rec == nil) when the token is dead. It
+// rotates only when the token is due and auto_rotate is on. Errors are for
+// faults of the local machine (keychain); GitLab's faults are warnings, and
+// the still valid token is returned.
+func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
+	now := m.now()
+	if rec.Token.Unverified {
+		rec = m.verify(ctx, rec, sec, now)
+	}
+	// A rotation that a process left unfinished is settled first, due or
+	// not: GitLab may have revoked the stored token already, and the new
+	// one may be waiting in the recovery file.
+	// While GitLab may still be acting on a rotate request, every call
+	// checks that the stored token is still accepted before serving it.
+	pending := m.pending(rec.Account)
+	if pending && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
+		return m.rotate(ctx, rec, sec, m.autoRotation)
+	}
+	if m.dead(rec, now) {
+		return nil, nil, nil
+	}
+	s := m.settings(rec)
+	st := assess(rec, s, pending, false, now)
+	if !s.AutoRotate || !st.Due {
+		return rec, sec, nil
+	}
+	if !st.CanRotate {
+		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(rec), m.LoginCommand(rec))
+		return rec, sec, nil
+	}
+	if st.State == NoSelfRotation {
+		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
+			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
+		return rec, sec, nil
+	}
+	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
+		return rec, sec, nil
+	}
+	return m.rotate(ctx, rec, sec, m.autoRotation)
+}
+
 const (
 	// maxLifetime is GitLab's cap on a token's expiry: at most 365 days
 	// ahead (https://docs.gitlab.com/api/personal_access_tokens/#rotate-a-personal-access-token).
@@ -172,49 +215,6 @@ func (m *Manager) apiContext(ctx context.Context) (context.Context, context.Canc
 func Due(rec *store.Record, s Settings, now time.Time) bool {
 	exp, ok := rec.Token.Expiry()
 	return ok && exp.Sub(now) < s.RotateBefore
-}
-
-// Serve decides what get answers for a managed credential: the stored token,
-// a freshly rotated one, or nothing (rec == nil) when the token is dead. It
-// rotates only when the token is due and auto_rotate is on. Errors are for
-// faults of the local machine (keychain); GitLab's faults are warnings, and
-// the still valid token is returned.
-func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
-	now := m.now()
-	if rec.Token.Unverified {
-		rec = m.verify(ctx, rec, sec, now)
-	}
-	// A rotation that a process left unfinished is settled first, due or
-	// not: GitLab may have revoked the stored token already, and the new
-	// one may be waiting in the recovery file.
-	// While GitLab may still be acting on a rotate request, every call
-	// checks that the stored token is still accepted before serving it.
-	pending := m.pending(rec.Account)
-	if pending && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
-		return m.rotate(ctx, rec, sec, m.autoRotation)
-	}
-	if m.dead(rec, now) {
-		return nil, nil, nil
-	}
-	s := m.settings(rec)
-	st := assess(rec, s, pending, false, now)
-	if !s.AutoRotate || !st.Due {
-		return rec, sec, nil
-	}
-	if !st.CanRotate {
-		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			rec.Host, expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
-	}
-	if st.State == NoSelfRotation {
-		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
-			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
-	}
-	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
-		return rec, sec, nil
-	}
-	return m.rotate(ctx, rec, sec, m.autoRotation)
 }
 
 // recentlyRotated reports whether this helper rotated rec's token less

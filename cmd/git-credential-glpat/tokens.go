@@ -25,6 +25,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -536,7 +537,7 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		needAction++
 	}
 	for _, en := range entries {
-		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
+		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
 			needAction++
 		}
 	}

@@ -761,6 +761,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		upd, tok := copyRecord(rec)
 		applyInfo(tok, info)
 		tok.Unverified = false
+		upd.SetDigest(sec.Password) // the record's was of the old token
 		tok.RotatedAt, tok.CheckedAt = j.StartedAt, now.UTC()
 		tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
 		upd.ExpiryUTC = expiryUnix(tok)

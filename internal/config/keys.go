@@ -178,61 +178,34 @@ func itemSpan(src string, from, i int) (start, end int) {
 		}
 		from += j + 1
 	}
-	depth, n, start := 0, 0, -1
-	for pos := from; pos < len(src); {
-		switch c := src[pos]; {
-		case c == '#':
-			for pos < len(src) && src[pos] != '\n' {
-				pos++
-			}
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			pos++
-		case depth == 0 && (c == ',' || c == ']'):
-			if n == i && start >= 0 {
-				return start, pos
-			}
-			if c == ']' {
-				return -1, -1
-			}
-			n, pos = n+1, pos+1
-		default:
-			if depth == 0 && n == i && start < 0 {
-				start = pos
-			}
-			switch c {
-			case '"', '\'':
-				pos = skipString(src, pos)
-			case '[', '{':
-				depth, pos = depth+1, pos+1
-			case ']', '}':
-				depth, pos = depth-1, pos+1
-			default:
-				pos++
-			}
+	for start := skipSpace(src, from); start < len(src) && src[start] != ']'; i-- {
+		// The library reads the item as a value of its own, and stops
+		// (with an error) at what follows it.
+		end, v := len(src), any(nil)
+		var pe toml.ParseError
+		if _, err := toml.Decode("v="+src[start:], &v); errors.As(err, &pe) {
+			end = skipSpace(src, start+pe.Position.Start-2)
 		}
+		if i == 0 {
+			return start, end
+		}
+		if end >= len(src) || src[end] != ',' {
+			break
+		}
+		start = skipSpace(src, end+1)
 	}
 	return -1, -1
 }
 
-// skipString returns the offset after the TOML string that starts at pos:
-// basic or literal, single-line or multi-line.
-func skipString(src string, pos int) int {
-	q := src[pos : pos+1]
-	if strings.HasPrefix(src[pos:], q+q+q) {
-		q = q + q + q
-	}
-	for i := pos + len(q); i < len(src); i++ {
-		if src[i] == '\\' && q[0] == '"' {
-			i++
-			continue
-		}
-		if strings.HasPrefix(src[i:], q) {
-			end := i + len(q)
-			for len(q) == 3 && end < len(src) && src[end] == q[0] && end-i < 5 {
-				end++ // up to two more quotes belong to the string
-			}
-			return end
+// skipSpace returns the offset of the first thing from pos on that is not
+// white space or a comment.
+func skipSpace(src string, pos int) int {
+	for ; pos < len(src) && strings.IndexByte(" \t\r\n#", src[pos]) >= 0; pos++ {
+		if j := strings.IndexByte(src[pos:], '\n'); src[pos] == '#' && j < 0 {
+			return len(src)
+		} else if src[pos] == '#' {
+			pos += j
 		}
 	}
-	return len(src)
+	return pos
 }

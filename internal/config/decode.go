@@ -60,23 +60,14 @@ func (l *leaf[T]) UnmarshalTOML(v any) error {
 	case *string:
 		*p, l.err = str(v)
 	case *bool:
-		if b, ok := v.(bool); ok {
-			*p = b
-		} else {
-			l.err = fmt.Errorf("want true or false, not %s", typeName(v))
-		}
+		*p, l.err = as[bool](v, "true or false")
+	case *[]any:
+		*p, l.err = as[[]any](v, `a list of paths like ["my-group/"]`)
 	case *Duration:
-		if s, ok := v.(string); ok {
+		var s string
+		if s, l.err = as[string](v, `a duration in quotes like "30d"`); l.err == nil {
 			d, err := parseDuration(s)
 			*p, l.err = Duration(d), err
-		} else {
-			l.err = fmt.Errorf("want a duration in quotes like \"30d\", not %s", typeName(v))
-		}
-	case *[]any:
-		if list, ok := v.([]any); ok {
-			*p = list
-		} else {
-			l.err = fmt.Errorf("want a list of paths like [\"my-group/\"], not %s", typeName(v))
 		}
 	}
 	return nil
@@ -89,15 +80,21 @@ func (l *leaf[T]) typeError() error {
 	return l.err
 }
 
-func str(v any) (string, error) {
-	s, ok := v.(string)
+// as returns v as a T, or an error that says what was wanted.
+func as[T any](v any, want string) (T, error) {
+	t, ok := v.(T)
 	if !ok {
-		return "", fmt.Errorf("want a string, not %s", typeName(v))
+		return t, fmt.Errorf("want %s, not %s", want, typeName(v))
 	}
-	if strings.ContainsRune(s, 0) {
-		return "", errors.New("contains a NUL character")
+	return t, nil
+}
+
+func str(v any) (string, error) {
+	s, err := as[string](v, "a string")
+	if err == nil && strings.ContainsRune(s, 0) {
+		err = errors.New("contains a NUL character")
 	}
-	return s, nil
+	return s, err
 }
 
 // host is one [hosts."…"] table and its accounts, as decoded.

@@ -74,19 +74,17 @@ func tomlKey(k string) string { return toml.Key{k}.String() }
 func (d *decoder) line(p keyPath) int { return lineIn(d.data, p) }
 
 func lineIn(src string, p keyPath) int {
-	var top map[string]toml.Primitive
-	md, err := toml.Decode(src, &top)
-	if err != nil || len(p) == 0 {
+	var root toml.Primitive
+	md, err := toml.Decode(src, &root)
+	if err != nil {
 		return 0
 	}
 	var keys toml.Key // p without indices
-	v, ok := top[p[0].(string)]
+	v, ok := root, true
 	for n := 0; ok && n < len(p); n++ {
 		i, isItem := p[n].(int)
 		if !isItem {
-			if n > 0 {
-				v, ok = field(md, v, p[n].(string))
-			}
+			v, ok = field(md, v, p[n].(string))
 			keys = append(keys, p[n].(string))
 			continue
 		}
@@ -120,8 +118,8 @@ func lineIn(src string, p keyPath) int {
 	// key under it, else the table it is in.
 	for _, k := range md.Keys() {
 		for ; len(k) > len(keys) && slices.Equal(k[:len(keys)], keys); k = k[:len(k)-1] {
-			v, ok := top[k[0]]
-			for _, part := range k[1:] {
+			v, ok := root, true
+			for _, part := range k {
 				v, ok = field(md, v, part)
 			}
 			if l := pos(md, v).Line; ok && l > 0 {
@@ -138,21 +136,19 @@ func lineIn(src string, p keyPath) int {
 // field returns the value of key in the table v or, for an array of
 // tables, in the last of its tables that has key.
 func field(md toml.MetaData, v toml.Primitive, key string) (toml.Primitive, bool) {
-	var m map[string]toml.Primitive
 	var items []toml.Primitive
-	// (The library decodes a value that is not a table into a map as nothing.)
-	if md.PrimitiveDecode(v, &m); m == nil && md.PrimitiveDecode(v, &items) == nil {
-		for i := len(items) - 1; i >= 0; i-- {
-			m = nil
-			if _ = md.PrimitiveDecode(items[i], &m); m != nil {
-				if _, ok := m[key]; ok {
-					break
-				}
+	if md.PrimitiveDecode(v, &items) != nil {
+		items = []toml.Primitive{v} // a table
+	}
+	for i := len(items) - 1; i >= 0; i-- {
+		var m map[string]toml.Primitive
+		if _ = md.PrimitiveDecode(items[i], &m); m != nil {
+			if v, ok := m[key]; ok {
+				return v, true
 			}
 		}
 	}
-	v, ok := m[key]
-	return v, ok
+	return toml.Primitive{}, false
 }
 
 // pos is where the library places v: a probe whose decoding always fails

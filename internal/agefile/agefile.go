@@ -25,6 +25,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
@@ -49,9 +50,18 @@ const cachePrefix = "git-credential-glpat-age-identity:"
 // which takes a few milliseconds.
 const lockWait = 10 * time.Second
 
-// maxFileSize bounds what is read of secrets.age and identity.age: a
-// thousand tokens take a megabyte.
+// maxFileSize bounds what is written to secrets.age: a thousand tokens
+// take a megabyte. A write that would grow the file past it is refused
+// (ErrTooLarge) and changes nothing, so that one store of large fields can
+// never make the file unreadable.
 const maxFileSize = 16 << 20
+
+// maxReadSize bounds what is read of secrets.age and identity.age. It is
+// well above maxFileSize, so that a file that grew past that somehow (an
+// older version wrote it) can still be read, listed, erased from and
+// migrated away from; it only keeps a damaged or planted file from eating
+// the memory.
+const maxReadSize = 256 << 20
 
 // fileMagic is the first line of secrets.age.
 const fileMagic = "git-credential-glpat secrets v1"
@@ -72,6 +82,9 @@ var (
 	// ErrDamaged means a file is truncated, corrupt or was tampered with.
 	// The error that wraps it names the file; nothing was written.
 	ErrDamaged = errors.New("damaged")
+	// ErrTooLarge means a write would grow secrets.age past maxFileSize;
+	// nothing was written.
+	ErrTooLarge = errors.New("too large")
 )
 
 // sentinelError is a sentinel with a message of its own that also matches
@@ -173,7 +186,7 @@ func (f *File) path(name string) string { return filepath.Join(f.Dir, name) }
 
 // Describe names the backend for status and doctor.
 func (f *File) Describe() string {
-	return "encrypted file " + f.path(SecretsFile) + " (age; unlocked once per boot)"
+	return "encrypted file " + f.path(SecretsFile) + " (age)"
 }
 
 // Init creates the identity, encrypted with passphrase, and leaves it
@@ -444,7 +457,13 @@ func (f *File) update(ctx context.Context, op string, r *age.X25519Recipient, fn
 	if err := fn(e); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(f.path(SecretsFile), e.encode(), 0o600); err != nil {
+	data := e.encode()
+	if len(data) > maxFileSize && len(data) > e.size {
+		// Shrinking an oversized file is always allowed: it is the way out.
+		return fmt.Errorf("encrypted file: %s: %s would grow to %d bytes, past its limit of %d MiB: %w; nothing was changed (erase credentials you no longer need, or migrate --to keyring)",
+			op, f.path(SecretsFile), len(data), maxFileSize>>20, ErrTooLarge)
+	}
+	if err := atomicfile.WriteFile(f.path(SecretsFile), data, 0o600); err != nil {
 		return fmt.Errorf("encrypted file: %s: %w", op, err)
 	}
 	return nil
@@ -458,7 +477,7 @@ func (f *File) lock(ctx context.Context, name string) (*filelock.Lock, error) {
 
 // recipient reads recipient.txt.
 func (f *File) recipient() (*age.X25519Recipient, error) {
-	data, err := os.ReadFile(f.path(RecipientFile))
+	data, err := safefile.ReadFile(f.path(RecipientFile), 1<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotInitialized
 	}
@@ -636,6 +655,7 @@ func (f *File) openEntry(id age.Identity, account, ct string) (string, error) {
 type entryFile struct {
 	recipient string            // empty for a file that does not exist yet
 	entries   map[string]string // account → base64 age ciphertext
+	size      int               // bytes of the file as read
 }
 
 // load reads and checks secrets.age. A missing file is an empty one.
@@ -652,6 +672,7 @@ func (f *File) load() (*entryFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encrypted file: %s: %w: %v; nothing was written to it", name, ErrDamaged, err)
 	}
+	e.size = len(data)
 	return e, nil
 }
 
@@ -743,21 +764,13 @@ func decode(data []byte) (*entryFile, error) {
 	return e, nil
 }
 
-// readLimited reads name, refusing files larger than maxFileSize.
+// readLimited reads name, refusing files larger than maxReadSize.
 func readLimited(name string) ([]byte, error) {
-	fh, err := os.Open(name)
-	if err != nil {
-		return nil, err
+	data, err := safefile.ReadFile(name, maxReadSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrDamaged, maxReadSize)
 	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrDamaged, maxFileSize)
-	}
-	return data, nil
+	return data, err
 }
 
 func shorten(s string) string {

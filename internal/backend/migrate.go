@@ -56,6 +56,16 @@ func Migrate(ctx context.Context, from, to secrets.Store, accounts []string, opt
 	slices.Sort(accounts)
 	accounts = slices.Compact(accounts)
 
+	if len(accounts) == 0 {
+		// Nothing to move (the old backend need not even answer): only
+		// the switch is left.
+		if o.beforeRemoving != nil {
+			if err := o.beforeRemoving(); err != nil {
+				return res, fmt.Errorf("migrate: %w", err)
+			}
+		}
+		return res, nil
+	}
 	if err := checkDistinct(ctx, from, to); err != nil {
 		return res, err
 	}

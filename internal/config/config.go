@@ -3,7 +3,7 @@ package config
 
 import (
 	"errors"
-	"io"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"io/fs"
 	"os"
 	"sort"
@@ -121,15 +121,10 @@ func Default() *Config {
 func Load(path string) (*Config, error) {
 	c := Default()
 	c.Path = path
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
-	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
 	if err != nil {
 		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
 	}
@@ -139,12 +134,15 @@ func Load(path string) (*Config, error) {
 	if err := checkConfigFile(path, fi); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
-	}
-	if len(data) > maxFileSize {
+	// Bounded in time, never a FIFO or a device (get reads this file).
+	data, err := safefile.ReadFile(path, maxFileSize)
+	switch {
+	case errors.Is(err, safefile.ErrTooLarge):
 		return nil, &Error{File: path, Msg: "file is larger than 1 MiB; this is not a config file"}
+	case errors.Is(err, safefile.ErrNotRegular):
+		return nil, &Error{File: path, Msg: "is not a regular file; remove it"}
+	case err != nil:
+		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
 	}
 	if err := c.parse(data); err != nil {
 		return nil, err

@@ -131,7 +131,7 @@ func (c *Config) parse(data []byte) error {
 	var f fileTOML
 	md, err := toml.Decode(d.data, &f)
 	if err != nil {
-		return c.syntaxError(err)
+		return c.syntaxError(err, data)
 	}
 	d.md = md
 	d.unknownKey()
@@ -461,7 +461,7 @@ func (d *decoder) apiURL(p keyPath, s string) string {
 }
 
 // syntaxError turns a TOML syntax error into a one-line *Error.
-func (c *Config) syntaxError(err error) error {
+func (c *Config) syntaxError(err error, data []byte) error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return &Error{File: c.Path, Msg: oneLine(strings.TrimPrefix(err.Error(), "toml: "))}
@@ -472,7 +472,7 @@ func (c *Config) syntaxError(err error) error {
 	if r := []rune(msg); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
 		msg = string(unicode.ToLower(r[0])) + string(r[1:])
 	}
-	return &Error{File: c.Path, Line: pe.Position.Line, Msg: "bad TOML: " + msg}
+	return &Error{File: c.Path, Line: syntaxLine(data, pe.Position), Msg: "bad TOML: " + msg}
 }
 
 // oneLine keeps the first line of s: our errors are one line each. The

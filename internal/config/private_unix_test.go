@@ -9,22 +9,54 @@ import (
 	"testing"
 )
 
-func TestLoadRefusesWorldWritableFile(t *testing.T) {
+func TestLoadRefusesWritableFile(t *testing.T) {
 	path := writeConfig(t, "")
-	if err := os.Chmod(path, 0o646); err != nil {
-		t.Fatal(err)
+	for _, mode := range []os.FileMode{0o646, 0o664} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		want := fmt.Sprintf("config: %s: is writable by group or others (mode %04o); run chmod go-w %s", path, mode, path)
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(mode %04o) = %v, want %s", mode, err, want)
+		}
+		if err := CheckPrivate(t.TempDir(), path); err == nil || !strings.Contains(err.Error(), "chmod go-w "+path) {
+			t.Errorf("CheckPrivate(config mode %04o) = %v", mode, err)
+		}
 	}
-	_, err := Load(path)
-	want := "config: " + path + ": file is writable by every user (mode 0646); run: chmod o-w " + path
-	if err == nil || err.Error() != want {
-		t.Errorf("Load(world-writable) = %v, want %s", err, want)
+}
+
+func TestCheckPrivate(t *testing.T) {
+	dir := t.TempDir()
+	state := dir + "/state"
+	os.Mkdir(state, 0o700)
+	cfg := dir + "/config.toml"
+	os.WriteFile(cfg, nil, 0o600)
+	if err := CheckPrivate(state, cfg); err != nil {
+		t.Fatalf("private files: %v", err)
 	}
-	// Group-writable is common with per-user groups and is allowed.
-	if err := os.Chmod(path, 0o664); err != nil {
-		t.Fatal(err)
+	if err := CheckPrivate(dir+"/missing", dir+"/missing.toml"); err != nil {
+		t.Fatalf("missing files: %v", err)
 	}
-	if _, err := Load(path); err != nil {
-		t.Errorf("Load(group-writable) = %v, want success", err)
+	os.Chmod(state, 0o770)
+	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+state) {
+		t.Errorf("group-writable state dir: %v", err)
+	}
+	os.Chmod(state, 0o700)
+	os.Chmod(dir, 0o777)
+	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+dir) {
+		t.Errorf("config in a world-writable directory: %v", err)
+	}
+	os.Chmod(dir, os.ModeSticky|0o777) // like /tmp
+	if err := CheckPrivate(state, cfg); err != nil {
+		t.Errorf("config in a sticky directory: %v", err)
+	}
+	os.Chmod(dir, 0o700)
+	if os.Getuid() == 0 {
+		os.Chown(cfg, 65534, 65534)
+		if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chown 0 "+cfg) {
+			t.Errorf("config of another user: %v", err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 )
 
 // MayNameBackend reports whether the config file at path might set
@@ -17,7 +18,7 @@ import (
 // `get` reads the file once and parses it only when this is true. A missing
 // file names nothing.
 func MayNameBackend(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -32,6 +33,11 @@ func MayNameBackend(path string) (bool, error) {
 // line as it was. The file is created (0600, in a 0700 directory) when
 // missing, and written atomically. The result is loaded back to prove it.
 func SetBackend(path string, b Backend) error {
+	// A config kept elsewhere (a dotfiles repository) and linked here stays
+	// linked: the file it points to is rewritten.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	data, err := os.ReadFile(path)
 	mode := os.FileMode(0o600)
 	switch {

@@ -32,7 +32,8 @@ func checkConfig(e *Env) (Check, *config.Config) {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		c.Status, c.Detail = StatusFail, err.Error()
+		// The check's name already says "config".
+		c.Status, c.Detail = StatusFail, strings.TrimPrefix(err.Error(), "config: ")
 		var ce *config.Error
 		switch {
 		case errors.As(err, &ce) && ce.Key != "" && ce.Line > 0:
@@ -128,11 +129,11 @@ func otherBackendFix(backend config.Backend, err error) string {
 	case errors.Is(err, secrets.ErrLocked):
 		return "run `git-credential-glpat unlock` (once per boot)"
 	case backend == config.BackendEncryptedFile && errors.Is(err, secrets.ErrUnavailable):
-		return "run `git-credential-glpat init` to create the encrypted file, or `git-credential-glpat migrate --to keyring`"
+		return "run `git-credential-glpat init` to create the encrypted file, or move to another backend with `git-credential-glpat migrate --to keyring`"
 	case backend == config.BackendKernel:
 		return "the kernel keyring needs Linux with keyctl (some containers forbid it); `git-credential-glpat migrate --to encrypted-file` moves the secrets elsewhere"
 	}
-	return "see `git-credential-glpat help`, or set backend = \"keyring\" in the config file"
+	return "see `git-credential-glpat help`, or move to another backend with `git-credential-glpat migrate --to keyring`"
 }
 
 // The fix texts for the OS keychain, by what is wrong and where. They name
@@ -141,7 +142,7 @@ func otherBackendFix(backend config.Backend, err error) string {
 const (
 	fixRunInSession = "git-credential-glpat never starts dbus-launch itself"
 	fixDBusRun      = "`dbus-run-session -- $SHELL` starts a private session bus for one shell; inside it, start and unlock a keyring with `gnome-keyring-daemon --replace --unlock --components=secrets` (type the keyring password, then Ctrl-D)"
-	fixHeadless     = "on a machine without a desktop, backend = \"encrypted-file\" (unlocked once per boot) fits better: set it in the config file and run `git-credential-glpat init`"
+	fixHeadless     = "on a machine without a desktop, the encrypted-file backend (unlocked once per boot) fits better: run `git-credential-glpat init`, then `git-credential-glpat migrate --to encrypted-file`"
 )
 
 func keyringFix(err error, p platform) string {
@@ -198,6 +199,14 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	}
 	var plain []string
 	for _, en := range entries {
+		if en.State == "elsewhere" {
+			checks = append(checks, Check{
+				Name: "credential " + en.Protocol + "://" + en.Host + " (" + en.Username + ")", Status: StatusFail,
+				Detail: en.Problem,
+				Fix:    en.Problem[max(0, strings.Index(en.Problem, "run ")):],
+			})
+			continue
+		}
 		if !en.Managed {
 			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
 			continue
@@ -225,7 +234,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
 	}
 	c := Check{Name: "token " + who}
-	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `git-credential-glpat login " + en.Host + "`"
+	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
 	expires := "never expires"
 	if en.ExpiresAt != "" {
 		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
@@ -244,7 +253,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	switch {
 	case en.RecoveryFile != "":
 		c.Status, c.Detail = StatusFail, en.Problem
-		c.Fix = "run `git-credential-glpat login " + en.Host + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
+		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
 	case en.State == "revoked":
 		c.Status = StatusFail
 		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
@@ -269,6 +278,14 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Status = StatusWarn
 		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
 		c.Fix = "run `git-credential-glpat status " + en.Host + "` to check it with GitLab"
+	case en.SecretMissing:
+		c.Status = StatusFail
+		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + en.Host
+		c.Fix = login
+	case en.SecretError != "":
+		c.Status = StatusWarn
+		c.Detail = name + " " + expires + "; its secret cannot be read: " + en.SecretError
+		c.Fix = "see the keychain check above; nothing is lost while it cannot be read"
 	case en.APIError != "":
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; could not ask GitLab about it: " + en.APIError
@@ -279,7 +296,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Fix = login
 	case en.State == "expiring":
 		c.Status = StatusOK
-		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate` rotates it"
+		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate " + en.Host + "` rotates it"
 	default:
 		c.Status = StatusOK
 		c.Detail = name + " " + expires
@@ -287,7 +304,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 			if en.AutoRotate {
 				c.Detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
 			} else {
-				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate` runs (auto_rotate = false), %s before expiry", hc.RotateBefore)
+				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
 			}
 		}
 	}
@@ -387,11 +404,20 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	}
 	if len(manual) > 0 {
 		c.Status = StatusWarn
-		c.Detail = "not installed, and auto_rotate is off for " + strings.Join(manual, ", ") + ": those tokens rotate only when someone runs `git-credential-glpat rotate`"
+		c.Detail = "not installed, and auto_rotate is off for " + strings.Join(manual, ", ") + ": those tokens rotate only when someone runs `git-credential-glpat rotate --all`"
 		c.Fix = "run `git-credential-glpat schedule install`"
 		return c
 	}
 	c.Status = StatusInfo
 	c.Detail = fmt.Sprintf("not installed: tokens rotate when git asks for them, so a token git does not use while it has less than %s left still expires; `git-credential-glpat schedule install` rotates daily", cfg.RotateBefore)
 	return c
+}
+
+// loginCommand is the command that logs en's account in again (with
+// --username when its host has several accounts).
+func loginCommand(en account.Entry) string {
+	if en.Login != "" {
+		return en.Login
+	}
+	return "git-credential-glpat login " + en.Host
 }

@@ -1,11 +1,16 @@
 // Package gitlabapi calls the few GitLab REST endpoints that manage the token
 // making the call: read it, rotate it, revoke it, and read its user.
 //
-// It is written on net/http rather than GitLab's client-go on purpose: the
-// helper runs on every git fetch, and client-go's package graph (and its
-// go-retryablehttp transport, which retries POST requests by default, the
-// one thing a rotation must never do) would be linked into that hot path.
-// Each call here is made exactly once, under the caller's deadline.
+// Every call goes through GitLab's own client, gitlab.com/gitlab-org/api/client-go,
+// configured so that nothing is ever retried (WithoutRetries and a RetryMax
+// of 0: a retried rotation re-uses a revoked token, which revokes the whole
+// token family), over an http.Client of ours (proxy from the environment,
+// TLS 1.2+, the system roots plus ca_file, redirects never followed), under
+// a deadline, with nothing logged. What client-go does not give is kept on
+// top of it: the raw body of every answer (so that a 2xx rotate answer that
+// does not decode still yields the new token), whether a request was
+// written before it failed (httptrace's WroteRequest: "sent but no answer"
+// is not "never sent"), and last_used_ips.
 package gitlabapi
 
 import (
@@ -17,32 +22,54 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
+
+	gitlab "gitlab.com/gitlab-org/api/client-go"
 )
 
-// maxBody bounds how much of an answer is read; GitLab's answers for these
+// maxBody bounds how much of an answer is kept; GitLab's answers for these
 // endpoints are a few hundred bytes.
 const maxBody = 1 << 20
 
+// defaultTimeout bounds a call whose caller gave no deadline.
+const defaultTimeout = 30 * time.Second
+
 // Errors that carry meaning to callers. An *Error wraps one of them.
 var (
-	// ErrUnauthorized: the token is expired, revoked or unknown (HTTP 401).
+	// ErrUnauthorized: GitLab says the token itself is not valid: expired,
+	// revoked or unknown (HTTP 401 invalid_token, or any 401 of
+	// GET /personal_access_tokens/self other than a DPoP or client check).
 	ErrUnauthorized = errors.New("token not accepted")
-	// ErrForbidden: the token lacks the scope for this call (HTTP 403).
-	ErrForbidden = errors.New("token lacks the scope for this call")
-	// ErrUnreachable: no answer at all (DNS, connect, TLS, timeout).
+	// ErrRefused: a 401 that is not about the token: DPoP proof missing
+	// (dpop_error), a restricted client, or a project/group rotate endpoint
+	// whose resource the token's bot does not belong to. The token may
+	// still work for Git.
+	ErrRefused = errors.New("GitLab refused the request (not the token)")
+	// ErrForbidden: HTTP 403. InsufficientScope tells a token that lacks
+	// the scope from a blocked account, unaccepted terms or a proxy.
+	ErrForbidden = errors.New("GitLab forbids this call")
+	// ErrUnreachable: no answer, and the request was never sent (DNS,
+	// connect, TLS, a deadline before the request was written), or it was
+	// a request without effect (GET).
 	ErrUnreachable = errors.New("GitLab API unreachable")
 	// ErrLostAnswer: the request was sent but its answer never arrived,
 	// so whether the server acted on it is unknown.
 	ErrLostAnswer = errors.New("the request was sent but no answer arrived")
 	// ErrBadAnswer: an answer that is not what GitLab sends.
 	ErrBadAnswer = errors.New("GitLab API answered something unexpected")
-	// ErrServer: an HTTP error other than 401/403.
+	// ErrNotFound: HTTP 404 (an endpoint this GitLab does not have, or a
+	// wrong API URL), 405 or a 400 naming the path's id (an older GitLab
+	// that routes .../self/rotate to .../:id/rotate). See MissingEndpoint.
+	ErrNotFound = errors.New("GitLab API has no such endpoint")
+	// ErrServer: any other HTTP error.
 	ErrServer = errors.New("GitLab API error")
 )
 
@@ -50,10 +77,16 @@ var (
 type Error struct {
 	Op     string // "get token", "rotate token", …
 	Status int    // HTTP status, 0 when there was no answer
+	// Code is the OAuth error code GitLab gave (invalid_token,
+	// insufficient_scope, dpop_error, …), from the body or the
+	// WWW-Authenticate challenge.
+	Code string
 	// Reason is GitLab's error_description or message, when it gave one.
 	Reason string
 	Kind   error // one of the Err* values above
 	Err    error // underlying transport error, if any
+	// Sent reports that the request was written to the connection.
+	Sent bool
 	// raw is a 2xx body that did not decode; it may hold a new token, so
 	// it never appears in Error().
 	raw []byte
@@ -70,6 +103,9 @@ func (e *Error) Error() string {
 		if e.Reason != "" {
 			b.WriteString(": ")
 			b.WriteString(e.Reason)
+		} else if e.Code != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Code)
 		}
 		b.WriteString(")")
 	} else if e.Err != nil {
@@ -92,6 +128,51 @@ func (e *Error) Expired() bool { return strings.Contains(strings.ToLower(e.Reaso
 // Revoked reports whether GitLab said the token was revoked.
 func (e *Error) Revoked() bool { return strings.Contains(strings.ToLower(e.Reason), "revoked") }
 
+// InvalidToken reports a 401 invalid_token: GitLab's api_guard.rb answers
+// so for a token it does not know, an expired, a revoked or a disabled
+// impersonation token.
+func (e *Error) InvalidToken() bool {
+	return e.Status == http.StatusUnauthorized && e.Code == "invalid_token"
+}
+
+// InsufficientScope reports a 403 insufficient_scope: the token lacks a
+// scope the endpoint accepts (lib/api/api_guard.rb). Any other 403 (a
+// blocked or locked account, terms not accepted, a proxy) is not about
+// the token and may clear up.
+func (e *Error) InsufficientScope() bool {
+	return e.Status == http.StatusForbidden && e.Code == "insufficient_scope"
+}
+
+// MissingEndpoint reports an answer that means this GitLab has no such
+// endpoint: 404 from the API's catch-all route ({"error":"404 Not Found"},
+// or anything but GitLab's {"message": "404 … Not Found"} of a missing
+// resource, such as a web server's page for a path outside GitLab's API),
+// 405, or a 400 naming the path's id (GitLab 16.0–16.9 routes
+// .../self/rotate to .../:id/rotate and refuses "self" as an id).
+func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
+
+// mustBeBefore is the model's lifetime validation message
+// (app/models/personal_access_token.rb, expires_at_before_instance_max_expiry_date),
+// reported by rotate_token through bad_request!.
+// Compiled on first use: the hot path of get pays no package init for it.
+var mustBeBefore = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)expiration date must be before (\d{4}-\d{2}-\d{2})`)
+})
+
+// MaxExpiry reports the date a 400 "Expiration date must be before D"
+// names: the instance (or a group policy) caps the token's lifetime.
+func (e *Error) MaxExpiry() (time.Time, bool) {
+	if e.Status != http.StatusBadRequest {
+		return time.Time{}, false
+	}
+	m := mustBeBefore().FindStringSubmatch(e.Reason)
+	if m == nil {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, m[1])
+	return d, err == nil
+}
+
 // Token is a token as GitLab describes it
 // (https://docs.gitlab.com/api/personal_access_tokens/#get-a-single-personal-access-token).
 type Token struct {
@@ -108,8 +189,9 @@ type Token struct {
 	LastUsedIPs []string `json:"last_used_ips"`
 	// ExpiresAt is "YYYY-MM-DD", empty when the token does not expire.
 	ExpiresAt string `json:"expires_at"`
-	// Token is the secret, only in the answer to a rotation.
-	Token string `json:"token,omitempty"`
+	// Token is the secret, only in the answer to a rotation. It is never
+	// marshalled.
+	Token string `json:"-"`
 }
 
 // User is the part of GET /user the helper uses.
@@ -132,7 +214,7 @@ type Client struct {
 // redirects: a token is only ever sent to the URL it was configured for.
 func New(baseURL, caFile string) (*Client, error) {
 	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("gitlab: api url %q is not an http(s) URL", baseURL)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -155,7 +237,7 @@ func New(baseURL, caFile string) (*Client, error) {
 	return &Client{
 		BaseURL: strings.TrimRight(baseURL, "/"),
 		HTTP: &http.Client{
-			Transport: tr,
+			Transport: &recorder{base: tr},
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -163,19 +245,68 @@ func New(baseURL, caFile string) (*Client, error) {
 	}, nil
 }
 
+// quiet is the logger client-go may warn on (a base URL it finds odd):
+// nothing of ours is logged.
+var quiet = sync.OnceValue(func() *slog.Logger { return slog.New(slog.DiscardHandler) })
+
+// gitlab returns a client-go client that authenticates with token (none
+// when empty). It is cheap; one is made per call, sharing c.HTTP.
+func (c *Client) gitlab(token string) (*gitlab.Client, error) {
+	opts := []gitlab.ClientOptionFunc{
+		gitlab.WithBaseURL(c.BaseURL),
+		gitlab.WithHTTPClient(c.HTTP),
+		gitlab.WithoutRetries(),
+		gitlab.WithCustomRetryMax(0),
+		gitlab.WithUserAgent("git-credential-glpat"),
+		gitlab.WithURLWarningLogger(quiet()),
+	}
+	if token == "" {
+		return gitlab.NewAuthSourceClient(gitlab.Unauthenticated{}, opts...)
+	}
+	return gitlab.NewClient(token, opts...)
+}
+
 // Self reads the token used for the call: GET /personal_access_tokens/self
 // (GitLab 15.5+, any scope;
-// https://docs.gitlab.com/api/personal_access_tokens/#using-a-request-header).
-// A revoked or expired token gets ErrUnauthorized.
+// https://docs.gitlab.com/api/personal_access_tokens/#self-inform).
+// A revoked, expired or unknown token gets ErrUnauthorized; a 404 means
+// the API URL is wrong (a GitLab served under a path needs api_url) or the
+// GitLab is older than 15.5.
 func (c *Client) Self(ctx context.Context, token string) (*Token, error) {
-	var t Token
-	if err := c.do(ctx, "get token", http.MethodGet, "/personal_access_tokens/self", token, nil, &t); err != nil {
-		return nil, err
+	const op = "get token"
+	x, err := c.call(ctx, op, token, http.MethodGet, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, body io.Writer) (*gitlab.Response, error) {
+		req, err := gl.NewRequest(http.MethodGet, "personal_access_tokens/self", nil, []gitlab.RequestOptionFunc{opt})
+		if err != nil {
+			return nil, err
+		}
+		return gl.Do(req, body)
+	})
+	if err != nil {
+		return nil, selfError(err)
 	}
-	if t.ID == 0 {
-		return nil, &Error{Op: "get token", Status: 200, Kind: ErrBadAnswer, Reason: "no token id in the answer"}
+	t, derr := decodeToken(x.body)
+	if derr != nil || t.ID == 0 {
+		return nil, &Error{Op: op, Status: x.status, Kind: ErrBadAnswer, Reason: "answer is not a token"}
 	}
-	return &t, nil
+	return t, nil
+}
+
+// selfError applies GitLab's rule for its own token endpoint: any 401 from
+// GET .../self is about the token, except the DPoP and client checks that
+// api_guard.rb also answers with 401.
+func selfError(err error) error {
+	var ae *Error
+	if errors.As(err, &ae) && errors.Is(ae.Kind, ErrRefused) && !notAboutToken(ae.Code) {
+		ae.Kind = ErrUnauthorized
+	}
+	return err
+}
+
+// notAboutToken lists api_guard.rb's 401 codes that are about the request
+// rather than the token: a DPoP proof (Gitlab::Auth::DpopValidationError)
+// and a language-server client check.
+func notAboutToken(code string) bool {
+	return code == "dpop_error" || code == "restricted_language_server_client_error"
 }
 
 // Kinds of tokens, each with its own self-rotation endpoint.
@@ -185,8 +316,21 @@ const (
 	KindGroup    = "group"
 )
 
+// RotatePath is the self-rotation endpoint of a token of kind, relative to
+// the API root.
+func RotatePath(kind string, ownerID int64) string {
+	switch kind {
+	case KindProject:
+		return fmt.Sprintf("projects/%d/access_tokens/self/rotate", ownerID)
+	case KindGroup:
+		return fmt.Sprintf("groups/%d/access_tokens/self/rotate", ownerID)
+	}
+	return "personal_access_tokens/self/rotate"
+}
+
 // Rotate rotates the token used for the call and returns the new one
-// (GitLab 16.10+; https://docs.gitlab.com/api/personal_access_tokens/#rotate-a-personal-access-token).
+// (GitLab 16.10+ for personal tokens, 17.9+ for project and group tokens;
+// https://docs.gitlab.com/api/personal_access_tokens/#self-rotate).
 // GitLab revokes the old token in the same transaction, and a rotation
 // authenticated with an already rotated token revokes the whole token family
 // (reuse detection), so the request is made exactly once and never retried.
@@ -194,196 +338,376 @@ const (
 //
 // kind selects the endpoint: personal tokens rotate at
 // /personal_access_tokens/self/rotate, project and group access tokens at
-// /projects/:id/access_tokens/self/rotate and /groups/:id/access_tokens/self/rotate.
+// /projects/:id/access_tokens/self/rotate and /groups/:id/access_tokens/self/rotate
+// (lib/api/resource_access_tokens/self_rotation.rb; GitLab also accepts a
+// bot's token on the personal endpoint).
 func (c *Client) Rotate(ctx context.Context, token, kind string, ownerID int64, expiresAt time.Time) (*Token, error) {
-	path := "/personal_access_tokens/self/rotate"
-	switch kind {
-	case KindProject:
-		path = fmt.Sprintf("/projects/%d/access_tokens/self/rotate", ownerID)
-	case KindGroup:
-		path = fmt.Sprintf("/groups/%d/access_tokens/self/rotate", ownerID)
-	}
-	body := map[string]string{"expires_at": expiresAt.UTC().Format(time.DateOnly)}
-	var t Token
-	err := c.do(ctx, "rotate token", http.MethodPost, path, token, body, &t)
-	var ae *Error
-	if errors.As(err, &ae) && ae.Status >= 200 && ae.Status < 300 && ae.raw != nil {
-		// GitLab rotated (2xx) but the answer did not decode as a whole:
-		// the new token in it is the only copy, keep it.
-		var only struct {
-			Token string `json:"token"`
+	const op = "rotate token"
+	path := RotatePath(kind, ownerID)
+	exp := gitlab.ISOTime(expiresAt.UTC())
+	opt := &gitlab.RotatePersonalAccessTokenOptions{ExpiresAt: &exp}
+	x, err := c.call(ctx, op, token, http.MethodPost, func(gl *gitlab.Client, ropt gitlab.RequestOptionFunc, body io.Writer) (*gitlab.Response, error) {
+		req, err := gl.NewRequest(http.MethodPost, path, opt, []gitlab.RequestOptionFunc{ropt})
+		if err != nil {
+			return nil, err
 		}
-		if json.Unmarshal(ae.raw, &only) == nil && only.Token != "" {
-			return &Token{Token: only.Token}, nil
+		return gl.Do(req, body)
+	})
+	var ae *Error
+	if errors.As(err, &ae) && ae.raw != nil {
+		// GitLab rotated (2xx) but the answer was cut short: the new
+		// token in it is the only copy, keep it.
+		if tok := tokenIn(ae.raw); tok != "" {
+			return &Token{Token: tok}, nil
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if t.Token == "" {
+	t, derr := decodeToken(x.body)
+	if derr != nil || t.Token == "" {
+		if tok := tokenIn(x.body); tok != "" {
+			return &Token{Token: tok}, nil
+		}
 		// The server may have rotated: treat as a lost answer, not as a
 		// failure that allows another try with the old token.
-		return nil, &Error{Op: "rotate token", Status: 200, Kind: ErrLostAnswer, Reason: "answer has no new token"}
+		return nil, &Error{Op: op, Status: x.status, Kind: ErrLostAnswer, Sent: true, Reason: "answer has no new token"}
 	}
-	return &t, nil
+	return t, nil
 }
 
 // CurrentUser reads GET /user. Least-privilege tokens (no api, read_api or
 // read_user scope) get ErrForbidden, which is not a problem with the token.
 func (c *Client) CurrentUser(ctx context.Context, token string) (*User, error) {
-	var u User
-	if err := c.do(ctx, "get user", http.MethodGet, "/user", token, nil, &u); err != nil {
+	var u *gitlab.User
+	_, err := c.call(ctx, "get user", token, http.MethodGet, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, _ io.Writer) (*gitlab.Response, error) {
+		var resp *gitlab.Response
+		var err error
+		u, resp, err = gl.Users.CurrentUser(opt)
+		return resp, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return &User{ID: u.ID, Username: u.Username, Name: u.Name, Bot: u.Bot}, nil
 }
 
 // RevokeSelf revokes the token used for the call:
 // DELETE /personal_access_tokens/self.
 func (c *Client) RevokeSelf(ctx context.Context, token string) error {
-	return c.do(ctx, "revoke token", http.MethodDelete, "/personal_access_tokens/self", token, nil, nil)
+	_, err := c.call(ctx, "revoke token", token, http.MethodDelete, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, _ io.Writer) (*gitlab.Response, error) {
+		return gl.PersonalAccessTokens.RevokePersonalAccessTokenSelf(opt)
+	})
+	return err
 }
 
-// ServerTime makes an unauthenticated request to the API and returns the
-// server's Date header, to compare clocks.
-func (c *Client) ServerTime(ctx context.Context) (time.Time, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.BaseURL+"/version", nil)
+// Version reads GET /version with token (which needs read_user, read_api
+// or api; GitLab answers 401 or 403 otherwise).
+func (c *Client) Version(ctx context.Context, token string) (string, error) {
+	var v *gitlab.Version
+	_, err := c.call(ctx, "get version", token, http.MethodGet, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, _ io.Writer) (*gitlab.Response, error) {
+		var resp *gitlab.Response
+		var err error
+		v, resp, err = gl.Version.GetVersion(opt)
+		return resp, err
+	})
 	if err != nil {
+		return "", err
+	}
+	return v.Version, nil
+}
+
+// ServerTime makes an unauthenticated request to the API (HEAD /version,
+// which answers 401 without a token) and returns the server's Date header,
+// to compare clocks.
+func (c *Client) ServerTime(ctx context.Context) (time.Time, error) {
+	x, err := c.call(ctx, "read server time", "", http.MethodHead, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, _ io.Writer) (*gitlab.Response, error) {
+		req, err := gl.NewRequest(http.MethodHead, "version", nil, []gitlab.RequestOptionFunc{opt})
+		if err != nil {
+			return nil, err
+		}
+		return gl.Do(req, nil)
+	})
+	if x == nil || x.status == 0 {
 		return time.Time{}, err
 	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return time.Time{}, &Error{Op: "read server time", Kind: ErrUnreachable, Err: scrub(err)}
+	t, perr := http.ParseTime(x.header.Get("Date"))
+	if perr != nil {
+		return time.Time{}, &Error{Op: "read server time", Status: x.status, Kind: ErrBadAnswer, Reason: "no Date header"}
 	}
-	resp.Body.Close()
-	return http.ParseTime(resp.Header.Get("Date"))
+	return t, nil
 }
 
-func (c *Client) do(ctx context.Context, op, method, path, token string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
+// exchange is what the transport saw of one call: the answer's status,
+// header and (bounded) body, and whether the request was written.
+type exchange struct {
+	mu     sync.Mutex
+	status int
+	header http.Header
+	body   []byte
+	wrote  bool
+}
+
+type exchangeKey struct{}
+
+// recorder is the transport under client-go: it keeps, for the call whose
+// context carries an *exchange, the answer's status, header and body as
+// they pass (client-go drops a 404's body, and decodes bodies itself).
+type recorder struct{ base http.RoundTripper }
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	x, _ := req.Context().Value(exchangeKey{}).(*exchange)
+	if x == nil || resp == nil {
+		return resp, err
+	}
+	x.mu.Lock()
+	x.status, x.header, x.body = resp.StatusCode, resp.Header, nil
+	x.mu.Unlock()
+	resp.Body = &teeBody{ReadCloser: resp.Body, x: x}
+	return resp, err
+}
+
+// teeBody copies what is read of a body into its exchange, up to maxBody.
+type teeBody struct {
+	io.ReadCloser
+	x *exchange
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 {
+		t.x.mu.Lock()
+		if room := maxBody - len(t.x.body); room > 0 {
+			t.x.body = append(t.x.body, p[:min(n, room)]...)
 		}
-		body = bytes.NewReader(b)
+		t.x.mu.Unlock()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	return n, err
+}
+
+// call runs f (one client-go call) with an exchange recording it, under
+// ctx's deadline (defaultTimeout when it has none), and turns its outcome
+// into an *Error.
+func (c *Client) call(ctx context.Context, op, token, method string, f func(*gitlab.Client, gitlab.RequestOptionFunc, io.Writer) (*gitlab.Response, error)) (*exchange, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	gl, err := c.gitlab(token)
 	if err != nil {
-		return fmt.Errorf("gitlab: %s: %w", op, err)
+		return nil, &Error{Op: op, Kind: ErrUnreachable, Err: err}
 	}
-	req.Header.Set("PRIVATE-TOKEN", token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "git-credential-glpat")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	x := &exchange{}
+	tctx := context.WithValue(ctx, exchangeKey{}, x)
+	tctx = httptrace.WithClientTrace(tctx, &httptrace.ClientTrace{
+		// Called once the request (headers and body) has been handed to
+		// the connection, or failed on the way: from then on the server
+		// may have it. A failed write still counts as sent; "unknown" is
+		// the safe side.
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			x.mu.Lock()
+			x.wrote = true
+			x.mu.Unlock()
+		},
+	})
+	var body bytes.Buffer
+	_, err = f(gl, gitlab.WithContext(tctx), &body)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err == nil && x.status >= 200 && x.status < 300 {
+		return x, nil
 	}
-	// http.Client never retries a POST; GetBody left nil makes sure the
-	// transport cannot replay the body on a reused connection either.
-	req.GetBody = nil
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
+	return x, classify(op, method, x, err)
+}
+
+// classify turns a failed call into an *Error. x is locked.
+func classify(op, method string, x *exchange, err error) error {
+	post := method == http.MethodPost
+	if x.status == 0 {
+		// No answer at all.
 		kind := ErrUnreachable
-		if method == http.MethodPost && sent(err) {
+		if post && x.wrote {
 			kind = ErrLostAnswer
 		}
-		return &Error{Op: op, Kind: kind, Err: scrub(err)}
+		return &Error{Op: op, Kind: kind, Err: scrub(err), Sent: x.wrote}
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		kind := ErrUnreachable
-		if method == http.MethodPost {
-			kind = ErrLostAnswer
-		}
-		return &Error{Op: op, Status: resp.StatusCode, Kind: kind, Err: scrub(err)}
+	e := &Error{Op: op, Status: x.status, Sent: true}
+	e.Code, e.Reason = reason(x.body)
+	if e.Code == "" {
+		e.Code = challengeError(x.header.Get("WWW-Authenticate"))
 	}
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return &Error{Op: op, Status: resp.StatusCode, Kind: ErrUnauthorized, Reason: reason(data)}
-	case resp.StatusCode == http.StatusForbidden:
-		return &Error{Op: op, Status: resp.StatusCode, Kind: ErrForbidden, Reason: reason(data)}
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return &Error{Op: op, Status: resp.StatusCode, Kind: ErrBadAnswer,
-			Reason: "redirect to " + redactURL(resp.Header.Get("Location")) + " not followed; set api_url to the API's real address"}
-	case resp.StatusCode >= 400:
+	case x.status >= 200 && x.status < 300:
+		// A 2xx whose body could not be read or decoded.
+		e.Kind, e.Reason = ErrBadAnswer, "answer is not the expected JSON"
+		if post {
+			e.Kind = ErrLostAnswer
+			e.raw = append([]byte(nil), x.body...)
+		}
+		if err != nil && !isDecodeError(err) {
+			e.Err = scrub(err)
+			if post {
+				e.Kind = ErrLostAnswer
+			}
+		}
+	case x.status == http.StatusUnauthorized:
+		e.Kind = ErrRefused
+		if e.Code == "invalid_token" {
+			e.Kind = ErrUnauthorized
+		}
+	case x.status == http.StatusForbidden:
+		e.Kind = ErrForbidden
+	case x.status >= 300 && x.status < 400:
+		e.Kind = ErrBadAnswer
+		e.Reason = "redirect to " + redactURL(x.header.Get("Location")) + " not followed; set api_url to the API's real address"
+	case x.status == http.StatusNotFound:
+		e.Kind = ErrServer
+		if !isMessage404(x.body) {
+			e.Kind = ErrNotFound
+		}
+		if e.Reason == "" {
+			e.Reason = "404 Not Found"
+		}
+	case x.status == http.StatusMethodNotAllowed:
+		e.Kind = ErrNotFound
+	case x.status == http.StatusBadRequest && strings.HasSuffix(e.Reason, "id is invalid"):
+		e.Kind = ErrNotFound
+	default:
 		// For a rotation, a 5xx does not prove that nothing was
 		// committed (a proxy may time out after GitLab did it); the
-		// caller checks the old token before deciding.
-		return &Error{Op: op, Status: resp.StatusCode, Kind: ErrServer, Reason: reason(data)}
+		// caller decides.
+		e.Kind = ErrServer
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		kind := ErrBadAnswer
-		if method == http.MethodPost {
-			kind = ErrLostAnswer
-		}
-		return &Error{Op: op, Status: resp.StatusCode, Kind: kind, Reason: "answer is not the expected JSON", raw: data}
-	}
-	return nil
+	return e
 }
 
-// sent reports whether a transport error happened after the request was
-// written (the server may have acted on it) rather than while connecting.
-func sent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return false
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return false
-	}
-	var tlsErr *tls.CertificateVerificationError
-	if errors.As(err, &tlsErr) {
-		return false
-	}
-	if strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:") {
-		return false
-	}
-	return true
+func isDecodeError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// reason extracts GitLab's error text: {"error_description": …} for OAuth
-// style errors, {"message": …} or {"error": …} otherwise.
-func reason(body []byte) string {
-	var e struct {
-		Error       any    `json:"error"`
-		Description string `json:"error_description"`
-		Message     any    `json:"message"`
+// isMessage404 reports GitLab's answer for a missing resource,
+// {"message":"404 Project Not Found"} or {"message":"404 Not Found"}
+// (not_found! in lib/api/helpers.rb),
+// as opposed to the API's catch-all route, {"error":"404 Not Found"}
+// (lib/api/api.rb), or a page that is not GitLab's API at all.
+func isMessage404(body []byte) bool {
+	var m struct {
+		Message string `json:"message"`
 	}
-	if json.Unmarshal(body, &e) != nil {
-		return ""
-	}
-	s := e.Description
-	if s == "" {
-		s = fmt.Sprint(firstNonNil(e.Message, e.Error))
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return json.Unmarshal(body, &m) == nil && strings.HasPrefix(m.Message, "404 ")
 }
 
-func firstNonNil(vs ...any) any {
-	for _, v := range vs {
-		if v != nil {
-			if m, ok := v.(map[string]any); ok {
-				b, _ := json.Marshal(m)
-				return string(b)
-			}
-			return v
-		}
+// tokenJSON is the part of GitLab's token entities that client-go's
+// PersonalAccessToken lacks: last_used_ips
+// (API::Entities::PersonalAccessTokenWithLastUsedIps, GitLab 17.11+).
+type tokenJSON struct {
+	LastUsedIPs []string `json:"last_used_ips"`
+}
+
+// decodeToken decodes a token entity with client-go's type, plus ours.
+func decodeToken(body []byte) (*Token, error) {
+	var pt gitlab.PersonalAccessToken
+	if err := json.Unmarshal(body, &pt); err != nil {
+		return nil, err
+	}
+	var extra tokenJSON
+	json.Unmarshal(body, &extra)
+	t := &Token{
+		ID: pt.ID, Name: pt.Name, Description: pt.Description, Revoked: pt.Revoked, Active: pt.Active,
+		Scopes: pt.Scopes, UserID: pt.UserID, LastUsedAt: pt.LastUsedAt, LastUsedIPs: extra.LastUsedIPs,
+		Token: pt.Token,
+	}
+	if pt.CreatedAt != nil {
+		t.CreatedAt = *pt.CreatedAt
+	}
+	if pt.ExpiresAt != nil {
+		t.ExpiresAt = time.Time(*pt.ExpiresAt).Format(time.DateOnly)
+	}
+	return t, nil
+}
+
+// tokenField finds "token":"…" in a body that does not decode as a whole
+// (cut short, or with a field of an unexpected type).
+var tokenField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"token"\s*:\s*"([^"\\\s]{8,})"`)
+})
+
+func tokenIn(body []byte) string {
+	var only struct {
+		Token string `json:"token"`
+	}
+	if json.Unmarshal(body, &only) == nil && only.Token != "" {
+		return only.Token
+	}
+	if m := tokenField().FindSubmatch(body); m != nil {
+		return string(m[1])
 	}
 	return ""
+}
+
+// reason extracts GitLab's error code and text: {"error": code,
+// "error_description": text} for OAuth style errors (api_guard.rb),
+// {"message": …} or {"error": …} otherwise.
+func reason(body []byte) (code, text string) {
+	var e struct {
+		Error       any `json:"error"`
+		Description any `json:"error_description"`
+		Message     any `json:"message"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	desc := flatten(e.Description)
+	errText := flatten(e.Error)
+	if desc != "" {
+		code, text = errText, desc
+	} else if m := flatten(e.Message); m != "" {
+		text = m
+	} else {
+		text = errText
+	}
+	if strings.ContainsAny(code, " ") {
+		code = ""
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	return code, text
+}
+
+func flatten(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// challengeError reads error="…" from a Bearer WWW-Authenticate challenge.
+func challengeError(h string) string {
+	_, rest, ok := strings.Cut(h, `error="`)
+	if !ok {
+		return ""
+	}
+	code, _, _ := strings.Cut(rest, `"`)
+	return code
 }
 
 // scrub removes URLs' query strings and user info from transport errors.
 // Tokens travel in a header, never in a URL, but be safe.
 func scrub(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s %s: %w", ue.Op, redactURL(ue.URL), ue.Err)

@@ -130,3 +130,231 @@ func TestTLSVerified(t *testing.T) {
 		t.Error("an ftp API URL is accepted")
 	}
 }
+
+// TestRotateIsSentExactlyOnce: whatever the rotate request meets, it reaches
+// GitLab once. client-go retries 429 and 5xx answers and some transport
+// errors by default; a second rotate with the (now revoked) old token would
+// revoke the whole token family.
+func TestRotateIsSentExactlyOnce(t *testing.T) {
+	tests := []struct {
+		name     string
+		fault    func(gl *gitlabtest.Server)
+		timeout  time.Duration
+		wantKind error
+		wantSent bool
+	}{
+		{"429", func(gl *gitlabtest.Server) { gl.FailRotate(http.StatusTooManyRequests) }, 0, ErrServer, true},
+		{"500", func(gl *gitlabtest.Server) { gl.FailRotate(http.StatusInternalServerError) }, 0, ErrServer, true},
+		{"502", func(gl *gitlabtest.Server) { gl.FailRotate(http.StatusBadGateway) }, 0, ErrServer, true},
+		{"503", func(gl *gitlabtest.Server) { gl.FailRotate(http.StatusServiceUnavailable) }, 0, ErrServer, true},
+		{"reset after the request was written", func(gl *gitlabtest.Server) { gl.ResetRotate(true) }, 0, ErrLostAnswer, true},
+		{"slow answer past the deadline", func(gl *gitlabtest.Server) { gl.Delay(gitlabtest.EndpointRotate, time.Minute) }, 200 * time.Millisecond, ErrLostAnswer, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gl := gitlabtest.New(t)
+			tok, id := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+			c, _ := New(gl.APIURL(), "")
+			tt.fault(gl)
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+			var ae *Error
+			if !errors.As(err, &ae) || !errors.Is(err, tt.wantKind) || ae.Sent != tt.wantSent {
+				t.Errorf("Rotate: %v (sent %v); want %v, sent %v", err, ae != nil && ae.Sent, tt.wantKind, tt.wantSent)
+			}
+			if n := gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+				t.Errorf("rotate requests: %d, want exactly 1", n)
+			}
+			if !gl.Token(id).Active {
+				t.Errorf("the old token is %v; the fault committed nothing", gl.Token(id))
+			}
+		})
+	}
+}
+
+// TestGetIsNotRetried: client-go retries GET on 5xx and on most transport
+// errors by default; this client never does (a doctor or status that
+// hangs on retries helps nobody, and GitLab's abuse bans count requests).
+func TestGetIsNotRetried(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"message":"500 Internal Server Error"}`))
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL+"/api/v4", "")
+	if _, err := c.Self(context.Background(), "glpat-aaaaaaaaaaaaaaaaaaaa"); !errors.Is(err, ErrServer) {
+		t.Errorf("Self: %v, want ErrServer", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("requests: %d, want 1", n)
+	}
+}
+
+// TestNeverSentIsNotLost: a rotate that never reached a connection is
+// "never sent" (GitLab cannot have acted on it), not "sent, no answer".
+func TestNeverSentIsNotLost(t *testing.T) {
+	c, _ := New("http://127.0.0.1:1/api/v4", "")
+	_, err := c.Rotate(context.Background(), "glpat-aaaaaaaaaaaaaaaaaaaa", KindPersonal, 0, today())
+	var ae *Error
+	if !errors.As(err, &ae) || !errors.Is(err, ErrUnreachable) || ae.Sent {
+		t.Errorf("connection refused: %v, want ErrUnreachable, not sent", err)
+	}
+}
+
+// TestCutAnswerStillYieldsToken: GitLab rotated and its 200 answer broke
+// off after the new token: the token is the only copy and is returned.
+func TestCutAnswerStillYieldsToken(t *testing.T) {
+	gl := gitlabtest.New(t)
+	tok, id := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	c, _ := New(gl.APIURL(), "")
+	gl.CutRotateAnswer(true)
+	nt, err := c.Rotate(context.Background(), tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+	if err != nil || nt.Token == "" {
+		t.Fatalf("Rotate with a cut answer: %v, %v; want the new token", nt != nil, err)
+	}
+	st, ok := gl.TokenByValue(nt.Token)
+	if !ok || !st.Active || st.RotatedFrom != id {
+		t.Errorf("returned token is %v, want the active successor of %d", st, id)
+	}
+}
+
+// TestAnswersAsGitLabGivesThem: each error GitLab gives maps to what it
+// means for the token.
+func TestAnswersAsGitLabGivesThem(t *testing.T) {
+	ctx := context.Background()
+	in := func(days int) gitlabtest.Date { return gitlabtest.DateOf(today().AddDate(0, 0, days)) }
+	t.Run("dpop", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Username: "dora", ExpiresAt: in(9)})
+		gl.RequireDPoP("dora", true)
+		c, _ := New(gl.APIURL(), "")
+		_, err := c.Self(ctx, tok)
+		var ae *Error
+		if !errors.As(err, &ae) || !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) || ae.Code != "dpop_error" {
+			t.Errorf("Self with DPoP required: %v; want ErrRefused dpop_error, not ErrUnauthorized", err)
+		}
+		if _, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30)); !errors.Is(err, ErrRefused) {
+			t.Errorf("Rotate with DPoP required: %v; want ErrRefused", err)
+		}
+	})
+	t.Run("scopes and other 403s", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"read_repository"}, ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.InsufficientScope() {
+			t.Errorf("rotate without scope: %v; want insufficient_scope", err)
+		}
+		api, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		gl.FailRotate(http.StatusForbidden)
+		_, err = c.Rotate(ctx, api, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || !errors.Is(err, ErrForbidden) || ae.InsufficientScope() || ae.Reason != "403 Forbidden" {
+			t.Errorf("a 403 that is not about scopes: %v; want ErrForbidden with GitLab's message", err)
+		}
+	})
+	t.Run("lifetime cap", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		gl.SetMaxLifetime(30)
+		c, _ := New(gl.APIURL(), "")
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 90))
+		var ae *Error
+		d, ok := time.Time{}, false
+		if errors.As(err, &ae) {
+			d, ok = ae.MaxExpiry()
+		}
+		if !ok || !d.Equal(today().AddDate(0, 0, 30)) {
+			t.Errorf("rotate past the cap: %v; MaxExpiry = %v, %v; want %v", err, d, ok, today().AddDate(0, 0, 30))
+		}
+	})
+	t.Run("missing endpoints", func(t *testing.T) {
+		for _, v := range []string{"16.9.0", "15.11.2"} {
+			gl := gitlabtest.New(t)
+			gl.SetVersion(v)
+			tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+			c, _ := New(gl.APIURL(), "")
+			_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+			var ae *Error
+			if !errors.As(err, &ae) || !ae.MissingEndpoint() {
+				t.Errorf("GitLab %s personal rotate: %v; want a missing endpoint", v, err)
+			}
+			if got, err := c.Version(ctx, tok); got != v {
+				t.Errorf("Version = %q, %v; want %q", got, err, v)
+			}
+		}
+		gl := gitlabtest.New(t)
+		gl.SetVersion("17.8.1")
+		repo := gl.CreateRepo("acme/widgets")
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		_, err := c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.MissingEndpoint() {
+			t.Errorf("GitLab 17.8 project rotate: %v; want a missing endpoint", err)
+		}
+		if _, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30)); err != nil {
+			t.Errorf("the bot's token on the personal endpoint of 17.8: %v", err)
+		}
+	})
+	t.Run("resource mismatch", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		repo := gl.CreateRepo("acme/widgets")
+		other := gl.CreateRepo("acme/gadgets")
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		_, err := c.Rotate(ctx, tok, KindProject, int64(other.ID), today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("rotate at another project: %v; want ErrRefused, not ErrUnauthorized", err)
+		}
+	})
+	t.Run("dead tokens", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		c, _ := New(gl.APIURL(), "")
+		if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("Self of an unknown token: %v; want ErrUnauthorized", err)
+		}
+		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		gl.Revoke(id)
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.InvalidToken() || !ae.Revoked() {
+			t.Errorf("rotate with a revoked token: %v; want invalid_token, revoked", err)
+		}
+	})
+	t.Run("wrong API URL", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ := New(gl.URL+"/gitlab/api/v4", "")
+		_, err := c.Self(ctx, tok)
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("Self at a wrong API URL: %v; want ErrNotFound", err)
+		}
+	})
+	t.Run("last used IPs", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		c.Self(ctx, tok)
+		info, err := c.Self(ctx, tok)
+		if err != nil || len(info.LastUsedIPs) != 1 || info.LastUsedIPs[0] != "127.0.0.1" || info.LastUsedAt == nil {
+			t.Errorf("Self = %+v, %v; want last used from 127.0.0.1", info, err)
+		}
+	})
+	t.Run("server time", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		c, _ := New(gl.APIURL(), "")
+		st, err := c.ServerTime(ctx)
+		if err != nil || time.Since(st).Abs() > time.Minute {
+			t.Errorf("ServerTime = %v, %v", st, err)
+		}
+	})
+}

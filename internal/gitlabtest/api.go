@@ -28,6 +28,9 @@ const (
 	// rack-oauth2 Resource::DEFAULT_REALM: api_guard.rb builds its errors
 	// without a realm, so the challenge carries the library's default.
 	bearerRealm = "Protected by OAuth 2.0"
+	// The message of Gitlab::Auth::DpopValidationError for a request
+	// without a DPoP header (lib/gitlab/auth/dpop_token.rb).
+	descDPoP = "DPoP validation error: DPoP header is missing"
 
 	// PersonalAccessTokens::RotateService::EXPIRATION_PERIOD: a rotated
 	// token expires one week after rotation unless expires_at is given
@@ -153,6 +156,13 @@ func (s *Server) authLocked(r *http.Request, allowed []string, rotation bool) (*
 			s.revokeFamilyLocked(t)
 		}
 		return nil, invalidToken(descRevoked)
+	}
+	if s.dpopUsers[t.user.username] {
+		// Auth::DpopAuthenticationService raises DpopValidationError,
+		// which api_guard.rb answers as a Bearer 401 with its message.
+		h := http.Header{}
+		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="dpop_error", error_description=%q`, bearerRealm, descDPoP))
+		return nil, reply{status: http.StatusUnauthorized, header: h, body: map[string]string{"error": "dpop_error", "error_description": descDPoP}}
 	}
 	if allowed != nil && !slices.ContainsFunc(t.scopes, func(sc string) bool { return slices.Contains(allowed, sc) }) {
 		return nil, insufficientScope(allowed)
@@ -281,9 +291,49 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 		s.handleRotate(w, r, GroupToken, segs[1])
 	case len(segs) == 1 && segs[0] == "user" && method == http.MethodGet:
 		s.handleUser(w, r)
+	case len(segs) == 1 && segs[0] == "version" && method == http.MethodGet:
+		s.handleVersion(w, r)
 	default:
-		writeMessage(w, http.StatusNotFound, "404 Not Found")
+		// lib/api/api.rb: route :any, '*path' answers error!('404 Not Found', 404).
+		notFoundRoute(w)
 	}
+}
+
+// notFoundRoute is the API's catch-all answer for a path it has no route
+// for: {"error":"404 Not Found"} (lib/api/api.rb), unlike not_found! of a
+// missing resource, {"message":"404 Project Not Found"}.
+func notFoundRoute(w http.ResponseWriter) {
+	send(w, reply{status: http.StatusNotFound, body: map[string]string{"error": "404 Not Found"}})
+}
+
+// newestVersion is what GET /version reports when no version was set.
+const newestVersion = "18.6.0"
+
+// versionAtLeast reports whether the server's version is at least
+// major.minor.
+func (s *Server) versionAtLeastLocked(major, minor int) bool {
+	if s.version == "" {
+		return true
+	}
+	var ma, mi int
+	fmt.Sscanf(s.version, "%d.%d", &ma, &mi)
+	return ma > major || (ma == major && mi >= minor)
+}
+
+// handleVersion serves GET /version (lib/api/version.rb): authenticated,
+// with read_user, read_api or api.
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	t, rep := s.authLocked(r, userScopes, false)
+	if t != nil {
+		v := s.version
+		if v == "" {
+			v = newestVersion
+		}
+		rep = reply{status: http.StatusOK, body: map[string]any{"version": v, "revision": "0123abcd", "kas": map[string]any{"enabled": false}, "enterprise": false}}
+	}
+	s.mu.Unlock()
+	send(w, rep)
 }
 
 func isID(s string) bool {
@@ -473,17 +523,44 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		writeMessage(w, st, fmt.Sprintf("%d %s", st, http.StatusText(st)))
 		return
 	}
+	missing := s.missingRotateLocked(kind)
+	reset, cut, late := s.resetRotate, s.cutRotate, s.lateCommit
 	s.mu.Unlock()
 
 	// Read the body before taking the lock; its errors count only once the
 	// request has authenticated.
 	exp, paramErr := expiresAtParam(r)
+	if reset {
+		dropConnection(w)
+		return
+	}
+	if missing.status == http.StatusNotFound {
+		// The catch-all route: no authentication at all.
+		send(w, missing)
+		return
+	}
+	if late > 0 {
+		timer := time.NewTimer(late)
+		select {
+		case <-timer.C:
+		case <-s.done:
+			timer.Stop()
+			return
+		}
+	}
 
 	s.mu.Lock()
 	old, rep := s.authLocked(r, rotateScopes, true)
 	if old == nil {
 		s.mu.Unlock()
 		send(w, rep)
+		return
+	}
+	if missing.status != 0 {
+		// The .../:id/rotate route of 16.0-16.9 authenticates first
+		// (before { authenticate! }), then Grape refuses "self" as an id.
+		s.mu.Unlock()
+		send(w, missing)
 		return
 	}
 	rep, drop := s.rotateLocked(old, kind, resourceID, exp, paramErr)
@@ -506,7 +583,52 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		dropConnection(w)
 		return
 	}
+	if cut && rep.status == http.StatusOK {
+		cutAnswer(w, rep)
+		return
+	}
 	send(w, rep)
+}
+
+// missingRotateLocked is the answer of a GitLab too old to have the
+// self-rotate endpoint of kind (see SetVersion), or a zero reply.
+func (s *Server) missingRotateLocked(kind Kind) reply {
+	major, minor := 16, 10
+	param := "id"
+	if kind != Personal {
+		major, minor = 17, 9
+		param = "token_id"
+	}
+	switch {
+	case s.versionAtLeastLocked(major, minor):
+		return reply{}
+	case s.versionAtLeastLocked(16, 0):
+		// .../:id/rotate (personal) and .../access_tokens/:token_id/rotate
+		// (resource) exist since 16.0 and declare the id an Integer:
+		// Grape's validation error for "self".
+		return reply{status: http.StatusBadRequest, body: map[string]string{"error": param + " is invalid"}}
+	default:
+		return reply{status: http.StatusNotFound, body: map[string]string{"error": "404 Not Found"}}
+	}
+}
+
+// cutAnswer sends rep's head and its body up to just after the token's
+// value, then closes the connection.
+func cutAnswer(w http.ResponseWriter, rep reply) {
+	b, _ := json.Marshal(rep.body)
+	i := strings.Index(string(b), `"token":"`)
+	end := len(b) / 2
+	if i >= 0 {
+		end = i + len(`"token":"`) + strings.IndexByte(string(b[i+len(`"token":"`):]), '"') + 1
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(rep.status)
+	w.Write(b[:end])
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	dropConnection(w)
 }
 
 func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date, paramErr error) (rep reply, drop bool) {
@@ -524,6 +646,13 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 		// find_source then find_token(resource, access_token.id). The fake
 		// answers 404 whenever the resource is not the token's own.
 		if old.kind != kind || !s.resourceMatchesLocked(kind, resourceID, old.ownerID) {
+			// A resource the bot can see (it exists; the fake does not
+			// model visibility) but whose token this is not:
+			// find_token returns nil and the endpoint answers
+			// unauthorized!. One it cannot find is not_found!.
+			if s.resourceExistsLocked(kind, resourceID) {
+				return message(http.StatusUnauthorized, "401 Unauthorized"), false
+			}
 			if kind == ProjectToken {
 				return message(http.StatusNotFound, "404 Project Not Found"), false
 			}
@@ -535,7 +664,11 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 	if exp.IsZero() {
 		exp = today.AddDays(defaultRotateDays)
 	} else {
-		if maxDate := today.AddDays(maxLifetimeDays); exp.After(maxDate) {
+		days := maxLifetimeDays
+		if s.maxLifetime > 0 {
+			days = s.maxLifetime
+		}
+		if maxDate := today.AddDays(days); exp.After(maxDate) {
 			// PersonalAccessToken#expires_at_before_instance_max_expiry_date,
 			// reported by rotate_token through bad_request!.
 			return message(http.StatusBadRequest, "400 Bad request - Expiration date must be before "+maxDate.String()), false
@@ -573,6 +706,26 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 		j.AccessLevel = &al
 	}
 	return reply{status: http.StatusOK, body: j}, s.dropRotate
+}
+
+// resourceExistsLocked reports whether the :id of a projects/ or groups/
+// path names a project or group of the fake.
+func (s *Server) resourceExistsLocked(kind Kind, resourceID string) bool {
+	n, err := strconv.Atoi(resourceID)
+	if kind == ProjectToken {
+		for p, repo := range s.repos {
+			if repo != nil && (p == resourceID || (err == nil && repo.ID == n)) {
+				return true
+			}
+		}
+		return false
+	}
+	for p, id := range s.groups {
+		if p == resourceID || (err == nil && id == n) {
+			return true
+		}
+	}
+	return false
 }
 
 // resourceMatchesLocked reports whether the :id of a projects/ or groups/

@@ -11,6 +11,7 @@
 //	POST   /api/v4/projects/:id/access_tokens/self/rotate  api or self_rotate; project bots
 //	POST   /api/v4/groups/:id/access_tokens/self/rotate    api or self_rotate; group bots
 //	GET    /api/v4/user                                    api, read_api or read_user
+//	GET    /api/v4/version                                 api, read_api or read_user
 //	GET    /<namespace>/<project>.git/info/refs?service=git-upload-pack|git-receive-pack
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
@@ -21,8 +22,10 @@
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
-// on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit, Delay,
-// Garbage) can be switched at any time. Every method of Server is safe for
+// on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
+// ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
+// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
+// RequireDPoP) can be switched at any time. Every method of Server is safe for
 // concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //
@@ -97,8 +100,10 @@ func (k Kind) String() string {
 // TokenSpec describes a token for CreateToken. Zero fields get defaults.
 type TokenSpec struct {
 	// Username owns a personal token; default "alice". The user is created on
-	// first use. Project and group tokens ignore it: each gets its own bot
-	// user, as in GitLab.
+	// first use. Project and group tokens each get their own bot user, as in
+	// GitLab, named like current GitLab names them (project_<id>_bot_<hex>)
+	// unless Username gives another form (older GitLab named them
+	// project_<id>_bot or project_<id>_bot<N>).
 	Username string
 	// Name of the token; default "test-token".
 	Name string
@@ -206,12 +211,21 @@ type Server struct {
 	nextID   struct{ token, user, project, group int }
 	calls    map[string]int
 
+	// instance settings
+	version     string // "" answers as the newest GitLab
+	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
+	prefix      string // personal_access_token_prefix; "" is "glpat-"
+	dpopUsers   map[string]bool
+
 	// faults
-	failRotate int
-	dropRotate bool
-	committed  chan struct{}
-	delays     map[string]time.Duration
-	garbage    map[string]bool
+	failRotate  int
+	dropRotate  bool
+	resetRotate bool
+	cutRotate   bool
+	lateCommit  time.Duration
+	committed   chan struct{}
+	delays      map[string]time.Duration
+	garbage     map[string]bool
 }
 
 type token struct {
@@ -258,19 +272,20 @@ func NewTLS(tb testing.TB, opts ...Option) *Server {
 func start(tb testing.TB, useTLS bool, opts []Option) *Server {
 	tb.Helper()
 	s := &Server{
-		tb:       tb,
-		now:      time.Now,
-		done:     make(chan struct{}),
-		repoRoot: tb.TempDir(),
-		gitHome:  tb.TempDir(),
-		tokens:   make(map[int]*token),
-		bySecret: make(map[string]*token),
-		users:    make(map[string]*user),
-		repos:    make(map[string]*Repo),
-		groups:   make(map[string]int),
-		calls:    make(map[string]int),
-		delays:   make(map[string]time.Duration),
-		garbage:  make(map[string]bool),
+		tb:        tb,
+		now:       time.Now,
+		done:      make(chan struct{}),
+		repoRoot:  tb.TempDir(),
+		gitHome:   tb.TempDir(),
+		tokens:    make(map[int]*token),
+		bySecret:  make(map[string]*token),
+		users:     make(map[string]*user),
+		repos:     make(map[string]*Repo),
+		groups:    make(map[string]int),
+		calls:     make(map[string]int),
+		delays:    make(map[string]time.Duration),
+		garbage:   make(map[string]bool),
+		dpopUsers: make(map[string]bool),
 	}
 	// Distinct ranges make an id of the wrong kind stand out in a failure.
 	s.nextID.token, s.nextID.user, s.nextID.project, s.nextID.group = 1, 101, 1001, 2001
@@ -361,9 +376,13 @@ func (s *Server) CreateToken(spec TokenSpec) (tok string, id int) {
 		// GitLab makes one bot user per project or group access token, named
 		// like project_<id>_bot_<random>
 		// (https://docs.gitlab.com/user/project/settings/project_access_tokens/).
+		name := spec.Username
+		if name == "" {
+			name = fmt.Sprintf("%s_%d_bot_%s", spec.Kind, spec.OwnerID, randomHex(16))
+		}
 		u = &user{
 			id:        s.nextID.user,
-			username:  fmt.Sprintf("%s_%d_bot_%s", spec.Kind, spec.OwnerID, randomHex(16)),
+			username:  name,
 			name:      spec.Name,
 			bot:       true,
 			createdAt: now,
@@ -401,7 +420,7 @@ func (s *Server) addTokenLocked(t *token) {
 	t.id = s.nextID.token
 	s.nextID.token++
 	for {
-		t.secret = newSecret()
+		t.secret = newSecret(s.prefix)
 		if _, dup := s.bySecret[t.secret]; !dup {
 			break
 		}
@@ -412,10 +431,13 @@ func (s *Server) addTokenLocked(t *token) {
 
 // newSecret makes a token value shaped like a classic GitLab PAT: "glpat-"
 // and 20 URL-safe characters.
-func newSecret() string {
+func newSecret(prefix string) string {
 	b := make([]byte, 15) // 15 bytes = 20 base64 characters
 	rand.Read(b)
-	return "glpat-" + base64.RawURLEncoding.EncodeToString(b)
+	if prefix == "" {
+		prefix = "glpat-"
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 func randomHex(n int) string {
@@ -560,6 +582,74 @@ func (s *Server) DropAfterRotateCommit(on bool) {
 	s.dropRotate = on
 }
 
+// ResetRotate makes rotate endpoints read the whole request and then close
+// the connection without answering and without committing anything, as a
+// proxy that drops the connection before passing the request on would look
+// to the client: sent, and no answer.
+func (s *Server) ResetRotate(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetRotate = on
+}
+
+// CutRotateAnswer makes rotate endpoints commit the rotation and then send
+// the 200 answer cut short just after the new token's value, and close the
+// connection: the answer does not decode, but it holds the new token.
+func (s *Server) CutRotateAnswer(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutRotate = on
+}
+
+// CommitRotateAfter makes rotate endpoints wait d and then commit the
+// rotation whether or not the client is still there, as GitLab does: Puma
+// does not stop a request whose client went away, and Rack::Timeout only
+// stops one after GITLAB_RAILS_RACK_TIMEOUT (config/initializers/rack_timeout.rb).
+// The wait ends early only when the test ends. 0 turns it off.
+func (s *Server) CommitRotateAfter(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lateCommit = d
+}
+
+// SetVersion makes the server answer as GitLab version v ("16.9.0") does:
+// GET /version reports it, personal self-rotation exists from 16.10 and
+// project/group self-rotation from 17.9 (with the self_rotate scope).
+// Before that, POST .../self/rotate reaches the .../:id/rotate route
+// (16.0+), whose Integer id refuses "self" with a 400, or the API's
+// catch-all 404. "" is the newest GitLab.
+func (s *Server) SetVersion(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version = v
+}
+
+// SetMaxLifetime sets the instance's max_personal_access_token_lifetime in
+// days (an Ultimate setting; group policies work the same way); 0 restores
+// GitLab's default of 365.
+func (s *Server) SetMaxLifetime(days int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxLifetime = days
+}
+
+// SetTokenPrefix sets the instance's personal_access_token_prefix for
+// tokens created from now on ("" restores "glpat-").
+func (s *Server) SetTokenPrefix(prefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prefix = prefix
+}
+
+// RequireDPoP switches DPoP on for username: API requests with that user's
+// tokens and no DPoP proof get 401 dpop_error (lib/api/api_guard.rb,
+// Gitlab::Auth::DpopValidationError); Git over HTTP is not affected.
+func (s *Server) RequireDPoP(username string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dpopUsers[username] = on
+}
+
 // Delay makes endpoint wait d before it does anything (0 turns it off). The
 // wait ends early when the client goes away or the test ends.
 func (s *Server) Delay(endpoint string, d time.Duration) {
@@ -617,5 +707,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGit(w, r, repo, op)
 		return
 	}
-	writeMessage(w, http.StatusNotFound, "404 Not Found")
+	// Outside the API, GitLab's web routes answer Rails' 404 page
+	// (public/404.html), not JSON: what a wrong api_url (a relative URL
+	// root left out) meets.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>The page you're looking for could not be found (404)</title></head><body><h1>404</h1><p>Page not found</p></body></html>\n")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -18,7 +19,9 @@ import (
 const storeCheckTimeout = 5 * time.Second
 
 // patPrefix starts every GitLab personal, project and group access token
-// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes).
+// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes),
+// unless the instance sets another personal_access_token_prefix: on a
+// configured host any password is asked about.
 const patPrefix = "glpat-"
 
 // TokenChecker reads what GitLab knows about a token.
@@ -62,13 +65,39 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 			ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
 			APIURL: apiURL, Kind: gitlabapi.KindPersonal, UserID: info.UserID, CheckedAt: now,
 		}, nil
-	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded),
+		// A 401 that is not about the token (DPoP required for the API,
+		// lib/api/api_guard.rb): GitLab's token all the same, checked
+		// again later.
+		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || strings.HasPrefix(req.Password, patPrefix)):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
 		// A GitLab token that GitLab refuses: typically one Git used just
 		// before another process rotated it. Storing it would replace
 		// the live successor with a revoked token.
 		return nil, errRefusedToken
+	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
+		// On a configured GitLab host a token may have any prefix
+		// (personal_access_token_prefix is an instance setting): one
+		// GitLab refuses must not replace a managed token either. A
+		// password for an account without one is kept as a plain
+		// credential.
+		keep, kerr := h.keepsManagedToken(ctx, &store.Record{Protocol: req.Protocol, Host: req.Host, Username: req.Username}, req.Password)
+		if kerr != nil {
+			return nil, kerr
+		}
+		if keep {
+			return nil, errRefusedToken
+		}
+		return nil, nil
+	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
+		// A GitLab token, and a derived API URL without
+		// personal_access_tokens/self (GitLab has had it since 15.5): most
+		// likely GitLab is served under a path. Kept as a plain
+		// credential, and the person told how to have it managed.
+		h.warn("%s answers 404 for personal_access_tokens/self, so the token for %s is stored but not rotated: if GitLab is served under a path, set api_url (such as \"https://%s/gitlab/api/v4\") under [hosts.%q] in the config and store it again",
+			apiURL, req.Host, req.Host, req.Host)
+		return nil, nil
 	default:
 		// The API does not know it as a token (an account password, a
 		// host that is not GitLab): keep it as a plain credential.
@@ -127,11 +156,18 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if r.Token == nil && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
+		if h.Store.Elsewhere(r) {
+			continue // stored in another backend: store it in this one
+		}
 		sec, err := h.Store.ReadSecret(ctx, r)
+		if errors.Is(err, secrets.ErrNotFound) {
+			continue // a person deleted it: store it again
+		}
 		if err != nil {
 			return false, err
 		}
-		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken {
+		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken &&
+			sec.Credential == req.Credential && r.AuthType == req.AuthType {
 			return true, nil
 		}
 	}

@@ -26,6 +26,11 @@ func TestCrashDuringRotation(t *testing.T) {
 		// loseRecovery removes the recovery file after the crash, as if
 		// the process died before writing it.
 		loseRecovery bool
+		// unsettled: the crash left a journal of a request that may
+		// have been sent; until GitLab is done with it (settleAfter), the
+		// old token is served while GitLab accepts it, and nothing is
+		// rotated.
+		unsettled bool
 		// After the crash.
 		wantCrashTable string
 		// After the next process's Serve.
@@ -34,21 +39,21 @@ func TestCrashDuringRotation(t *testing.T) {
 		wantRotate int
 		wantWarn   [][]string
 	}{
-		{"before the rotate request", 10, "before-rotate", false,
+		{"before the rotate request", 10, "before-rotate", false, true,
 			"1:active", 2, "1:revoked->2 2:active", 1, nil},
-		{"after the answer, before the keychain write", 10, "after-answer", false,
+		{"after the answer, before the keychain write", 10, "after-answer", false, false,
 			"1:revoked->2 2:active", 2, "1:revoked->2 2:active", 1, nil},
-		{"after the answer, with no recovery file", 10, "after-answer", true,
+		{"after the answer, with no recovery file", 10, "after-answer", true, false,
 			"1:revoked->2 2:active", 0, "1:revoked->2 2:active", 1, [][]string{lost}},
-		{"after the keychain write", 10, "after-store", false,
+		{"after the keychain write", 10, "after-store", false, false,
 			"1:revoked->2 2:active", 2, "1:revoked->2 2:active", 1, nil},
-		{"forced, before the rotate request", 60, "before-rotate", false,
+		{"forced, before the rotate request", 60, "before-rotate", false, true,
 			"1:active", 1, "1:active", 0, nil},
-		{"forced, after the answer, before the keychain write", 60, "after-answer", false,
+		{"forced, after the answer, before the keychain write", 60, "after-answer", false, false,
 			"1:revoked->2 2:active", 2, "1:revoked->2 2:active", 1, nil},
-		{"forced, after the answer, with no recovery file", 60, "after-answer", true,
+		{"forced, after the answer, with no recovery file", 60, "after-answer", true, false,
 			"1:revoked->2 2:active", 0, "1:revoked->2 2:active", 1, [][]string{lost}},
-		{"forced, after the keychain write", 60, "after-store", false,
+		{"forced, after the keychain write", 60, "after-store", false, false,
 			"1:revoked->2 2:active", 2, "1:revoked->2 2:active", 1, nil},
 	}
 	for _, tt := range tests {
@@ -77,6 +82,15 @@ func TestCrashDuringRotation(t *testing.T) {
 				if err := os.Remove(w.recoveryPath()); err != nil {
 					t.Fatalf("no recovery file after a crash at %q: %v", tt.point, err)
 				}
+			}
+
+			if tt.unsettled {
+				for range 2 {
+					w.wantServed(w.mustServe(w.manager()), 1)
+					w.wantTable("1:active")
+					w.wantFiles(true, false)
+				}
+				w.clock.Advance(settleAfter)
 			}
 
 			got := w.mustServe(w.manager())
@@ -186,7 +200,7 @@ func TestKeychainWriteFailsAfterRotation(t *testing.T) {
 	w.wantServed(got, 2)
 	w.wantTable("1:revoked->2 2:active")
 	w.wantCalls(1, 1)
-	w.wantWarnings(0, []string{"keychain refused", w.recoveryPath(), "git-credential-glpat login " + host + " --token-stdin"})
+	w.wantWarnings(0, []string{"keychain refused", w.recoveryPath(), "git-credential-glpat login " + host + " --username alice --token-stdin"})
 	wantPrivateFile(t, w.recoveryPath(), got+"\n")
 	if _, stored := w.stored(); stored != tok {
 		t.Errorf("the store holds token %d, want the old token 1 (its write failed)", w.tokenID(stored))

@@ -34,6 +34,25 @@ const (
 	defaultLockWait = 45 * time.Second
 	// defaultAPITimeout bounds each API call during a rotation.
 	defaultAPITimeout = 15 * time.Second
+	// settleAfter is how long after a rotate request was sent GitLab may
+	// still be acting on it, so that its outcome stays unknown. GitLab's
+	// longest handling of a request is bounded by Rack::Timeout
+	// (config/initializers/rack_timeout.rb): a request may wait in Puma's
+	// queue up to wait_timeout (GITLAB_RAILS_WAIT_TIMEOUT, 90 s) and then
+	// run up to service_timeout (GITLAB_RAILS_RACK_TIMEOUT, 60 s), 150 s in
+	// all, 210 s with rack-timeout's default wait_overtime (60 s) for a
+	// request with a body; Puma does not stop a request whose client went
+	// away. 5 minutes covers that with room for a transaction that commits
+	// as the timeout fires and a server that raised the settings a little.
+	settleAfter = 5 * time.Minute
+	// recheckNoSelfRotation is how long a GitLab without a self-rotate
+	// endpoint is left alone before it is asked again (it may have been
+	// upgraded meanwhile).
+	recheckNoSelfRotation = 7 * 24 * time.Hour
+	// minRotationInterval keeps get from rotating a token it rotated less
+	// than this ago: when an instance caps lifetime at or below
+	// rotate_before, every new token would be due at once.
+	minRotationInterval = 24 * time.Hour
 )
 
 // Settings are the rotation settings of one host, from the config.
@@ -137,7 +156,9 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	// A rotation that a process left unfinished is settled first, due or
 	// not: GitLab may have revoked the stored token already, and the new
 	// one may be waiting in the recovery file.
-	if m.pending(rec.Account) && !backingOff(rec, now) {
+	// While GitLab may still be acting on a rotate request, every call
+	// checks that the stored token is still accepted before serving it.
+	if m.pending(rec.Account) && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
 		return m.rotate(ctx, rec, sec, m.autoRotation)
 	}
 	if m.dead(rec, now) {
@@ -148,14 +169,48 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 		return rec, sec, nil
 	}
 	if !rec.Token.CanRotateItself() {
-		m.warnOnce(ctx, rec, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
-			rec.Host, expiryText(rec), rec.Host)
+		m.warnOnce(ctx, rec, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
-	if backingOff(rec, now) {
+	if noSelfRotation(rec, now) {
+		m.warnOnce(ctx, rec, "%s; the token for %s expires %s: create a new one before then and run %s",
+			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
+		return rec, sec, nil
+	}
+	if backingOff(rec, now) || recentlyRotated(rec, now) {
 		return rec, sec, nil
 	}
 	return m.rotate(ctx, rec, sec, m.autoRotation)
+}
+
+// recentlyRotated reports whether this helper rotated rec's token less
+// than minRotationInterval ago.
+func recentlyRotated(rec *store.Record, now time.Time) bool {
+	return !rec.Token.RotatedAt.IsZero() && now.Sub(rec.Token.RotatedAt) < minRotationInterval
+}
+
+// noSelfRotation reports whether rec's GitLab was found to have no
+// self-rotate endpoint less than recheckNoSelfRotation ago.
+func noSelfRotation(rec *store.Record, now time.Time) bool {
+	return rec.Token.NoSelfRotation != "" && now.Sub(rec.Token.NoSelfRotationAt) < recheckNoSelfRotation
+}
+
+// unsettled reports whether a rotation of account's token is pending and
+// GitLab may still be acting on its request.
+func (m *Manager) unsettled(account string, now time.Time) bool {
+	j, ok := m.readJournal(account)
+	return ok && now.Before(settled(j))
+}
+
+// settled is when GitLab can no longer be acting on the rotate request of
+// j. A damaged journal (no start time) is settled: the process that wrote
+// it is long gone or it would not be damaged.
+func settled(j journal) time.Time {
+	if j.StartedAt.IsZero() {
+		return time.Time{}
+	}
+	return j.StartedAt.Add(settleAfter)
 }
 
 // autoRotation reports whether get should rotate rec now. It is asked
@@ -163,7 +218,7 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 // that waited for the lock must not repeat an attempt that just failed.
 func (m *Manager) autoRotation(rec *store.Record, now time.Time) bool {
 	s := m.settings(rec)
-	return s.AutoRotate && Due(rec, s, now) && rec.Token.CanRotateItself() && !backingOff(rec, now)
+	return s.AutoRotate && Due(rec, s, now) && rec.Token.CanRotateItself() && !backingOff(rec, now) && !noSelfRotation(rec, now) && !recentlyRotated(rec, now)
 }
 
 // backingOff reports whether the last rotation of rec failed less than
@@ -176,11 +231,11 @@ func backingOff(rec *store.Record, now time.Time) bool {
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	if rec.Token.Dead != "" {
-		m.warn("the token for %s is %s; run git-credential-glpat login %s", rec.Host, rec.Token.Dead, rec.Host)
+		m.warn("the token for %s is %s; run %s", rec.Host, rec.Token.Dead, m.LoginCommand(rec))
 		return true
 	}
 	if exp, ok := rec.Token.Expiry(); ok && !now.Before(exp) {
-		m.warn("the token for %s expired on %s; run git-credential-glpat login %s", rec.Host, rec.Token.ExpiresAt, rec.Host)
+		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
 		return true
 	}
 	return false
@@ -201,6 +256,10 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	info, err := api.Self(actx, sec.Password)
 	upd, tok := copyRecord(rec)
 	tok.CheckedAt = m.now().UTC()
+	if errors.Is(err, gitlabapi.ErrNotFound) && tok.CheckedAt.Sub(rec.Token.WarnedAt) >= warnEvery {
+		m.warn("checking the token for %s: %v", rec.Host, explain(rec, err))
+		tok.WarnedAt = tok.CheckedAt
+	}
 	switch {
 	case err == nil:
 		applyInfo(tok, info)
@@ -233,11 +292,17 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		lockWait = defaultLockWait
 	}
 	if err := os.MkdirAll(m.dir("rotation"), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("rotate: %w", err)
+		return m.cannotJournal(ctx, rec, sec, err)
 	}
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
 	lock, err := filelock.Acquire(lctx, m.lockPath(rec))
+	timedOut := lctx.Err() != nil
 	cancel()
+	if err != nil && !timedOut && ctx.Err() == nil {
+		// Not a wait that ran out: the lock file cannot be made (a
+		// read-only or full state directory).
+		return m.cannotJournal(ctx, rec, sec, err)
+	}
 	if err != nil {
 		// Another process has been rotating for too long. Serve what
 		// the store holds now: the new token if it got that far.
@@ -298,96 +363,277 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	if pending {
 		return m.recover(ctx, api, rec, sec, j, want)
 	}
-	return m.rotateLocked(ctx, api, rec, sec)
+	return m.rotateLocked(ctx, api, rec, sec, nil)
 }
 
-func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
+// cannotJournal serves rec's token when the state directory cannot take
+// the rotation journal (read-only, full): a rotation that cannot be
+// journaled is not crash safe, so none is attempted, and a valid token is
+// never withheld for it.
+func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
 	now := m.now()
-	// Check the token first: a token that answers 401 is never sent to
-	// the rotate endpoint (SPEC: GitLab hosts).
-	actx, cancel := m.apiContext(ctx)
-	info, err := api.Self(actx, sec.Password)
-	cancel()
-	if err != nil {
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
-			m.saveDead(ctx, rec, err)
-			return nil, nil, nil
+	if m.dead(rec, now) {
+		return nil, nil, nil
+	}
+	// Back off as after a failed attempt, so that no call asks GitLab
+	// again for a while, and warn once a day (both when the index can
+	// still be written; it may live elsewhere).
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = now.UTC()
+	tok.RotateError = "the state directory cannot be written: " + cause.Error()
+	if now.Sub(rec.Token.WarnedAt) >= warnEvery {
+		m.warn("cannot rotate the token for %s: the state directory %s cannot be written (%v); the token is served as it is and expires %s",
+			rec.Host, m.StateDir, cause, expiryText(rec))
+		tok.WarnedAt = now.UTC()
+	}
+	m.Store.UpdateRecord(ctx, upd)
+	return upd, sec, nil
+}
+
+// explain adds what to do to an error of GET .../self: a 404 there means
+// the API URL is wrong (GitLab has had the endpoint since 15.5), typically
+// a GitLab served under a path, whose API URL cannot be derived.
+func explain(rec *store.Record, err error) error {
+	if errors.Is(err, gitlabapi.ErrNotFound) {
+		return fmt.Errorf("%w; %s is not GitLab's API here: if GitLab is served under a path, set api_url (such as \"https://%s/gitlab/api/v4\") under [hosts.%q] in the config", err, rec.Token.APIURL, rec.Host, rec.Host)
+	}
+	return err
+}
+
+// rotateLocked checks rec's token (unless info already holds GitLab's
+// answer about it) and rotates it.
+func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (*store.Record, *store.Secret, error) {
+	now := m.now()
+	if info == nil {
+		// Check the token first: a token that answers 401 is never sent
+		// to the rotate endpoint (SPEC: GitLab hosts).
+		actx, cancel := m.apiContext(ctx)
+		var err error
+		info, err = api.Self(actx, sec.Password)
+		cancel()
+		if err != nil {
+			if errors.Is(err, gitlabapi.ErrUnauthorized) {
+				m.saveDead(ctx, rec, err)
+				return nil, nil, nil
+			}
+			m.saveFailure(ctx, rec, explain(rec, err))
+			return rec, sec, nil
 		}
-		m.saveFailure(ctx, rec, err)
-		return rec, sec, nil
 	}
 	upd, tok := copyRecord(rec)
 	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
 		m.Store.UpdateRecord(ctx, upd)
-		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
-			rec.Host, expiryText(upd), rec.Host)
+		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(upd), m.LoginCommand(rec))
 		return upd, sec, nil
 	}
 
 	expiresAt := newExpiry(now, m.settings(rec).Lifetime)
-	if err := m.writeJournal(rec.Account, journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}); err != nil {
-		// No journal, no rotation: it would not be crash safe. Back off
-		// and say why, rather than retry on every call.
-		m.saveFailure(ctx, upd, fmt.Errorf("cannot write the rotation journal: %w", err))
-		return upd, sec, nil
+	j := journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}
+	if err := m.writeJournal(rec.Account, j); err != nil {
+		// No journal, no rotation: it would not be crash safe.
+		m.Store.UpdateRecord(ctx, upd)
+		return m.cannotJournal(ctx, upd, sec, err)
 	}
+	return m.send(ctx, api, upd, sec, attempt{kind: tok.Kind, expiresAt: expiresAt, journal: j, fallbacks: true})
+}
+
+// attempt is one rotate request of a rotation.
+type attempt struct {
+	kind      string // the endpoint: gitlabapi.KindPersonal, KindProject, KindGroup
+	expiresAt time.Time
+	journal   journal
+	// fallbacks allows one more request after an answer that proves
+	// nothing was committed: a bot's token at the personal endpoint, or
+	// the largest expiry date an instance allows.
+	fallbacks bool
+}
+
+// send makes the rotate request of a and sorts out its outcome.
+func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (*store.Record, *store.Secret, error) {
 	m.hook("before-rotate")
-	actx, cancel = m.apiContext(ctx)
-	newTok, err := api.Rotate(actx, sec.Password, tok.Kind, tok.OwnerID, expiresAt)
+	actx, cancel := m.apiContext(ctx)
+	newTok, err := api.Rotate(actx, sec.Password, a.kind, rec.Token.OwnerID, a.expiresAt)
 	cancel()
 	if err != nil {
-		return m.rotateFailed(ctx, api, upd, sec, err)
+		return m.rotateFailed(ctx, api, rec, sec, a, err)
 	}
-	return m.adopt(ctx, upd, newTok)
+	return m.adopt(ctx, rec, newTok)
 }
 
 // rotateFailed sorts out a failed rotate call. Only an answer that proves
-// nothing was committed lets the old token be used again; otherwise the old
-// token is checked, and if GitLab revoked it, the rotation happened and its
-// answer was lost.
-func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, sec *store.Secret, rerr error) (*store.Record, *store.Secret, error) {
+// nothing was committed lets the old token be used again; otherwise the
+// outcome is unknown until GitLab can no longer be acting on the request.
+//
+// What proves nothing was committed, in GitLab's source: every 4xx of the
+// self-rotate endpoints comes from authentication (lib/api/api_guard.rb),
+// Grape's parameter checks, the endpoint's own checks
+// (lib/api/personal_access_tokens/self_rotation.rb,
+// lib/api/resource_access_tokens/self_rotation.rb) or
+// PersonalAccessTokens::RotateService, whose revoke and create share one
+// transaction that a failed validation rolls back; 429 comes from the rate
+// limiter before any of them.
+func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, rerr error) (*store.Record, *store.Secret, error) {
 	var ae *gitlabapi.Error
 	errors.As(rerr, &ae)
 	switch {
 	case errors.Is(rerr, gitlabapi.ErrUnauthorized):
-		// Valid a moment ago and refused now: revoked meanwhile, or
-		// GitLab's reuse detection fired.
+		// invalid_token: valid a moment ago and refused now: revoked
+		// meanwhile, or GitLab's reuse detection fired.
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, rerr)
 		return nil, nil, nil
-	case errors.Is(rerr, gitlabapi.ErrForbidden):
+	case errors.Is(rerr, gitlabapi.ErrRefused):
+		// A 401 that is not about the token (dpop_error, or the bot is
+		// not one of that project's or group's: find_token found
+		// nothing). Whether GitLab takes the token is for .../self to say.
+		actx, cancel := m.apiContext(ctx)
+		info, err := api.Self(actx, sec.Password)
+		cancel()
+		switch {
+		case errors.Is(err, gitlabapi.ErrUnauthorized):
+			m.removeJournal(rec.Account)
+			m.saveDead(ctx, rec, err)
+			return nil, nil, nil
+		case err == nil && info != nil && a.kind != gitlabapi.KindPersonal && a.fallbacks:
+			return m.fallBack(ctx, api, rec, sec, a)
+		}
+		m.removeJournal(rec.Account)
+		m.saveFailure(ctx, rec, rerr)
+		return rec, sec, nil
+	case ae != nil && ae.InsufficientScope():
 		m.removeJournal(rec.Account)
 		upd, tok := copyRecord(rec)
 		tok.CannotRotate = true
 		tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
 		m.Store.UpdateRecord(ctx, upd)
-		m.warn("GitLab refused to rotate the token for %s (%v); it keeps working until %s", rec.Host, rerr, expiryText(rec))
+		m.warn("the token for %s cannot rotate itself (%v); it keeps working until %s: create a new one with the self_rotate or api scope and run %s",
+			rec.Host, rerr, expiryText(rec), m.LoginCommand(rec))
 		return upd, sec, nil
+	case ae != nil && ae.MissingEndpoint():
+		if a.kind != gitlabapi.KindPersonal && a.fallbacks {
+			return m.fallBack(ctx, api, rec, sec, a)
+		}
+		m.removeJournal(rec.Account)
+		return m.saveNoSelfRotation(ctx, api, rec, sec, rerr)
+	case ae != nil && a.fallbacks && maxExpiryOK(ae):
+		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
+	case errors.Is(rerr, gitlabapi.ErrUnreachable):
+		// Never sent (gitlabapi tells it from "sent, no answer").
+		m.removeJournal(rec.Account)
+		m.saveFailure(ctx, rec, rerr)
+		return rec, sec, nil
 	case ae != nil && ae.Status >= 400 && ae.Status < 500:
-		// A 4xx answer: GitLab refused and committed nothing.
+		// Any other 4xx, 403 included (a blocked or locked account,
+		// terms not accepted, a proxy): refused, nothing committed;
+		// asked again after the back-off.
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
 		return rec, sec, nil
 	}
-	// No answer, a 5xx or garbage: GitLab may have rotated.
-	return m.probe(ctx, api, rec, sec, rerr)
+	// No answer, a 5xx or garbage: GitLab may have rotated, or may yet.
+	return m.unknown(ctx, api, rec, sec, a.journal, rerr)
 }
 
-// probe checks the old token after a rotation whose outcome is unknown.
-func (m *Manager) probe(ctx context.Context, api API, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
+func maxExpiryOK(ae *gitlabapi.Error) bool {
+	_, ok := ae.MaxExpiry()
+	return ok
+}
+
+// fallBack rotates a project or group bot's token at the personal
+// self-rotate endpoint, which takes any personal access token, bots'
+// included (lib/api/personal_access_tokens/self_rotation.rb), after its
+// own endpoint refused without committing anything.
+func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (*store.Record, *store.Secret, error) {
+	a.kind, a.fallbacks = gitlabapi.KindPersonal, false
+	return m.send(ctx, api, rec, sec, a)
+}
+
+// lifetimeCapped handles 400 "Expiration date must be before D": an
+// instance (or group) lifetime policy refused the date, and the model's
+// validation rolled the transaction back
+// (app/models/personal_access_token.rb). If the old token is still active,
+// it rotates once more with the largest date the answer allows, and tells
+// the person what to set.
+func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, ae *gitlabapi.Error) (*store.Record, *store.Secret, error) {
+	before, _ := ae.MaxExpiry()
+	latest := before.AddDate(0, 0, -1)
+	y, mo, d := m.now().UTC().Date()
+	today := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	days := int(latest.Sub(today) / (24 * time.Hour))
 	actx, cancel := m.apiContext(ctx)
 	_, err := api.Self(actx, sec.Password)
 	cancel()
 	switch {
+	case errors.Is(err, gitlabapi.ErrUnauthorized):
+		m.removeJournal(rec.Account)
+		m.saveDead(ctx, rec, err)
+		return nil, nil, nil
+	case err != nil || days < 1:
+		m.removeJournal(rec.Account)
+		m.saveFailure(ctx, rec, ae)
+		return rec, sec, nil
+	}
+	a.expiresAt, a.fallbacks = latest, false
+	upd, newSec, rerr := m.send(ctx, api, rec, sec, a)
+	if newSec != nil && newSec.Password != sec.Password {
+		also := ""
+		if s := m.settings(rec); s.RotateBefore >= time.Duration(days)*24*time.Hour {
+			// Otherwise the new token is due at once, and every call
+			// would rotate it.
+			also = fmt.Sprintf(" and rotate_before below it (now %s), or the token is due again at once", fmt.Sprintf("%dd", int(s.RotateBefore.Hours()/24)))
+		}
+		m.warn("GitLab at %s allows tokens of at most %d days (until %s); the token for %s was rotated to expire then: set lifetime = \"%dd\"%s under [hosts.%q] in the config",
+			rec.Token.APIURL, days, latest.Format(time.DateOnly), rec.Host, days, also, rec.Host)
+	}
+	return upd, newSec, rerr
+}
+
+// saveNoSelfRotation records that this GitLab has no self-rotate endpoint
+// for the token, and says so once.
+func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
+	which := "this GitLab"
+	if v, ok := api.(interface {
+		Version(ctx context.Context, token string) (string, error)
+	}); ok {
+		actx, cancel := m.apiContext(ctx)
+		if ver, err := v.Version(actx, sec.Password); err == nil && ver != "" {
+			which = "this GitLab (" + ver + ")"
+		}
+		cancel()
+	}
+	why := which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
+	upd, tok := copyRecord(rec)
+	tok.NoSelfRotation = why
+	tok.NoSelfRotationAt = m.now().UTC()
+	tok.RotateError = cause.Error()
+	tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
+	m.Store.UpdateRecord(ctx, upd)
+	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
+	return upd, sec, nil
+}
+
+// unknown checks the old token after a rotate request whose outcome is
+// unknown. A token GitLab still accepts proves nothing while GitLab may
+// still be acting on the request: the journal stays until settled, and
+// until then every call checks the token before serving it.
+func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, cause error) (*store.Record, *store.Secret, error) {
+	actx, cancel := m.apiContext(ctx)
+	_, err := api.Self(actx, sec.Password)
+	cancel()
+	switch {
+	case err == nil && m.now().Before(settled(j)):
+		m.warn("could not rotate the token for %s: %v; GitLab may still be acting on the request until %s: until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
+			rec.Host, cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
+		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	case err == nil:
-		// Not rotated: the old token still works.
+		// Not rotated, and GitLab is done with the request.
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, cause)
 		return rec, sec, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		m.saveLost(ctx, rec, "revoked: GitLab rotated it but the answer with the new token was lost")
-		m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run git-credential-glpat login %s", rec.Host, cause, rec.Host)
+		m.lost(ctx, rec, cause)
 		return nil, nil, nil
 	default:
 		// Still unknown. Keep the journal: a later call checks again
@@ -398,6 +644,14 @@ func (m *Manager) probe(ctx context.Context, api API, rec *store.Record, sec *st
 		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", rec.Host, cause, retryAfter, expiryText(rec))
 		return m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	}
+}
+
+// lost ends a rotation that GitLab carried out but whose answer, with the
+// new token, never arrived: the old token is revoked and the new one is
+// nowhere.
+func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
+	m.saveLost(ctx, rec, "revoked: GitLab rotated it but the answer with the new token was lost")
+	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -417,6 +671,26 @@ func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string)
 	tok.RotateError = reason
 	m.Store.UpdateRecord(ctx, upd)
 	return upd
+}
+
+// backOffChecked is backOff after GitLab confirmed the old token: the
+// calls of the back-off may check it again while the outcome is
+// unsettled (see lastCheckAnswered).
+func (m *Manager) backOffChecked(ctx context.Context, rec *store.Record, reason string) *store.Record {
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = m.now().UTC()
+	tok.CheckedAt = tok.RotateFailedAt
+	tok.RotateError = reason
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
+}
+
+// lastCheckAnswered reports whether GitLab answered the check that came
+// with rec's last failed attempt. When it did not (GitLab unreachable),
+// the back-off holds even while an outcome is unsettled, so that an
+// unreachable GitLab does not cost every git command a network timeout.
+func lastCheckAnswered(rec *store.Record) bool {
+	return !rec.Token.CheckedAt.Before(rec.Token.RotateFailedAt)
 }
 
 // recover finishes what a process that died mid-rotation left behind.
@@ -440,21 +714,41 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		}
 	}
 	actx, cancel := m.apiContext(ctx)
-	_, err := api.Self(actx, sec.Password)
+	info, err := api.Self(actx, sec.Password)
 	cancel()
 	switch {
+	case err == nil && j.OldTokenID != 0 && info.ID != j.OldTokenID:
+		// The stored secret is already the successor: the keychain took
+		// it and the index did not (a full disk). Bring the index up to
+		// date; the journal goes once it is.
+		upd, tok := copyRecord(rec)
+		applyInfo(tok, info)
+		tok.Unverified = false
+		tok.RotatedAt, tok.CheckedAt = j.StartedAt, m.now().UTC()
+		tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
+		upd.ExpiryUTC = expiryUnix(tok)
+		if m.Store.UpdateRecord(ctx, upd) == nil {
+			m.removeJournal(rec.Account)
+		}
+		return upd, sec, nil
+	case err == nil && m.now().Before(settled(j)):
+		// GitLab still accepts the token, but may yet act on the
+		// request: serve it, and ask again on the next call.
+		return rec, sec, nil
 	case err == nil:
-		// The interrupted rotation never happened.
+		// The interrupted rotation never happened, and GitLab is done
+		// with it.
 		m.removeJournal(rec.Account)
 		if !want(rec, m.now()) {
 			return rec, sec, nil
 		}
-		return m.rotateLocked(ctx, api, rec, sec)
+		return m.rotateLocked(ctx, api, rec, sec, info)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		return m.probe(ctx, api, rec, sec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
+		m.lost(ctx, rec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
+		return nil, nil, nil
 	default:
-		// Back off, as probe does, so that an unreachable GitLab does not
-		// cost every git command a network timeout.
+		// Back off, as unknown does, so that an unreachable GitLab does
+		// not cost every git command a network timeout.
 		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", rec.Host, err, retryAfter, expiryText(rec))
 		return m.backOff(ctx, rec, "unfinished rotation not checked: "+err.Error()), sec, nil
 	}
@@ -477,17 +771,24 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.To
 	upd.ExpiryUTC = expiryUnix(tok)
 	sec := &store.Secret{Password: nt.Token}
 	if err := m.Store.Put(ctx, upd, sec); err != nil {
+		if cur, gerr := m.Store.ReadSecret(ctx, old); gerr == nil && cur.Password == nt.Token {
+			// The keychain took the new token; the index did not (a full
+			// disk). It is stored: serve it. The journal stays, so that
+			// a later call brings the index up to date.
+			m.warn("the token for %s was rotated and the new token is in the keychain, but the index could not be written (%v); it is served, and the index is brought up to date on a later call", old.Host, err)
+			return upd, sec, nil
+		}
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
 			m.saveLost(ctx, old, "revoked (it was rotated, but the new token could not be saved)")
-			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run git-credential-glpat login %s", old.Host, err, rerr, old.Host)
+			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", old.Host, err, rerr, m.LoginCommand(old))
 			return upd, sec, nil
 		}
 		// The journal stays, so that the next call serves the token from
 		// the recovery file and moves it to the keychain when it can.
-		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run git-credential-glpat login %s --token-stdin < %s, then delete the file",
-			old.Host, err, recoveryFile, old.Host, recoveryFile)
+		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run %s --token-stdin < %s, then delete the file",
+			old.Host, err, recoveryFile, m.LoginCommand(old), recoveryFile)
 		return upd, sec, nil
 	}
 	m.hook("after-store")
@@ -510,7 +811,7 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run git-credential-glpat login %s", rec.Host, tok.Dead, rec.Host)
+	m.warn("GitLab no longer accepts the token for %s (%s); run %s", rec.Host, tok.Dead, m.LoginCommand(rec))
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {

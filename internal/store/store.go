@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +20,17 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
 // indexVersion is written into every index file. Readers accept files of
 // this version; new optional fields may be added without changing it.
 const indexVersion = 1
+
+// maxIndexSize bounds an index file: 3,000 credentials of one host take
+// about a megabyte.
+const maxIndexSize = 64 << 20
 
 // lockWait bounds how long a writer waits for another process's index
 // update, which normally takes a few milliseconds.
@@ -42,9 +49,25 @@ type Store struct {
 	Dir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Warn tells a person about a damaged index that was set aside; nil
-	// says nothing.
+	// Warn tells a person about a damaged index that was set aside, or an
+	// inconsistent record that is not served; nil says nothing.
 	Warn func(format string, args ...any)
+	// APIURL returns the API base URL of a managed token's host, from the
+	// config (or the derived https://HOST/api/v4). Every record read from
+	// the index gets its Token.APIURL from it: the index is not trusted to
+	// say where a token is sent. Nil keeps what the index says (tests).
+	APIURL func(host string) string
+	// Backend names the backend Secrets is ("keyring", "encrypted-file",
+	// "kernel"). Put records it with every credential; a record of another
+	// backend is "stored elsewhere": never served from Secrets, never
+	// dropped because Secrets lacks it.
+	Backend string
+
+	// Hook, when set, is called at named points of a store
+	// ("store-after-secret"); crash tests kill the process there.
+	Hook func(point string)
+
+	warnedElsewhere bool
 }
 
 // Record is what the index knows about one stored credential. It holds
@@ -56,10 +79,20 @@ type Record struct {
 	Host     string `json:"host"`
 	Path     string `json:"path,omitempty"`
 	Username string `json:"username"`
+	// Backend is the backend that holds the secret (Store.Backend when it
+	// was stored or migrated); empty in records of versions before 0.9,
+	// whose backend is unknown: such a record is never dropped.
+	Backend string `json:"backend,omitempty"`
 	// ExpiryUTC is the password_expiry_utc Git gave (Unix time), 0 if none.
 	ExpiryUTC       int64     `json:"password_expiry_utc,omitempty"`
 	HasRefreshToken bool      `json:"has_oauth_refresh_token,omitempty"`
 	StoredAt        time.Time `json:"stored_at"`
+	// AuthType is the authentication scheme ("Bearer") of a pre-encoded
+	// credential that Git stored (capability[]=authtype); CredentialOnly
+	// says it came without a username and password, so it answers only
+	// requests that announce the capability.
+	AuthType       string `json:"authtype,omitempty"`
+	CredentialOnly bool   `json:"credential_only,omitempty"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
 }
@@ -87,8 +120,18 @@ type Token struct {
 	// never handed to Git.
 	Dead   string    `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
+	// GitRefusedAt is when Git reported (by erase) that its server
+	// refused the token while GitLab still accepted it or could not be
+	// asked; it is not handed to Git again for a while.
+	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
+	// NoSelfRotation says why this GitLab cannot rotate the token itself
+	// (its self-rotate endpoint is missing: GitLab before 16.10, or 17.9
+	// for project and group tokens), and NoSelfRotationAt when that was
+	// found; asked again after a while, in case the server was upgraded.
+	NoSelfRotation   string    `json:"no_self_rotation,omitempty"`
+	NoSelfRotationAt time.Time `json:"no_self_rotation_at,omitzero"`
 	// RotateFailedAt and RotateError record the last failed rotation, so
 	// that a GitLab that is down is not asked again on every git command.
 	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`
@@ -130,6 +173,16 @@ func (t *Token) CanRotateItself() bool {
 type Secret struct {
 	Password          string `json:"password"`
 	OAuthRefreshToken string `json:"oauth_refresh_token,omitempty"`
+	// Credential is a pre-encoded credential for the record's AuthType
+	// (git 2.46+, capability[]=authtype).
+	Credential string `json:"credential,omitempty"`
+	// StoredAt and ExpiryUTC repeat the record's, written with the secret
+	// by Put: a store that failed or was killed between the secret and the
+	// index leaves a record that does not describe the secret, and this is
+	// how a reader knows (see Store.First). Zero in secrets of versions
+	// before 0.9.
+	StoredAt  time.Time `json:"stored_at,omitzero"`
+	ExpiryUTC int64     `json:"password_expiry_utc,omitempty"`
 }
 
 type indexFile struct {
@@ -138,12 +191,31 @@ type indexFile struct {
 }
 
 // AccountName is the name of the secret for a credential: a URL that a
-// person recognises in Keychain Access, Credential Manager or Seahorse.
+// person recognises in Keychain Access, Credential Manager or Seahorse,
+// protocol://username@host/path. The encoding is injective, so two
+// credentials never share a keychain item: the protocol keeps only URL
+// scheme characters, the username is escaped (it cannot hold "@"), the host
+// is escaped except for letters, digits and ".-_:[]" (it cannot hold "/"),
+// and the path is the rest. For ordinary protocols and hosts this is the
+// name earlier versions wrote; see legacyAccountName for the others.
 func AccountName(protocol, host, path, username string) string {
+	return accountName(escapeKeep(protocol, "+.-"), escape(username), escapeKeep(host, ".-_:[]"), path)
+}
+
+// legacyAccountName is the name versions before 0.9 gave a secret: host
+// and protocol unescaped. It differs from AccountName only for protocols
+// and hosts with unusual characters, and it is accepted for a record only
+// where it cannot collide with another credential's name under either
+// encoding (see consistentAccount).
+func legacyAccountName(protocol, host, path, username string) string {
+	return accountName(protocol, escape(username), host, path)
+}
+
+func accountName(protocol, username, host, path string) string {
 	var b strings.Builder
 	b.WriteString(protocol)
 	b.WriteString("://")
-	b.WriteString(escape(username))
+	b.WriteString(username)
 	b.WriteString("@")
 	b.WriteString(host)
 	if path != "" {
@@ -151,6 +223,27 @@ func AccountName(protocol, host, path, username string) string {
 		b.WriteString(path)
 	}
 	return b.String()
+}
+
+// consistentAccount reports whether r.Account is the name r's protocol,
+// host, path and username give its secret. The index is not trusted: a
+// record copied to another host, or edited, would otherwise hand that
+// host another credential's secret. An old-format name is accepted when
+// the host and protocol hold none of "/%:" (so that it names this
+// credential alone under both encodings); such a record moves to the new
+// name on its next store.
+func consistentAccount(r *Record) bool {
+	if r.Account == AccountName(r.Protocol, r.Host, r.Path, r.Username) {
+		return true
+	}
+	return !strings.ContainsAny(r.Host, "/%") && !strings.ContainsAny(r.Protocol, "/%:@") &&
+		r.Account == legacyAccountName(r.Protocol, r.Host, r.Path, r.Username)
+}
+
+// sameCredential reports whether a and b are the same credential (protocol,
+// host, path and username), whatever their accounts.
+func sameCredential(a, b *Record) bool {
+	return a.Protocol == b.Protocol && a.Host == b.Host && a.Path == b.Path && a.Username == b.Username
 }
 
 // Matches reports whether r answers request c, as Git's own helpers decide
@@ -188,15 +281,17 @@ func (s *Store) now() time.Time {
 // Find returns the index records that match c, most recently stored first.
 // It reads one index file and never touches the secrets.Store.
 func (s *Store) Find(c *credential.Credential) ([]Record, error) {
-	idx, err := s.read(c.Protocol, c.Host)
+	name := s.fileName(c.Protocol, c.Host)
+	idx, err := s.readFile(name)
 	if err != nil {
 		return nil, err
 	}
+	recs := s.trusted(name, idx.Records)
 	var out []Record
 	// Newest last in the file: walk it backwards so that equal times
 	// still put the later store first.
-	for i := len(idx.Records) - 1; i >= 0; i-- {
-		if r := idx.Records[i]; r.Matches(c) {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := recs[i]; r.Matches(c) {
 			out = append(out, r)
 		}
 	}
@@ -207,12 +302,17 @@ func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 // Lookup returns the record named account on protocol and host, and its
 // secret; (nil, nil, nil) when the index has no such record.
 func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Record, *Secret, error) {
-	idx, err := s.read(protocol, host)
+	name := s.fileName(protocol, host)
+	idx, err := s.readFile(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range idx.Records {
-		if r := &idx.Records[i]; r.Account == account {
+	recs := s.trusted(name, idx.Records)
+	for i := range recs {
+		if r := &recs[i]; r.Account == account {
+			if s.Elsewhere(r) {
+				return nil, nil, nil
+			}
 			sec, err := s.ReadSecret(ctx, r)
 			if errors.Is(err, secrets.ErrNotFound) {
 				return nil, nil, nil
@@ -250,17 +350,137 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		if r.Token == nil && r.Expired(now) {
 			continue
 		}
+		if s.Elsewhere(r) {
+			s.warnElsewhere(r)
+			continue
+		}
 		sec, err := s.ReadSecret(ctx, r)
 		if errors.Is(err, secrets.ErrNotFound) {
-			s.dropStale(ctx, *r)
+			if r.Backend == s.Backend {
+				// Its own backend says it is gone: a person deleted it.
+				s.dropStale(ctx, *r)
+			}
 			continue
 		}
 		if err != nil {
 			return nil, nil, err
 		}
+		if !sec.StoredAt.IsZero() && !sec.StoredAt.Equal(r.StoredAt) {
+			r = s.reconcile(ctx, r, sec)
+			if r.Token == nil && r.Expired(now) {
+				continue
+			}
+		} else if r.Backend == "" && s.Backend != "" {
+			// A record of an earlier version, found in this backend:
+			// say so in the index, once, so that it is never again a
+			// record of unknown backend.
+			r = s.stamp(ctx, r)
+		}
 		return r, sec, nil
 	}
 	return nil, nil, nil
+}
+
+// reconcile returns the record that describes sec when r does not: a
+// store wrote sec and then failed, or was killed, before its index
+// record. The secret is the newer of the two; its expiry is its own, and a
+// managed token's metadata (of the token it replaced) is to be checked
+// with GitLab again. The index is repaired, best effort, so that this
+// happens once.
+func (s *Store) reconcile(ctx context.Context, r *Record, sec *Secret) *Record {
+	upd := *r
+	upd.StoredAt = sec.StoredAt
+	upd.ExpiryUTC = sec.ExpiryUTC
+	upd.HasRefreshToken = sec.OAuthRefreshToken != ""
+	if r.Token != nil {
+		t := *r.Token
+		t.Unverified = true
+		t.CheckedAt = time.Time{}
+		upd.Token = &t
+	}
+	s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
+				*x = upd
+			}
+		}
+		return nil
+	})
+	return &upd
+}
+
+// stamp records in the index that r's secret is in s.Backend, best
+// effort, and returns r so marked.
+func (s *Store) stamp(ctx context.Context, r *Record) *Record {
+	upd := *r
+	upd.Backend = s.Backend
+	s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) && x.Backend == "" {
+				x.Backend = s.Backend
+			}
+		}
+		return nil
+	})
+	return &upd
+}
+
+// Elsewhere reports whether r's secret is in another backend than
+// Secrets: the config names another backend than the one that stored it
+// (switched by hand, another GLPAT_CONFIG, a migrate not finished).
+func (s *Store) Elsewhere(r *Record) bool {
+	return r.Backend != "" && r.Backend != s.Backend
+}
+
+// ElsewhereProblem says, for a person, where r's secret is and what to run.
+func (s *Store) ElsewhereProblem(r *Record) string {
+	return fmt.Sprintf("stored in the %s backend, but the config names %s: run git-credential-glpat migrate --to %s to move it (or set backend = %q again)",
+		r.Backend, s.Backend, s.Backend, r.Backend)
+}
+
+// warnElsewhere tells a person, once per process, that a credential is
+// stored elsewhere.
+func (s *Store) warnElsewhere(r *Record) {
+	if s.Warn == nil || s.warnedElsewhere {
+		return
+	}
+	s.warnedElsewhere = true
+	s.Warn("the credential for %s://%s (%s) is %s", r.Protocol, r.Host, r.Username, s.ElsewhereProblem(r))
+}
+
+// trusted returns the records of the index file name that may be served:
+// each must belong in that file (its protocol and host name it) and its
+// account must be the one its protocol, host, path and username give (see
+// consistentAccount). The others are left in the file, never served, and a
+// person is told once which file holds them.
+func (s *Store) trusted(name string, recs []Record) []Record {
+	bad := 0
+	for i := range recs {
+		if !s.consistent(name, &recs[i]) {
+			bad++
+		}
+	}
+	if bad == 0 {
+		return recs
+	}
+	out := make([]Record, 0, len(recs)-bad)
+	for i := range recs {
+		if s.consistent(name, &recs[i]) {
+			out = append(out, recs[i])
+		}
+	}
+	if s.Warn != nil {
+		s.Warn("%s", inconsistentError(name, bad))
+	}
+	return out
+}
+
+func (s *Store) consistent(name string, r *Record) bool {
+	return consistentAccount(r) && s.fileName(r.Protocol, r.Host) == name
+}
+
+func inconsistentError(name string, n int) error {
+	return fmt.Errorf("the state directory holds %d inconsistent record(s) in %s (a protocol, host or account that disagrees with the file or the credential); they are not served: delete the file or store the credentials again", n, name)
 }
 
 // ReadSecret reads the secret of r from the secrets.Store.
@@ -293,19 +513,49 @@ func (s *Store) dropStale(ctx context.Context, r Record) {
 // entry without its secret. It sets r.Account and r.StoredAt.
 func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
+	r.Backend = s.Backend
 	r.StoredAt = s.now().UTC()
-	raw, err := json.Marshal(sec)
+	withMeta := *sec
+	withMeta.StoredAt, withMeta.ExpiryUTC = r.StoredAt, r.ExpiryUTC
+	raw, err := json.Marshal(&withMeta)
 	if err != nil {
 		return err
 	}
-	return s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
+	name := s.fileName(r.Protocol, r.Host)
+	var legacy []string // old-format accounts this store replaces
+	err = s.updateIndex(ctx, r.Protocol, r.Host, true, func(idx *indexFile) error {
 		if err := s.Secrets.Set(ctx, r.Account, string(raw)); err != nil {
 			return err
 		}
-		idx.Records = removeWhere(idx.Records, func(x Record) bool { return x.Account == r.Account })
+		if s.Hook != nil {
+			s.Hook("store-after-secret")
+		}
+		idx.Records = removeWhere(idx.Records, func(x Record) bool {
+			if x.Account == r.Account {
+				return true
+			}
+			if sameCredential(&x, r) && s.consistent(name, &x) {
+				// The same credential under its old-format name: this
+				// store supersedes it. Its item goes too, when it is in
+				// this backend.
+				if !s.Elsewhere(&x) {
+					legacy = append(legacy, x.Account)
+				}
+				return true
+			}
+			return false
+		})
 		idx.Records = append(idx.Records, *r)
 		return nil
 	})
+	if err == nil {
+		// The index names the new item now; the old one is unreachable.
+		// Best effort: a failure leaves an item nothing points to.
+		for _, a := range legacy {
+			s.Secrets.Delete(ctx, a)
+		}
+	}
+	return err
 }
 
 // UpdateRecord rewrites the index record of r.Account without touching its
@@ -336,36 +586,104 @@ func (s *Store) UpdateRecord(ctx context.Context, r *Record) error {
 // the store cannot be reached or is locked, Erase stops and the records
 // it could not remove stay.
 func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error) {
+	return s.EraseWhere(ctx, c, nil)
+}
+
+// EraseWhere is Erase limited to the records that only accepts (nil: all).
+// As Git's helpers do (credential_match with match_password), a given
+// password or credential must equal the stored one.
+func (s *Store) EraseWhere(ctx context.Context, c *credential.Credential, only func(*Record) bool) (int, error) {
 	n := 0
+	name := s.fileName(c.Protocol, c.Host)
 	err := s.update(ctx, c.Protocol, c.Host, func(idx *indexFile) error {
-		var firstErr error
-		idx.Records = removeWhere(idx.Records, func(r Record) bool {
-			if firstErr != nil || !r.Matches(c) {
-				return false
+		drop := make([]bool, len(idx.Records))
+		var cand []int // records whose secret is to be deleted
+		for i := range idx.Records {
+			r := &idx.Records[i]
+			// An inconsistent record's account may name another
+			// credential's secret: never delete by it. A record of
+			// another backend is not ours to erase from here.
+			if !r.Matches(c) || !s.consistent(name, r) || s.Elsewhere(r) || (only != nil && !only(r)) {
+				continue
 			}
-			if c.HasPassword {
-				sec, err := s.ReadSecret(ctx, &r)
+			if c.HasPassword || c.Credential != "" {
+				sec, err := s.ReadSecret(ctx, r)
 				switch {
 				case errors.Is(err, secrets.ErrNotFound):
-					return true // stale record: nothing to compare, nothing to keep
+					// Stale: nothing to compare, nothing to keep (if
+					// its own backend says so).
+					drop[i] = r.Backend == s.Backend
+					continue
 				case err != nil:
-					firstErr = err
-					return false
-				case sec.Password != c.Password:
-					return false
+					return err // nothing deleted
+				case c.HasPassword && sec.Password != c.Password,
+					c.Credential != "" && sec.Credential != c.Credential:
+					continue
 				}
 			}
-			err := s.Secrets.Delete(ctx, r.Account)
-			if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-				firstErr = err
-				return false
+			cand = append(cand, i)
+		}
+		accounts := make([]string, len(cand))
+		for j, i := range cand {
+			accounts[j] = idx.Records[i].Account
+		}
+		var firstErr error
+		for j, err := range s.deleteMany(ctx, accounts) {
+			i := cand[j]
+			switch {
+			case err == nil:
+			case errors.Is(err, secrets.ErrNotFound) && idx.Records[i].Backend == s.Backend:
+			case errors.Is(err, secrets.ErrNotFound):
+				continue // an old record: its secret may be in another backend
+			default:
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
+			drop[i] = true
 			n++
-			return true
-		})
+		}
+		out := idx.Records[:0]
+		for i, r := range idx.Records {
+			if !drop[i] {
+				out = append(out, r)
+			}
+		}
+		idx.Records = out
 		return firstErr
 	})
 	return n, err
+}
+
+// batchDeleter is a secrets.Store that deletes many secrets at a fraction
+// of the cost of one Delete each (the OS keychain over D-Bus).
+type batchDeleter interface {
+	DeleteMany(ctx context.Context, accounts []string) []error
+}
+
+// deleteMany deletes accounts from Secrets, one error per account. Where
+// the store has no batch call, it deletes one by one and, at the first
+// failure other than "not found" (a locked or unreachable store), stops
+// trying: the rest get that error and stay.
+func (s *Store) deleteMany(ctx context.Context, accounts []string) []error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	if b, ok := s.Secrets.(batchDeleter); ok {
+		return b.DeleteMany(ctx, accounts)
+	}
+	errs := make([]error, len(accounts))
+	for i, a := range accounts {
+		errs[i] = s.Secrets.Delete(ctx, a)
+		if errs[i] != nil && !errors.Is(errs[i], secrets.ErrNotFound) {
+			for j := i + 1; j < len(accounts); j++ {
+				errs[j] = errs[i]
+			}
+			break
+		}
+	}
+	return errs
 }
 
 // List returns every record in the index, sorted by host, then username.
@@ -391,12 +709,21 @@ func (s *Store) List() ([]Record, error) {
 		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
 			continue
 		}
-		idx, err := s.readFile(filepath.Join(s.Dir, name))
+		file := filepath.Join(s.Dir, name)
+		idx, err := s.readFile(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, idx.Records...)
+		n := len(out)
+		for i := range idx.Records {
+			if s.consistent(file, &idx.Records[i]) {
+				out = append(out, idx.Records[i])
+			}
+		}
+		if bad := len(idx.Records) - (len(out) - n); bad > 0 {
+			errs = append(errs, fmt.Errorf("store: %w", inconsistentError(file, bad)))
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -419,7 +746,7 @@ func (s *Store) List() ([]Record, error) {
 // them to one file; records inside keep the exact host and are matched
 // exactly.
 func (s *Store) fileName(protocol, host string) string {
-	return filepath.Join(s.Dir, escape(strings.ToLower(protocol+"_"+host))+".json")
+	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
 }
 
 func (s *Store) read(protocol, host string) (*indexFile, error) {
@@ -427,7 +754,9 @@ func (s *Store) read(protocol, host string) (*indexFile, error) {
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {
-	data, err := os.ReadFile(name)
+	// Bounded in time and size, and never a FIFO or a device: this is on
+	// the path of every get.
+	data, err := safefile.ReadFile(name, maxIndexSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &indexFile{Version: indexVersion}, nil
 	}
@@ -437,6 +766,13 @@ func (s *Store) readFile(name string) (*indexFile, error) {
 	var idx indexFile
 	if err := json.Unmarshal(data, &idx); err != nil || idx.Version != indexVersion {
 		return nil, fmt.Errorf("store: %s: %w", name, ErrCorruptIndex)
+	}
+	if s.APIURL != nil {
+		for i := range idx.Records {
+			if t := idx.Records[i].Token; t != nil {
+				t.APIURL = s.APIURL(idx.Records[i].Host)
+			}
+		}
 	}
 	return &idx, nil
 }
@@ -500,17 +836,36 @@ func removeWhere(rs []Record, drop func(Record) bool) []Record {
 	return out
 }
 
+// maxEscapedName is the longest name EscapeName returns. File systems allow
+// 255 bytes; the rest is left for the suffixes added to it (".json.lock",
+// ".json.corrupt-1767225600", a temporary file's ".tmp-123456789").
+const maxEscapedName = 200
+
 // EscapeName turns s into a string safe as a file name on every platform.
-func EscapeName(s string) string { return escape(s) }
+// A name that would be too long (a 253-character host, a long username)
+// is cut and ends in "~" and a hash of the whole: "~" is never produced
+// by the escaping, so a cut name cannot equal an uncut one.
+func EscapeName(s string) string {
+	e := escape(s)
+	if len(e) <= maxEscapedName {
+		return e
+	}
+	sum := sha256.Sum256([]byte(s))
+	return e[:maxEscapedName-1-32] + "~" + hex.EncodeToString(sum[:16])
+}
 
 // escape keeps letters, digits and ".-_" and percent-encodes every other
 // byte, giving names safe on every file system and unambiguous in URLs.
-func escape(s string) string {
+func escape(s string) string { return escapeKeep(s, ".-_") }
+
+// escapeKeep keeps letters, digits and the bytes of keep, and
+// percent-encodes every other byte ("%" included, so it is injective).
+func escapeKeep(s, keep string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}

@@ -1,0 +1,464 @@
+package lifecycle
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/keyringtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
+)
+
+// Outcomes of a rotation as GitLab's source answers them (issue 12), each
+// on the fake GitLab and on both the in-memory store and the real
+// (private) keychain.
+
+// eachBackend runs f on a world over memory and one over the keychain.
+// wrap, when not nil, wraps the secret store of each.
+func eachBackend(t *testing.T, wrap func(secrets.Store) secrets.Store, f func(t *testing.T, w *world)) {
+	t.Helper()
+	for _, b := range []string{"memory", "keychain"} {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			var s secrets.Store = &secretstest.Memory{}
+			if b == "keychain" {
+				keyringtest.Require(t)
+				s = keychain.New("git-credential-glpat-lifecycle-test " + t.Name())
+			}
+			if wrap != nil {
+				s = wrap(s)
+			}
+			f(t, newWorld(t, onSecrets(s)))
+		})
+	}
+}
+
+// TestSlowRotateCommittedAfterTheDeadline: GitLab commits a rotation after
+// the helper gave up waiting. The old token is still accepted when the
+// helper checks at once; that proves nothing while GitLab may still be
+// acting on the request, so the helper keeps the journal and checks again
+// on the next call, which finds the rotation done and says to log in
+// again, rather than handing Git the revoked token.
+func TestSlowRotateCommittedAfterTheDeadline(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		w.apiTimeout = 300 * time.Millisecond
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.CommitRotateAfter(time.Second)
+
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantFiles(true, false)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "may still be acting on the request"})
+
+		waitFor(t, func() bool { return w.gl.Token(id).Revoked })
+		w.clock.Advance(time.Minute)
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantTable("1:revoked->2 2:active")
+		w.wantWarnings(1, []string{"GitLab rotated the token for " + host, "git-credential-glpat login " + host})
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Errorf("rotate requests: %d, want 1", n)
+		}
+		// Later calls know, and ask nothing.
+		calls := w.gl.Calls(gitlabtest.EndpointSelf)
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantCalls(calls, 1)
+	})
+}
+
+// TestUnknownOutcomeSettles: a rotate request that GitLab never acted on
+// (it answered 502 and committed nothing). While GitLab could still be
+// acting on it, each call checks the old token before serving it; once
+// GitLab is done, the journal goes and rotation is tried again after the
+// back-off.
+func TestUnknownOutcomeSettles(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusBadGateway)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantCalls(2, 1)
+		w.wantFiles(true, false)
+
+		w.clock.Advance(settleAfter - time.Second)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantCalls(3, 1) // checked, not rotated
+		w.wantFiles(true, false)
+
+		w.gl.FailRotate(0)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantCalls(4, 2)
+		w.wantTable("1:revoked->2 2:active")
+		w.wantFiles(false, false)
+	})
+}
+
+// waitFor polls cond for up to 20 s of real time.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fullDisk is a secret store whose writes succeed, after which the index
+// file cannot be replaced (as on a full disk): the index file is set aside
+// and a directory put in its place, until heal.
+type fullDisk struct {
+	secrets.Store
+	mu    sync.Mutex
+	armed bool
+	index string // the index file
+}
+
+func (f *fullDisk) Set(ctx context.Context, account, secret string) error {
+	if err := f.Store.Set(ctx, account, secret); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.armed {
+		f.armed = false
+		if err := os.Rename(f.index, f.index+".aside"); err != nil {
+			panic(err)
+		}
+		if err := os.Mkdir(f.index, 0o700); err != nil {
+			panic(err)
+		}
+	}
+	return nil
+}
+
+func (f *fullDisk) heal() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	os.Remove(f.index)
+	os.Rename(f.index+".aside", f.index)
+}
+
+// TestFullDiskKeepsTheRotatedToken: the journal fits, the recovery file and
+// the index do not, the keychain takes the new token. The new token reached
+// a store: it is served, never declared lost, and the index is brought up
+// to date once it can be written.
+func TestFullDiskKeepsTheRotatedToken(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(s secrets.Store) secrets.Store { return &fullDisk{Store: s} }, func(t *testing.T, w *world) {
+		fd := w.secrets.(*fullDisk)
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		idx, _ := filepath.Glob(filepath.Join(w.storeDir, "*.json"))
+		if len(idx) != 1 {
+			t.Fatalf("index files: %v", idx)
+		}
+		fd.index = idx[0]
+		// No room for the recovery file: its directory cannot be made.
+		os.MkdirAll(w.stateDir, 0o700)
+		if err := os.WriteFile(filepath.Join(w.stateDir, "recovery"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fd.mu.Lock()
+		fd.armed = true
+		fd.mu.Unlock()
+
+		got := w.mustServe(w.manager())
+		w.wantServed(got, 2)
+		w.wantTable("1:revoked->2 2:active")
+		w.wantWarnings(0, []string{"the new token is in the keychain", "the index could not be written"})
+		for _, msg := range w.allWarnings() {
+			if strings.Contains(msg, "create a new token") || strings.Contains(msg, "saved anywhere") {
+				t.Errorf("a stored token is declared lost: %q", msg)
+			}
+		}
+
+		fd.heal()
+		got = w.mustServe(w.manager())
+		w.wantServed(got, 2)
+		w.wantTable("1:revoked->2 2:active") // no second rotation
+		rec, stored := w.stored()
+		if stored != got || rec.Token.ID != 2 || rec.Token.ExpiresAt != w.today(90) || rec.Token.Dead != "" {
+			t.Errorf("the index holds %+v, want token 2 expiring %s", rec.Token, w.today(90))
+		}
+		w.wantFiles(false, false)
+		// And from then on it is served from the store alone.
+		calls := w.gl.Calls(gitlabtest.EndpointSelf)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantCalls(calls, 1)
+	})
+}
+
+// TestStateDirThatCannotBeWritten: a state directory that is read-only or
+// full never withholds a valid token. Nothing that cannot be journaled is
+// sent to GitLab, and the person hears once why rotation cannot happen.
+func TestStateDirThatCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		break_ func(w *world, m *Manager)
+	}{
+		// The tests run as root, whom file modes do not stop: a file
+		// where a directory must go fails as EROFS or ENOSPC would.
+		{"no rotation directory", func(w *world, m *Manager) {
+			os.MkdirAll(w.stateDir, 0o700)
+			os.WriteFile(filepath.Join(w.stateDir, "rotation"), nil, 0o600)
+		}},
+		{"no lock file", func(w *world, m *Manager) {
+			rec, _ := w.stored()
+			os.MkdirAll(filepath.Dir(m.lockPath(rec)), 0o700)
+			os.Symlink(filepath.Join(w.stateDir, "gone", "lock"), m.lockPath(rec))
+		}},
+		{"no journal", func(w *world, m *Manager) {
+			os.MkdirAll(w.journalPath(), 0o700)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eachBackend(t, nil, func(t *testing.T, w *world) {
+				tok, id := w.createToken(9)
+				w.login(tok, id)
+				tt.break_(w, w.manager())
+				for range 3 {
+					w.wantServed(w.mustServe(w.manager()), id)
+				}
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 0 {
+					t.Errorf("rotate requests: %d, want none", n)
+				}
+				// Backed off: at most the first call's check of the token.
+				if n := w.gl.Calls(gitlabtest.EndpointSelf); n > 1 {
+					t.Errorf("self requests: %d, want at most 1", n)
+				}
+				w.wantTable("1:active")
+				w.wantWarnings(0, []string{"cannot rotate the token for " + host, "state directory", "cannot be written", "2026-03-19 00:00 UTC"})
+			})
+		})
+	}
+}
+
+// TestLifetimeCap: the instance allows 60 days, the config asks for 90.
+// GitLab answers 400 "Expiration date must be before D" and commits
+// nothing; the helper rotates once more with the largest date allowed and
+// says what to set.
+func TestLifetimeCap(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.SetMaxLifetime(60)
+
+		got := w.mustServe(w.manager())
+		w.wantServed(got, 2)
+		w.wantTable("1:revoked->2 2:active")
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 2 {
+			t.Errorf("rotate requests: %d, want 2 (refused, then the allowed date)", n)
+		}
+		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(59) {
+			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(59))
+		}
+		w.wantWarnings(0, []string{"at most 59 days", `set lifetime = "59d"`, host})
+		w.wantFiles(false, false)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantWarnings(1)
+	})
+	// A cap at or below rotate_before would make every call rotate: the
+	// hint says to lower rotate_before too.
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.SetMaxLifetime(20)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantWarnings(0, []string{"at most 19 days", `set lifetime = "19d"`, `rotate_before`})
+		// Due at once, but not rotated again the same day.
+		w.clock.Advance(time.Hour)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantTable("1:revoked->2 2:active")
+	})
+}
+
+// TestForbiddenIsRetried: a 403 that is not insufficient_scope (a blocked
+// account, terms not accepted, a proxy) clears up without a new login: it
+// is reported with GitLab's message and tried again after the back-off.
+func TestForbiddenIsRetried(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusForbidden)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "403 Forbidden"})
+		if rec, _ := w.stored(); rec.Token.CannotRotate {
+			t.Errorf("a 403 without insufficient_scope switched rotation off")
+		}
+		w.gl.FailRotate(0)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantTable("1:revoked->2 2:active")
+	})
+}
+
+// TestDPoPKeepsServing: with DPoP switched on, GitLab answers API requests
+// without a DPoP proof 401 dpop_error; Git over HTTPS still takes the
+// token. It is not dead: served, with the reason.
+func TestDPoPKeepsServing(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.RequireDPoP("alice", true)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "DPoP"})
+		if rec, _ := w.stored(); rec.Token.Dead != "" {
+			t.Errorf("the token is marked dead (%s)", rec.Token.Dead)
+		}
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), id)
+	})
+}
+
+// TestBotFallsBackToPersonalEndpoint: a project bot's token whose own
+// endpoint refuses without committing (a resource it is not of: 401; a
+// GitLab before 17.9: 400) rotates at the personal endpoint, which takes
+// bots' tokens too.
+func TestBotFallsBackToPersonalEndpoint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(w *world, repo, other gitlabtest.Repo) (ownerInRecord int)
+	}{
+		{"resource mismatch", func(w *world, repo, other gitlabtest.Repo) int { return other.ID }},
+		{"GitLab 17.8", func(w *world, repo, other gitlabtest.Repo) int { w.gl.SetVersion("17.8.2"); return repo.ID }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eachBackend(t, nil, func(t *testing.T, w *world) {
+				repo := w.gl.CreateRepo("acme/widgets")
+				other := w.gl.CreateRepo("acme/gadgets")
+				tok, id := w.create(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(w.clock.Now()).AddDays(10)})
+				w.login(tok, id)
+				owner := tt.setup(w, repo, other)
+				rec, _ := w.stored()
+				rec.Token.OwnerID = int64(owner)
+				if err := w.newStore().UpdateRecord(context.Background(), rec); err != nil {
+					t.Fatal(err)
+				}
+				w.wantServed(w.mustServe(w.manager()), 2)
+				w.wantTable("1:revoked->2 2:active")
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 2 {
+					t.Errorf("rotate requests: %d, want 2", n)
+				}
+				w.wantWarnings(0)
+			})
+		})
+	}
+}
+
+// TestGitLabWithoutSelfRotation: GitLab before 16.10 has no personal
+// self-rotate endpoint (16.0-16.9 route the path to .../:id/rotate and
+// refuse "self" with 400; older ones answer 404). The helper says so once,
+// with the version and which version can, and does not ask again on every
+// back-off.
+func TestGitLabWithoutSelfRotation(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"16.9.1", "15.11.0"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			eachBackend(t, nil, func(t *testing.T, w *world) {
+				w.gl.SetVersion(v)
+				tok, id := w.createToken(10)
+				w.login(tok, id)
+				w.wantServed(w.mustServe(w.manager()), id)
+				w.wantWarnings(0, []string{"this GitLab (" + v + ") cannot rotate tokens itself", "16.10", "17.9", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
+				rotates := w.gl.Calls(gitlabtest.EndpointRotate)
+				for range 3 {
+					w.clock.Advance(retryAfter)
+					w.wantServed(w.mustServe(w.manager()), id)
+				}
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != rotates {
+					t.Errorf("rotate requests after the answer: %d more, want none", n-rotates)
+				}
+				w.wantWarnings(1)
+			})
+		})
+	}
+}
+
+// TestWrongDerivedAPIURL: GitLab served under a path (a relative URL root):
+// the API URL derived from the host answers 404 at .../self. The helper
+// says to set api_url, and keeps serving the token.
+func TestWrongDerivedAPIURL(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		rec, _ := w.stored()
+		rec.Token.APIURL = w.gl.URL + "/elsewhere/api/v4"
+		if err := w.newStore().UpdateRecord(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"set api_url", "[hosts." + `"` + host + `"]`})
+	})
+}
+
+// TestCutAnswerIsAdopted: GitLab rotated and its answer broke off after the
+// new token. The token is the only copy: it is stored and served, and its
+// metadata is fetched on the next call.
+func TestCutAnswerIsAdopted(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.CutRotateAnswer(true)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		w.wantTable("1:revoked->2 2:active")
+		w.wantWarnings(0)
+		w.gl.CutRotateAnswer(false)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		rec, _ := w.stored()
+		if rec.Token.ID != 2 || rec.Token.Unverified || rec.Token.ExpiresAt != w.today(90) {
+			t.Errorf("record after the next call: %+v, want token 2 verified, expiring %s", rec.Token, w.today(90))
+		}
+		w.wantFiles(false, false)
+	})
+}
+
+// TestUnsettledWhileGitLabIsUnreachable: while a rotate's outcome is
+// unsettled, the old token is checked on every call only as long as
+// GitLab answers the checks; once it stops answering, the back-off holds,
+// so that git commands do not each wait for a timeout.
+func TestUnsettledWhileGitLabIsUnreachable(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.apiTimeout = 200 * time.Millisecond
+	tok, id := w.createToken(10)
+	w.login(tok, id)
+	w.gl.FailRotate(http.StatusBadGateway)
+	w.wantServed(w.mustServe(w.manager()), id)
+	w.wantCalls(2, 1)
+
+	w.gl.Delay(gitlabtest.EndpointSelf, time.Hour) // GitLab stops answering
+	w.clock.Advance(time.Second)
+	w.wantServed(w.mustServe(w.manager()), id)
+	w.wantCalls(3, 1) // one check, which timed out
+	for range 3 {
+		w.clock.Advance(time.Second)
+		w.wantServed(w.mustServe(w.manager()), id)
+	}
+	w.wantCalls(3, 1) // backing off: no more checks
+	w.wantFiles(true, false)
+}

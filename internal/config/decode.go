@@ -227,15 +227,16 @@ func (d *decoder) typeOf(p toml.Primitive) string {
 // regard to case, is not asked (its Undecoded would miss "Lifetime").
 func (d *decoder) unknownKey() {
 	schema := tables()
+	top, host, account := schema[reflect.TypeFor[fileTOML]()].keys, schema[reflect.TypeFor[hostTOML]()].keys, schema[reflect.TypeFor[accountTOML]()].keys
 	for _, k := range d.md.Keys() {
-		known := schema[reflect.TypeFor[fileTOML]()].keys
+		known := top
 		for i, part := range k {
 			switch {
 			case i == 1 && k[0] == "hosts":
-				known = schema[reflect.TypeFor[hostTOML]()].keys // part is a host name
+				known = host // part is a host name
 				continue
 			case i == 3 && k[2] == "accounts":
-				known = schema[reflect.TypeFor[accountTOML]()].keys
+				known = account
 			}
 			if slices.Contains(known, part) {
 				continue

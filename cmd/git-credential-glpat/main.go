@@ -21,6 +21,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
@@ -405,13 +406,7 @@ func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
 				e.configWarning.Do(func() { ui.warningf("%v; using the default settings", err) })
 				cfg = config.Default()
 			}
-			hc := cfg.Host(rec.Host)
-			return lifecycle.Settings{
-				RotateBefore: time.Duration(hc.RotateBefore),
-				Lifetime:     time.Duration(hc.Lifetime),
-				AutoRotate:   hc.AutoRotate,
-				CAFile:       hc.CAFile,
-			}
+			return lifecycle.HostSettings(cfg.Host(rec.Host))
 		},
 	}
 }
@@ -494,31 +489,11 @@ var commands = []string{"get", "store", "erase", "login", "logout", "status", "r
 func suggest(s string) string {
 	best, bestD := "", 3
 	for _, c := range commands {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
+		if d := editdist.Distance(strings.ToLower(s), c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).

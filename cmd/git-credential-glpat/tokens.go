@@ -23,9 +23,11 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // flags is a command's flag set: -h prints the command's usage to stdout
@@ -102,7 +104,7 @@ func (f *flags) nearest(name string) string {
 		bestD = 2
 	}
 	f.VisitAll(func(fl *flag.Flag) {
-		if d := editDistance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
+		if d := editdist.Distance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
 			best, bestD = fl.Name, d
 		}
 	})
@@ -261,7 +263,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if err != nil {
 		ui.errorf("%s", explain(err))
 		switch {
-		case strings.Contains(err.Error(), "does not accept"):
+		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.hintf("create a token at %s", create)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			apiURLHint(ui, host)
@@ -293,10 +295,11 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	fmt.Fprintf(stdout, "  expires  %s\n", exp)
 	set := svc.Lifecycle.SettingsFor(res.Record)
+	due := svc.Lifecycle.State(res.Record).Due
 	switch {
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()) && set.AutoRotate:
+	case res.CanRotate && due && set.AutoRotate:
 		fmt.Fprintf(stdout, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()):
+	case res.CanRotate && due:
 		fmt.Fprintf(stdout, "  rotation due now (less than %s left), and auto_rotate is off: run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
 	case res.CanRotate && set.AutoRotate:
 		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(set.RotateBefore))
@@ -534,7 +537,7 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 		needAction++
 	}
 	for _, en := range entries {
-		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
+		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
 			needAction++
 		}
 	}
@@ -811,7 +814,7 @@ func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
 				cell += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2)
 			}
 			if color && ri > 0 && i == colorCol {
-				cell = paint(c, cell)
+				cell = termtext.Paint(stateColor(c), cell)
 			}
 			b.WriteString(cell)
 		}
@@ -826,19 +829,17 @@ func colorFor(w io.Writer) bool {
 	return ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" && term.IsTerminal(int(f.Fd()))
 }
 
-func paint(state, cell string) string {
-	code := ""
+// stateColor is the colour of a state in status's table.
+func stateColor(state string) string {
 	switch state {
 	case "ok":
-		code = "32" // green
+		return termtext.Green
 	case "rotation due", "expiring", "unverified":
-		code = "33" // yellow
+		return termtext.Yellow
 	case "expired", "revoked":
-		code = "31" // red
-	default:
-		return cell
+		return termtext.Red
 	}
-	return "\x1b[" + code + "m" + cell + "\x1b[0m"
+	return ""
 }
 
 // progress tells a person at a terminal that a network step is under way,
@@ -880,23 +881,16 @@ func relative(t, now time.Time) string {
 	case d < time.Minute:
 		return "now"
 	case d < time.Hour:
-		s = plural(int(d.Minutes()), "minute")
+		s = termtext.Plural(int(d.Minutes()), "minute")
 	case d < 48*time.Hour:
-		s = plural(int(d.Hours()), "hour")
+		s = termtext.Plural(int(d.Hours()), "hour")
 	default:
-		s = plural(int(d.Hours()/24), "day")
+		s = termtext.Plural(int(d.Hours()/24), "day")
 	}
 	if past {
 		return s + " ago"
 	}
 	return "in " + s
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]

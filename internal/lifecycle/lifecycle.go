@@ -16,6 +16,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -53,6 +54,9 @@ const (
 	// than this ago: when an instance caps lifetime at or below
 	// rotate_before, every new token would be due at once.
 	minRotationInterval = 24 * time.Hour
+	// maxStateFile bounds a journal or recovery file read; the helper
+	// writes a few hundred bytes.
+	maxStateFile = 64 << 10
 )
 
 // Settings are the rotation settings of one host, from the config.
@@ -702,6 +706,11 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		info, err := api.Self(actx, token)
 		cancel()
 		switch {
+		case err == nil && rec.Token.UserID != 0 && info.UserID != rec.Token.UserID:
+			// Not this token's successor (a rotation keeps the user): a
+			// file someone put in the state dir. Adopting it would
+			// replace the user's token with another user's.
+			m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".token"), rec.Host)
 		case err == nil:
 			info.Token = token
 			return m.adopt(ctx, rec, info)
@@ -914,7 +923,8 @@ func (m *Manager) writeJournal(account string, j journal) error {
 
 func (m *Manager) readJournal(account string) (journal, bool) {
 	var j journal
-	b, err := os.ReadFile(m.path("rotation", account, ".pending"))
+	// Bounded, and never a FIFO: this is on the path of get.
+	b, err := safefile.ReadFile(m.path("rotation", account, ".pending"), maxStateFile)
 	if err != nil {
 		return j, false
 	}
@@ -962,7 +972,7 @@ func (m *Manager) writeRecovery(account string, t *gitlabapi.Token) (string, err
 }
 
 func (m *Manager) readRecovery(account string) (string, bool) {
-	b, err := os.ReadFile(m.path("recovery", account, ".token"))
+	b, err := safefile.ReadFile(m.path("recovery", account, ".token"), maxStateFile)
 	if err != nil {
 		return "", false
 	}

@@ -408,6 +408,24 @@ func explain(rec *store.Record, err error) error {
 // answer about it) and rotates it.
 func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	now := m.now()
+	if m.siblingUnsettled(rec, now) {
+		// The same token, stored under another username, was sent to
+		// rotate and GitLab may still be acting on it: sending it again
+		// would, once the first commits, be reuse of a revoked token,
+		// which revokes the whole family. Serve it while GitLab accepts
+		// it; the other record's next call settles the outcome.
+		var err error
+		if info == nil {
+			actx, cancel := m.apiContext(ctx)
+			_, err = api.Self(actx, sec.Password)
+			cancel()
+		}
+		if errors.Is(err, gitlabapi.ErrUnauthorized) {
+			m.saveDead(ctx, rec, err)
+			return nil, nil, nil
+		}
+		return rec, sec, nil
+	}
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
 		// to the rotate endpoint (SPEC: GitLab hosts).
@@ -931,6 +949,35 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 	// A damaged journal still means a rotation was in flight.
 	json.Unmarshal(b, &j)
 	return j, true
+}
+
+// siblingUnsettled reports whether a record of another username holding
+// rec's token (the same token id on the same host) has a rotation whose
+// outcome is unsettled. It reads the rotation directory only when a
+// rotation is about to be sent.
+func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
+	if rec.Token == nil || rec.Token.ID == 0 {
+		return false
+	}
+	own := filepath.Base(m.path("rotation", rec.Account, ".pending"))
+	ents, err := os.ReadDir(m.dir("rotation"))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".pending") || e.Name() == own {
+			continue
+		}
+		b, err := safefile.ReadFile(filepath.Join(m.dir("rotation"), e.Name()), maxStateFile)
+		var j journal
+		if err != nil || json.Unmarshal(b, &j) != nil {
+			continue
+		}
+		if j.OldTokenID == rec.Token.ID && j.Host == rec.Host && now.Before(settled(j)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pending reports whether a rotation of account's token is unfinished.

@@ -1,14 +1,17 @@
 package lifecycle
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 // Someone who can write the state dir plants files in the rotation and
@@ -103,5 +106,46 @@ func TestPlantedRecoveryFileOfAnotherUser(t *testing.T) {
 			t.Errorf("the store holds token %d, want the user's token %d", w.tokenID(stored), id)
 		}
 		w.wantTable("1:active 2:active")
+	})
+}
+
+// TestSecondAccountWaitsForAnUnknownOutcome: one token stored under two
+// usernames (Git stored it for https://alice@host and https://oauth2@host).
+// A rotation through alice's record ends with an unknown outcome: GitLab
+// commits it after the helper stopped waiting. A get for the other record
+// must not send the same token to the rotate endpoint while GitLab may
+// still be acting on the first request: if that one commits, the second
+// authenticates with a revoked token, and GitLab's reuse detection revokes
+// the whole family, the new token included.
+func TestSecondAccountWaitsForAnUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		w.apiTimeout = 300 * time.Millisecond
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		alice := w.account
+		rec, _ := w.stored()
+		other := &store.Record{Protocol: "https", Host: host, Username: "oauth2", ExpiryUTC: rec.ExpiryUTC, Token: rec.Token}
+		if err := w.newStore().Put(context.Background(), other, &store.Secret{Password: tok}); err != nil {
+			t.Fatal(err)
+		}
+		w.gl.CommitRotateAfter(2 * time.Second)
+
+		w.wantServed(w.mustServe(w.manager()), id) // alice: outcome unknown
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Fatalf("rotate requests after the first get: %d, want 1", n)
+		}
+		w.account = other.Account
+		w.serve(w.manager()) // the other account, within the window
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Errorf("rotate requests: %d, want 1 (the same token was sent to rotate again while the first request's outcome was unknown)", n)
+		}
+		waitFor(t, func() bool { return w.gl.Token(id).Revoked })
+		w.account = alice
+		w.clock.Advance(settleAfter + time.Minute)
+		w.serve(w.manager())
+		if strings.Contains(w.table(), "2:revoked") {
+			t.Errorf("GitLab revoked the new token: %s", w.table())
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -32,8 +33,10 @@ the kernel keyring (until reboot, lock, --for, or three idle days); every git
 command then reads credentials without a prompt. Storing and rotating tokens
 never needs the passphrase. passphrase changes it.
 
-With --passphrase-stdin the passphrase is the first line of stdin (twice, one
-per line, for init and for the new passphrase of passphrase).
+With --passphrase-stdin each passphrase is read once, one line each: init
+and unlock read one line, passphrase reads the current one, then the new one.
+At a terminal a new passphrase is asked twice. A new passphrase has at least
+8 characters.
 
 Examples:
     $ git-credential-glpat init
@@ -78,10 +81,9 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return "", errors.New("no terminal to ask for the passphrase; use --passphrase-stdin")
 		}
-		fmt.Fprint(p.ui.w, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
+		b, err := readHidden(f, p.ui.w, prompt)
 		fmt.Fprintln(p.ui.w)
-		return string(b), err
+		return b, err
 	}
 	if p.lines == nil {
 		p.lines = bufio.NewReader(io.LimitReader(p.stdin, 1<<16))
@@ -93,13 +95,26 @@ func (p *passphraseReader) read(prompt string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// minPassphrase is the shortest new passphrase accepted: the key file
+// it protects may be copied off the machine and attacked offline.
+const minPassphrase = 8
+
+// readNew reads a new passphrase: once from stdin (as docker login
+// --password-stdin does), twice at a terminal, where a typo would
+// otherwise lock the person out.
 func (p *passphraseReader) readNew() (string, error) {
 	a, err := p.read("New passphrase: ")
 	if err != nil {
 		return "", err
 	}
-	if a == "" {
-		return "", errors.New("the passphrase is empty")
+	if n := utf8.RuneCountInString(a); n < minPassphrase {
+		if n == 0 {
+			return "", fmt.Errorf("the passphrase is empty; it needs at least %d characters", minPassphrase)
+		}
+		return "", fmt.Errorf("the passphrase is too short (%d characters); it needs at least %d", n, minPassphrase)
+	}
+	if p.fromStdin {
+		return a, nil
 	}
 	b, err := p.read("Repeat it: ")
 	if err != nil {
@@ -112,15 +127,20 @@ func (p *passphraseReader) readNew() (string, error) {
 }
 
 func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags(cmd, initUsage, ui.w)
+	fs := newFlags(cmd, initUsage, ui)
 	fromStdin := fs.Bool("passphrase-stdin", false, "")
 	var unlockFor time.Duration
 	if cmd == "unlock" {
-		fs.Func("for", "", func(s string) (err error) { unlockFor, err = config.ParseDuration(s); return err })
+		fs.Func("for", "", func(s string) (err error) {
+			if unlockFor, err = config.ParseDuration(s); err != nil || unlockFor <= 0 {
+				return fmt.Errorf("--for %q is not a duration: write it like 30m, 12h or 7d", s)
+			}
+			return nil
+		})
 	}
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) > 0 {
 		ui.errorf("%s takes no arguments", cmd)
@@ -140,6 +160,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.Init(ctx, pass, 0)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -153,6 +176,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.Unlock(ctx, pass, unlockFor)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -163,6 +189,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 		fmt.Fprintf(stdout, "unlocked %s\n", until)
 	case "lock":
 		if err := f.Lock(ctx); err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -177,6 +206,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			err = f.ChangePassphrase(ctx, old, nw)
 		}
 		if err != nil {
+			if code, stop := promptEnded(err, ui); stop {
+				return code
+			}
 			ui.errorf("%v", err)
 			return 1
 		}
@@ -202,11 +234,11 @@ Examples:
 `
 
 func runMigrate(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("migrate", migrateUsage, ui.w)
+	fs := newFlags("migrate", migrateUsage, ui)
 	to := fs.String("to", "", "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	target := config.Backend(*to)
 	switch {

@@ -31,8 +31,8 @@ import (
 
 const usage = `Usage:
     git-credential-glpat get|store|erase     (called by Git, reads stdin)
-    git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--api-url URL]
-    git-credential-glpat logout [HOST] [--username U] [--revoke]
+    git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--web] [--api-url URL] [--create-url]
+    git-credential-glpat logout [HOST] [--username U] [--revoke] [--yes]
     git-credential-glpat status [HOST] [--json] [--offline]
     git-credential-glpat rotate [HOST | --all] [--force] [--json]
     git-credential-glpat setup  [HOST...] [--undo]
@@ -41,7 +41,7 @@ const usage = `Usage:
     git-credential-glpat doctor [--json]
     git-credential-glpat schedule install|remove|status
     git-credential-glpat completion bash|zsh|fish
-    git-credential-glpat version
+    git-credential-glpat help [COMMAND] | version
 
 A Git credential helper that keeps credentials in the OS keychain (macOS
 Keychain, Windows Credential Manager, the Secret Service on Linux) and
@@ -65,7 +65,7 @@ Commands:
     completion          Shell completion for bash, zsh or fish.
     version             Print the version and commit.
 
-Run git-credential-glpat COMMAND -h for a command's options.
+Run git-credential-glpat help COMMAND (or COMMAND -h) for a command's options.
 
 Examples:
     $ git-credential-glpat login
@@ -156,22 +156,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ui := &ui{w: stderr}
+	ui := &ui{w: stderr, out: stdout}
+	if len(args) > 1 && isHelpFlag(args[1]) && args[0] != "help" {
+		// Every command takes -h, even get (which would wait on stdin),
+		// version and completion.
+		switch args[0] {
+		case "get", "store", "erase":
+			fmt.Fprint(stdout, gitOpUsage)
+			return 0
+		case "version", "-v", "--version":
+			fmt.Fprint(stdout, versionUsage)
+			return 0
+		case "completion":
+			fmt.Fprint(stdout, completionUsage)
+			return 0
+		}
+	}
 	switch op := args[0]; op {
 	case "get", "store", "erase":
 		return runGitOp(op, stdin, stdout, ui)
-	case "version", "--version":
+	case "version", "--version", "-v":
+		if len(args) > 1 {
+			ui.errorf("version takes no arguments")
+			return 2
+		}
 		fmt.Fprintln(stdout, versionString())
 		return 0
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		return runHelp(args[1:], stdin, stdout, stderr, ui)
 	case "setup":
 		return runSetup(args[1:], stdout, ui)
 	case "login":
 		return runLogin(args[1:], stdin, stdout, ui)
 	case "logout":
-		return runLogout(args[1:], stdout, ui)
+		return runLogout(args[1:], stdin, stdout, ui)
 	case "status":
 		return runStatus(args[1:], stdout, ui)
 	case "rotate":
@@ -200,6 +218,59 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
+
+const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
+
+Git's credential helper protocol (gitcredentials(7)): Git runs these with
+key=value lines on stdin; get answers on stdout. People use login, status and
+logout instead. erase of a managed GitLab token asks GitLab once whether it
+still accepts it: a revoked or expired token stays listed as such, one GitLab
+accepts is kept and not handed to Git again for a while.
+
+Examples:
+    $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
+`
+
+const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
+
+Prints the version and the commit it was built from.
+`
+
+const completionUsage = `Usage: git-credential-glpat completion bash|zsh|fish
+
+Prints the shell completion script (install.sh installs it).
+
+Examples:
+    $ source <(git-credential-glpat completion bash)
+    $ git-credential-glpat completion fish > ~/.config/fish/completions/git-credential-glpat.fish
+`
+
+// runHelp prints the usage, or with COMMAND that command's own.
+func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer, ui *ui) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case len(args) > 1:
+		ui.errorf("help takes one COMMAND")
+		return 2
+	case args[0] == "help" || isHelpFlag(args[0]):
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	for _, c := range commands {
+		if c == args[0] {
+			return run([]string{args[0], "-h"}, stdin, stdout, stderr)
+		}
+	}
+	ui.errorf("help: unknown command %q", args[0])
+	if s := suggest(args[0]); s != "" {
+		ui.hintf("did you mean %q?", s)
+	}
+	return 2
 }
 
 func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
@@ -468,7 +539,10 @@ func redact(s string) string {
 
 // ui writes messages for people to stderr, in the house style:
 // "git-credential-glpat: error: …", lower-case, one line each.
-type ui struct{ w io.Writer }
+type ui struct {
+	w   io.Writer
+	out io.Writer // stdout, for usage asked for with -h
+}
 
 func (u *ui) errorf(format string, a ...any)   { u.printf("error: ", format, a...) }
 func (u *ui) warningf(format string, a ...any) { u.printf("warning: ", format, a...) }

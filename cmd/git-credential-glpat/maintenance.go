@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
@@ -26,11 +29,11 @@ Examples:
 `
 
 func runDoctor(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("doctor", doctorUsage, ui.w)
+	fs := newFlags("doctor", doctorUsage, ui)
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) > 0 {
 		ui.errorf("doctor takes no arguments")
@@ -50,7 +53,8 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	}
 	cfg, err := e.config()
 	if err != nil {
-		cfg = config.Default() // the doctor reports the config error itself
+		cfg = config.Default()        // the doctor reports the config error itself,
+		e.configWarning.Do(func() {}) // once
 	}
 	bin, _ := selfPath()
 	sopts, serr := schedule.DefaultOptions(bin)
@@ -73,7 +77,7 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	if *asJSON {
 		doctor.WriteJSON(stdout, checks)
 	} else {
-		doctor.WriteText(stdout, checks, colorFor(stdout))
+		doctor.WriteTextWidth(stdout, checks, colorFor(stdout), terminalWidth(stdout, doctor.DefaultWidth))
 	}
 	if doctor.NeedsAction(checks) {
 		return 1
@@ -95,10 +99,10 @@ Examples:
 `
 
 func runSchedule(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("schedule", scheduleUsage, ui.w)
-	pos, err := parseArgs(fs, args)
+	fs := newFlags("schedule", scheduleUsage, ui)
+	pos, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	if len(pos) != 1 {
 		ui.errorf("schedule takes one of install, remove, status")
@@ -136,12 +140,23 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("unknown schedule command %q; want install, remove or status", pos[0])
 		return 2
 	}
+	// An install that leaves nothing scheduled (no systemd user manager
+	// here: a container, an SSH login without lingering) is a failure: the
+	// tokens would not rotate, whatever the files say.
+	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
 	if res != nil {
 		for _, f := range res.Files {
 			fmt.Fprintf(stdout, "%s %s\n", verb, f)
 		}
 		for _, c := range res.Commands {
-			fmt.Fprintf(stdout, "ran %s\n", c)
+			if inactive {
+				fmt.Fprintf(stdout, "tried %s\n", c)
+			} else {
+				fmt.Fprintf(stdout, "ran %s\n", c)
+			}
+		}
+		if inactive {
+			ui.errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
 		}
 		for _, n := range res.Notes {
 			ui.hintf("%s", n)
@@ -149,6 +164,9 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	}
 	if err != nil {
 		ui.errorf("%v", err)
+		return 1
+	}
+	if inactive {
 		return 1
 	}
 	return 0
@@ -184,4 +202,14 @@ func scheduleLine(ctx context.Context) string {
 		return ""
 	}
 	return st.Line()
+}
+
+// terminalWidth is the width of the terminal w writes to, else def.
+func terminalWidth(w io.Writer, def int) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return def
 }

@@ -62,7 +62,20 @@ func TestScheduleInstallRemove(t *testing.T) {
 	home := filepath.Join(w.dir, "home")
 	os.MkdirAll(home, 0o700)
 	w.env = append(w.env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	// A systemctl of our own: this machine may or may not run a systemd
+	// user manager. First none answers, as in a container.
+	bin := filepath.Join(w.dir, "bin")
+	os.Mkdir(bin, 0o700)
+	fake := filepath.Join(bin, "systemctl")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n"), 0o700)
+	w.env = append(w.env, "PATH="+bin+":"+os.Getenv("PATH"))
 	out, errOut, err := w.run("", binPath, "schedule", "install")
+	if exitCode(err) != 1 || !strings.Contains(errOut, "not active") || !strings.Contains(errOut, "systemctl --user enable --now") || !strings.Contains(errOut, "crontab") || strings.Contains(out, "ran systemctl") {
+		t.Errorf("schedule install without a user manager: exit %d\n%s\n%s", exitCode(err), out, errOut)
+	}
+	// Then one answers.
+	os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$2\" = is-enabled ] && echo enabled\nexit 0\n"), 0o700)
+	out, errOut, err = w.run("", binPath, "schedule", "install")
 	if err != nil {
 		t.Fatalf("schedule install: %v\n%s\n%s", err, out, errOut)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
@@ -32,11 +33,11 @@ Examples:
 `
 
 func runSetup(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("setup", setupUsage, ui.w)
+	fs := newFlags("setup", setupUsage, ui)
 	undo := fs.Bool("undo", false, "")
-	names, err := parseArgs(fs, args)
+	names, err := fs.parse(args)
 	if err != nil {
-		return usageExit(err)
+		return fs.exit(err)
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
@@ -63,7 +64,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 	var hosts []gitsetup.Host
 	switch {
 	case len(names) > 0:
-		hosts = setupHosts(cfg, names)
+		hosts = setupHosts(cfg, e, names)
 	case *undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
 			ui.errorf("%v", err)
@@ -74,7 +75,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 		if len(names) == 0 {
 			names = []string{account.DefaultHost}
 		}
-		hosts = setupHosts(cfg, names)
+		hosts = setupHosts(cfg, e, names)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -105,9 +106,12 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 }
 
 // setupHosts turns host names into what setup writes: the protocol of the
-// host's API URL (https unless the config says otherwise), and useHttpPath
-// when the config maps repository paths to several accounts.
-func setupHosts(cfg *config.Config, names []string) []gitsetup.Host {
+// host's API URL (https unless the config says otherwise), and of any
+// GitLab token stored for the host (login --api-url http://… stores one for
+// http, and doctor asks for that helper entry), with useHttpPath when the
+// config maps repository paths to several accounts.
+func setupHosts(cfg *config.Config, e *env, names []string) []gitsetup.Host {
+	recs, _ := e.store.List()
 	var hosts []gitsetup.Host
 	for _, n := range names {
 		hc := cfg.Host(n)
@@ -115,7 +119,15 @@ func setupHosts(cfg *config.Config, names []string) []gitsetup.Host {
 		if u, err := url.Parse(hc.APIURL); err == nil && u.Scheme == "http" {
 			proto = "http"
 		}
-		hosts = append(hosts, gitsetup.Host{Protocol: proto, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
+		protos := []string{proto}
+		for _, r := range recs {
+			if r.Token != nil && strings.EqualFold(r.Host, n) && !slices.Contains(protos, r.Protocol) {
+				protos = append(protos, r.Protocol)
+			}
+		}
+		for _, p := range protos {
+			hosts = append(hosts, gitsetup.Host{Protocol: p, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
+		}
 	}
 	return hosts
 }

@@ -15,9 +15,9 @@ import (
 func TestHelpOnEveryCommand(t *testing.T) {
 	w := newWorld(t)
 	for _, cmd := range []string{"login", "logout", "status", "rotate", "setup"} {
-		_, errOut, err := w.run("", binPath, cmd, "-h")
-		if err != nil || !strings.Contains(errOut, "Usage: git-credential-glpat "+cmd) || !strings.Contains(errOut, "Examples:") {
-			t.Errorf("%s -h: %v\n%s", cmd, err, errOut)
+		out, _, err := w.run("", binPath, cmd, "-h")
+		if err != nil || !strings.Contains(out, "Usage: git-credential-glpat "+cmd) || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s -h: %v\n%s", cmd, err, out)
 		}
 	}
 	out, _, err := w.run("", binPath, "help")

@@ -18,6 +18,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -94,12 +95,42 @@ func ValidateHost(host string) error {
 	return nil
 }
 
+// ErrNoAPI is wrapped by CheckAPI's error: no GitLab API answers where
+// the host's API is assumed to be.
+var ErrNoAPI = errors.New("no GitLab API there")
+
+// CheckAPI makes sure a GitLab API answers at the host's API URL before a
+// person is asked for a token: a request without a token that GitLab
+// answers 401 (lib/api/api_guard.rb), where an HTTPS URL for an HTTP server,
+// or a GitLab under a relative URL root, answers something else or nothing.
+func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
+	apiURL := s.APIURL(host, flagURL)
+	api, err := s.api(apiURL, s.Config.Host(host).CAFile)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err = api.Self(actx, "")
+	if errors.Is(err, gitlabapi.ErrUnauthorized) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("it answered a request without a token")
+	}
+	return fmt.Errorf("%w: %s: %v", ErrNoAPI, apiURL, err)
+}
+
 // LoginOptions are login's inputs.
 type LoginOptions struct {
 	Host     string
 	Username string
 	APIURL   string
 	Token    string
+	// Choose, when set (a person is at the terminal), picks the account
+	// among the host's accounts when there are several and no Username
+	// was given; def is the one offered.
+	Choose func(accounts []string, def string) (string, error)
 }
 
 // LoginResult says what was stored.
@@ -148,25 +179,23 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		return nil, fmt.Errorf("GitLab says this token is not active (revoked or expired)")
 	}
 	res := &LoginResult{Info: info}
-	username, from := o.Username, "flag"
-	if username == "" && hc.Username != "" {
-		username, from = hc.Username, "config"
-	}
-	kind, ownerID := gitlabapi.KindPersonal, int64(0)
 	// Least-privilege tokens may not read /user (403): not an error.
+	kind, ownerID, apiUser := gitlabapi.KindPersonal, int64(0), ""
 	if user, err := api.CurrentUser(actx, o.Token); err == nil && user.Username != "" {
-		if username == "" {
-			username, from = user.Username, "api"
-		}
+		apiUser = user.Username
 		if user.Bot {
 			// GET /user's "bot" says whose token this is; the name
 			// says which project or group.
 			kind, ownerID = botKind(user.Username)
 		}
 	}
-	if username == "" {
-		// Any non-empty username works with a token over HTTPS.
-		username, from = "oauth2", "default"
+	accounts, err := s.accounts(u.Scheme, o.Host)
+	if err != nil {
+		return nil, err
+	}
+	username, from, err := pickAccount(o, hc.Username, apiUser, info.UserID, accounts)
+	if err != nil {
+		return nil, err
 	}
 	res.UsernameFrom = from
 	tok := &store.Token{
@@ -183,6 +212,108 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
 	return res, nil
+}
+
+// account is one GitLab account stored for a host: its Git username and
+// the GitLab user id of its token (0 when not known).
+type account struct {
+	username string
+	userID   int64
+}
+
+// accounts lists the managed tokens' accounts stored for protocol and host.
+func (s *Service) accounts(protocol, host string) ([]account, error) {
+	recs, err := s.Store.Find(&credential.Credential{Protocol: protocol, Host: host})
+	if err != nil {
+		return nil, err
+	}
+	var out []account
+	for _, r := range recs {
+		if r.Token == nil || r.Path != "" {
+			continue
+		}
+		out = append(out, account{r.Username, r.Token.UserID})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].username < out[j].username })
+	return out, nil
+}
+
+// ErrOtherUser is wrapped by a login refused because the account holds a
+// token of another GitLab user.
+var ErrOtherUser = errors.New("the account holds a token of another GitLab user")
+
+// pickAccount chooses the account a new token of GitLab user userID is
+// stored under: --username, else the account already holding a token of the
+// same user, else the config's default account, else the token's own
+// username (GET /user), else oauth2. It never picks an account whose token
+// belongs to another GitLab user (user_id from GET /personal_access_tokens/self).
+func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accounts []account) (username, from string, err error) {
+	holder := func(name string) (account, bool) {
+		for _, a := range accounts {
+			if a.username == name {
+				return a, true
+			}
+		}
+		return account{}, false
+	}
+	otherUser := func(name string) bool {
+		a, ok := holder(name)
+		return ok && a.userID != 0 && userID != 0 && a.userID != userID
+	}
+	owner := ""
+	for _, a := range accounts {
+		if userID != 0 && a.userID == userID {
+			owner = a.username
+			break
+		}
+	}
+	switch {
+	case o.Username != "":
+		username, from = o.Username, "flag"
+	case owner != "":
+		username, from = owner, "account"
+	case configUser != "" && !otherUser(configUser):
+		username, from = configUser, "config"
+	case apiUser != "" && !otherUser(apiUser):
+		username, from = apiUser, "api"
+	case configUser == "" && apiUser == "" && !otherUser("oauth2"):
+		// Any non-empty username works with a token over HTTPS.
+		username, from = "oauth2", "default"
+	}
+	if o.Username == "" && o.Choose != nil && len(accounts) > 1 {
+		names := make([]string, len(accounts))
+		for i, a := range accounts {
+			names[i] = a.username
+		}
+		chosen, err := o.Choose(names, username)
+		if err != nil {
+			return "", "", err
+		}
+		if chosen != "" && chosen != username {
+			username, from = chosen, "flag"
+		}
+	}
+	if username == "" || otherUser(username) {
+		return "", "", otherUserError(username, o.Host, userID, accounts)
+	}
+	return username, from, nil
+}
+
+func otherUserError(username, host string, userID int64, accounts []account) error {
+	var list []string
+	for _, a := range accounts {
+		if a.userID != 0 {
+			list = append(list, fmt.Sprintf("%s (GitLab user %d)", a.username, a.userID))
+		} else {
+			list = append(list, a.username)
+		}
+	}
+	what := "no account of its own on " + host
+	if username != "" {
+		what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user", username, host)
+	}
+	return fmt.Errorf("%w: this token belongs to GitLab user %d and %s; nothing was changed. Accounts on %s: %s. run git-credential-glpat login %s --username NAME with the account of this token (a new name adds one)",
+		ErrOtherUser, userID, what, host, strings.Join(list, ", "), host)
 }
 
 // botKind recognises the bot user of a project or group access token by the
@@ -244,6 +375,13 @@ type Entry struct {
 	// empty when an earlier version stored it. State is "elsewhere" when
 	// it is not the backend the config names.
 	Backend string `json:"backend,omitempty"`
+	// Login is the command that logs this account in again.
+	Login string `json:"-"`
+	// SecretMissing: the backend answered that it holds no secret for
+	// this record. SecretError: it could not be read (APIError says the
+	// same, for --json); neither is a network problem.
+	SecretMissing bool   `json:"-"`
+	SecretError   string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
 }
@@ -285,6 +423,8 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	t := r.Token
 	set := s.Lifecycle.SettingsFor(r)
 	e.Managed = true
+	login := s.Lifecycle.LoginCommand(r)
+	e.Login = login
 	e.TokenID, e.TokenName, e.Scopes, e.ExpiresAt = t.ID, t.Name, t.Scopes, t.ExpiresAt
 	e.CanRotate = t.CanRotateItself()
 	e.AutoRotate = set.AutoRotate
@@ -303,9 +443,9 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		e.RotationDue = lifecycle.Due(r, set, now)
 		switch {
 		case !now.Before(exp):
-			e.State, e.Problem = "expired", "expired; run git-credential-glpat login "+r.Host
+			e.State, e.Problem = "expired", "expired; run "+login
 		case e.RotationDue && !e.CanRotate:
-			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and log in again"
+			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and run "+login
 		case e.RotationDue:
 			e.State = "expiring"
 		}
@@ -314,7 +454,14 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		e.State = "unverified"
 	}
 	if t.Dead != "" {
-		e.State, e.Problem = "revoked", t.Dead+"; run git-credential-glpat login "+r.Host
+		e.State, e.Problem = "revoked", t.Dead+"; run "+login
+		if t.Dead == "expired" {
+			e.State = "expired"
+		}
+	}
+	if s.Lifecycle.HeldBack(r) && e.Problem == "" {
+		e.State = "held back"
+		e.Problem = "the server refused this token at " + t.GitRefusedAt.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
 	}
 	if t.NoSelfRotation != "" && e.Problem == "" {
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
@@ -331,14 +478,19 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
 		e.RecoveryFile = f
-		e.Problem = "a rotated token waits in " + f + "; run git-credential-glpat login " + r.Host + " --token-stdin < " + f
+		e.Problem = "a rotated token waits in " + f + "; run " + login + " --token-stdin < " + f
 	}
 	if offline || t.Dead != "" {
 		return
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
+	if errors.Is(err, secrets.ErrNotFound) {
+		e.SecretMissing = true
+		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
+		return
+	}
 	if err != nil {
-		e.APIError = err.Error()
+		e.APIError, e.SecretError = err.Error(), err.Error()
 		return
 	}
 	api, err := s.api(t.APIURL, set.CAFile)
@@ -351,7 +503,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	info, err := api.Self(actx, sec.Password)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run git-credential-glpat login "+r.Host
+		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
 	case err != nil:
 		e.APIError = err.Error()
 	default:
@@ -368,11 +520,17 @@ func fileExists(name string) bool {
 	return err == nil
 }
 
+// OutcomeCannotRotate is the outcome of a rotation of a token whose scopes
+// do not allow it to rotate itself.
+const OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
+
 // RotateResult is the outcome for one token.
 type RotateResult struct {
-	Host      string `json:"host"`
-	Username  string `json:"username"`
-	Outcome   string `json:"outcome"` // "rotated", "not due", "failed", "dead"
+	Host     string `json:"host"`
+	Username string `json:"username"`
+	// Outcome is "rotated", "not due", "failed", "dead" or
+	// OutcomeCannotRotate.
+	Outcome   string `json:"outcome"`
 	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
@@ -408,12 +566,26 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			res.Outcome = "dead"
 		case nr.Token.ID != r.Token.ID:
 			res.Outcome, res.ExpiresAt = "rotated", nr.Token.ExpiresAt
+		case !nr.Token.CanRotateItself():
+			res.Outcome = OutcomeCannotRotate
 		default:
 			res.Outcome = "failed"
 		}
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// LogoutPlan lists the records Logout(host, username) would remove.
+func (s *Service) LogoutPlan(host, username string) ([]store.Record, error) {
+	recs, err := s.Store.List()
+	var out []store.Record
+	for _, r := range recs {
+		if strings.EqualFold(r.Host, host) && (username == "" || r.Username == username) {
+			out = append(out, r)
+		}
+	}
+	return out, err
 }
 
 // Logout forgets the credentials of host (of username only, when given) and,

@@ -1,6 +1,9 @@
 package account
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestBotKind(t *testing.T) {
 	tests := []struct {
@@ -34,5 +37,51 @@ func TestValidateHost(t *testing.T) {
 		if err := ValidateHost(bad); err == nil {
 			t.Errorf("ValidateHost(%q) = nil, want an error", bad)
 		}
+	}
+}
+
+func TestPickAccount(t *testing.T) {
+	two := []account{{"alice", 1}, {"carol", 4}}
+	tests := []struct {
+		name             string
+		flag, cfg, api   string
+		userID           int64
+		accounts         []account
+		want, wantFrom   string
+		wantOtherUserErr bool
+	}{
+		{name: "flag", flag: "bob", userID: 9, accounts: two, want: "bob", wantFrom: "flag"},
+		{name: "flag into another user's account", flag: "alice", userID: 4, accounts: two, wantOtherUserErr: true},
+		{name: "flag into own account", flag: "carol", userID: 4, accounts: two, want: "carol", wantFrom: "flag"},
+		{name: "owner's account beats the config", cfg: "alice", userID: 4, accounts: two, want: "carol", wantFrom: "account"},
+		{name: "config when free", cfg: "alice", userID: 9, want: "alice", wantFrom: "config"},
+		{name: "config held by another: the api's name", cfg: "alice", api: "dave", userID: 9, accounts: two, want: "dave", wantFrom: "api"},
+		{name: "config held by another, no api: refused", cfg: "alice", userID: 9, accounts: two, wantOtherUserErr: true},
+		{name: "unknown owner of the stored token: replaced", cfg: "alice", userID: 9, accounts: []account{{"alice", 0}}, want: "alice", wantFrom: "config"},
+		{name: "oauth2", userID: 9, want: "oauth2", wantFrom: "default"},
+		{name: "oauth2 held by another", userID: 9, accounts: []account{{"oauth2", 1}}, wantOtherUserErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, from, err := pickAccount(LoginOptions{Host: "h", Username: tt.flag}, tt.cfg, tt.api, tt.userID, tt.accounts)
+			if tt.wantOtherUserErr {
+				if !errors.Is(err, ErrOtherUser) {
+					t.Errorf("got %q, %v; want ErrOtherUser", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want || from != tt.wantFrom {
+				t.Errorf("got %q from %q, %v; want %q from %q", got, from, err, tt.want, tt.wantFrom)
+			}
+		})
+	}
+	// At a terminal with several accounts: asked, with the owner offered.
+	var offered string
+	got, _, err := pickAccount(LoginOptions{Host: "h", Choose: func(names []string, def string) (string, error) {
+		offered = def
+		return "", nil
+	}}, "alice", "", 4, two)
+	if err != nil || got != "carol" || offered != "carol" {
+		t.Errorf("asked: got %q, %v, offered %q; want carol offered and taken", got, err, offered)
 	}
 }

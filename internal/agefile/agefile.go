@@ -186,7 +186,7 @@ func (f *File) path(name string) string { return filepath.Join(f.Dir, name) }
 
 // Describe names the backend for status and doctor.
 func (f *File) Describe() string {
-	return "encrypted file " + f.path(SecretsFile) + " (age; unlocked once per boot)"
+	return "encrypted file " + f.path(SecretsFile) + " (age)"
 }
 
 // Init creates the identity, encrypted with passphrase, and leaves it

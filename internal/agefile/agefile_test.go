@@ -554,7 +554,7 @@ func TestUnlockIsPerIdentity(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	f := New("/state", nil)
-	if got, want := f.Describe(), "encrypted file "+filepath.Join("/state", "secrets.age")+" (age; unlocked once per boot)"; got != want {
+	if got, want := f.Describe(), "encrypted file "+filepath.Join("/state", "secrets.age")+" (age)"; got != want {
 		t.Errorf("Describe = %q, want %q", got, want)
 	}
 }

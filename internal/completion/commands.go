@@ -55,11 +55,13 @@ var Commands = []Command{
 		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
 		{Name: "token-stdin", Help: "read the token from stdin"},
 		{Name: "api-url", Arg: "URL", Help: "the API base URL"},
+		{Name: "web", Help: "open the page that creates a least-privilege token"},
 		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
 	}},
 	{Name: "logout", Help: "forget a host's credentials", Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "only this user's credential"},
 		{Name: "revoke", Help: "revoke the tokens on GitLab first"},
+		{Name: "yes", Help: "do not ask before revoking several tokens"},
 	}},
 	{Name: "status", Help: "show stored credentials, expiry and rotation state", Args: ArgHost, Flags: []Flag{
 		{Name: "json", Help: "print JSON"},

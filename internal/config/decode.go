@@ -124,7 +124,7 @@ func (c *Config) parse(data []byte) error {
 	md, err := toml.Decode(d.data, &f)
 	d.md = md
 	if err != nil && len(md.Keys()) == 0 {
-		return c.syntaxError(err)
+		return c.syntaxError(err, data)
 	}
 	if err := d.unknownKey(); err != nil {
 		return err
@@ -514,7 +514,7 @@ func (d *decoder) backend(p keyPath, s string) (Backend, error) {
 }
 
 // syntaxError turns a TOML syntax error into a one-line *Error.
-func (c *Config) syntaxError(err error) error {
+func (c *Config) syntaxError(err error, data []byte) error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return &Error{File: c.Path, Msg: oneLine(strings.TrimPrefix(err.Error(), "toml: "))}
@@ -525,7 +525,7 @@ func (c *Config) syntaxError(err error) error {
 	if r := []rune(msg); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
 		msg = string(unicode.ToLower(r[0])) + string(r[1:])
 	}
-	return &Error{File: c.Path, Line: pe.Position.Line, Msg: "bad TOML: " + msg}
+	return &Error{File: c.Path, Line: syntaxLine(data, pe.Position), Msg: "bad TOML: " + msg}
 }
 
 // oneLine keeps the first line of s: our errors are one line each. The

@@ -195,6 +195,12 @@ func TestWriteAnswer(t *testing.T) {
 		{"empty values", Credential{}, "username=\npassword=\n"},
 		{"expiry and refresh token", Credential{Username: "u", Password: "p", PasswordExpiryUTC: 42, OAuthRefreshToken: "r"},
 			"username=u\npassword=p\npassword_expiry_utc=42\noauth_refresh_token=r\n"},
+		{"credential only", Credential{AuthType: "Bearer", Credential: "tok"},
+			"capability[]=authtype\nauthtype=Bearer\ncredential=tok\n"},
+		{"credential with username", Credential{AuthType: "Bearer", Credential: "tok", Username: "u", HasUsername: true},
+			"capability[]=authtype\nauthtype=Bearer\ncredential=tok\nusername=u\n"},
+		{"credential and password", Credential{AuthType: "Bearer", Credential: "tok", Username: "u", HasUsername: true, Password: "p", HasPassword: true},
+			"capability[]=authtype\nauthtype=Bearer\ncredential=tok\nusername=u\npassword=p\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

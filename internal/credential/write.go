@@ -11,10 +11,25 @@ import (
 // WriteAnswer writes the reply of a storage helper's "get": username and
 // password, then password_expiry_utc and oauth_refresh_token when known, in
 // that fixed order, and nothing else (Git already knows protocol and host).
+// An answer with an AuthType (for a request that announced
+// capability[]=authtype) starts with capability[]=authtype, authtype and
+// credential, as git-credential-cache answers (builtin/credential-cache--daemon.c:
+// Git passes authtype and credential on only from a helper that announced
+// the capability); username and password then follow only when the
+// credential has them (HasUsername, HasPassword).
 func WriteAnswer(w io.Writer, c *Credential) error {
 	var b attrWriter
-	b.str("username", c.Username)
-	b.str("password", c.Password)
+	if c.AuthType != "" {
+		b.str("capability[]", "authtype")
+		b.str("authtype", c.AuthType)
+		b.opt("credential", c.Credential)
+	}
+	if c.AuthType == "" || c.HasUsername {
+		b.str("username", c.Username)
+	}
+	if c.AuthType == "" || c.HasPassword {
+		b.str("password", c.Password)
+	}
 	if c.PasswordExpiryUTC > 0 {
 		b.str("password_expiry_utc", strconv.FormatInt(c.PasswordExpiryUTC, 10))
 	}
@@ -102,4 +117,15 @@ func (b *attrWriter) flush(w io.Writer) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// HasCapability reports whether the request announced capability[]=name
+// (git-credential(1): Git 2.46+ announces "authtype" and "state").
+func (c *Credential) HasCapability(name string) bool {
+	for _, v := range c.Capability {
+		if v == name {
+			return true
+		}
+	}
+	return false
 }

@@ -32,7 +32,8 @@ func checkConfig(e *Env) (Check, *config.Config) {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		c.Status, c.Detail = StatusFail, err.Error()
+		// The check's name already says "config".
+		c.Status, c.Detail = StatusFail, strings.TrimPrefix(err.Error(), "config: ")
 		var ce *config.Error
 		switch {
 		case errors.As(err, &ce) && ce.Key != "" && ce.Line > 0:
@@ -233,7 +234,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
 	}
 	c := Check{Name: "token " + who}
-	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `git-credential-glpat login " + en.Host + "`"
+	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
 	expires := "never expires"
 	if en.ExpiresAt != "" {
 		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
@@ -252,7 +253,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	switch {
 	case en.RecoveryFile != "":
 		c.Status, c.Detail = StatusFail, en.Problem
-		c.Fix = "run `git-credential-glpat login " + en.Host + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
+		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
 	case en.State == "revoked":
 		c.Status = StatusFail
 		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
@@ -277,6 +278,14 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Status = StatusWarn
 		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
 		c.Fix = "run `git-credential-glpat status " + en.Host + "` to check it with GitLab"
+	case en.SecretMissing:
+		c.Status = StatusFail
+		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + en.Host
+		c.Fix = login
+	case en.SecretError != "":
+		c.Status = StatusWarn
+		c.Detail = name + " " + expires + "; its secret cannot be read: " + en.SecretError
+		c.Fix = "see the keychain check above; nothing is lost while it cannot be read"
 	case en.APIError != "":
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; could not ask GitLab about it: " + en.APIError
@@ -287,7 +296,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Fix = login
 	case en.State == "expiring":
 		c.Status = StatusOK
-		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate` rotates it"
+		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate " + en.Host + "` rotates it"
 	default:
 		c.Status = StatusOK
 		c.Detail = name + " " + expires
@@ -295,7 +304,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 			if en.AutoRotate {
 				c.Detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
 			} else {
-				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate` runs (auto_rotate = false), %s before expiry", hc.RotateBefore)
+				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
 			}
 		}
 	}
@@ -395,11 +404,20 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	}
 	if len(manual) > 0 {
 		c.Status = StatusWarn
-		c.Detail = "not installed, and auto_rotate is off for " + strings.Join(manual, ", ") + ": those tokens rotate only when someone runs `git-credential-glpat rotate`"
+		c.Detail = "not installed, and auto_rotate is off for " + strings.Join(manual, ", ") + ": those tokens rotate only when someone runs `git-credential-glpat rotate --all`"
 		c.Fix = "run `git-credential-glpat schedule install`"
 		return c
 	}
 	c.Status = StatusInfo
 	c.Detail = fmt.Sprintf("not installed: tokens rotate when git asks for them, so a token git does not use while it has less than %s left still expires; `git-credential-glpat schedule install` rotates daily", cfg.RotateBefore)
 	return c
+}
+
+// loginCommand is the command that logs en's account in again (with
+// --username when its host has several accounts).
+func loginCommand(en account.Entry) string {
+	if en.Login != "" {
+		return en.Login
+	}
+	return "git-credential-glpat login " + en.Host
 }

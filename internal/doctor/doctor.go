@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
@@ -262,17 +263,36 @@ func WriteJSON(w io.Writer, checks []Check) error {
 // on the line below, then a summary line. With color, the status is
 // coloured (for a terminal, when NO_COLOR is unset).
 func WriteText(w io.Writer, checks []Check, color bool) error {
+	return WriteTextWidth(w, checks, color, DefaultWidth)
+}
+
+// DefaultWidth is the width doctor wraps at when it does not write to a
+// terminal.
+const DefaultWidth = 100
+
+// WriteTextWidth is WriteText with lines wrapped at width columns: a
+// check's detail under its name, its fix under "fix:". Words longer than
+// a line (paths, URLs, commands) are never broken.
+func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 	var fails, warns int
 	for _, c := range checks {
 		tag := fmt.Sprintf("%-6s", "["+c.Status+"]")
+		lines := wrap(c.Name+": "+c.Detail, width-7)
 		if color {
 			tag = paint(c.Status, tag)
 		}
-		if _, err := fmt.Fprintf(w, "%s %s: %s\n", tag, c.Name, c.Detail); err != nil {
+		if _, err := fmt.Fprintf(w, "%s %s\n", tag, lines[0]); err != nil {
 			return err
 		}
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "       %s\n", l)
+		}
 		if c.Fix != "" {
-			fmt.Fprintf(w, "       fix: %s\n", c.Fix)
+			fix := wrap(c.Fix, width-12)
+			fmt.Fprintf(w, "       fix: %s\n", fix[0])
+			for _, l := range fix[1:] {
+				fmt.Fprintf(w, "            %s\n", l)
+			}
 		}
 		switch c.Status {
 		case StatusFail:
@@ -307,4 +327,30 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// wrap breaks s into lines of at most width runes at spaces; a word longer
+// than width gets a line of its own.
+func wrap(s string, width int) []string {
+	if width < 20 {
+		width = 20
+	}
+	var lines []string
+	var cur strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		wl := utf8.RuneCountInString(word)
+		if n > 0 && n+1+wl > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(word)
+		n += wl
+	}
+	return append(lines, cur.String())
 }

@@ -166,7 +166,8 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if err != nil {
 			return false, err
 		}
-		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken {
+		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken &&
+			sec.Credential == req.Credential && r.AuthType == req.AuthType {
 			return true, nil
 		}
 	}

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -96,10 +98,16 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if err != nil {
 		return err
 	}
+	capable := req.HasCapability("authtype")
+	if !capable {
+		// A pre-encoded credential without a username and password
+		// answers only a Git that can use it (git-credential-cache).
+		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
+	}
 	if recs, err = h.pickAccount(req, recs); err != nil {
 		return err
 	}
-	if h.Lifecycle != nil && h.Lifecycle.Refuses(firstCandidate(recs, h.now())) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first) || h.Lifecycle.HeldBack(first)) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)
@@ -115,18 +123,26 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 			return err
 		}
 	}
-	return credential.WriteAnswer(out, &credential.Credential{
+	ans := &credential.Credential{
 		Username:          rec.Username,
 		Password:          sec.Password,
 		PasswordExpiryUTC: rec.ExpiryUTC,
 		OAuthRefreshToken: sec.OAuthRefreshToken,
-	})
+	}
+	if rec.AuthType != "" && capable {
+		ans.AuthType, ans.Credential = rec.AuthType, sec.Credential
+		ans.HasUsername = !rec.CredentialOnly || rec.Username != ""
+		ans.HasPassword = !rec.CredentialOnly
+	}
+	return credential.WriteAnswer(out, ans)
 }
 
 func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
-	// Git's own storage helpers store only complete credentials, and
-	// nothing that Git marked as valid for this one request.
-	if req.Ephemeral || !req.HasUsername || !req.HasPassword {
+	// Git's own storage helpers store only complete credentials (a
+	// username and password, or a pre-encoded credential of an authtype),
+	// and nothing that Git marked as valid for this one request.
+	credentialOnly := !req.HasUsername || !req.HasPassword
+	if req.Ephemeral || (credentialOnly && (req.AuthType == "" || req.Credential == "")) {
 		return nil
 	}
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
@@ -146,6 +162,14 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		Username:        req.Username,
 		ExpiryUTC:       req.PasswordExpiryUTC,
 		HasRefreshToken: req.OAuthRefreshToken != "",
+		AuthType:        req.AuthType,
+		CredentialOnly:  credentialOnly,
+	}
+	if req.AuthType == "" || req.Credential == "" {
+		req.AuthType, req.Credential, rec.AuthType = "", "", ""
+	}
+	if credentialOnly {
+		return h.Store.Put(ctx, rec, &store.Secret{Credential: req.Credential, OAuthRefreshToken: req.OAuthRefreshToken})
 	}
 	tok, err := h.gitlabToken(ctx, req)
 	if errors.Is(err, errRefusedToken) {
@@ -167,11 +191,41 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 			rec.ExpiryUTC = exp.Unix()
 		}
 	}
-	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken})
+	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential})
 }
 
+// erase removes what matches req, except managed GitLab tokens: Git erases
+// after its server refused a credential, and for a managed token the
+// lifecycle asks GitLab first (GitRefused) and keeps the record, listed as
+// dead or held back. Plain credentials are erased as Git's helpers do.
 func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
-	_, err := h.Store.Erase(ctx, req)
+	if h.Lifecycle == nil {
+		_, err := h.Store.Erase(ctx, req)
+		return err
+	}
+	recs, err := h.Store.Find(req)
+	if err != nil {
+		return err
+	}
+	stale := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Token == nil {
+			continue
+		}
+		sec, err := h.Store.ReadSecret(ctx, r)
+		switch {
+		case errors.Is(err, secrets.ErrNotFound):
+			stale[r.Account] = true // nothing left to keep
+			continue
+		case err != nil:
+			return err
+		case req.HasPassword && sec.Password != req.Password, r.Token.Dead != "":
+			continue
+		}
+		h.Lifecycle.GitRefused(ctx, r, sec)
+	}
+	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
 	return err
 }
 

@@ -200,7 +200,7 @@ func TestKeychainWriteFailsAfterRotation(t *testing.T) {
 	w.wantServed(got, 2)
 	w.wantTable("1:revoked->2 2:active")
 	w.wantCalls(1, 1)
-	w.wantWarnings(0, []string{"keychain refused", w.recoveryPath(), "git-credential-glpat login " + host + " --token-stdin"})
+	w.wantWarnings(0, []string{"keychain refused", w.recoveryPath(), "git-credential-glpat login " + host + " --username alice --token-stdin"})
 	wantPrivateFile(t, w.recoveryPath(), got+"\n")
 	if _, stored := w.stored(); stored != tok {
 		t.Errorf("the store holds token %d, want the old token 1 (its write failed)", w.tokenID(stored))

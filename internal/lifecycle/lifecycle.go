@@ -173,13 +173,13 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 		return rec, sec, nil
 	}
 	if !rec.Token.CanRotateItself() {
-		m.warnOnce(ctx, rec, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
-			rec.Host, expiryText(rec), rec.Host)
+		m.warnOnce(ctx, rec, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
 	if noSelfRotation(rec, now) {
-		m.warnOnce(ctx, rec, "%s; the token for %s expires %s: create a new one before then and run git-credential-glpat login %s",
-			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), rec.Host)
+		m.warnOnce(ctx, rec, "%s; the token for %s expires %s: create a new one before then and run %s",
+			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
 	if backingOff(rec, now) || recentlyRotated(rec, now) {
@@ -235,11 +235,11 @@ func backingOff(rec *store.Record, now time.Time) bool {
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	if rec.Token.Dead != "" {
-		m.warn("the token for %s is %s; run git-credential-glpat login %s", rec.Host, rec.Token.Dead, rec.Host)
+		m.warn("the token for %s is %s; run %s", rec.Host, rec.Token.Dead, m.LoginCommand(rec))
 		return true
 	}
 	if exp, ok := rec.Token.Expiry(); ok && !now.Before(exp) {
-		m.warn("the token for %s expired on %s; run git-credential-glpat login %s", rec.Host, rec.Token.ExpiresAt, rec.Host)
+		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
 		return true
 	}
 	return false
@@ -446,8 +446,8 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
 		m.Store.UpdateRecord(ctx, upd)
-		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run git-credential-glpat login %s",
-			rec.Host, expiryText(upd), rec.Host)
+		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(upd), m.LoginCommand(rec))
 		return upd, sec, nil
 	}
 
@@ -530,8 +530,8 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		tok.CannotRotate = true
 		tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
 		m.Store.UpdateRecord(ctx, upd)
-		m.warn("the token for %s cannot rotate itself (%v); it keeps working until %s: create a new one with the self_rotate or api scope and run git-credential-glpat login %s",
-			rec.Host, rerr, expiryText(rec), rec.Host)
+		m.warn("the token for %s cannot rotate itself (%v); it keeps working until %s: create a new one with the self_rotate or api scope and run %s",
+			rec.Host, rerr, expiryText(rec), m.LoginCommand(rec))
 		return upd, sec, nil
 	case ae != nil && ae.MissingEndpoint():
 		if a.kind != gitlabapi.KindPersonal && a.fallbacks {
@@ -632,7 +632,7 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Re
 	tok.RotateError = cause.Error()
 	tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("%s; the token for %s expires %s: create a new one before then and run git-credential-glpat login %s", why, rec.Host, expiryText(rec), rec.Host)
+	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
 }
 
@@ -673,7 +673,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 // nowhere.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, "revoked: GitLab rotated it but the answer with the new token was lost")
-	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run git-credential-glpat login %s", rec.Host, cause, rec.Host)
+	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -809,13 +809,13 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.To
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
 			m.saveLost(ctx, old, "revoked (it was rotated, but the new token could not be saved)")
-			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run git-credential-glpat login %s", old.Host, err, rerr, old.Host)
+			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", old.Host, err, rerr, m.LoginCommand(old))
 			return upd, sec, nil
 		}
 		// The journal stays, so that the next call serves the token from
 		// the recovery file and moves it to the keychain when it can.
-		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run git-credential-glpat login %s --token-stdin < %s, then delete the file",
-			old.Host, err, recoveryFile, old.Host, recoveryFile)
+		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run %s --token-stdin < %s, then delete the file",
+			old.Host, err, recoveryFile, m.LoginCommand(old), recoveryFile)
 		return upd, sec, nil
 	}
 	m.hook("after-store")
@@ -838,7 +838,7 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run git-credential-glpat login %s", rec.Host, tok.Dead, rec.Host)
+	m.warn("GitLab no longer accepts the token for %s (%s); run %s", rec.Host, tok.Dead, m.LoginCommand(rec))
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {

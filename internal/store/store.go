@@ -87,6 +87,12 @@ type Record struct {
 	ExpiryUTC       int64     `json:"password_expiry_utc,omitempty"`
 	HasRefreshToken bool      `json:"has_oauth_refresh_token,omitempty"`
 	StoredAt        time.Time `json:"stored_at"`
+	// AuthType is the authentication scheme ("Bearer") of a pre-encoded
+	// credential that Git stored (capability[]=authtype); CredentialOnly
+	// says it came without a username and password, so it answers only
+	// requests that announce the capability.
+	AuthType       string `json:"authtype,omitempty"`
+	CredentialOnly bool   `json:"credential_only,omitempty"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
 }
@@ -114,6 +120,10 @@ type Token struct {
 	// never handed to Git.
 	Dead   string    `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
+	// GitRefusedAt is when Git reported (by erase) that its server
+	// refused the token while GitLab still accepted it or could not be
+	// asked; it is not handed to Git again for a while.
+	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
 	// NoSelfRotation says why this GitLab cannot rotate the token itself
@@ -163,6 +173,9 @@ func (t *Token) CanRotateItself() bool {
 type Secret struct {
 	Password          string `json:"password"`
 	OAuthRefreshToken string `json:"oauth_refresh_token,omitempty"`
+	// Credential is a pre-encoded credential for the record's AuthType
+	// (git 2.46+, capability[]=authtype).
+	Credential string `json:"credential,omitempty"`
 	// StoredAt and ExpiryUTC repeat the record's, written with the secret
 	// by Put: a store that failed or was killed between the secret and the
 	// index leaves a record that does not describe the secret, and this is
@@ -573,6 +586,13 @@ func (s *Store) UpdateRecord(ctx context.Context, r *Record) error {
 // the store cannot be reached or is locked, Erase stops and the records
 // it could not remove stay.
 func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error) {
+	return s.EraseWhere(ctx, c, nil)
+}
+
+// EraseWhere is Erase limited to the records that only accepts (nil: all).
+// As Git's helpers do (credential_match with match_password), a given
+// password or credential must equal the stored one.
+func (s *Store) EraseWhere(ctx context.Context, c *credential.Credential, only func(*Record) bool) (int, error) {
 	n := 0
 	name := s.fileName(c.Protocol, c.Host)
 	err := s.update(ctx, c.Protocol, c.Host, func(idx *indexFile) error {
@@ -583,10 +603,10 @@ func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error
 			// An inconsistent record's account may name another
 			// credential's secret: never delete by it. A record of
 			// another backend is not ours to erase from here.
-			if !r.Matches(c) || !s.consistent(name, r) || s.Elsewhere(r) {
+			if !r.Matches(c) || !s.consistent(name, r) || s.Elsewhere(r) || (only != nil && !only(r)) {
 				continue
 			}
-			if c.HasPassword {
+			if c.HasPassword || c.Credential != "" {
 				sec, err := s.ReadSecret(ctx, r)
 				switch {
 				case errors.Is(err, secrets.ErrNotFound):
@@ -596,7 +616,8 @@ func (s *Store) Erase(ctx context.Context, c *credential.Credential) (int, error
 					continue
 				case err != nil:
 					return err // nothing deleted
-				case sec.Password != c.Password:
+				case c.HasPassword && sec.Password != c.Password,
+					c.Credential != "" && sec.Credential != c.Credential:
 					continue
 				}
 			}

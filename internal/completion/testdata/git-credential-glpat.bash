@@ -87,7 +87,7 @@ _git_credential_glpat() {
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--username --token-stdin --api-url --create-url -h --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--username --token-stdin --api-url --web --create-url -h --help' -- "$cur"))
 		elif ((npos == 0)); then
 			COMPREPLY=($(compgen -W "$(_git_credential_glpat_hosts)" -- "$cur"))
 		fi
@@ -100,7 +100,7 @@ _git_credential_glpat() {
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--username --revoke -h --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--username --revoke --yes -h --help' -- "$cur"))
 		elif ((npos == 0)); then
 			COMPREPLY=($(compgen -W "$(_git_credential_glpat_hosts)" -- "$cur"))
 		fi

@@ -70,12 +70,14 @@ complete -c git-credential-glpat -n '__git_credential_glpat_using erase' -s h -l
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l username -x -d 'the Git username to store it under'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l token-stdin -d 'read the token from stdin'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l api-url -x -d 'the API base URL'
+complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l web -d 'open the page that creates a least-privilege token'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l create-url -d 'print the page that creates a least-privilege token'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -s h -l help -d 'show the usage'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login 0' -a '(__git_credential_glpat_hosts)' -d host
 
 complete -c git-credential-glpat -n '__git_credential_glpat_using logout' -l username -x -d 'only this user\'s credential'
 complete -c git-credential-glpat -n '__git_credential_glpat_using logout' -l revoke -d 'revoke the tokens on GitLab first'
+complete -c git-credential-glpat -n '__git_credential_glpat_using logout' -l yes -d 'do not ask before revoking several tokens'
 complete -c git-credential-glpat -n '__git_credential_glpat_using logout' -s h -l help -d 'show the usage'
 complete -c git-credential-glpat -n '__git_credential_glpat_using logout 0' -a '(__git_credential_glpat_hosts)' -d host
 

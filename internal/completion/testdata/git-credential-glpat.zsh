@@ -65,6 +65,7 @@ _git-credential-glpat() {
 				'--username=[the Git username to store it under]:u: ' \
 				'--token-stdin[read the token from stdin]' \
 				'--api-url=[the API base URL]:url: ' \
+				'--web[open the page that creates a least-privilege token]' \
 				'--create-url[print the page that creates a least-privilege token]' \
 				'(- *)'{-h,--help}'[show the usage]' \
 				'1:host:_git-credential-glpat_hosts' \
@@ -74,6 +75,7 @@ _git-credential-glpat() {
 			_arguments \
 				'--username=[only this user'\''s credential]:u: ' \
 				'--revoke[revoke the tokens on GitLab first]' \
+				'--yes[do not ask before revoking several tokens]' \
 				'(- *)'{-h,--help}'[show the usage]' \
 				'1:host:_git-credential-glpat_hosts' \
 				&& ret=0

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestPassphraseStdinReadsEachOnce: --passphrase-stdin reads each
+// passphrase once, one line each (as docker login --password-stdin does);
+// a one-character passphrase is refused with the minimum stated; a bad
+// --for names the flag and the accepted forms.
+func TestPassphraseStdinReadsEachOnce(t *testing.T) {
+	w := backendWorld(t, "encrypted-file")
+	_, errOut, err := w.run("x\n", binPath, "init", "--passphrase-stdin")
+	if exitCode(err) != 1 || !strings.Contains(errOut, "at least 8") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("init with a one-character passphrase: exit %d, stderr %q", exitCode(err), errOut)
+	}
+	if _, errOut, err := w.run("first passphrase\n", binPath, "init", "--passphrase-stdin"); err != nil {
+		t.Fatalf("init with one line: %v %s", err, errOut)
+	}
+	w.run("", binPath, "lock")
+	if _, errOut, err := w.run("first passphrase\nsecond passphrase\n", binPath, "passphrase", "--passphrase-stdin"); err != nil {
+		t.Fatalf("passphrase with old and new, one line each: %v %s", err, errOut)
+	}
+	if _, errOut, err := w.run("second passphrase\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
+		t.Errorf("unlock with the new passphrase: %v %s", err, errOut)
+	}
+	_, errOut, err = w.run("second passphrase\n", binPath, "unlock", "--passphrase-stdin", "--for", "12hours")
+	if exitCode(err) != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--for") || !strings.Contains(errOut, "12h") || !strings.Contains(errOut, "7d") {
+		t.Errorf("unlock --for 12hours: exit %d, stderr %q", exitCode(err), errOut)
+	}
+}
+
+// TestFlagErrors: an unknown flag gets one line naming it and the nearest
+// flag, exit 2, not Go's message plus the whole usage.
+func TestFlagErrors(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status", "--jsn"}, "unknown flag --jsn (did you mean --json?)"},
+		{[]string{"rotate", "--forse"}, "did you mean --force?"},
+		{[]string{"login", "--usernme", "a"}, "did you mean --username?"},
+		{[]string{"logout", "--revok"}, "did you mean --revoke?"},
+		{[]string{"setup", "--frobnicate"}, "unknown flag --frobnicate"},
+		{[]string{"login", "--username"}, "--username needs a value"},
+	} {
+		_, errOut, err := w.run("", binPath, tc.args...)
+		if exitCode(err) != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "Usage") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, exitCode(err), errOut, tc.want)
+		}
+	}
+}
+
+// TestEveryCommandTakesHelp: -h on every command (completion and version
+// too) prints its usage and exits 0; help COMMAND shows the same; -v is
+// --version; every usage line lists every flag the command takes.
+func TestEveryCommandTakesHelp(t *testing.T) {
+	w := newWorld(t)
+	// The flags each command takes, as completion (and the man page's
+	// test) know them.
+	flagsOf := map[string][]string{}
+	for _, c := range completion.Commands {
+		if c.Name == "help" {
+			continue
+		}
+		flagsOf[c.Name] = []string{}
+		for _, f := range c.Flags {
+			flagsOf[c.Name] = append(flagsOf[c.Name], "--"+f.Name)
+		}
+	}
+	for cmd, fl := range flagsOf {
+		out, errOut, err := w.run("", binPath, cmd, "-h")
+		if err != nil || !strings.Contains(out, "Usage: git-credential-glpat") || !strings.Contains(out, cmd) {
+			t.Errorf("%s -h: %v\nstdout %q\nstderr %q", cmd, err, out, errOut)
+			continue
+		}
+		usageLine := strings.SplitN(out, "\n\n", 2)[0]
+		for _, f := range fl {
+			if !strings.Contains(usageLine, f) {
+				t.Errorf("%s -h: the usage lines lack %s:\n%s", cmd, f, usageLine)
+			}
+		}
+		if help, _, err := w.run("", binPath, "help", cmd); err != nil || help != out {
+			t.Errorf("help %s differs from %s -h: %v\n%s", cmd, cmd, err, help)
+		}
+	}
+	v, _, err := w.run("", binPath, "-v")
+	if err != nil || !strings.HasPrefix(v, "git-credential-glpat ") {
+		t.Errorf("-v: %v %q", err, v)
+	}
+}
+
+// TestGetHelpAtATerminalDoesNotWait: get -h used to wait on stdin.
+func TestGetHelpAtATerminalDoesNotWait(t *testing.T) {
+	w := newWorld(t)
+	s := w.interactive(t, "get", "-h")
+	code, out := s.wait()
+	if code != 0 || !strings.Contains(out, "Usage: git-credential-glpat get") {
+		t.Errorf("get -h at a terminal: exit %d\n%s", code, out)
+	}
+}
+
+// TestCtrlDAtTheHiddenPromptCancels: Ctrl-D at login's token prompt ends
+// login without storing anything, and says so.
+func TestCtrlDAtTheHiddenPromptCancels(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	s := g.interactive(t, "login", g.host)
+	s.expect("input is hidden")
+	s.send("\x04")
+	code, out := s.wait()
+	if code != 1 || !strings.Contains(out, "cancelled") || strings.Contains(out, "error") {
+		t.Errorf("Ctrl-D: exit %d\n%s", code, out)
+	}
+	// Ctrl-C at the hidden prompt: interrupted, exit 130.
+	s = g.interactive(t, "login", g.host)
+	s.expect("input is hidden")
+	s.send("glpat-half-typed\x03")
+	code, out = s.wait()
+	if code != 130 || !strings.Contains(out, "interrupted") || strings.Contains(out, "half-typed") {
+		t.Errorf("Ctrl-C: exit %d\n%s", code, out)
+	}
+}
+
+// TestRotateOfATokenThatCannotRotateItself reports that as its state, not
+// "failed".
+func TestRotateOfATokenThatCannotRotateItself(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"read_repository", "write_repository"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	out, errOut, err := g.run("", binPath, "rotate", g.host, "--force")
+	if exitCode(err) != 1 || !strings.Contains(out, "cannot rotate itself (needs self_rotate or api)") || strings.Contains(out, "failed") {
+		t.Errorf("rotate: exit %d\nstdout %s\nstderr %s", exitCode(err), out, errOut)
+	}
+}
+
+// TestInitAtATerminalAsksTwice: a person at a terminal types a new
+// passphrase twice (a typo would lock them out); nothing is echoed.
+func TestInitAtATerminalAsksTwice(t *testing.T) {
+	w := backendWorld(t, "encrypted-file")
+	s := w.interactive(t, "init")
+	s.expect("New passphrase: ")
+	s.send("terminal passphrase\r")
+	s.expect("Repeat it: ")
+	s.send("terminal passphrase\r")
+	code, out := s.wait()
+	if code != 0 || strings.Contains(out, "terminal passphrase") {
+		t.Fatalf("init at a terminal: exit %d\n%s", code, out)
+	}
+	w.run("", binPath, "lock")
+	if _, errOut, err := w.run("terminal passphrase\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
+		t.Errorf("unlock with the passphrase typed at init: %v %s", err, errOut)
+	}
+}

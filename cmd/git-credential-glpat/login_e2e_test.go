@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestLoginChecksTheAPIFirst: HTTPS assumed for an HTTP server, or a GitLab
+// under a relative URL root: at a terminal login says so before asking for
+// a token, and names --api-url; with --token-stdin it says it after.
+func TestLoginChecksTheAPIFirst(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.New(t)
+	u, _ := url.Parse(gl.URL)
+	s := w.interactive(t, "login", u.Host) // https://HOST/api/v4 of an http server
+	code, out := s.wait()
+	if code != 1 || strings.Contains(out, "input is hidden") || !strings.Contains(out, "--api-url") || !strings.Contains(out, "api_url") {
+		t.Errorf("login of an http host at a terminal: exit %d\n%s", code, out)
+	}
+	notGitLab := httptest.NewServer(http.NotFoundHandler()) // a GitLab under /gitlab
+	t.Cleanup(notGitLab.Close)
+	s = w.interactive(t, "login", u.Host, "--api-url", notGitLab.URL+"/api/v4")
+	if code, out := s.wait(); code != 1 || strings.Contains(out, "input is hidden") || !strings.Contains(out, "--api-url") {
+		t.Errorf("login with an API URL that is not GitLab's: exit %d\n%s", code, out)
+	}
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}})
+	_, errOut, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin")
+	if exitCode(err) != 1 || !strings.Contains(errOut, "--api-url") {
+		t.Errorf("login --token-stdin of an http host: exit %d\n%s", exitCode(err), errOut)
+	}
+}
+
+// TestLoginWeb: --web opens the page that creates a least-privilege token
+// (xdg-open here), or prints it when there is no browser, then waits at the
+// hidden prompt.
+func TestLoginWeb(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	bin := filepath.Join(g.dir, "bin")
+	os.Mkdir(bin, 0o700)
+	opened := filepath.Join(g.dir, "opened")
+	os.WriteFile(filepath.Join(bin, "xdg-open"), []byte("#!/bin/sh\necho \"$1\" >"+opened+"\n"), 0o700)
+	g.env = append(g.env, "PATH="+bin+":"+os.Getenv("PATH"), "DISPLAY=:99")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+	s := g.interactive(t, "login", g.host, "--web", "--username", "alice")
+	s.expect("input is hidden")
+	s.send(tok + "\r")
+	code, out := s.wait()
+	if code != 0 || !strings.Contains(out, "Logged in") || !strings.Contains(out, "Opened") {
+		t.Errorf("login --web: exit %d\n%s", code, out)
+	}
+	b, _ := os.ReadFile(opened)
+	if !strings.Contains(string(b), "/-/user_settings/personal_access_tokens?") || !strings.Contains(string(b), "scopes=read_repository%2Cwrite_repository%2Cself_rotate") {
+		t.Errorf("xdg-open got %q", b)
+	}
+	// No graphical session: the URL is printed instead.
+	g.env = append(g.env, "DISPLAY=", "WAYLAND_DISPLAY=")
+	os.Remove(opened)
+	s = g.interactive(t, "login", g.host, "--web", "--username", "alice")
+	s.expect("input is hidden")
+	s.send("\x04")
+	_, out = s.wait()
+	if !strings.Contains(out, "No browser") || !strings.Contains(out, "personal_access_tokens?") {
+		t.Errorf("login --web without a browser does not print the page:\n%s", out)
+	}
+	if _, err := os.Stat(opened); err == nil {
+		t.Error("xdg-open ran without a graphical session")
+	}
+}
+
+// TestLoginSaysWhatHappens: a token already due says when it rotates; a
+// least-privilege token stored as oauth2 says why and how to name one.
+func TestLoginSaysWhatHappens(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.New(t)
+	u, _ := url.Parse(gl.URL)
+	os.WriteFile(filepath.Join(w.dir, "config.toml"), []byte(fmt.Sprintf("[hosts.%q]\napi_url = %q\n", u.Host, gl.APIURL())), 0o600)
+	least := []string{"read_repository", "write_repository", "self_rotate"}
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: least, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 10))})
+	out, errOut, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin")
+	if err != nil {
+		t.Fatalf("login: %v %s", err, errOut)
+	}
+	if !strings.Contains(out, "rotation due now") || !strings.Contains(out, "next git command") {
+		t.Errorf("login of a due token does not say when it rotates:\n%s", out)
+	}
+	if !strings.Contains(out, "as oauth2") || !strings.Contains(out, "GET /user") || !strings.Contains(out, "--username U") {
+		t.Errorf("login as oauth2 is not explained:\n%s", out)
+	}
+}
+
+// TestLogoutRevokeAsks: more than one token to revoke: at a terminal
+// logout lists them and asks; a script needs --yes.
+func TestLogoutRevokeAsks(t *testing.T) {
+	g, alice, carol := twoAccountWorld(t)
+	ids := func() (int, int) {
+		a, _ := g.gl.TokenByValue(alice)
+		c, _ := g.gl.TokenByValue(carol)
+		return a.ID, c.ID
+	}
+	aid, cid := ids()
+	_, errOut, err := g.run("", binPath, "logout", g.host, "--revoke")
+	if exitCode(err) != 2 || !strings.Contains(errOut, "--yes") || g.gl.Token(aid).Revoked || g.gl.Token(cid).Revoked {
+		t.Errorf("logout --revoke of two tokens without a terminal: exit %d %q", exitCode(err), errOut)
+	}
+	s := g.interactive(t, "logout", g.host, "--revoke")
+	s.expect("[y/N]")
+	s.send("n\r")
+	code, out := s.wait()
+	if code != 1 || !strings.Contains(out, "alice") || !strings.Contains(out, "carol") || g.gl.Token(aid).Revoked {
+		t.Errorf("answering n: exit %d\n%s", code, out)
+	}
+	s = g.interactive(t, "logout", g.host, "--revoke")
+	s.expect("[y/N]")
+	s.send("y\r")
+	if code, out := s.wait(); code != 0 || !g.gl.Token(aid).Revoked || !g.gl.Token(cid).Revoked {
+		t.Errorf("answering y: exit %d\n%s", code, out)
+	}
+}
+
+func TestLogoutRevokeYes(t *testing.T) {
+	g, alice, carol := twoAccountWorld(t)
+	if out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke", "--yes"); err != nil {
+		t.Fatalf("logout --revoke --yes: %v %s %s", err, out, errOut)
+	}
+	for _, tok := range []string{alice, carol} {
+		if st, _ := g.gl.TokenByValue(tok); !st.Revoked {
+			t.Errorf("token %d not revoked", st.ID)
+		}
+	}
+}

@@ -16,9 +16,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
-	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
-	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 const initUsage = `Usage: git-credential-glpat init [--passphrase-stdin]
@@ -47,20 +45,22 @@ Examples:
 
 // encryptedFile returns the encrypted-file backend in use, or says how to
 // choose it.
-func encryptedFile(ui *ui, cmd string) (*agefile.File, *env, bool) {
-	e, err := openEnv(true)
+// The caller closes the session.
+func encryptedFile(ui *ui) (*agefile.File, *session.Session, bool) {
+	e, err := openSession(true, ui)
 	if err != nil {
 		ui.errorf("%v", err)
 		return nil, nil, false
 	}
-	if f, ok := e.store.Secrets.(*agefile.File); ok {
+	if f, ok := e.Store.Secrets.(*agefile.File); ok {
 		return f, e, true
 	}
 	// The config names another backend: the encrypted file is set up (or
 	// unlocked) all the same, so that migrate --to encrypted-file can move
 	// the credentials into it. That is the one way to switch.
-	s, err := backend.Open(config.BackendEncryptedFile, e.stateDir, e.backendOpts...)
+	s, err := e.OpenBackend(config.BackendEncryptedFile)
 	if err != nil {
+		e.Close()
 		ui.errorf("%v", err)
 		return nil, nil, false
 	}
@@ -146,10 +146,11 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 		ui.errorf("%s takes no arguments", cmd)
 		return 2
 	}
-	f, e, ok := encryptedFile(ui, cmd)
+	f, e, ok := encryptedFile(ui)
 	if !ok {
 		return 1
 	}
+	defer e.Close()
 	pr := &passphraseReader{stdin: stdin, fromStdin: *fromStdin, ui: ui}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -167,8 +168,8 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 			return 1
 		}
 		fmt.Fprintf(stdout, "created the encrypted credentials in %s; they are unlocked until reboot\n", f.Dir)
-		if e.kind != config.BackendEncryptedFile {
-			ui.hintf("the config uses %s; run git-credential-glpat migrate --to encrypted-file to move your credentials here", e.kind)
+		if e.Kind != config.BackendEncryptedFile {
+			ui.hintf("the config uses %s; run git-credential-glpat migrate --to encrypted-file to move your credentials here", e.Kind)
 		}
 	case "unlock":
 		pass, err := pr.read("Passphrase: ")
@@ -249,228 +250,64 @@ func runMigrate(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("--to must be keyring, encrypted-file or kernel")
 		return 2
 	}
-	e, err := openEnv(true)
+	e, err := openSession(true, ui)
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
 	}
+	defer e.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfgPath, err := config.ConfigPath()
-	if err != nil {
-		ui.errorf("%v", err)
-		return 1
-	}
 	// Everything below runs with every other command kept out (see
-	// backendLockName): one that read the config before the switch would go
-	// on using the old backend after it, and a store or erase during the
+	// session.LockName): one that read the config before the switch would
+	// go on using the old backend after it, and a store or erase during the
 	// copy would be lost or undone.
-	if err := holdBackendExclusively(ctx, ui, cfgPath, e.kind); err != nil {
+	waiting := func(max time.Duration) {
+		fmt.Fprintf(ui.w, "git-credential-glpat: waiting for other git-credential-glpat commands to finish (at most %s)...\n", max)
+	}
+	if err := e.HoldExclusively(ctx, waiting); err != nil {
 		ui.errorf("%v; nothing was changed", err)
 		return 1
 	}
 	// The config is switched at the end: it must load now, or the move
 	// would be undone for nothing.
-	if _, err := e.config(); err != nil {
+	if _, err := e.Config(); err != nil {
 		ui.errorf("%v", err)
 		return 1
 	}
-	dest, err := backend.Open(target, e.stateDir, e.backendOpts...)
-	if err != nil {
-		ui.errorf("%v", err)
-		return 1
-	}
-	hook := crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))
-	if hook == nil {
-		hook = func(string) {}
-	}
-	groups, err := migrationSources(ctx, e, target)
-	if err != nil {
-		ui.errorf("%v", err)
-		return 1
-	}
-	if len(groups) == 0 && e.kind == target {
-		fmt.Fprintf(stdout, "every credential is already in %s\n", backend.Describe(dest))
-		return 0
-	}
-	if err := backend.Check(ctx, dest); err != nil {
-		ui.errorf("%s: %s", target, explain(err))
+	rep, err := backend.MoveAll(ctx, backend.Move{
+		Index: e.Store, Current: e.Kind, StateDir: e.StateDir, Options: e.BackendOptions, Target: target,
+		SwitchConfig: func() error { return config.SetBackend(e.ConfigPath, target) },
+		Hook:         crashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
+	})
+	var te *backend.TargetError
+	switch {
+	case errors.As(err, &te):
+		ui.errorf("%s: %s", target, explain(te.Err))
 		if target == config.BackendEncryptedFile && errors.Is(err, agefile.ErrNotInitialized) {
 			ui.hintf("run git-credential-glpat init first, then git-credential-glpat migrate --to encrypted-file again")
 		}
 		return 1
+	case rep == nil:
+		ui.errorf("%v", err)
+		return 1
+	case rep.AlreadyThere:
+		fmt.Fprintf(stdout, "every credential is already in %s\n", rep.Dest)
+		return 0
 	}
-	// The config names the new backend once the first group is copied and
-	// verified (or at once when there is nothing to copy).
-	switchConfig := func() error {
-		if e.kind == target {
-			return nil
+	for _, g := range rep.Groups {
+		fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", g.Moved, g.From, rep.Dest)
+		for _, a := range g.Missing {
+			fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
 		}
-		if err := config.SetBackend(cfgPath, target); err != nil {
-			return err
-		}
-		hook("migrate-after-switch")
-		return nil
-	}
-	if len(groups) == 0 {
-		if err := switchConfig(); err != nil {
-			ui.errorf("%v", err)
-			return 1
-		}
-	}
-	failed := false
-	for _, g := range groups {
-		res, err := backend.Migrate(ctx, g.from, dest, g.accounts, backend.BeforeRemoving(switchConfig))
-		hook("migrate-after-remove")
-		// Whatever happened, every record whose secret the new backend now
-		// holds says so; the others still name the old one.
-		settled := recordMoves(ctx, e, g, dest, target)
-		fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", max(len(res.Moved), settled), backend.Describe(g.from), backend.Describe(dest))
-		for _, a := range res.Missing {
-			if !g.inDest[a] {
-				fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
-			}
-		}
-		for _, a := range res.Kept {
+		for _, a := range g.Kept {
 			fmt.Fprintf(stdout, "  still also in the old backend (it refused the delete): %s\n", a)
 		}
-		if err != nil {
-			ui.errorf("%s; nothing was lost: run migrate again", explain(err))
-			failed = true
-			break
-		}
 	}
-	if failed {
+	if err != nil {
+		ui.errorf("%s; nothing was lost: run migrate again", explain(err))
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s now says backend = %q\n", cfgPath, target)
+	fmt.Fprintf(stdout, "%s now says backend = %q\n", e.ConfigPath, target)
 	return 0
-}
-
-// migrationSource is one backend to move credentials out of.
-type migrationSource struct {
-	kind     config.Backend
-	from     secrets.Store
-	accounts []string
-	records  []store.Record
-	// inDest marks the accounts the new backend held after the move.
-	inDest map[string]bool
-}
-
-// migrationSources groups what is to move into target by the backend that
-// holds it: the backend the index names for each record (an old record,
-// which names none, is in the backend the config named), and, for a
-// backend that can list, what it holds that the index does not name. So
-// migrate finishes whatever state it is run from: the config naming the
-// old backend or already the new one, a migrate killed half-way, records
-// of several backends.
-func migrationSources(ctx context.Context, e *env, target config.Backend) ([]*migrationSource, error) {
-	recs, err := e.store.List()
-	if err != nil {
-		// A damaged index file cannot be moved; what it listed stays.
-		return nil, err
-	}
-	byKind := map[config.Backend]*migrationSource{}
-	var order []config.Backend
-	get := func(k config.Backend) (*migrationSource, error) {
-		if g := byKind[k]; g != nil {
-			return g, nil
-		}
-		from := e.store.Secrets
-		if k != e.kind {
-			var err error
-			if from, err = backend.Open(k, e.stateDir, e.backendOpts...); err != nil {
-				return nil, err
-			}
-		}
-		g := &migrationSource{kind: k, from: from, inDest: map[string]bool{}}
-		byKind[k] = g
-		order = append(order, k)
-		return g, nil
-	}
-	if e.kind != target {
-		get(e.kind) // the config's backend goes first, even if the index names nothing in it
-	}
-	for _, r := range recs {
-		k := config.Backend(r.Backend)
-		if k == "" {
-			k = e.kind
-		}
-		if k == target {
-			continue
-		}
-		g, err := get(k)
-		if err != nil {
-			return nil, err
-		}
-		g.records = append(g.records, r)
-		g.accounts = append(g.accounts, r.Account)
-	}
-	var out []*migrationSource
-	for _, k := range order {
-		g := byKind[k]
-		if g.accounts, err = backend.Accounts(ctx, g.from, g.accounts); err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		if len(g.accounts) > 0 || k == e.kind {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
-
-// recordMoves points the index records of g at target where target holds
-// their secret, and returns how many it did. A record whose secret target
-// lacks keeps naming its old backend (where it still is).
-func recordMoves(ctx context.Context, e *env, g *migrationSource, dest secrets.Store, target config.Backend) int {
-	n := 0
-	for i := range g.records {
-		r := g.records[i]
-		if _, err := dest.Get(ctx, r.Account); err != nil {
-			continue
-		}
-		g.inDest[r.Account] = true
-		r.Backend = string(target)
-		if e.store.UpdateRecord(ctx, &r) == nil {
-			n++
-		}
-	}
-	return n
-}
-
-// migrateLockWait bounds how long migrate waits for the commands that are
-// using the secrets to finish.
-const migrateLockWait = time.Minute
-
-// holdBackendExclusively turns this process's backend lock exclusive,
-// saying so when it has to wait, and checks that the config still names
-// the backend this process opened: the lock was given up for a moment, and
-// another migrate may have switched it meanwhile.
-func holdBackendExclusively(ctx context.Context, ui *ui, cfgPath string, opened config.Backend) error {
-	if backendLock == nil {
-		return fmt.Errorf("cannot take the backend lock: %v", backendLockErr)
-	}
-	lctx, cancel := context.WithTimeout(ctx, time.Second)
-	err := backendLock.Exclusive(lctx)
-	cancel()
-	if errors.Is(err, filelock.ErrTimeout) {
-		fmt.Fprintf(ui.w, "git-credential-glpat: waiting for other git-credential-glpat commands to finish (at most %s)...\n", migrateLockWait)
-		lctx, cancel := context.WithTimeout(ctx, migrateLockWait)
-		err = backendLock.Exclusive(lctx)
-		cancel()
-		if errors.Is(err, filelock.ErrTimeout) {
-			return fmt.Errorf("other git-credential-glpat commands kept using the credentials for %s (a login or unlock waiting at its prompt?)", migrateLockWait)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return err
-	}
-	if cfg.Backend != opened {
-		return fmt.Errorf("the config now names backend %q: another migrate ran meanwhile", cfg.Backend)
-	}
-	return nil
 }

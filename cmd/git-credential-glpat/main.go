@@ -8,25 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
-	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
-	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 const usage = `Usage:
@@ -93,49 +87,6 @@ const keychainService = "git-credential-glpat"
 // inside it with room to spare: a deadline that cut off a rotate request
 // already sent would lose GitLab's answer.
 const gitOpTimeout = 2 * time.Minute
-
-// backendLockName, in the state directory, is held shared by every command
-// that uses the secrets (from before it reads the config until it exits)
-// and exclusively by migrate while it switches the config to the new
-// backend and empties the old one. So no process reads the config before
-// the switch and the old backend after it: such a process would take the
-// secret it cannot find there for one a person deleted, and drop it from
-// the index, or write a rotated token where nothing reads it any more.
-const backendLockName = "backend.lock"
-
-// backendLockWait bounds how long a command waits for a migrate to finish.
-const backendLockWait = 30 * time.Second
-
-// backendLock is the held backend lock. A package variable: an *os.File
-// that nothing references is closed by its finalizer, lock and all.
-var backendLock *filelock.Lock
-
-// backendLockErr says why a process runs without the backend lock.
-var backendLockErr error
-
-// holdBackendLock takes the backend lock shared, once per process. Where
-// the lock file cannot be made (no state directory yet, or one this user
-// cannot write) nothing can be stored either, and a read goes on without
-// the lock: migrate, which creates the directory, has nothing to move.
-func holdBackendLock(dir string) error {
-	if backendLock != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), backendLockWait)
-	l, err := filelock.AcquireShared(ctx, filepath.Join(dir, backendLockName))
-	cancel()
-	switch {
-	case err == nil:
-		backendLock = l
-	case errors.Is(err, filelock.ErrTimeout):
-		return errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		backendLockErr = err // migrate refuses to run without the lock, and says why
-	default:
-		return err
-	}
-	return nil
-}
 
 func main() {
 	defer func() {
@@ -276,17 +227,18 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer, ui *ui) i
 func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
 	defer cancel()
-	env, err := openEnv(op != "get") // store and erase write the index
+	s, err := openSession(op != "get", ui) // store and erase write the index
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
 	}
+	defer s.Close()
 	if os.Getenv("GLPAT_TEST_PANIC") == "1" {
 		// The leak tests force a panic whose value holds the answer.
 		stdout = panicWriter{}
 	}
-	env.store.Warn = ui.warningf
-	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
+	s.Store.Warn = ui.warningf
+	h := &helper.Helper{Store: s.Store, Warn: ui.warningf, Config: s.Config, Lifecycle: s.Lifecycle()}
 	if err := h.Run(ctx, op, stdin, stdout); err != nil {
 		if errors.Is(err, agefile.ErrLocked) {
 			// One line, exactly what to do (no "error:": nothing is broken).
@@ -299,121 +251,22 @@ func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	return 0
 }
 
-// env is what every command works with. The config file is read on first
-// use only: a get for a plain credential never needs it.
-type env struct {
-	stateDir string
-	store    *store.Store
-	config   func() (*config.Config, error)
-	// kind is the backend in use; backendOpts open another one (migrate).
-	kind        config.Backend
-	backendOpts []backend.Option
-
-	configWarning sync.Once
-}
-
-// openEnv opens what every command works with. A command that may store
-// something (writes) creates the state directory first, so that it always
-// holds the backend lock.
-func openEnv(writes bool) (*env, error) {
-	dir, err := config.StateDir()
-	if err != nil {
-		return nil, err
-	}
-	path, err := config.ConfigPath()
-	if err != nil {
-		return nil, err
-	}
-	// Whoever may write the state or the config decides what is served
-	// and where tokens go: every command refuses them (a few stat calls).
-	if err := config.CheckPrivate(dir, path); err != nil {
-		return nil, err
-	}
-	if writes {
-		if err := config.EnsurePrivateDir(dir); err != nil {
-			return nil, err
-		}
-	}
-	if err := holdBackendLock(dir); err != nil {
-		return nil, err
-	}
-	var opts []backend.Option
+// openSession opens what a command works with; writes: the command may
+// store something. The caller closes it when the command is done.
+func openSession(writes bool, ui *ui) (*session.Session, error) {
+	o := session.Options{Writes: writes, Warn: ui.warningf, Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("GLPAT_KEYCHAIN_TIMEOUT=%q is not a positive duration like 10s", v)
 		}
-		opts = append(opts, backend.WithKeychainTimeout(d))
+		o.Backend = append(o.Backend, backend.WithKeychainTimeout(d))
 	}
 	if v := os.Getenv("GLPAT_KERNEL_KEYRING"); v != "" {
 		// Tests name their own kernel keyring; people need not.
-		opts = append(opts, backend.WithKernelKeyringName(v))
+		o.Backend = append(o.Backend, backend.WithKernelKeyringName(v))
 	}
-	e := &env{stateDir: dir, backendOpts: opts}
-	e.config = sync.OnceValues(func() (*config.Config, error) {
-		path, err := config.ConfigPath()
-		if err != nil {
-			return nil, err
-		}
-		return config.Load(path)
-	})
-	// The backend is in the config file; most files do not name one, and
-	// then a get does not parse TOML at all. A config that names one but
-	// cannot be read stops here: never a silent fall back to the keychain.
-	kind := config.DefaultBackend
-	if named, err := config.MayNameBackend(path); err != nil {
-		return nil, err
-	} else if named {
-		cfg, err := e.config()
-		if err != nil {
-			return nil, err
-		}
-		kind = cfg.Backend
-	}
-	secretStore, err := backend.Open(kind, dir, opts...)
-	if err != nil {
-		return nil, err
-	}
-	e.kind = kind
-	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind),
-		Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
-	return e, nil
-}
-
-// tokenAPIURL is where a managed token of host is sent: from the config,
-// never from the state directory. A config that cannot be read gives the
-// derived https://HOST/api/v4 (the lifecycle warns about the config).
-func (e *env) tokenAPIURL(host string) string {
-	cfg, err := e.config()
-	if err != nil {
-		cfg = config.Default()
-	}
-	return cfg.TokenAPIURL(host)
-}
-
-func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
-	return &lifecycle.Manager{
-		Store:    e.store,
-		StateDir: e.stateDir,
-		Warn:     ui.warningf,
-		Hook:     crashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
-		Settings: func(rec *store.Record) lifecycle.Settings {
-			cfg, err := e.config()
-			if err != nil {
-				// Rotate with the defaults rather than let the token
-				// expire, and say why.
-				e.configWarning.Do(func() { ui.warningf("%v; using the default settings", err) })
-				cfg = config.Default()
-			}
-			hc := cfg.Host(rec.Host)
-			return lifecycle.Settings{
-				RotateBefore: time.Duration(hc.RotateBefore),
-				Lifetime:     time.Duration(hc.Lifetime),
-				AutoRotate:   hc.AutoRotate,
-				CAFile:       hc.CAFile,
-			}
-		},
-	}
+	return session.Open(o)
 }
 
 // explain turns an error into the one line a person reads, with what to do

@@ -39,7 +39,7 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("doctor takes no arguments")
 		return 2
 	}
-	e, err := openEnv(false)
+	e, err := openSession(false, ui)
 	var np *config.NotPrivateError
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
@@ -51,18 +51,19 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("%v", err)
 		return 1
 	}
-	cfg, err := e.config()
+	defer e.Close()
+	cfg, err := e.Config()
 	if err != nil {
-		cfg = config.Default()        // the doctor reports the config error itself,
-		e.configWarning.Do(func() {}) // once
+		cfg = config.Default() // the doctor reports the config error itself,
+		e.ConfigReported()     // once
 	}
 	bin, _ := selfPath()
 	sopts, serr := schedule.DefaultOptions(bin)
 	ctx, cancel := interruptible()
 	defer cancel()
 	env := doctor.Env{
-		Secrets:  e.store.Secrets,
-		Accounts: &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)},
+		Secrets:  e.Store.Secrets,
+		Accounts: &account.Service{Store: e.Store, Config: cfg, Lifecycle: e.Lifecycle()},
 		Binary:   bin,
 		Schedule: func(ctx context.Context) (schedule.Status, error) {
 			if serr != nil {

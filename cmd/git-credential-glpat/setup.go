@@ -14,6 +14,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
@@ -45,12 +46,13 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 			return 2
 		}
 	}
-	e, err := openEnv(false)
+	e, err := openSession(false, ui)
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
 	}
-	cfg, err := e.config()
+	defer e.Close()
+	cfg, err := e.Config()
 	if err != nil {
 		ui.errorf("%v", err)
 		return 1
@@ -60,7 +62,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 		ui.errorf("cannot tell where this program is: %v", err)
 		return 1
 	}
-	opts := gitsetup.Options{Binary: bin, StateDir: e.stateDir}
+	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
 	var hosts []gitsetup.Host
 	switch {
 	case len(names) > 0:
@@ -110,8 +112,8 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 // GitLab token stored for the host (login --api-url http://… stores one for
 // http, and doctor asks for that helper entry), with useHttpPath when the
 // config maps repository paths to several accounts.
-func setupHosts(cfg *config.Config, e *env, names []string) []gitsetup.Host {
-	recs, _ := e.store.List()
+func setupHosts(cfg *config.Config, e *session.Session, names []string) []gitsetup.Host {
+	recs, _ := e.Store.List()
 	var hosts []gitsetup.Host
 	for _, n := range names {
 		hc := cfg.Host(n)

@@ -26,6 +26,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 // flags is a command's flag set: -h prints the command's usage to stdout
@@ -133,19 +134,20 @@ func oneHost(cmd string, pos []string, def string, ui *ui) (string, bool) {
 }
 
 // service opens the store and config for an interactive command.
-func service(ui *ui) (*account.Service, *env, bool) {
-	e, err := openEnv(true)
+// The caller closes the session.
+func service(ui *ui) (*account.Service, *session.Session, bool) {
+	s, err := openSession(true, ui)
 	if err != nil {
 		ui.errorf("%v", err)
 		return nil, nil, false
 	}
-	cfg, err := e.config()
+	svc, err := s.Accounts()
 	if err != nil {
+		s.Close()
 		ui.errorf("%v", err)
 		return nil, nil, false
 	}
-	e.store.Warn = ui.warningf
-	return &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)}, e, true
+	return svc, s, true
 }
 
 func interruptible() (context.Context, context.CancelFunc) {
@@ -195,6 +197,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if !ok {
 		return 1
 	}
+	defer e.Close()
 	create := svc.CreateTokenURL(host, svc.APIURL(host, *apiURL))
 	if *createURL {
 		fmt.Fprintln(stdout, create)
@@ -265,7 +268,7 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 			ui.hintf("create a token at %s", create)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			apiURLHint(ui, host)
-		case errors.Is(err, secrets.ErrUnavailable) && e.kind == config.BackendKeyring:
+		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
 			fmt.Fprint(ui.w, noKeychainHelp)
@@ -416,10 +419,11 @@ func runLogout(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 	if !ok {
 		return 2
 	}
-	svc, _, ok := service(ui)
+	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
+	defer e.Close()
 	if *revoke && !*yes {
 		if code, stop := confirmRevoke(svc, host, *username, stdin, ui); stop {
 			return code
@@ -515,12 +519,13 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 	if !ok {
 		return 1
 	}
+	defer e.Close()
 	ctx, cancel := interruptible()
 	defer cancel()
 	// A backend that cannot be read is the first thing to say: every row
 	// would look fine while git gets nothing.
 	cctx, ccancel := context.WithTimeout(ctx, backendCheckTimeout)
-	backendErr := backend.Check(cctx, e.store.Secrets)
+	backendErr := backend.Check(cctx, e.Store.Secrets)
 	ccancel()
 	stop := progress(ui, "asking GitLab about the stored tokens")
 	// Unreadable secrets cannot be shown to GitLab either.
@@ -556,7 +561,7 @@ func runStatus(args []string, stdout io.Writer, ui *ui) int {
 			printStatus(stdout, entries, e, svc.Now)
 		}
 		fmt.Fprintf(stdout, "\n%d credential(s), %d need action\n", len(entries), needAction)
-		fmt.Fprintf(stdout, "secrets: %s: %s\nstate:   %s\n", backend.Describe(e.store.Secrets), backendState(e, backendErr), e.stateDir)
+		fmt.Fprintf(stdout, "secrets: %s: %s\nstate:   %s\n", backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir)
 		if line := scheduleLine(ctx); line != "" {
 			fmt.Fprintln(stdout, line)
 		}
@@ -572,9 +577,9 @@ const backendCheckTimeout = 10 * time.Second
 
 // backendState says whether the secrets can be read now: "unlocked" or
 // "answers", else what is wrong and how to fix it.
-func backendState(e *env, err error) string {
+func backendState(e *session.Session, err error) string {
 	switch {
-	case err == nil && e.kind == config.BackendEncryptedFile:
+	case err == nil && e.Kind == config.BackendEncryptedFile:
 		return "unlocked"
 	case err == nil:
 		return "answers"
@@ -586,8 +591,8 @@ func backendState(e *env, err error) string {
 
 // storedHosts lists the hosts that have credentials stored, for a status
 // of a host that has none.
-func storedHosts(e *env) []string {
-	recs, _ := e.store.List()
+func storedHosts(e *session.Session) []string {
+	recs, _ := e.Store.List()
 	var hosts []string
 	for _, r := range recs {
 		h := r.Host
@@ -601,7 +606,7 @@ func storedHosts(e *env) []string {
 	return hosts
 }
 
-func printStatus(w io.Writer, entries []account.Entry, e *env, now func() time.Time) {
+func printStatus(w io.Writer, entries []account.Entry, e *session.Session, now func() time.Time) {
 	if len(entries) == 0 {
 		fmt.Fprintln(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.")
 		return
@@ -932,10 +937,11 @@ func runRotate(args []string, stdout io.Writer, ui *ui) int {
 	if !ok {
 		return 2
 	}
-	svc, _, ok := service(ui)
+	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
+	defer e.Close()
 	ctx, cancel := interruptible()
 	defer cancel()
 	stop := progress(ui, "rotating")

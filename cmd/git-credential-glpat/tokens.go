@@ -169,7 +169,9 @@ Options:
     --token-stdin    read the token from stdin
     --web            open the page that creates a least-privilege token in the
                      browser (or print it), then wait at the hidden prompt
-    --api-url URL    the API base URL (default: https://HOST/api/v4)
+    --api-url URL    the API base URL (default: the config's api_url, else
+                     https://HOST/api/v4); another one is written into the
+                     config as the host's api_url, where rotations look
     --create-url     only print the page that creates a least-privilege token
 
 Examples:
@@ -288,6 +290,9 @@ func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
 			"           its user (GET /user needs read_user, read_api or api); GitLab accepts any username\n"+
 			"           with a token. To name the account: login %s --username U, or username = \"U\"\n"+
 			"           under [hosts.%q] in the config\n", host, host)
+	}
+	if res.APIURLWritten {
+		fmt.Fprintf(stdout, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, e.ConfigPath)
 	}
 	fmt.Fprintf(stdout, "  token    %s (id %d)\n", t.Name, t.ID)
 	if t.Kind != "" && t.Kind != "personal" {

@@ -217,7 +217,7 @@ func (s *Session) Accounts() (*account.Service, error) {
 		return nil, err
 	}
 	s.Store.Warn = s.opts.Warn
-	return &account.Service{Store: s.Store, Config: cfg, Lifecycle: s.Lifecycle()}, nil
+	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}, nil
 }
 
 // HoldExclusively turns the session's backend lock exclusive (migrate),

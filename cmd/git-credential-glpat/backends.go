@@ -19,30 +19,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
-const initUsage = `Usage: git-credential-glpat init [--passphrase-stdin]
-       git-credential-glpat unlock [--passphrase-stdin] [--for DURATION]
-       git-credential-glpat lock
-       git-credential-glpat passphrase [--passphrase-stdin]
-
-For backend = "encrypted-file" (headless machines: SSH sessions, WSL, build
-hosts). init creates the key that encrypts your credentials, protected by a
-passphrase. unlock asks for the passphrase once per boot and keeps the key in
-the kernel keyring (until reboot, lock, --for, or three idle days); every git
-command then reads credentials without a prompt. Storing and rotating tokens
-never needs the passphrase. passphrase changes it.
-
-With --passphrase-stdin each passphrase is read once, one line each: init
-and unlock read one line, passphrase reads the current one, then the new one.
-At a terminal a new passphrase is asked twice. A new passphrase has at least
-8 characters.
-
-Examples:
-    $ git-credential-glpat init
-    $ git-credential-glpat unlock
-    $ git-credential-glpat unlock --for 12h
-    $ git-credential-glpat lock
-`
-
 // encryptedFile returns the encrypted-file backend in use, or says how to
 // choose it.
 // The caller closes the session.
@@ -126,8 +102,9 @@ func (p *passphraseReader) readNew() (string, error) {
 	return a, nil
 }
 
-func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags(cmd, initUsage, ui)
+func runInitUnlock(c *call) int {
+	cmd, args, stdin, stdout, ui := c.name, c.args, c.stdin, c.stdout, c.ui
+	fs := newFlags(cmd, c.usage(), ui)
 	fromStdin := fs.Bool("passphrase-stdin", false, "")
 	var unlockFor time.Duration
 	if cmd == "unlock" {
@@ -218,24 +195,9 @@ func runInitUnlock(cmd string, args []string, stdin io.Reader, stdout io.Writer,
 	return 0
 }
 
-const migrateUsage = `Usage: git-credential-glpat migrate --to BACKEND
-
-The one way to move between backends. Moves every stored credential (and
-nothing of its metadata changes) to BACKEND: keyring, encrypted-file or
-kernel, and switches the config file to BACKEND (writing through a symlink).
-Secrets are removed from the old backend only after the new one holds every
-one of them (read back and compared). It finishes from any state: the config
-still naming the old backend or already naming BACKEND (switched by hand),
-or a migrate that was interrupted: run it again. For encrypted-file, run
-git-credential-glpat init first (whatever backend the config names).
-
-Examples:
-    $ git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
-    $ git-credential-glpat migrate --to kernel
-`
-
-func runMigrate(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("migrate", migrateUsage, ui)
+func runMigrate(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("migrate", c.usage(), ui)
 	to := fs.String("to", "", "")
 	pos, err := fs.parse(args)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
@@ -107,124 +108,109 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ui := &ui{w: stderr, out: stdout}
-	if len(args) > 1 && isHelpFlag(args[1]) && args[0] != "help" {
-		// Every command takes -h, even get (which would wait on stdin),
-		// version and completion.
-		switch args[0] {
-		case "get", "store", "erase":
-			fmt.Fprint(stdout, gitOpUsage)
-			return 0
-		case "version", "-v", "--version":
-			fmt.Fprint(stdout, versionUsage)
-			return 0
-		case "completion":
-			fmt.Fprint(stdout, completionUsage)
-			return 0
-		}
+	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &ui{w: stderr, out: stdout}}
+	if name, ok := aliases[c.name]; ok {
+		c.name = name
 	}
-	switch op := args[0]; op {
-	case "get", "store", "erase":
-		return runGitOp(op, stdin, stdout, ui)
-	case "version", "--version", "-v":
-		if len(args) > 1 {
-			ui.errorf("version takes no arguments")
-			return 2
-		}
-		fmt.Fprintln(stdout, versionString())
-		return 0
-	case "help", "-h", "--help":
-		return runHelp(args[1:], stdin, stdout, stderr, ui)
-	case "setup":
-		return runSetup(args[1:], stdout, ui)
-	case "login":
-		return runLogin(args[1:], stdin, stdout, ui)
-	case "logout":
-		return runLogout(args[1:], stdin, stdout, ui)
-	case "status":
-		return runStatus(args[1:], stdout, ui)
-	case "rotate":
-		return runRotate(args[1:], stdout, ui)
-	case "init", "unlock", "lock", "passphrase":
-		return runInitUnlock(args[0], args[1:], stdin, stdout, ui)
-	case "migrate":
-		return runMigrate(args[1:], stdout, ui)
-	case "doctor":
-		return runDoctor(args[1:], stdout, ui)
-	case "schedule":
-		return runSchedule(args[1:], stdout, ui)
-	case "completion":
-		return runCompletion(args[1:], stdout, ui)
-	default:
+	cmd, known := completion.Lookup(c.name)
+	if !known {
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
 		// terminal gets told.
 		if isTerminal(stdin) {
-			ui.errorf("unknown command %q", op)
-			if s := suggest(op); s != "" {
-				ui.hintf("did you mean %q?", s)
+			c.ui.errorf("unknown command %q", c.name)
+			if s := completion.Suggest(c.name); s != "" {
+				c.ui.hintf("did you mean %q?", s)
 			}
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
 		return 0
 	}
+	if len(c.args) > 0 && isHelpFlag(c.args[0]) && cmd.Usage != "" {
+		// Every command takes -h, even get (which would wait on stdin),
+		// version and completion.
+		fmt.Fprint(stdout, cmd.Usage)
+		return 0
+	}
+	for _, r := range runners {
+		if r.name == c.name {
+			return r.run(c)
+		}
+	}
+	panic("no runner for command " + c.name) // TestEveryCommandRuns keeps this unreachable
+}
+
+// call is one command as run: its name (in completion.Commands), its
+// arguments, where it reads and writes.
+type call struct {
+	name           string
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	ui             *ui
+}
+
+// usage is the command's usage, from the table.
+func (c *call) usage() string {
+	cmd, _ := completion.Lookup(c.name)
+	return cmd.Usage
+}
+
+// aliases are the other names of commands.
+var aliases = map[string]string{"-v": "version", "--version": "version", "-h": "help", "--help": "help"}
+
+// runners run the commands of completion.Commands, the one table of them
+// (usage, flags, completion); each name is there.
+var runners = []struct {
+	name string
+	run  func(*call) int
+}{
+	{"get", runGitOp}, {"store", runGitOp}, {"erase", runGitOp},
+	{"login", runLogin}, {"logout", runLogout}, {"status", runStatus}, {"rotate", runRotate},
+	{"setup", runSetup}, {"doctor", runDoctor}, {"schedule", runSchedule}, {"completion", runCompletion},
+	{"init", runInitUnlock}, {"unlock", runInitUnlock}, {"lock", runInitUnlock}, {"passphrase", runInitUnlock},
+	{"migrate", runMigrate}, {"version", runVersion}, {"help", runHelp},
 }
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
 
-const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
-
-Git's credential helper protocol (gitcredentials(7)): Git runs these with
-key=value lines on stdin; get answers on stdout. People use login, status and
-logout instead. erase of a managed GitLab token asks GitLab once whether it
-still accepts it: a revoked or expired token stays listed as such, one GitLab
-accepts is kept and not handed to Git again for a while.
-
-Examples:
-    $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
-`
-
-const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
-
-Prints the version and the commit it was built from.
-`
-
-const completionUsage = `Usage: git-credential-glpat completion bash|zsh|fish
-
-Prints the shell completion script (install.sh installs it).
-
-Examples:
-    $ source <(git-credential-glpat completion bash)
-    $ git-credential-glpat completion fish > ~/.config/fish/completions/git-credential-glpat.fish
-`
+func runVersion(c *call) int {
+	if len(c.args) > 0 {
+		c.ui.errorf("version takes no arguments")
+		return 2
+	}
+	fmt.Fprintln(c.stdout, versionString())
+	return 0
+}
 
 // runHelp prints the usage, or with COMMAND that command's own.
-func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer, ui *ui) int {
+func runHelp(c *call) int {
+	args, ui := c.args, c.ui
 	switch {
 	case len(args) == 0:
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(args) > 1:
 		ui.errorf("help takes one COMMAND")
 		return 2
 	case args[0] == "help" || isHelpFlag(args[0]):
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return 0
 	}
-	for _, c := range commands {
-		if c == args[0] {
-			return run([]string{args[0], "-h"}, stdin, stdout, stderr)
-		}
+	if cmd, ok := completion.Lookup(args[0]); ok {
+		fmt.Fprint(c.stdout, cmd.Usage)
+		return 0
 	}
 	ui.errorf("help: unknown command %q", args[0])
-	if s := suggest(args[0]); s != "" {
+	if s := completion.Suggest(args[0]); s != "" {
 		ui.hintf("did you mean %q?", s)
 	}
 	return 2
 }
 
-func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
+func runGitOp(c *call) int {
+	op, stdin, stdout, ui := c.name, c.stdin, c.stdout, c.ui
 	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
 	defer cancel()
 	s, err := openSession(op != "get", ui) // store and erase write the index
@@ -338,40 +324,6 @@ func isTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup",
-	"init", "unlock", "lock", "passphrase", "migrate", "doctor", "schedule", "completion", "version", "help"}
-
-// suggest returns the command closest to a mistyped one, if any is close.
-func suggest(s string) string {
-	best, bestD := "", 3
-	for _, c := range commands {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).

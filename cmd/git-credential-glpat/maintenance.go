@@ -16,20 +16,9 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
 
-const doctorUsage = `Usage: git-credential-glpat doctor [--json]
-
-Checks what git-credential-glpat depends on and says how to fix what is
-wrong: git and its version, which helpers git asks for each GitLab host and
-in which order, the keychain, the config file, each stored token, the clock
-and scheduled rotation. Exit status 1 when a check failed or warns.
-
-Examples:
-    $ git-credential-glpat doctor
-    $ git-credential-glpat doctor --json | jq '.[] | select(.status != "ok")'
-`
-
-func runDoctor(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("doctor", doctorUsage, ui)
+func runDoctor(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("doctor", c.usage(), ui)
 	asJSON := fs.Bool("json", false, "")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -86,21 +75,9 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	return 0
 }
 
-const scheduleUsage = `Usage: git-credential-glpat schedule install|remove|status
-
-Rotates the tokens daily even when git does not use them, by running
-"git-credential-glpat rotate --all" from the system's scheduler: a systemd
-user timer on Linux, a launchd agent on macOS, a scheduled task on Windows.
-install writes and enables it (run it again after moving this program);
-remove undoes exactly that; status says whether it is installed.
-
-Examples:
-    $ git-credential-glpat schedule install
-    $ git-credential-glpat schedule status
-`
-
-func runSchedule(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("schedule", scheduleUsage, ui)
+func runSchedule(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("schedule", c.usage(), ui)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return fs.exit(err)
@@ -173,7 +150,8 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	return 0
 }
 
-func runCompletion(args []string, stdout io.Writer, ui *ui) int {
+func runCompletion(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
 	if len(args) != 1 {
 		ui.errorf("completion takes one of bash, zsh, fish")
 		return 2

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,24 +16,9 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
-const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
-
-Writes your global git config so that, for each GitLab HOST, this helper is
-the only one Git asks: an empty credential.https://HOST.helper (which drops
-helpers configured elsewhere, so none serves a stale token), then this
-binary's absolute path (so that IDEs started with another PATH find it).
-Hosts with several accounts in the config also get credential.useHttpPath.
-Without HOST: the hosts in the config file, else gitlab.com. Running it
-twice changes nothing; --undo removes exactly what setup wrote.
-
-Examples:
-    $ git-credential-glpat setup
-    $ git-credential-glpat setup gitlab.com gitlab.example.com:8443
-    $ git-credential-glpat setup --undo
-`
-
-func runSetup(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("setup", setupUsage, ui)
+func runSetup(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("setup", c.usage(), ui)
 	undo := fs.Bool("undo", false, "")
 	names, err := fs.parse(args)
 	if err != nil {

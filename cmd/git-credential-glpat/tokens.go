@@ -22,6 +22,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
@@ -103,7 +104,7 @@ func (f *flags) nearest(name string) string {
 		bestD = 2
 	}
 	f.VisitAll(func(fl *flag.Flag) {
-		if d := editDistance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
+		if d := completion.EditDistance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
 			best, bestD = fl.Name, d
 		}
 	})
@@ -154,34 +155,9 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
-const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL]
-       git-credential-glpat login [HOST] --create-url
-
-Checks a GitLab personal access token against HOST's API (default gitlab.com),
-shows its name, scopes and expiry, and stores it in the keychain. The token is
-read from a hidden prompt, or from stdin with --token-stdin; never from argv.
-
-Options:
-    --username U     the account (Git username) to store it under (default: the
-                     account that holds a token of the same GitLab user, else
-                     the config, else the token's user when it may read it,
-                     else oauth2); never an account of another GitLab user
-    --token-stdin    read the token from stdin
-    --web            open the page that creates a least-privilege token in the
-                     browser (or print it), then wait at the hidden prompt
-    --api-url URL    the API base URL (default: the config's api_url, else
-                     https://HOST/api/v4); another one is written into the
-                     config as the host's api_url, where rotations look
-    --create-url     only print the page that creates a least-privilege token
-
-Examples:
-    $ git-credential-glpat login
-    $ git-credential-glpat login gitlab.example.com --username alice
-    $ git-credential-glpat login gitlab.example.com --token-stdin < token.txt
-`
-
-func runLogin(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags("login", loginUsage, ui)
+func runLogin(c *call) int {
+	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
+	fs := newFlags("login", c.usage(), ui)
 	username := fs.String("username", "", "")
 	tokenStdin := fs.Bool("token-stdin", false, "")
 	apiURL := fs.String("api-url", "", "")
@@ -398,21 +374,9 @@ or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
 the desktop keychain.
 `
 
-const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]
-
-Forgets the credentials stored for HOST (default gitlab.com), of account U
-only with --username. With --revoke, each GitLab token is first revoked on
-GitLab, so it can never be used again; when that is more than one token,
-logout lists them and asks first (--yes: do not ask, for scripts).
-
-Examples:
-    $ git-credential-glpat logout
-    $ git-credential-glpat logout gitlab.example.com --username alice --revoke
-    $ git-credential-glpat logout gitlab.example.com --revoke --yes
-`
-
-func runLogout(args []string, stdin io.Reader, stdout io.Writer, ui *ui) int {
-	fs := newFlags("logout", logoutUsage, ui)
+func runLogout(c *call) int {
+	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
+	fs := newFlags("logout", c.usage(), ui)
 	username := fs.String("username", "", "")
 	revoke := fs.Bool("revoke", false, "")
 	yes := fs.Bool("yes", false, "")
@@ -496,20 +460,9 @@ func confirmRevoke(svc *account.Service, host, username string, stdin io.Reader,
 	return 1, true
 }
 
-const statusUsage = `Usage: git-credential-glpat status [HOST] [--json] [--offline]
-
-Shows every stored credential: host, user, token name, scopes, expiry, days
-left, whether rotation is due or impossible, and (from GitLab, unless
---offline) when and from which IP addresses the token was last used.
-Exit status 1 when a token needs action.
-
-Examples:
-    $ git-credential-glpat status
-    $ git-credential-glpat status gitlab.com --json | jq '.[].days_left'
-`
-
-func runStatus(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("status", statusUsage, ui)
+func runStatus(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("status", c.usage(), ui)
 	asJSON := fs.Bool("json", false, "")
 	offline := fs.Bool("offline", false, "")
 	pos, err := fs.parse(args)
@@ -909,20 +862,9 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]
-
-Rotates the stored GitLab tokens of HOST (default gitlab.com), or of every
-host with --all, that are due (less than rotate_before left). --force rotates
-them even when they are not due. This is what a daily cron job or systemd
-timer runs, so that tokens nobody uses still never expire.
-
-Examples:
-    $ git-credential-glpat rotate --all
-    $ git-credential-glpat rotate gitlab.example.com --force
-`
-
-func runRotate(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("rotate", rotateUsage, ui)
+func runRotate(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := newFlags("rotate", c.usage(), ui)
 	all := fs.Bool("all", false, "")
 	force := fs.Bool("force", false, "")
 	asJSON := fs.Bool("json", false, "")

@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"runtime/debug"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
@@ -96,7 +94,7 @@ func main() {
 		// trace holds function names and addresses, not string contents.
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "git-credential-glpat: error: internal error, please report it (panic: %T)\n%s",
-				v, redact(string(debug.Stack())))
+				v, cli.Redact(string(debug.Stack())))
 			os.Exit(70)
 		}
 	}()
@@ -108,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &ui{w: stderr, out: stdout}}
+	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}}
 	if name, ok := aliases[c.name]; ok {
 		c.name = name
 	}
@@ -118,9 +116,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// ones they do not know (gitcredentials(7)). Only a person at a
 		// terminal gets told.
 		if isTerminal(stdin) {
-			c.ui.errorf("unknown command %q", c.name)
+			c.ui.Errorf("unknown command %q", c.name)
 			if s := completion.Suggest(c.name); s != "" {
-				c.ui.hintf("did you mean %q?", s)
+				c.ui.Hintf("did you mean %q?", s)
 			}
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -148,7 +146,7 @@ type call struct {
 	args           []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	ui             *ui
+	ui             *cli.UI
 }
 
 // usage is the command's usage, from the table.
@@ -177,7 +175,7 @@ func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-hel
 
 func runVersion(c *call) int {
 	if len(c.args) > 0 {
-		c.ui.errorf("version takes no arguments")
+		c.ui.Errorf("version takes no arguments")
 		return 2
 	}
 	fmt.Fprintln(c.stdout, versionString())
@@ -192,7 +190,7 @@ func runHelp(c *call) int {
 		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(args) > 1:
-		ui.errorf("help takes one COMMAND")
+		ui.Errorf("help takes one COMMAND")
 		return 2
 	case args[0] == "help" || isHelpFlag(args[0]):
 		fmt.Fprint(c.stdout, usage)
@@ -202,9 +200,9 @@ func runHelp(c *call) int {
 		fmt.Fprint(c.stdout, cmd.Usage)
 		return 0
 	}
-	ui.errorf("help: unknown command %q", args[0])
+	ui.Errorf("help: unknown command %q", args[0])
 	if s := completion.Suggest(args[0]); s != "" {
-		ui.hintf("did you mean %q?", s)
+		ui.Hintf("did you mean %q?", s)
 	}
 	return 2
 }
@@ -215,7 +213,7 @@ func runGitOp(c *call) int {
 	defer cancel()
 	s, err := openSession(op != "get", ui) // store and erase write the index
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	defer s.Close()
@@ -223,15 +221,15 @@ func runGitOp(c *call) int {
 		// The leak tests force a panic whose value holds the answer.
 		stdout = panicWriter{}
 	}
-	s.Store.Warn = ui.warningf
-	h := &helper.Helper{Store: s.Store, Warn: ui.warningf, Config: s.Config, Lifecycle: s.Lifecycle()}
+	s.Store.Warn = ui.Warningf
+	h := &helper.Helper{Store: s.Store, Warn: ui.Warningf, Config: s.Config, Lifecycle: s.Lifecycle()}
 	if err := h.Run(ctx, op, stdin, stdout); err != nil {
 		if errors.Is(err, agefile.ErrLocked) {
 			// One line, exactly what to do (no "error:": nothing is broken).
-			fmt.Fprintf(ui.w, "git-credential-glpat: %s\n", agefile.ErrLocked)
+			fmt.Fprintf(ui.W, "git-credential-glpat: %s\n", agefile.ErrLocked)
 			return 1
 		}
-		ui.errorf("%s", explain(err))
+		ui.Errorf("%s", explain(err))
 		return 1
 	}
 	return 0
@@ -239,8 +237,8 @@ func runGitOp(c *call) int {
 
 // openSession opens what a command works with; writes: the command may
 // store something. The caller closes it when the command is done.
-func openSession(writes bool, ui *ui) (*session.Session, error) {
-	o := session.Options{Writes: writes, Warn: ui.warningf, Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
+func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
+	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -324,36 +322,4 @@ func isTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).
-// It is compiled on first use: the hot path never prints.
-var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\b(glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[0-9A-Za-z_.-]{20,}`)
-})
-
-// redact replaces anything that looks like a GitLab token with a
-// fingerprint (its prefix and last four characters). No code path puts a
-// secret into a message; this is the second line of defence.
-func redact(s string) string {
-	return tokenPattern().ReplaceAllStringFunc(s, func(tok string) string {
-		prefix, _, _ := strings.Cut(tok, "-")
-		return prefix + "-…" + tok[len(tok)-4:]
-	})
-}
-
-// ui writes messages for people to stderr, in the house style:
-// "git-credential-glpat: error: …", lower-case, one line each.
-type ui struct {
-	w   io.Writer
-	out io.Writer // stdout, for usage asked for with -h
-}
-
-func (u *ui) errorf(format string, a ...any)   { u.printf("error: ", format, a...) }
-func (u *ui) warningf(format string, a ...any) { u.printf("warning: ", format, a...) }
-func (u *ui) hintf(format string, a ...any)    { u.printf("hint: ", format, a...) }
-func (u *ui) printf(kind, format string, a ...any) {
-	msg := redact(fmt.Sprintf(format, a...))
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	fmt.Fprintf(u.w, "git-credential-glpat: %s%s\n", kind, msg)
 }

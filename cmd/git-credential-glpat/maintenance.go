@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-
-	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
@@ -18,14 +15,14 @@ import (
 
 func runDoctor(c *call) int {
 	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := newFlags("doctor", c.usage(), ui)
+	fs := cli.NewFlags("doctor", c.usage(), ui)
 	asJSON := fs.Bool("json", false, "")
-	pos, err := fs.parse(args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	if len(pos) > 0 {
-		ui.errorf("doctor takes no arguments")
+		ui.Errorf("doctor takes no arguments")
 		return 2
 	}
 	e, err := openSession(false, ui)
@@ -33,11 +30,11 @@ func runDoctor(c *call) int {
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
 		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,
-			Detail: np.Error(), Fix: "run " + np.Fix}}, colorFor(stdout))
+			Detail: np.Error(), Fix: "run " + np.Fix}}, cli.Color(stdout))
 		return 1
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	defer e.Close()
@@ -61,13 +58,13 @@ func runDoctor(c *call) int {
 			return schedule.Query(ctx, sopts)
 		},
 	}
-	stop := progress(ui, "checking")
+	stop := cli.Progress(ui, "checking")
 	checks := doctor.Run(ctx, env)
 	stop()
 	if *asJSON {
 		doctor.WriteJSON(stdout, checks)
 	} else {
-		doctor.WriteTextWidth(stdout, checks, colorFor(stdout), terminalWidth(stdout, doctor.DefaultWidth))
+		doctor.WriteTextWidth(stdout, checks, cli.Color(stdout), cli.TerminalWidth(stdout, doctor.DefaultWidth))
 	}
 	if doctor.NeedsAction(checks) {
 		return 1
@@ -77,23 +74,23 @@ func runDoctor(c *call) int {
 
 func runSchedule(c *call) int {
 	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := newFlags("schedule", c.usage(), ui)
-	pos, err := fs.parse(args)
+	fs := cli.NewFlags("schedule", c.usage(), ui)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	if len(pos) != 1 {
-		ui.errorf("schedule takes one of install, remove, status")
+		ui.Errorf("schedule takes one of install, remove, status")
 		return 2
 	}
 	bin, err := selfPath()
 	if err != nil {
-		ui.errorf("cannot tell where this program is: %v", err)
+		ui.Errorf("cannot tell where this program is: %v", err)
 		return 1
 	}
 	opts, err := schedule.DefaultOptions(bin)
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	ctx, cancel := interruptible()
@@ -109,13 +106,13 @@ func runSchedule(c *call) int {
 	case "status":
 		st, err := schedule.Query(ctx, opts)
 		if err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 1
 		}
 		fmt.Fprintln(stdout, st.Line())
 		return 0
 	default:
-		ui.errorf("unknown schedule command %q; want install, remove or status", pos[0])
+		ui.Errorf("unknown schedule command %q; want install, remove or status", pos[0])
 		return 2
 	}
 	// An install that leaves nothing scheduled (no systemd user manager
@@ -134,14 +131,14 @@ func runSchedule(c *call) int {
 			}
 		}
 		if inactive {
-			ui.errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
+			ui.Errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
 		}
 		for _, n := range res.Notes {
-			ui.hintf("%s", n)
+			ui.Hintf("%s", n)
 		}
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	if inactive {
@@ -153,12 +150,12 @@ func runSchedule(c *call) int {
 func runCompletion(c *call) int {
 	args, stdout, ui := c.args, c.stdout, c.ui
 	if len(args) != 1 {
-		ui.errorf("completion takes one of bash, zsh, fish")
+		ui.Errorf("completion takes one of bash, zsh, fish")
 		return 2
 	}
 	s, err := completion.Script(args[0])
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 2
 	}
 	fmt.Fprint(stdout, s)
@@ -181,14 +178,4 @@ func scheduleLine(ctx context.Context) string {
 		return ""
 	}
 	return st.Line()
-}
-
-// terminalWidth is the width of the terminal w writes to, else def.
-func terminalWidth(w io.Writer, def int) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	return def
 }

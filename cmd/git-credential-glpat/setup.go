@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
@@ -18,32 +19,32 @@ import (
 
 func runSetup(c *call) int {
 	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := newFlags("setup", c.usage(), ui)
+	fs := cli.NewFlags("setup", c.usage(), ui)
 	undo := fs.Bool("undo", false, "")
-	names, err := fs.parse(args)
+	names, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 2
 		}
 	}
 	e, err := openSession(false, ui)
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	defer e.Close()
 	cfg, err := e.Config()
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	bin, err := selfPath()
 	if err != nil {
-		ui.errorf("cannot tell where this program is: %v", err)
+		ui.Errorf("cannot tell where this program is: %v", err)
 		return 1
 	}
 	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
@@ -53,7 +54,7 @@ func runSetup(c *call) int {
 		hosts = setupHosts(cfg, e, names)
 	case *undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 1
 		}
 	default:
@@ -78,11 +79,11 @@ func runSetup(c *call) int {
 		}
 		fmt.Fprintf(stdout, "%-15s %s %s\n", c.Action, c.Key, strings.Join(vals, " "))
 		if c.Warning != "" {
-			ui.warningf("%s", c.Warning)
+			ui.Warningf("%s", c.Warning)
 		}
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	if len(changes) == 0 && *undo {

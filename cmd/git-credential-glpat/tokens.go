@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
-	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
@@ -160,43 +158,7 @@ func runLogin(c *call) int {
 		}
 		return 1
 	}
-	t := res.Record.Token
-	exp := "never"
-	if t.ExpiresAt != "" {
-		exp = t.ExpiresAt + " (00:00 UTC)"
-	}
-	fmt.Fprintf(stdout, "Logged in to %s as %s\n", host, res.Record.Username)
-	if res.UsernameFrom == "default" {
-		// Least-privilege tokens may not read GET /user; over HTTPS GitLab
-		// takes any username with a token.
-		fmt.Fprintf(stdout, "  username oauth2: no --username, no username in the config, and the token may not read\n"+
-			"           its user (GET /user needs read_user, read_api or api); GitLab accepts any username\n"+
-			"           with a token. To name the account: login %s --username U, or username = \"U\"\n"+
-			"           under [hosts.%q] in the config\n", host, host)
-	}
-	if res.APIURLWritten {
-		fmt.Fprintf(stdout, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, e.ConfigPath)
-	}
-	fmt.Fprintf(stdout, "  token    %s (id %d)\n", t.Name, t.ID)
-	if t.Kind != "" && t.Kind != "personal" {
-		fmt.Fprintf(stdout, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
-	}
-	fmt.Fprintf(stdout, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
-	fmt.Fprintf(stdout, "  expires  %s\n", exp)
-	set := svc.Lifecycle.SettingsFor(res.Record)
-	switch {
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()) && set.AutoRotate:
-		fmt.Fprintf(stdout, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
-	case res.CanRotate && lifecycle.Due(res.Record, set, time.Now()):
-		fmt.Fprintf(stdout, "  rotation due now (less than %s left), and auto_rotate is off: run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
-	case res.CanRotate && set.AutoRotate:
-		fmt.Fprintf(stdout, "  rotation automatic, %s before expiry\n", config.Duration(set.RotateBefore))
-	case res.CanRotate:
-		fmt.Fprintf(stdout, "  rotation by git-credential-glpat rotate only (auto_rotate is off), %s before expiry\n", config.Duration(set.RotateBefore))
-	default:
-		fmt.Fprintf(stdout, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
-		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
-	}
+	cli.WriteLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), time.Now(), e.ConfigPath)
 	return 0
 }
 
@@ -256,8 +218,19 @@ func runLogout(c *call) int {
 	}
 	defer e.Close()
 	if *revoke && !*yes {
-		if code, stop := confirmRevoke(svc, host, *username, stdin, ui); stop {
+		recs, _ := svc.LogoutPlan(host, *username) // an error: Logout reports it
+		ok, err := cli.ConfirmRevoke(ui, stdin, recs)
+		var needYes *cli.NeedYesError
+		switch {
+		case errors.As(err, &needYes):
+			ui.Errorf("%v", err)
+			return 2
+		case err != nil:
+			code, _ := promptEnded(err, ui)
 			return code
+		case !ok:
+			fmt.Fprintln(ui.W, "git-credential-glpat: nothing was revoked or forgotten")
+			return 1
 		}
 	}
 	ctx, cancel := interruptible()
@@ -280,46 +253,6 @@ func runLogout(c *call) int {
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0
-}
-
-// confirmRevoke asks before logout revokes more than one token: at a
-// terminal it lists them and asks; elsewhere it wants --yes. stop is true
-// when logout must not go on.
-func confirmRevoke(svc *account.Service, host, username string, stdin io.Reader, ui *cli.UI) (code int, stop bool) {
-	recs, err := svc.LogoutPlan(host, username)
-	if err != nil {
-		return 0, false // Logout reports it
-	}
-	var live []string
-	for _, r := range recs {
-		if r.Token != nil && r.Token.Dead == "" {
-			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
-		}
-	}
-	if len(live) < 2 {
-		return 0, false
-	}
-	f, isFile := stdin.(*os.File)
-	if !isFile || !term.IsTerminal(int(f.Fd())) {
-		ui.Errorf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(live), strings.Join(live, "; "))
-		return 2, true
-	}
-	fmt.Fprintf(ui.W, "This revokes %d tokens on GitLab, for good:\n", len(live))
-	for _, l := range live {
-		fmt.Fprintf(ui.W, "    %s\n", l)
-	}
-	fmt.Fprint(ui.W, "Revoke them all? [y/N] ")
-	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Fprintln(ui.W)
-		return promptEnded(cli.ErrCancelled, ui)
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return 0, false
-	}
-	fmt.Fprintln(ui.W, "git-credential-glpat: nothing was revoked or forgotten")
-	return 1, true
 }
 
 func runStatus(c *call) int {
@@ -354,39 +287,19 @@ func runStatus(c *call) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	needAction := 0
+	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now}
 	if backendErr != nil {
-		needAction++
+		r.NeedAction++
 	}
-	for _, en := range entries {
-		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
-			needAction++
-		}
-	}
-	if *asJSON {
-		if entries == nil {
-			entries = []account.Entry{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(entries)
-	} else {
-		var elsewhere []string
+	if !*asJSON {
 		if len(entries) == 0 && host != "" {
-			elsewhere = storedHosts(e)
+			r.Records, _ = e.Store.List()
 		}
-		if len(elsewhere) > 0 {
-			fmt.Fprintf(stdout, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", host, strings.Join(elsewhere, ", "))
-		} else {
-			cli.WriteStatus(stdout, entries, svc.Now)
-		}
-		fmt.Fprintf(stdout, "\n%d credential(s), %d need action\n", len(entries), needAction)
-		fmt.Fprintf(stdout, "secrets: %s: %s\nstate:   %s\n", backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir)
-		if line := scheduleLine(ctx); line != "" {
-			fmt.Fprintln(stdout, line)
-		}
+		r.Secrets, r.SecretsState, r.StateDir = backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir
+		r.Schedule = scheduleLine(ctx)
 	}
-	if needAction > 0 {
+	cli.WriteStatusReport(stdout, r, *asJSON)
+	if r.NeedAction > 0 {
 		return 1
 	}
 	return 0
@@ -407,23 +320,6 @@ func backendState(e *session.Session, err error) string {
 		return "locked, so git gets no credentials: run git-credential-glpat unlock"
 	}
 	return "cannot be read, so git gets no credentials: " + explain(err)
-}
-
-// storedHosts lists the hosts that have credentials stored, for a status
-// of a host that has none.
-func storedHosts(e *session.Session) []string {
-	recs, _ := e.Store.List()
-	var hosts []string
-	for _, r := range recs {
-		h := r.Host
-		if r.Protocol != "https" {
-			h = r.Protocol + "://" + h
-		}
-		if len(hosts) == 0 || hosts[len(hosts)-1] != h {
-			hosts = append(hosts, h)
-		}
-	}
-	return hosts
 }
 
 func runRotate(c *call) int {
@@ -458,47 +354,13 @@ func runRotate(c *call) int {
 	stop := cli.Progress(ui, "rotating")
 	results, err := svc.Rotate(ctx, host, *force)
 	stop()
-	failed := 0
-	for _, r := range results {
-		if r.Outcome == "failed" || r.Outcome == "dead" || r.Outcome == account.OutcomeCannotRotate {
-			failed++
-		}
-	}
-	if *asJSON {
-		if results == nil {
-			results = []account.RotateResult{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(results)
-	} else {
-		for _, r := range results {
-			switch r.Outcome {
-			case "rotated":
-				fmt.Fprintf(stdout, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
-			case "not due":
-				fmt.Fprintf(stdout, "%s (%s): not due (expires %s)\n", r.Host, r.Username, r.ExpiresAt)
-			default:
-				fmt.Fprintf(stdout, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
-			}
-		}
-		if len(results) == 0 && err == nil {
-			fmt.Fprintln(stdout, "no GitLab tokens stored"+forHost(host))
-		}
-	}
+	cli.WriteRotate(stdout, results, host, *asJSON, err)
 	if err != nil {
 		ui.Errorf("%s", explain(err))
 		return 1
 	}
-	if failed > 0 {
+	if cli.RotateFailed(results) > 0 {
 		return 1
 	}
 	return 0
-}
-
-func forHost(host string) string {
-	if host == "" {
-		return ""
-	}
-	return " for " + host
 }

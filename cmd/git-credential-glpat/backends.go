@@ -67,66 +67,17 @@ func runInitUnlock(c *call) int {
 	pr := &cli.PassphraseReader{Stdin: stdin, FromStdin: *fromStdin, UI: ui}
 	ctx, cancel := interruptible()
 	defer cancel()
-	switch cmd {
-	case "init":
-		pass, err := pr.ReadNew()
-		if err == nil {
-			err = f.Init(ctx, pass, 0)
+	done, err := cli.EncryptedFile(ctx, f, cmd, pr, unlockFor)
+	if err != nil {
+		if code, stop := promptEnded(err, ui); stop {
+			return code
 		}
-		if err != nil {
-			if code, stop := promptEnded(err, ui); stop {
-				return code
-			}
-			ui.Errorf("%v", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "created the encrypted credentials in %s; they are unlocked until reboot\n", f.Dir)
-		if e.Kind != config.BackendEncryptedFile {
-			ui.Hintf("the config uses %s; run git-credential-glpat migrate --to encrypted-file to move your credentials here", e.Kind)
-		}
-	case "unlock":
-		pass, err := pr.Read("Passphrase: ")
-		if err == nil {
-			err = f.Unlock(ctx, pass, unlockFor)
-		}
-		if err != nil {
-			if code, stop := promptEnded(err, ui); stop {
-				return code
-			}
-			ui.Errorf("%v", err)
-			return 1
-		}
-		until := "until reboot (or three days unused)"
-		if unlockFor > 0 {
-			until = "for " + config.Duration(unlockFor).String()
-		}
-		fmt.Fprintf(stdout, "unlocked %s\n", until)
-	case "lock":
-		if err := f.Lock(ctx); err != nil {
-			if code, stop := promptEnded(err, ui); stop {
-				return code
-			}
-			ui.Errorf("%v", err)
-			return 1
-		}
-		fmt.Fprintln(stdout, "locked; git-credential-glpat unlock opens them again")
-	case "passphrase":
-		old, err := pr.Read("Current passphrase: ")
-		var nw string
-		if err == nil {
-			nw, err = pr.ReadNew()
-		}
-		if err == nil {
-			err = f.ChangePassphrase(ctx, old, nw)
-		}
-		if err != nil {
-			if code, stop := promptEnded(err, ui); stop {
-				return code
-			}
-			ui.Errorf("%v", err)
-			return 1
-		}
-		fmt.Fprintln(stdout, "passphrase changed")
+		ui.Errorf("%v", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, done)
+	if cmd == "init" && e.Kind != config.BackendEncryptedFile {
+		ui.Hintf("the config uses %s; run git-credential-glpat migrate --to encrypted-file to move your credentials here", e.Kind)
 	}
 	return 0
 }

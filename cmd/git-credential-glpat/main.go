@@ -115,7 +115,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
 		// terminal gets told.
-		if isTerminal(stdin) {
+		if cli.IsTerminal(stdin) {
 			c.ui.Errorf("unknown command %q", c.name)
 			if s := completion.Suggest(c.name); s != "" {
 				c.ui.Hintf("did you mean %q?", s)
@@ -313,13 +313,4 @@ func versionString() string {
 		c = c[:12]
 	}
 	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

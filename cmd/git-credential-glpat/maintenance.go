@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
@@ -38,25 +37,14 @@ func runDoctor(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	cfg, err := e.Config()
-	if err != nil {
-		cfg = config.Default() // the doctor reports the config error itself,
-		e.ConfigReported()     // once
-	}
 	bin, _ := selfPath()
-	sopts, serr := schedule.DefaultOptions(bin)
 	ctx, cancel := interruptible()
 	defer cancel()
 	env := doctor.Env{
 		Secrets:  e.Store.Secrets,
-		Accounts: &account.Service{Store: e.Store, Config: cfg, Lifecycle: e.Lifecycle()},
+		Accounts: e.AccountsForDoctor(),
 		Binary:   bin,
-		Schedule: func(ctx context.Context) (schedule.Status, error) {
-			if serr != nil {
-				return schedule.Status{}, serr
-			}
-			return schedule.Query(ctx, sopts)
-		},
+		Schedule: func(ctx context.Context) (schedule.Status, error) { return schedule.QueryBinary(ctx, bin) },
 	}
 	stop := cli.Progress(ui, "checking")
 	checks := doctor.Run(ctx, env)
@@ -120,22 +108,7 @@ func runSchedule(c *call) int {
 	// tokens would not rotate, whatever the files say.
 	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
 	if res != nil {
-		for _, f := range res.Files {
-			fmt.Fprintf(stdout, "%s %s\n", verb, f)
-		}
-		for _, c := range res.Commands {
-			if inactive {
-				fmt.Fprintf(stdout, "tried %s\n", c)
-			} else {
-				fmt.Fprintf(stdout, "ran %s\n", c)
-			}
-		}
-		if inactive {
-			ui.Errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
-		}
-		for _, n := range res.Notes {
-			ui.Hintf("%s", n)
-		}
+		cli.WriteSchedule(stdout, ui, res, verb, inactive)
 	}
 	if err != nil {
 		ui.Errorf("%v", err)
@@ -169,11 +142,7 @@ func scheduleLine(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	o, err := schedule.DefaultOptions(bin)
-	if err != nil {
-		return ""
-	}
-	st, err := schedule.Query(ctx, o)
+	st, err := schedule.QueryBinary(ctx, bin)
 	if err != nil {
 		return ""
 	}

@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 func runSetup(c *call) int {
@@ -51,7 +49,7 @@ func runSetup(c *call) int {
 	var hosts []gitsetup.Host
 	switch {
 	case len(names) > 0:
-		hosts = setupHosts(cfg, e, names)
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
 	case *undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
 			ui.Errorf("%v", err)
@@ -62,7 +60,7 @@ func runSetup(c *call) int {
 		if len(names) == 0 {
 			names = []string{account.DefaultHost}
 		}
-		hosts = setupHosts(cfg, e, names)
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -92,33 +90,6 @@ func runSetup(c *call) int {
 	return 0
 }
 
-// setupHosts turns host names into what setup writes: the protocol of the
-// host's API URL (https unless the config says otherwise), and of any
-// GitLab token stored for the host (login --api-url http://… stores one for
-// http, and doctor asks for that helper entry), with useHttpPath when the
-// config maps repository paths to several accounts.
-func setupHosts(cfg *config.Config, e *session.Session, names []string) []gitsetup.Host {
-	recs, _ := e.Store.List()
-	var hosts []gitsetup.Host
-	for _, n := range names {
-		hc := cfg.Host(n)
-		proto := "https"
-		if u, err := url.Parse(hc.APIURL); err == nil && u.Scheme == "http" {
-			proto = "http"
-		}
-		protos := []string{proto}
-		for _, r := range recs {
-			if r.Token != nil && strings.EqualFold(r.Host, n) && !slices.Contains(protos, r.Protocol) {
-				protos = append(protos, r.Protocol)
-			}
-		}
-		for _, p := range protos {
-			hosts = append(hosts, gitsetup.Host{Protocol: p, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
-		}
-	}
-	return hosts
-}
-
 // selfPath is the absolute path a person ran this program by: a package
 // manager's stable symlink rather than the versioned file it points to.
 func selfPath() (string, error) {
@@ -133,4 +104,10 @@ func selfPath() (string, error) {
 		return filepath.Abs(p)
 	}
 	return os.Executable()
+}
+
+// storedRecords lists what is stored (nothing, when the index cannot be read).
+func storedRecords(e *session.Session) []store.Record {
+	recs, _ := e.Store.List()
+	return recs
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -106,20 +104,7 @@ func runLogin(c *call) int {
 			apiURLHint(ui, host)
 			return 1
 		}
-		if *web {
-			if cli.OpenBrowser(create) == nil {
-				fmt.Fprintf(ui.W, "Opened the page that creates a token with the scopes %s:\n    %s\n",
-					strings.Join(account.LeastPrivilegeScopes, ", "), create)
-			} else {
-				fmt.Fprintf(ui.W, "No browser found; open this page to create a token with the scopes %s:\n    %s\n",
-					strings.Join(account.LeastPrivilegeScopes, ", "), create)
-			}
-		} else {
-			fmt.Fprintf(ui.W, "Create a token with the scopes %s at\n    %s\n",
-				strings.Join(account.LeastPrivilegeScopes, ", "), create)
-		}
-		b, err := cli.ReadHidden(f, ui.W, fmt.Sprintf("Token for %s (input is hidden): ", host))
-		fmt.Fprintln(ui.W)
+		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
 		if code, stop := promptEnded(err, ui); stop {
 			return code
 		}
@@ -132,12 +117,10 @@ func runLogin(c *call) int {
 			return cli.AskAccount(f, ui, host, accounts, def)
 		}
 	} else {
-		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		if token, err = cli.ReadLine(stdin); err != nil {
 			ui.Errorf("reading the token from stdin: %v", err)
 			return 1
 		}
-		token = line
 	}
 	ctx, cancel := interruptible()
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -216,3 +217,23 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
+// WriteSchedule writes what schedule install or remove (verb "wrote" or
+// "removed") did; inactive: an install that left nothing scheduled.
+func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inactive bool) {
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "%s %s\n", verb, f)
+	}
+	for _, c := range res.Commands {
+		if inactive {
+			fmt.Fprintf(w, "tried %s\n", c)
+		} else {
+			fmt.Fprintf(w, "ran %s\n", c)
+		}
+	}
+	if inactive {
+		ui.Errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
+	}
+	for _, n := range res.Notes {
+		ui.Hintf("%s", n)
+	}
+}

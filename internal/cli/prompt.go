@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 )
 
 // ErrCancelled: the person ended the input (Ctrl-D) at a prompt.
@@ -226,4 +230,78 @@ func TerminalWidth(w io.Writer, def int) int {
 		}
 	}
 	return def
+}
+
+// EncryptedFile runs init, unlock, lock or passphrase (cmd) on the
+// encrypted file f, reading passphrases with pr, and returns the line that
+// says what it did. unlockFor is unlock's --for (0: until reboot).
+func EncryptedFile(ctx context.Context, f *agefile.File, cmd string, pr *PassphraseReader, unlockFor time.Duration) (string, error) {
+	switch cmd {
+	case "init":
+		pass, err := pr.ReadNew()
+		if err == nil {
+			err = f.Init(ctx, pass, 0)
+		}
+		return fmt.Sprintf("created the encrypted credentials in %s; they are unlocked until reboot", f.Dir), err
+	case "unlock":
+		pass, err := pr.Read("Passphrase: ")
+		if err == nil {
+			err = f.Unlock(ctx, pass, unlockFor)
+		}
+		until := "until reboot (or three days unused)"
+		if unlockFor > 0 {
+			until = "for " + config.Duration(unlockFor).String()
+		}
+		return "unlocked " + until, err
+	case "lock":
+		return "locked; git-credential-glpat unlock opens them again", f.Lock(ctx)
+	case "passphrase":
+		old, err := pr.Read("Current passphrase: ")
+		var nw string
+		if err == nil {
+			nw, err = pr.ReadNew()
+		}
+		if err == nil {
+			err = f.ChangePassphrase(ctx, old, nw)
+		}
+		return "passphrase changed", err
+	}
+	return "", fmt.Errorf("%s is not a command of the encrypted file", cmd)
+}
+
+// PromptToken shows the page that creates a least-privilege token (opens
+// it in the browser with web) and reads the token at a hidden prompt on
+// the terminal f.
+func PromptToken(f *os.File, ui *UI, host, create string, web bool, scopes []string) (string, error) {
+	list := strings.Join(scopes, ", ")
+	switch {
+	case web && OpenBrowser(create) == nil:
+		fmt.Fprintf(ui.W, "Opened the page that creates a token with the scopes %s:\n    %s\n", list, create)
+	case web:
+		fmt.Fprintf(ui.W, "No browser found; open this page to create a token with the scopes %s:\n    %s\n", list, create)
+	default:
+		fmt.Fprintf(ui.W, "Create a token with the scopes %s at\n    %s\n", list, create)
+	}
+	tok, err := ReadHidden(f, ui.W, fmt.Sprintf("Token for %s (input is hidden): ", host))
+	fmt.Fprintln(ui.W)
+	return tok, err
+}
+
+// ReadLine reads one line of at most 4096 bytes from r (a token on stdin).
+func ReadLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return line, nil
+}
+
+// IsTerminal reports whether r is a terminal.
+func IsTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

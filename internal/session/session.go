@@ -220,6 +220,18 @@ func (s *Session) Accounts() (*account.Service, error) {
 	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}, nil
 }
 
+// AccountsForDoctor is the account service for the doctor, which reports
+// a config that does not load itself (once: the lifecycle does not warn
+// about it) and checks the rest with the default settings.
+func (s *Session) AccountsForDoctor() *account.Service {
+	cfg, err := s.config()
+	if err != nil {
+		cfg = config.Default()
+		s.ConfigReported()
+	}
+	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}
+}
+
 // HoldExclusively turns the session's backend lock exclusive (migrate),
 // calling waiting when other commands hold it, and checks that the config
 // still names the backend this session opened: the lock was given up for a

@@ -11,32 +11,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
-
-// encryptedFile returns the encrypted-file backend in use, or says how to
-// choose it.
-// The caller closes the session.
-func encryptedFile(ui *cli.UI) (*agefile.File, *session.Session, bool) {
-	e, err := openSession(true, ui)
-	if err != nil {
-		ui.Errorf("%v", err)
-		return nil, nil, false
-	}
-	if f, ok := e.Store.Secrets.(*agefile.File); ok {
-		return f, e, true
-	}
-	// The config names another backend: the encrypted file is set up (or
-	// unlocked) all the same, so that migrate --to encrypted-file can move
-	// the credentials into it. That is the one way to switch.
-	s, err := e.OpenBackend(config.BackendEncryptedFile)
-	if err != nil {
-		e.Close()
-		ui.Errorf("%v", err)
-		return nil, nil, false
-	}
-	return s.(*agefile.File), e, true
-}
 
 func runInitUnlock(c *call) int {
 	cmd, args, stdin, stdout, ui := c.name, c.args, c.stdin, c.stdout, c.ui
@@ -59,13 +34,19 @@ func runInitUnlock(c *call) int {
 		ui.Errorf("%s takes no arguments", cmd)
 		return 2
 	}
-	f, e, ok := encryptedFile(ui)
-	if !ok {
+	e, err := openSession(true, ui)
+	if err != nil {
+		ui.Errorf("%v", err)
 		return 1
 	}
 	defer e.Close()
+	f, err := e.EncryptedFile()
+	if err != nil {
+		ui.Errorf("%v", err)
+		return 1
+	}
 	pr := &cli.PassphraseReader{Stdin: stdin, FromStdin: *fromStdin, UI: ui}
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	done, err := cli.EncryptedFile(ctx, f, cmd, pr, unlockFor)
 	if err != nil {

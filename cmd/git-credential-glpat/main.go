@@ -16,7 +16,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
-	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
@@ -76,9 +75,6 @@ var (
 	Version = ""
 	Commit  = ""
 )
-
-// keychainService names this program's items in the OS keychain.
-const keychainService = "git-credential-glpat"
 
 // gitOpTimeout bounds a whole get/store/erase so that Git, and the IDE
 // behind it, never hangs on us.
@@ -178,7 +174,7 @@ func runVersion(c *call) int {
 		c.ui.Errorf("version takes no arguments")
 		return 2
 	}
-	fmt.Fprintln(c.stdout, versionString())
+	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
 	return 0
 }
 
@@ -221,9 +217,7 @@ func runGitOp(c *call) int {
 		// The leak tests force a panic whose value holds the answer.
 		stdout = panicWriter{}
 	}
-	s.Store.Warn = ui.Warningf
-	h := &helper.Helper{Store: s.Store, Warn: ui.Warningf, Config: s.Config, Lifecycle: s.Lifecycle()}
-	if err := h.Run(ctx, op, stdin, stdout); err != nil {
+	if err := s.Helper().Run(ctx, op, stdin, stdout); err != nil {
 		if errors.Is(err, agefile.ErrLocked) {
 			// One line, exactly what to do (no "error:": nothing is broken).
 			fmt.Fprintf(ui.W, "git-credential-glpat: %s\n", agefile.ErrLocked)
@@ -289,28 +283,4 @@ func crashHook(point string) func(string) {
 			select {} // the kill is asynchronous on some systems
 		}
 	}
-}
-
-func versionString() string {
-	v, c := Version, Commit
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && c == "" {
-				c = s.Value
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
 }

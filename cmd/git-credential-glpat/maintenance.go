@@ -38,7 +38,7 @@ func runDoctor(c *call) int {
 	}
 	defer e.Close()
 	bin, _ := selfPath()
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	env := doctor.Env{
 		Secrets:  e.Store.Secrets,
@@ -81,7 +81,7 @@ func runSchedule(c *call) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	var res *schedule.Result
 	verb := "wrote"

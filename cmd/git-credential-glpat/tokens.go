@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -20,22 +18,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
-
-// oneHost is the optional HOST argument of a command: def when absent.
-func oneHost(cmd string, pos []string, def string, ui *cli.UI) (string, bool) {
-	switch {
-	case len(pos) > 1:
-		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
-		return "", false
-	case len(pos) == 1:
-		if err := account.ValidateHost(pos[0]); err != nil {
-			ui.Errorf("%v", err)
-			return "", false
-		}
-		return pos[0], true
-	}
-	return def, true
-}
 
 // service opens the store and config for an interactive command.
 // The caller closes the session.
@@ -54,10 +36,6 @@ func service(ui *cli.UI) (*account.Service, *session.Session, bool) {
 	return svc, s, true
 }
 
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
-}
-
 func runLogin(c *call) int {
 	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
 	fs := cli.NewFlags("login", c.usage(), ui)
@@ -70,7 +48,7 @@ func runLogin(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := oneHost("login", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("login", pos, account.DefaultHost, ui)
 	if !ok {
 		return 2
 	}
@@ -94,14 +72,14 @@ func runLogin(c *call) int {
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
-		ctx, cancel := interruptible()
+		ctx, cancel := cli.Interruptible()
 		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
 		err := svc.CheckAPI(ctx, host, *apiURL)
 		stop()
 		cancel()
 		if err != nil {
 			ui.Errorf("%v", err)
-			apiURLHint(ui, host)
+			cli.APIURLHint(ui, host)
 			return 1
 		}
 		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
@@ -122,7 +100,7 @@ func runLogin(c *call) int {
 			return 1
 		}
 	}
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "checking the token with "+host)
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
@@ -133,25 +111,16 @@ func runLogin(c *call) int {
 		case strings.Contains(err.Error(), "does not accept"):
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
-			apiURLHint(ui, host)
+			cli.APIURLHint(ui, host)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
-			fmt.Fprint(ui.W, noKeychainHelp)
+			fmt.Fprint(ui.W, cli.NoKeychainHelp)
 		}
 		return 1
 	}
 	cli.WriteLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), time.Now(), e.ConfigPath)
 	return 0
-}
-
-// apiURLHint says how to point login at the host's API.
-func apiURLHint(ui *cli.UI, host string) {
-	where := "the config file"
-	if p, err := config.ConfigPath(); err == nil {
-		where = p
-	}
-	ui.Hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
 }
 
 // promptEnded reports (stop) whether the person cancelled or interrupted
@@ -169,18 +138,6 @@ func promptEnded(err error, ui *cli.UI) (code int, stop bool) {
 	return 0, false
 }
 
-const noKeychainHelp = `
-There is no OS keychain to store the token in. Move to another backend, then
-log in again:
-    git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
-                                 encrypted at rest; "git-credential-glpat unlock"
-                                 once per boot
-    git-credential-glpat migrate --to kernel
-                                 the kernel keyring: never on disk, lost at reboot
-or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
-the desktop keychain.
-`
-
 func runLogout(c *call) int {
 	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
 	fs := cli.NewFlags("logout", c.usage(), ui)
@@ -191,7 +148,7 @@ func runLogout(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := oneHost("logout", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("logout", pos, account.DefaultHost, ui)
 	if !ok {
 		return 2
 	}
@@ -216,7 +173,7 @@ func runLogout(c *call) int {
 			return 1
 		}
 	}
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "revoking")
 	removed, err := svc.Logout(ctx, host, *username, *revoke)
@@ -247,7 +204,7 @@ func runStatus(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := oneHost("status", pos, "", ui)
+	host, ok := cli.OneHost("status", pos, "", ui)
 	if !ok {
 		return 2
 	}
@@ -256,13 +213,11 @@ func runStatus(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	// A backend that cannot be read is the first thing to say: every row
 	// would look fine while git gets nothing.
-	cctx, ccancel := context.WithTimeout(ctx, backendCheckTimeout)
-	backendErr := backend.Check(cctx, e.Store.Secrets)
-	ccancel()
+	backendErr := e.CheckSecrets(ctx)
 	stop := cli.Progress(ui, "asking GitLab about the stored tokens")
 	// Unreadable secrets cannot be shown to GitLab either.
 	entries, err := svc.Status(ctx, host, *offline || backendErr != nil)
@@ -287,9 +242,6 @@ func runStatus(c *call) int {
 	}
 	return 0
 }
-
-// backendCheckTimeout bounds status's check that the secrets can be read.
-const backendCheckTimeout = 10 * time.Second
 
 // backendState says whether the secrets can be read now: "unlocked" or
 // "answers", else what is wrong and how to fix it.
@@ -323,7 +275,7 @@ func runRotate(c *call) int {
 	if *all {
 		def = ""
 	}
-	host, ok := oneHost("rotate", pos, def, ui)
+	host, ok := cli.OneHost("rotate", pos, def, ui)
 	if !ok {
 		return 2
 	}
@@ -332,7 +284,7 @@ func runRotate(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "rotating")
 	results, err := svc.Rotate(ctx, host, *force)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -236,4 +237,67 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 	for _, n := range res.Notes {
 		ui.Hintf("%s", n)
 	}
+}
+
+// OneHost is the optional HOST argument of a command: def when absent.
+func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
+	switch {
+	case len(pos) > 1:
+		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		return "", false
+	case len(pos) == 1:
+		if err := account.ValidateHost(pos[0]); err != nil {
+			ui.Errorf("%v", err)
+			return "", false
+		}
+		return pos[0], true
+	}
+	return def, true
+}
+
+// APIURLHint says how to point login at the host's API.
+func APIURLHint(ui *UI, host string) {
+	where := "the config file"
+	if p, err := config.ConfigPath(); err == nil {
+		where = p
+	}
+	ui.Hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
+}
+
+// NoKeychainHelp says what there is when no OS keychain answers.
+const NoKeychainHelp = `
+There is no OS keychain to store the token in. Move to another backend, then
+log in again:
+    git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
+                                 encrypted at rest; "git-credential-glpat unlock"
+                                 once per boot
+    git-credential-glpat migrate --to kernel
+                                 the kernel keyring: never on disk, lost at reboot
+or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
+the desktop keychain.
+`
+
+// Version is the line version prints: v and the commit c as stamped at
+// build time, else as the Go toolchain recorded them.
+func Version(v, c string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
 }

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -167,6 +169,32 @@ func (s *Session) OpenBackend(kind config.Backend) (secrets.Store, error) {
 	return backend.Open(kind, s.StateDir, s.BackendOptions...)
 }
 
+// CheckSecrets says whether the session's backend can be read now
+// (backend.Check), within checkTimeout.
+func (s *Session) CheckSecrets(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	return backend.Check(ctx, s.Store.Secrets)
+}
+
+// checkTimeout bounds CheckSecrets.
+const checkTimeout = 10 * time.Second
+
+// EncryptedFile is the encrypted-file backend: the session's, or, when the
+// config names another backend, one opened all the same, so that it can be
+// set up (or unlocked) before migrate --to encrypted-file moves the
+// credentials into it. That is the one way to switch.
+func (s *Session) EncryptedFile() (*agefile.File, error) {
+	if f, ok := s.Store.Secrets.(*agefile.File); ok {
+		return f, nil
+	}
+	b, err := s.OpenBackend(config.BackendEncryptedFile)
+	if err != nil {
+		return nil, err
+	}
+	return b.(*agefile.File), nil
+}
+
 // tokenAPIURL is where a managed token of host is sent: from the config,
 // never from the state directory. A config that cannot be read gives the
 // derived https://HOST/api/v4 (the lifecycle warns about the config).
@@ -230,6 +258,13 @@ func (s *Session) AccountsForDoctor() *account.Service {
 		s.ConfigReported()
 	}
 	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}
+}
+
+// Helper is Git's credential helper over the session; the store warns
+// about what it sets aside.
+func (s *Session) Helper() *helper.Helper {
+	s.Store.Warn = s.opts.Warn
+	return &helper.Helper{Store: s.Store, Warn: s.opts.Warn, Config: s.config, Lifecycle: s.Lifecycle()}
 }
 
 // HoldExclusively turns the session's backend lock exclusive (migrate),

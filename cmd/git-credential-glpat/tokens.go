@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
-	"time"
 
 	"golang.org/x/term"
 
@@ -108,7 +106,7 @@ func runLogin(c *call) int {
 	if err != nil {
 		ui.Errorf("%s", explain(err))
 		switch {
-		case strings.Contains(err.Error(), "does not accept"):
+		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			cli.APIURLHint(ui, host)
@@ -119,7 +117,7 @@ func runLogin(c *call) int {
 		}
 		return 1
 	}
-	cli.WriteLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), time.Now(), e.ConfigPath)
+	cli.WriteLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), svc.Lifecycle.State(res.Record).Due, e.ConfigPath)
 	return 0
 }
 

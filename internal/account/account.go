@@ -204,10 +204,8 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		return nil, err
 	}
 	res.UsernameFrom = from
-	tok := &store.Token{
-		ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
-		APIURL: apiURL, Kind: kind, OwnerID: ownerID, UserID: info.UserID, CheckedAt: s.now().UTC(),
-	}
+	tok := lifecycle.NewToken(info, apiURL, s.now())
+	tok.Kind, tok.OwnerID = kind, ownerID
 	rec := &store.Record{Protocol: u.Scheme, Host: o.Host, Username: username, Token: tok}
 	if exp, ok := tok.Expiry(); ok {
 		rec.ExpiryUTC = exp.Unix()
@@ -399,6 +397,12 @@ type Entry struct {
 	SecretError   string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
+	// Token is the lifecycle's state of a managed token (State says the
+	// same in words); RotationFailed: Problem is the last rotation's
+	// failure. Fix is what to run for a credential stored elsewhere.
+	Token          lifecycle.TokenState `json:"-"`
+	RotationFailed bool                 `json:"-"`
+	Fix            string               `json:"-"`
 }
 
 // Status reports every stored credential (of host, if not empty). Unless
@@ -415,7 +419,8 @@ func (s *Service) Status(ctx context.Context, host string, offline bool) ([]Entr
 		}
 		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, State: "plain", Backend: r.Backend}
 		if s.Store.Elsewhere(r) {
-			e.State, e.Problem = "elsewhere", s.Store.ElsewhereProblem(r)
+			e.State, e.Problem, e.Fix = "elsewhere", s.Store.ElsewhereProblem(r), s.Store.ElsewhereFix(r)
+			e.Token.State = lifecycle.StoredElsewhere
 			out = append(out, e)
 			continue
 		}
@@ -447,44 +452,36 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		ra := t.RotatedAt
 		e.RotatedAt = &ra
 	}
-	e.State = "ok"
-	if exp, ok := t.Expiry(); ok {
+	st := s.Lifecycle.StateAt(r, now)
+	e.Token = st
+	e.State = stateText(st.State)
+	if !st.Expiry.IsZero() {
+		exp := st.Expiry
 		e.Expiry = &exp
 		days := int(exp.Sub(now).Hours() / 24)
 		if exp.Before(now) {
 			days = -int(now.Sub(exp).Hours()/24) - 1
 		}
 		e.DaysLeft = &days
-		e.RotationDue = lifecycle.Due(r, set, now)
-		switch {
-		case !now.Before(exp):
-			e.State, e.Problem = "expired", "expired; run "+login
-		case e.RotationDue && !e.CanRotate:
-			e.State, e.Problem = "expiring", "cannot rotate itself (needs the self_rotate or api scope); create a new token and run "+login
-		case e.RotationDue:
-			e.State = "expiring"
+		e.RotationDue = st.Due
+	}
+	switch {
+	case st.State == lifecycle.Expired || st.State == lifecycle.Revoked:
+		e.Problem = "expired; run " + login
+		if t.Dead != "" {
+			e.Problem = t.Dead + "; run " + login
 		}
-	}
-	if t.Unverified {
-		e.State = "unverified"
-	}
-	if t.Dead != "" {
-		e.State, e.Problem = "revoked", t.Dead+"; run "+login
-		if t.Dead == "expired" {
-			e.State = "expired"
-		}
-	}
-	if s.Lifecycle.HeldBack(r) && e.Problem == "" {
-		e.State = "held back"
-		e.Problem = "the server refused this token at " + t.GitRefusedAt.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
-	}
-	if t.NoSelfRotation != "" && e.Problem == "" {
+	case st.State == lifecycle.HeldBack:
+		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
+	case st.Due && !st.CanRotate:
+		e.Problem = "cannot rotate itself (needs the self_rotate or api scope); create a new token and run " + login
+	case t.NoSelfRotation != "":
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
 		e.CanRotate = false
 		e.Problem = t.NoSelfRotation
-	}
-	if t.RotateError != "" && e.Problem == "" {
+	case t.RotateError != "":
 		e.Problem = "last rotation failed: " + t.RotateError
+		e.RotationFailed = true
 	}
 	if s.Lifecycle.HasLeftovers(r.Account) {
 		if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
@@ -518,6 +515,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	info, err := api.Self(actx, sec.Password)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
+		e.Token.State = lifecycle.Revoked
 		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
 	case err != nil:
 		e.APIError = err.Error()
@@ -528,6 +526,25 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		}
 		e.Scopes = info.Scopes
 	}
+}
+
+// stateText is a state as status --json writes it.
+func stateText(s lifecycle.State) string {
+	switch s {
+	case lifecycle.DueForRotation, lifecycle.CannotRotateItself, lifecycle.NoSelfRotation:
+		return "expiring"
+	case lifecycle.Unverified:
+		return "unverified"
+	case lifecycle.HeldBack:
+		return "held back"
+	case lifecycle.Expired:
+		return "expired"
+	case lifecycle.Revoked:
+		return "revoked"
+	case lifecycle.StoredElsewhere:
+		return "elsewhere"
+	}
+	return "ok"
 }
 
 func fileExists(name string) bool {
@@ -564,7 +581,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			continue
 		}
 		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
-		if !force && !lifecycle.Due(r, s.Lifecycle.SettingsFor(r), now) {
+		if !force && !s.Lifecycle.StateAt(r, now).Due {
 			res.Outcome = "not due"
 			out = append(out, res)
 			continue

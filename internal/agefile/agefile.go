@@ -70,10 +70,10 @@ var (
 	// ErrLocked is what Get returns while the identity is not unlocked.
 	// Its message is the one a person should read. It errors.Is
 	// secrets.ErrLocked.
-	ErrLocked error = &sentinelError{"credentials are locked; run git-credential-glpat unlock", secrets.ErrLocked}
+	ErrLocked error = secrets.NewError("credentials are locked; run git-credential-glpat unlock", secrets.ErrLocked)
 	// ErrNotInitialized means Dir has no identity (or no recipient) yet. It
 	// errors.Is secrets.ErrUnavailable.
-	ErrNotInitialized error = &sentinelError{"encrypted credentials are not set up; run git-credential-glpat init", secrets.ErrUnavailable}
+	ErrNotInitialized error = secrets.NewError("encrypted credentials are not set up; run git-credential-glpat init", secrets.ErrUnavailable)
 	// ErrWrongPassphrase means the passphrase does not decrypt identity.age.
 	ErrWrongPassphrase = errors.New("wrong passphrase")
 	// ErrAlreadyInitialized means Init found an identity (or a secrets file)
@@ -86,16 +86,6 @@ var (
 	// nothing was written.
 	ErrTooLarge = errors.New("too large")
 )
-
-// sentinelError is a sentinel with a message of its own that also matches
-// a sentinel of package secrets.
-type sentinelError struct {
-	msg  string
-	kind error
-}
-
-func (e *sentinelError) Error() string { return e.msg }
-func (e *sentinelError) Unwrap() error { return e.kind }
 
 // IdentityCache keeps the unlocked identity between processes.
 // *kernelkeyring.Keyring is one: the identity stays in kernel memory,

@@ -20,9 +20,9 @@ import (
 )
 
 // WriteLogin writes what login stored, and how the token will rotate;
-// set are the token's settings. A token that cannot rotate itself gets a
+// set are the token's settings; due: rotation is due now. A token that cannot rotate itself gets a
 // warning.
-func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Settings, now time.Time, configPath string) {
+func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Settings, due bool, configPath string) {
 	host, t := res.Record.Host, res.Record.Token
 	exp := "never"
 	if t.ExpiresAt != "" {
@@ -46,7 +46,6 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	}
 	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	fmt.Fprintf(w, "  expires  %s\n", exp)
-	due := lifecycle.Due(res.Record, set, now)
 	switch {
 	case res.CanRotate && due && set.AutoRotate:
 		fmt.Fprintf(w, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
@@ -163,7 +162,7 @@ type StatusReport struct {
 func NeedAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
-		if en.Problem != "" || en.State == "expired" || en.State == "revoked" {
+		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
 			n++
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 )
 
 // Flags is a command's flag set: -h prints the command's usage to stdout
@@ -84,7 +84,7 @@ func (f *Flags) nearest(name string) string {
 		bestD = 2
 	}
 	f.VisitAll(func(fl *flag.Flag) {
-		if d := completion.EditDistance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
+		if d := editdist.Distance(strings.ToLower(name), fl.Name); d < bestD || (d == bestD && best == "" && strings.HasPrefix(fl.Name, name)) {
 			best, bestD = fl.Name, d
 		}
 	})

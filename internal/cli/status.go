@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // WriteStatus writes status's table of entries, and a line for each
@@ -224,7 +225,7 @@ func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
 				cell += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2)
 			}
 			if color && ri > 0 && i == colorCol {
-				cell = paint(c, cell)
+				cell = termtext.Paint(stateColor(c), cell)
 			}
 			b.WriteString(cell)
 		}
@@ -232,19 +233,17 @@ func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
 	}
 }
 
-func paint(state, cell string) string {
-	code := ""
+// stateColor is the colour of a state in status's table.
+func stateColor(state string) string {
 	switch state {
 	case "ok":
-		code = "32" // green
+		return termtext.Green
 	case "rotation due", "expiring", "unverified":
-		code = "33" // yellow
+		return termtext.Yellow
 	case "expired", "revoked":
-		code = "31" // red
-	default:
-		return cell
+		return termtext.Red
 	}
-	return "\x1b[" + code + "m" + cell + "\x1b[0m"
+	return ""
 }
 
 // relative says how far t is from now, like "in 12 days" or "3 days ago".
@@ -259,21 +258,14 @@ func relative(t, now time.Time) string {
 	case d < time.Minute:
 		return "now"
 	case d < time.Hour:
-		s = plural(int(d.Minutes()), "minute")
+		s = termtext.Plural(int(d.Minutes()), "minute")
 	case d < 48*time.Hour:
-		s = plural(int(d.Hours()), "hour")
+		s = termtext.Plural(int(d.Hours()), "hour")
 	default:
-		s = plural(int(d.Hours()/24), "day")
+		s = termtext.Plural(int(d.Hours()/24), "day")
 	}
 	if past {
 		return s + " ago"
 	}
 	return "in " + s
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

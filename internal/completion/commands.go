@@ -4,6 +4,8 @@ package completion
 import (
 	"strings"
 	"sync"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
 )
 
 // Command is one command of git-credential-glpat as completion offers it.
@@ -142,30 +144,9 @@ func Lookup(name string) (Command, bool) {
 func Suggest(s string) string {
 	best, bestD := "", 3
 	for _, c := range Commands {
-		if d := EditDistance(strings.ToLower(s), c.Name); d < bestD {
+		if d := editdist.Distance(strings.ToLower(s), c.Name); d < bestD {
 			best, bestD = c.Name, d
 		}
 	}
 	return best
-}
-
-// EditDistance is the Levenshtein distance between a and b, in bytes.
-func EditDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -33,19 +33,9 @@ func ConfigPath() (string, error) {
 // the config file, where macOS keeps per-user application data), and
 // %LOCALAPPDATA%\git-credential-glpat\state on Windows (local, not roaming:
 // locks and metadata about this machine's keychain must not roam). The
-// directory need not exist; see EnsureStateDir.
+// directory need not exist; see EnsurePrivateDir.
 func StateDir() (string, error) {
 	return stateDir(runtime.GOOS, os.Getenv)
-}
-
-// EnsureStateDir returns StateDir after making sure it exists as a private
-// directory; see EnsurePrivateDir.
-func EnsureStateDir() (string, error) {
-	dir, err := StateDir()
-	if err != nil {
-		return "", err
-	}
-	return dir, EnsurePrivateDir(dir)
 }
 
 // EnsurePrivateDir creates dir (and missing parents) with mode 0700. An

@@ -88,9 +88,8 @@ func TestPathsFromProcessEnv(t *testing.T) {
 	if got, err := ConfigPath(); err != nil || got != filepath.Join(dir, "cfg", "git-credential-glpat", "config.toml") {
 		t.Errorf("ConfigPath() = %q, %v", got, err)
 	}
-	got, err := EnsureStateDir()
-	if want := filepath.Join(dir, "state", "git-credential-glpat"); err != nil || got != want {
-		t.Fatalf("EnsureStateDir() = %q, %v; want %q", got, err, want)
+	if got, err := StateDir(); err != nil || got != filepath.Join(dir, "state", "git-credential-glpat") {
+		t.Errorf("StateDir() = %q, %v", got, err)
 	}
 	t.Setenv("GLPAT_STATE_DIR", filepath.Join(dir, "explicit"))
 	if got, err := StateDir(); err != nil || got != filepath.Join(dir, "explicit") {

@@ -11,7 +11,9 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // checkConfig loads the config file. It returns the defaults when the file
@@ -48,7 +50,7 @@ func checkConfig(e *Env) (Check, *config.Config) {
 	}
 	hosts := "no hosts"
 	if hs := cfg.Hosts(); len(hs) > 0 {
-		hosts = plural(len(hs), "host") + " (" + strings.Join(hs, ", ") + ")"
+		hosts = termtext.Plural(len(hs), "host") + " (" + strings.Join(hs, ", ") + ")"
 	}
 	c.Status = StatusOK
 	c.Detail = fmt.Sprintf("%s: %s; %s", path, hosts, settings(cfg))
@@ -199,11 +201,11 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	}
 	var plain []string
 	for _, en := range entries {
-		if en.State == "elsewhere" {
+		if en.Token.State == lifecycle.StoredElsewhere {
 			checks = append(checks, Check{
 				Name: "credential " + en.Protocol + "://" + en.Host + " (" + en.Username + ")", Status: StatusFail,
 				Detail: en.Problem,
-				Fix:    en.Problem[max(0, strings.Index(en.Problem, "run ")):],
+				Fix:    en.Fix,
 			})
 			continue
 		}
@@ -239,7 +241,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	if en.ExpiresAt != "" {
 		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
 		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
-			expires += ", " + plural(*en.DaysLeft, "day") + " left"
+			expires += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
 		}
 	}
 	name := en.TokenName
@@ -249,32 +251,34 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		name = "token " + fmt.Sprintf("%q", name)
 	}
 	hc := cfg.Host(en.Host)
+	st := en.Token.State
+	expiring := st == lifecycle.DueForRotation || st == lifecycle.CannotRotateItself || st == lifecycle.NoSelfRotation
 
 	switch {
 	case en.RecoveryFile != "":
 		c.Status, c.Detail = StatusFail, en.Problem
 		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
-	case en.State == "revoked":
+	case st == lifecycle.Revoked:
 		c.Status = StatusFail
 		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
 		c.Fix = login
-	case en.State == "expired":
+	case st == lifecycle.Expired:
 		c.Status = StatusFail
 		c.Detail = name + " expired on " + en.ExpiresAt + " (00:00 UTC)"
 		c.Fix = login
-	case en.State == "expiring" && !en.CanRotate:
+	case expiring && !en.CanRotate:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + " and cannot rotate itself: it lacks the self_rotate (or api) scope"
 		c.Fix = login
-	case en.State == "expiring" && !en.AutoRotate:
+	case expiring && !en.AutoRotate:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; rotation is due, but auto_rotate is off for " + en.Host
 		c.Fix = "run `git-credential-glpat rotate " + en.Host + "`, or `git-credential-glpat schedule install` to rotate daily"
-	case strings.HasPrefix(en.Problem, "last rotation failed"):
+	case en.RotationFailed:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; " + en.Problem
 		c.Fix = "run `git-credential-glpat rotate " + en.Host + "` and read what it says"
-	case en.State == "unverified":
+	case st == lifecycle.Unverified:
 		c.Status = StatusWarn
 		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
 		c.Fix = "run `git-credential-glpat status " + en.Host + "` to check it with GitLab"
@@ -294,7 +298,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + ", but cannot rotate itself (scopes " + strings.Join(en.Scopes, ", ") + "), so it will need replacing by hand"
 		c.Fix = login
-	case en.State == "expiring":
+	case expiring:
 		c.Status = StatusOK
 		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate " + en.Host + "` rotates it"
 	default:
@@ -398,7 +402,7 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	}
 	var manual []string
 	for _, en := range entries {
-		if en.Managed && !en.AutoRotate && en.State != "expired" && en.State != "revoked" {
+		if en.Managed && !en.AutoRotate && en.Token.State != lifecycle.Expired && en.Token.State != lifecycle.Revoked {
 			manual = append(manual, en.Host)
 		}
 	}

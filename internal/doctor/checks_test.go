@@ -20,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
@@ -220,11 +221,18 @@ func (f fakeAccounts) Status(_ context.Context, host string, offline bool) ([]ac
 
 func days(n int) *int { return &n }
 
+// managed is an entry as status gives it for a token in state (status
+// --json's word for it).
 func managed(state string, mod func(*account.Entry)) account.Entry {
+	st := map[string]lifecycle.State{
+		"ok": lifecycle.Active, "expiring": lifecycle.DueForRotation, "expired": lifecycle.Expired,
+		"revoked": lifecycle.Revoked, "unverified": lifecycle.Unverified, "held back": lifecycle.HeldBack,
+	}[state]
 	en := account.Entry{
 		Host: "gitlab.com", Protocol: "https", Username: "alice", Managed: true,
 		TokenName: "laptop", Scopes: []string{"read_repository", "self_rotate"},
 		ExpiresAt: "2026-03-01", DaysLeft: days(40), CanRotate: true, AutoRotate: true, State: state,
+		Token: lifecycle.TokenState{State: st},
 	}
 	if mod != nil {
 		mod(&en)
@@ -246,7 +254,9 @@ func TestCheckTokens(t *testing.T) {
 		{"rotation due", managed("expiring", func(e *account.Entry) { e.DaysLeft = days(3); e.RotationDue = true }), StatusOK, []string{"3 days left", "rotation is due"}, nil},
 		{"due, cannot rotate", managed("expiring", func(e *account.Entry) { e.CanRotate = false }), StatusWarn, []string{"cannot rotate itself", "self_rotate"}, []string{"login gitlab.com", "self_rotate"}},
 		{"due, auto_rotate off", managed("expiring", func(e *account.Entry) { e.AutoRotate = false }), StatusWarn, []string{"auto_rotate is off"}, []string{"rotate gitlab.com", "schedule install"}},
-		{"rotation failed", managed("expiring", func(e *account.Entry) { e.Problem = "last rotation failed: gitlab: rotate: 502" }), StatusWarn, []string{"last rotation failed: gitlab: rotate: 502"}, []string{"rotate gitlab.com"}},
+		{"rotation failed", managed("expiring", func(e *account.Entry) {
+			e.Problem, e.RotationFailed = "last rotation failed: gitlab: rotate: 502", true
+		}), StatusWarn, []string{"last rotation failed: gitlab: rotate: 502"}, []string{"rotate gitlab.com"}},
 		{"cannot rotate, not due", managed("ok", func(e *account.Entry) { e.CanRotate = false; e.Scopes = []string{"read_repository"} }), StatusWarn, []string{"cannot rotate itself (scopes read_repository)"}, []string{"login gitlab.com"}},
 		{"expired", managed("expired", func(e *account.Entry) { e.DaysLeft = days(-2) }), StatusFail, []string{"expired on 2026-03-01"}, []string{"login gitlab.com"}},
 		{"revoked", managed("revoked", nil), StatusFail, []string{"revoked"}, []string{"login gitlab.com"}},

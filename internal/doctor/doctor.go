@@ -19,6 +19,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // The statuses of a Check. Any fail or warn means a person should act.
@@ -279,7 +280,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 		tag := fmt.Sprintf("%-6s", "["+c.Status+"]")
 		lines := wrap(c.Name+": "+c.Detail, width-7)
 		if color {
-			tag = paint(c.Status, tag)
+			tag = termtext.Paint(statusColor[c.Status], tag)
 		}
 		if _, err := fmt.Fprintf(w, "%s %s\n", tag, lines[0]); err != nil {
 			return err
@@ -309,25 +310,13 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 		if fails+warns == 1 {
 			verb = "needs"
 		}
-		_, err = fmt.Fprintf(w, "\n%s %s action (%d failed, %d warning)\n", plural(fails+warns, "problem"), verb, fails, warns)
+		_, err = fmt.Fprintf(w, "\n%s %s action (%d failed, %d warning)\n", termtext.Plural(fails+warns, "problem"), verb, fails, warns)
 	}
 	return err
 }
 
-func paint(status, s string) string {
-	code := map[string]string{StatusOK: "32", StatusInfo: "36", StatusWarn: "33", StatusFail: "31"}[status]
-	if code == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
+// statusColor is the colour of a check's status.
+var statusColor = map[string]string{StatusOK: termtext.Green, StatusInfo: termtext.Cyan, StatusWarn: termtext.Yellow, StatusFail: termtext.Red}
 
 // wrap breaks s into lines of at most width runes at spaces; a word longer
 // than width gets a line of its own.

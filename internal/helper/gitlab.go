@@ -9,6 +9,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
@@ -61,10 +62,7 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 	now := h.now().UTC()
 	switch {
 	case err == nil:
-		return &store.Token{
-			ID: info.ID, Name: info.Name, Scopes: info.Scopes, ExpiresAt: info.ExpiresAt,
-			APIURL: apiURL, Kind: gitlabapi.KindPersonal, UserID: info.UserID, CheckedAt: now,
-		}, nil
+		return lifecycle.NewToken(info, apiURL, now), nil
 	case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, context.DeadlineExceeded),
 		// A 401 that is not about the token (DPoP required for the API,
 		// lib/api/api_guard.rb): GitLab's token all the same, checked

@@ -107,7 +107,7 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if recs, err = h.pickAccount(req, recs); err != nil {
 		return err
 	}
-	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first) || h.Lifecycle.HeldBack(first)) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)

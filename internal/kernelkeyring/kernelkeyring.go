@@ -385,23 +385,14 @@ func (k *Keyring) fail(op, desc string, err error) error {
 	}
 	switch classOf(err) {
 	case classNoKey:
-		return &classified{fmt.Sprintf("kernel keyring: %s: %v", what, secrets.ErrNotFound), []error{secrets.ErrNotFound, err}}
+		return secrets.NewError(fmt.Sprintf("kernel keyring: %s: %v", what, secrets.ErrNotFound), secrets.ErrNotFound, err)
 	case classBlocked:
-		return &classified{fmt.Sprintf("kernel keyring: %s: %v (%s)", what, err, blockedHint(err)), []error{secrets.ErrUnavailable, err}}
+		return secrets.NewError(fmt.Sprintf("kernel keyring: %s: %v (%s)", what, err, blockedHint(err)), secrets.ErrUnavailable, err)
 	case classQuota:
 		return fmt.Errorf("kernel keyring: %s: %w (the kernel limits the keys of each user: see /proc/sys/kernel/keys/maxkeys and maxbytes)", what, err)
 	}
 	return fmt.Errorf("kernel keyring: %s: %w", what, err)
 }
-
-// classified is an error with its own message that wraps errs.
-type classified struct {
-	msg  string
-	errs []error
-}
-
-func (e *classified) Error() string   { return e.msg }
-func (e *classified) Unwrap() []error { return e.errs }
 
 // serials decodes the payload of a keyring: an array of 32-bit key serial
 // numbers in the machine's byte order.
@@ -429,12 +420,6 @@ type Store struct {
 }
 
 var _ secrets.Store = (*Store)(nil)
-
-// New returns the Store of the "kernel" backend, whose keyring creation is
-// serialised by lockFile (see Keyring.LockFile).
-func New(lockFile string) *Store {
-	return &Store{Keyring: &Keyring{Name: DefaultName, LockFile: lockFile}}
-}
 
 // payloadVersion starts every key payload: a "user" key cannot be empty,
 // and a secret can be.

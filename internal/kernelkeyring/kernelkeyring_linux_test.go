@@ -428,7 +428,7 @@ func TestDoneContextMakesNoCall(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	if got := New("").Describe(); got != "kernel keyring (lost at reboot)" {
+	if got := (&Store{Keyring: &Keyring{Name: DefaultName}}).Describe(); got != "kernel keyring (lost at reboot)" {
 		t.Errorf("Describe = %q", got)
 	}
 	if got := Persistent.String(); got != "persistent keyring" {

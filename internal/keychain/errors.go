@@ -14,19 +14,12 @@ var (
 	// ErrNoSessionBus means there is no D-Bus session bus to reach the
 	// Secret Service through (a login over SSH, a container, a cron job).
 	// It errors.Is secrets.ErrUnavailable.
-	ErrNoSessionBus error = &unavailableError{"no D-Bus session bus"}
+	ErrNoSessionBus error = secrets.NewError("no D-Bus session bus", secrets.ErrUnavailable)
 	// ErrNoSecretService means the session bus is there but no keyring
 	// daemon (gnome-keyring, KeePassXC, KWallet) owns
 	// org.freedesktop.secrets on it. It errors.Is secrets.ErrUnavailable.
-	ErrNoSecretService error = &unavailableError{"no Secret Service (org.freedesktop.secrets) on the D-Bus session bus"}
+	ErrNoSecretService error = secrets.NewError("no Secret Service (org.freedesktop.secrets) on the D-Bus session bus", secrets.ErrUnavailable)
 )
-
-// unavailableError is a reason for secrets.ErrUnavailable with its own
-// message.
-type unavailableError struct{ msg string }
-
-func (e *unavailableError) Error() string { return e.msg }
-func (e *unavailableError) Unwrap() error { return secrets.ErrUnavailable }
 
 // classify turns an error from go-keyring (or the godbus beneath it) into
 // one that errors.Is the secrets sentinel it means, with a "keychain: op:"
@@ -35,13 +28,13 @@ func (e *unavailableError) Unwrap() error { return secrets.ErrUnavailable }
 func classify(op string, err error) error {
 	switch {
 	case errors.Is(err, keyring.ErrNotFound) || isVanishedItem(err):
-		return &wrapped{fmt.Sprintf("keychain: %s: %v", op, secrets.ErrNotFound), []error{secrets.ErrNotFound, err}}
+		return secrets.NewError(fmt.Sprintf("keychain: %s: %v", op, secrets.ErrNotFound), secrets.ErrNotFound, err)
 	case isLocked(err):
 		return fmt.Errorf("keychain: %s: %w: %w", op, secrets.ErrLocked, err)
 	case isNoSecretService(err):
 		// The bus's own text ("The name … was not provided by any .service
 		// files") adds nothing a person could use, so it is not repeated.
-		return &wrapped{fmt.Sprintf("keychain: %s: %v", op, ErrNoSecretService), []error{ErrNoSecretService, err}}
+		return secrets.NewError(fmt.Sprintf("keychain: %s: %v", op, ErrNoSecretService), ErrNoSecretService, err)
 	case isNoSessionBus(err):
 		return fmt.Errorf("keychain: %s: %w: %w", op, ErrNoSessionBus, err)
 	case errors.Is(err, keyring.ErrUnsupportedPlatform):
@@ -49,15 +42,6 @@ func classify(op string, err error) error {
 	}
 	return fmt.Errorf("keychain: %s: %w", op, err)
 }
-
-// wrapped is an error with its own message that still wraps errs.
-type wrapped struct {
-	msg  string
-	errs []error
-}
-
-func (e *wrapped) Error() string   { return e.msg }
-func (e *wrapped) Unwrap() []error { return e.errs }
 
 // isInteractionNotAllowed reports macOS's /usr/bin/security exiting with
 // status 36, errSecInteractionNotAllowed: the keychain is locked and cannot

@@ -109,13 +109,8 @@ func (k *Keychain) callOnBus(ctx context.Context, op string, f func(ctx context.
 	return k.withDeadlineCtx(ctx, op, func(ctx context.Context) (string, error) { return f(ctx, bus) })
 }
 
-// withDeadline runs f, abandoning it when the deadline fires.
-func (k *Keychain) withDeadline(ctx context.Context, op string, f func() (string, error)) (string, error) {
-	return k.withDeadlineCtx(ctx, op, func(context.Context) (string, error) { return f() })
-}
-
-// withDeadlineCtx is withDeadline for an f that takes the deadline's
-// context.
+// withDeadlineCtx runs f, abandoning it when the deadline fires; f gets
+// the deadline's context.
 func (k *Keychain) withDeadlineCtx(ctx context.Context, op string, f func(context.Context) (string, error)) (string, error) {
 	budget := k.Timeout
 	if budget <= 0 {

@@ -112,7 +112,7 @@ func TestDoneContextMakesNoCall(t *testing.T) {
 func TestCallDeadline(t *testing.T) {
 	never := make(chan struct{})
 	t.Cleanup(func() { close(never) })
-	hang := func() (string, error) { <-never; return "", nil }
+	hang := func(context.Context) (string, error) { <-never; return "", nil }
 
 	for _, tc := range []struct {
 		name        string
@@ -133,7 +133,7 @@ func TestCallDeadline(t *testing.T) {
 			}
 			k := &Keychain{Service: testService, Timeout: tc.timeout}
 			start := time.Now()
-			_, err := k.withDeadline(ctx, "get", hang)
+			_, err := k.withDeadlineCtx(ctx, "get", hang)
 			if took := time.Since(start); took > time.Second {
 				t.Errorf("call took %v, want it abandoned at its deadline", took)
 			}

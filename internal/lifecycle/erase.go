@@ -48,9 +48,3 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 	}
 	m.Store.UpdateRecord(ctx, upd)
 }
-
-// HeldBack reports whether rec's token is held back from Git after Git
-// reported that its server refused it (see GitRefused). It reads no secret.
-func (m *Manager) HeldBack(rec *store.Record) bool {
-	return rec.Token != nil && !rec.Token.GitRefusedAt.IsZero() && m.now().Sub(rec.Token.GitRefusedAt) < retryAfter
-}

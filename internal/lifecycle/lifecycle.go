@@ -14,15 +14,78 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
+// Refuses is the first question of every get for a managed token: it
+// reports (and, for a dead token, tells the person) that rec's token will
+// not be handed to Git now. A token is refused when it is dead or expired
+// with no unfinished rotation that might still produce a successor, or
+// when it is held back after Git's server refused it (see GitRefused). It
+// reads no secret and no config, so a get for a token that would be
+// refused costs no keychain call (nor an unlock prompt). The rule is
+// refusal's, in state.go; Serve answers what it lets through.
+func (m *Manager) Refuses(rec *store.Record) bool {
+	if rec.Token == nil {
+		return false
+	}
+	now := m.now()
+	if !m.pending(rec.Account) && m.dead(rec, now) {
+		return true
+	}
+	return heldBack(rec, now)
+}
+
+// Serve decides what get answers for a managed credential: the stored token,
+// a freshly rotated one, or nothing (rec == nil) when the token is dead. It
+// rotates only when the token is due and auto_rotate is on. Errors are for
+// faults of the local machine (keychain); GitLab's faults are warnings, and
+// the still valid token is returned.
+func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
+	now := m.now()
+	if rec.Token.Unverified {
+		rec = m.verify(ctx, rec, sec, now)
+	}
+	// A rotation that a process left unfinished is settled first, due or
+	// not: GitLab may have revoked the stored token already, and the new
+	// one may be waiting in the recovery file.
+	// While GitLab may still be acting on a rotate request, every call
+	// checks that the stored token is still accepted before serving it.
+	pending := m.pending(rec.Account)
+	if pending && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
+		return m.rotate(ctx, rec, sec, m.autoRotation)
+	}
+	if m.dead(rec, now) {
+		return nil, nil, nil
+	}
+	s := m.settings(rec)
+	st := assess(rec, s, pending, false, now)
+	if !s.AutoRotate || !st.Due {
+		return rec, sec, nil
+	}
+	if !st.CanRotate {
+		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+			rec.Host, expiryText(rec), m.LoginCommand(rec))
+		return rec, sec, nil
+	}
+	if st.State == NoSelfRotation {
+		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
+			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
+		return rec, sec, nil
+	}
+	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
+		return rec, sec, nil
+	}
+	return m.rotate(ctx, rec, sec, m.autoRotation)
+}
+
 const (
 	// maxLifetime is GitLab's cap on a token's expiry: at most 365 days
 	// ahead (https://docs.gitlab.com/api/personal_access_tokens/#rotate-a-personal-access-token).
-	maxLifetime = 365 * 24 * time.Hour
+	maxLifetime = time.Duration(config.MaxLifetime)
 	// retryAfter keeps a GitLab that is down (or a token that cannot
 	// rotate) from being asked again on every git command.
 	retryAfter = 15 * time.Minute
@@ -62,6 +125,16 @@ type Settings struct {
 	AutoRotate   bool
 	// CAFile is an extra CA for the API's TLS.
 	CAFile string
+}
+
+// HostSettings are the rotation settings the config gives a host.
+func HostSettings(hc config.HostConfig) Settings {
+	return Settings{
+		RotateBefore: time.Duration(hc.RotateBefore),
+		Lifetime:     time.Duration(hc.Lifetime),
+		AutoRotate:   hc.AutoRotate,
+		CAFile:       hc.CAFile,
+	}
 }
 
 // API is the part of gitlabapi.Client the lifecycle needs.
@@ -114,7 +187,8 @@ func (m *Manager) settings(rec *store.Record) Settings {
 	if m.Settings != nil {
 		return m.Settings(rec)
 	}
-	return Settings{RotateBefore: 30 * 24 * time.Hour, Lifetime: 90 * 24 * time.Hour, AutoRotate: true}
+	// The config's defaults, for a Manager built without a config.
+	return HostSettings(config.Default().Host(rec.Host))
 }
 
 func (m *Manager) api(rec *store.Record) (API, error) {
@@ -141,47 +215,6 @@ func (m *Manager) apiContext(ctx context.Context) (context.Context, context.Canc
 func Due(rec *store.Record, s Settings, now time.Time) bool {
 	exp, ok := rec.Token.Expiry()
 	return ok && exp.Sub(now) < s.RotateBefore
-}
-
-// Serve decides what get answers for a managed credential: the stored token,
-// a freshly rotated one, or nothing (rec == nil) when the token is dead. It
-// rotates only when the token is due and auto_rotate is on. Errors are for
-// faults of the local machine (keychain); GitLab's faults are warnings, and
-// the still valid token is returned.
-func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
-	now := m.now()
-	if rec.Token.Unverified {
-		rec = m.verify(ctx, rec, sec)
-	}
-	// A rotation that a process left unfinished is settled first, due or
-	// not: GitLab may have revoked the stored token already, and the new
-	// one may be waiting in the recovery file.
-	// While GitLab may still be acting on a rotate request, every call
-	// checks that the stored token is still accepted before serving it.
-	if m.pending(rec.Account) && (!backingOff(rec, now) || (lastCheckAnswered(rec) && m.unsettled(rec.Account, now))) {
-		return m.rotate(ctx, rec, sec, m.autoRotation)
-	}
-	if m.dead(rec, now) {
-		return nil, nil, nil
-	}
-	s := m.settings(rec)
-	if !s.AutoRotate || !Due(rec, s, now) {
-		return rec, sec, nil
-	}
-	if !rec.Token.CanRotateItself() {
-		m.warnOnce(ctx, rec, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			rec.Host, expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
-	}
-	if noSelfRotation(rec, now) {
-		m.warnOnce(ctx, rec, "%s; the token for %s expires %s: create a new one before then and run %s",
-			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
-	}
-	if backingOff(rec, now) || recentlyRotated(rec, now) {
-		return rec, sec, nil
-	}
-	return m.rotate(ctx, rec, sec, m.autoRotation)
 }
 
 // recentlyRotated reports whether this helper rotated rec's token less
@@ -230,21 +263,21 @@ func backingOff(rec *store.Record, now time.Time) bool {
 // dead reports (and tells the person, once per call) whether the token
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
-	if rec.Token.Dead != "" {
+	switch st := refusal(rec, now); {
+	case st.State != Expired && st.State != Revoked:
+		return false
+	case rec.Token.Dead != "":
 		m.warn("the token for %s is %s; run %s", rec.Host, rec.Token.Dead, m.LoginCommand(rec))
-		return true
-	}
-	if exp, ok := rec.Token.Expiry(); ok && !now.Before(exp) {
+	default:
 		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
-		return true
 	}
-	return false
+	return true
 }
 
 // verify checks a token that was stored while GitLab could not be reached,
 // at most once per retryAfter.
-func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secret) *store.Record {
-	if now := m.now(); now.Sub(rec.Token.CheckedAt) < retryAfter {
+func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secret, now time.Time) *store.Record {
+	if now.Sub(rec.Token.CheckedAt) < retryAfter {
 		return rec
 	}
 	api, err := m.api(rec)
@@ -255,6 +288,8 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	defer cancel()
 	info, err := api.Self(actx, sec.Password)
 	upd, tok := copyRecord(rec)
+	// The answer's time, not the call's: a slow GitLab must not shorten
+	// the wait before the next check.
 	tok.CheckedAt = m.now().UTC()
 	if errors.Is(err, gitlabapi.ErrNotFound) && tok.CheckedAt.Sub(rec.Token.WarnedAt) >= warnEvery {
 		m.warn("checking the token for %s: %v", rec.Host, explain(rec, err))
@@ -266,7 +301,7 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 		tok.Unverified = false
 		upd.ExpiryUTC = expiryUnix(tok)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		markDead(tok, err, m.now())
+		markDead(tok, err, tok.CheckedAt)
 	default:
 		// Still unknown; try again later.
 	}
@@ -424,7 +459,7 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
 		m.Store.UpdateRecord(ctx, upd)
-		m.warnOnce(ctx, upd, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
+		m.warnOnce(ctx, upd, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
 			rec.Host, expiryText(upd), m.LoginCommand(rec))
 		return upd, sec, nil
 	}
@@ -608,7 +643,7 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Re
 	tok.NoSelfRotation = why
 	tok.NoSelfRotationAt = m.now().UTC()
 	tok.RotateError = cause.Error()
-	tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
+	tok.WarnedAt = tok.NoSelfRotationAt // this is the warning warnOnce would give
 	m.Store.UpdateRecord(ctx, upd)
 	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
@@ -650,7 +685,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 // new token, never arrived: the old token is revoked and the new one is
 // nowhere.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
-	m.saveLost(ctx, rec, "revoked: GitLab rotated it but the answer with the new token was lost")
+	m.saveLost(ctx, rec, deadLost)
 	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
@@ -716,6 +751,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	actx, cancel := m.apiContext(ctx)
 	info, err := api.Self(actx, sec.Password)
 	cancel()
+	now := m.now()
 	switch {
 	case err == nil && j.OldTokenID != 0 && info.ID != j.OldTokenID:
 		// The stored secret is already the successor: the keychain took
@@ -724,14 +760,14 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		upd, tok := copyRecord(rec)
 		applyInfo(tok, info)
 		tok.Unverified = false
-		tok.RotatedAt, tok.CheckedAt = j.StartedAt, m.now().UTC()
+		tok.RotatedAt, tok.CheckedAt = j.StartedAt, now.UTC()
 		tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
 		upd.ExpiryUTC = expiryUnix(tok)
 		if m.Store.UpdateRecord(ctx, upd) == nil {
 			m.removeJournal(rec.Account)
 		}
 		return upd, sec, nil
-	case err == nil && m.now().Before(settled(j)):
+	case err == nil && now.Before(settled(j)):
 		// GitLab still accepts the token, but may yet act on the
 		// request: serve it, and ask again on the next call.
 		return rec, sec, nil
@@ -739,7 +775,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		// The interrupted rotation never happened, and GitLab is done
 		// with it.
 		m.removeJournal(rec.Account)
-		if !want(rec, m.now()) {
+		if !want(rec, now) {
 			return rec, sec, nil
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
@@ -781,7 +817,7 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.To
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
-			m.saveLost(ctx, old, "revoked (it was rotated, but the new token could not be saved)")
+			m.saveLost(ctx, old, deadUnsaved)
 			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", old.Host, err, rerr, m.LoginCommand(old))
 			return upd, sec, nil
 		}
@@ -820,8 +856,7 @@ func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause erro
 }
 
 // warnOnce warns at most once per warnEvery for the same record.
-func (m *Manager) warnOnce(ctx context.Context, rec *store.Record, format string, args ...any) {
-	now := m.now()
+func (m *Manager) warnOnce(ctx context.Context, rec *store.Record, now time.Time, format string, args ...any) {
 	if now.Sub(rec.Token.WarnedAt) < warnEvery {
 		return
 	}
@@ -833,16 +868,25 @@ func (m *Manager) warnOnce(ctx context.Context, rec *store.Record, format string
 
 func markDead(tok *store.Token, cause error, now time.Time) {
 	var ae *gitlabapi.Error
-	tok.Dead = "no longer accepted by GitLab"
+	tok.Dead = deadRefused
 	if errors.As(cause, &ae) {
 		switch {
 		case ae.Expired():
-			tok.Dead = "expired"
+			tok.Dead = deadExpired
 		case ae.Revoked():
-			tok.Dead = "revoked"
+			tok.Dead = deadRevoked
 		}
 	}
 	tok.DeadAt = now.UTC()
+}
+
+// NewToken is the metadata of a token GitLab has just described (GET
+// .../personal_access_tokens/self) at apiURL: a personal access token until
+// its caller knows better, checked at now.
+func NewToken(info *gitlabapi.Token, apiURL string, now time.Time) *store.Token {
+	tok := &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, CheckedAt: now.UTC()}
+	applyInfo(tok, info)
+	return tok
 }
 
 // applyInfo copies what GitLab said about a token into its metadata.
@@ -924,14 +968,6 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 }
 
 // pending reports whether a rotation of account's token is unfinished.
-// Refuses reports (and tells the person) that rec's token will not be
-// handed to Git: dead or expired, with no unfinished rotation that might
-// still produce a successor. It reads no secret, so a get for a token that
-// would be refused costs no keychain call (nor an unlock prompt).
-func (m *Manager) Refuses(rec *store.Record) bool {
-	return rec.Token != nil && !m.pending(rec.Account) && m.dead(rec, m.now())
-}
-
 func (m *Manager) pending(account string) bool {
 	_, err := os.Stat(m.path("rotation", account, ".pending"))
 	return err == nil

@@ -159,21 +159,6 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Report is the result as lines for a person.
-func (r *Result) Report(verb string) string {
-	var b strings.Builder
-	for _, f := range r.Files {
-		fmt.Fprintf(&b, "%s %s\n", verb, f)
-	}
-	for _, c := range r.Commands {
-		fmt.Fprintf(&b, "ran %s\n", c)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
-	}
-	return b.String()
-}
-
 // Status says whether the job is installed.
 type Status struct {
 	Scheduler string `json:"scheduler"`

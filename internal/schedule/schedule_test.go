@@ -643,11 +643,3 @@ func TestDefaultOptions(t *testing.T) {
 		t.Errorf("DefaultOptions = %+v", o)
 	}
 }
-
-func TestResultReport(t *testing.T) {
-	r := &Result{Files: []string{"/a", "/b"}, Commands: []string{"systemctl --user daemon-reload"}, Notes: []string{"one"}}
-	want := "wrote /a\nwrote /b\nran systemctl --user daemon-reload\nnote: one\n"
-	if got := r.Report("wrote"); got != want {
-		t.Errorf("Report = %q, want %q", got, want)
-	}
-}

@@ -34,3 +34,18 @@ var (
 	// ErrTimeout means a call did not finish before its deadline.
 	ErrTimeout = errors.New("secret storage did not answer in time")
 )
+
+// Error is an error with a message of its own that still matches what it
+// wraps (errors.Is, errors.As): a backend's sentinel that is one of this
+// package's, or a backend's own error classified as one of them, in words
+// a person can act on.
+type Error struct {
+	Msg  string
+	Errs []error
+}
+
+// NewError returns an *Error with message msg that wraps errs.
+func NewError(msg string, errs ...error) *Error { return &Error{msg, errs} }
+
+func (e *Error) Error() string   { return e.Msg }
+func (e *Error) Unwrap() []error { return e.Errs }

@@ -226,13 +226,7 @@ func (s *Session) Lifecycle() *lifecycle.Manager {
 				})
 				cfg = config.Default()
 			}
-			hc := cfg.Host(rec.Host)
-			return lifecycle.Settings{
-				RotateBefore: time.Duration(hc.RotateBefore),
-				Lifetime:     time.Duration(hc.Lifetime),
-				AutoRotate:   hc.AutoRotate,
-				CAFile:       hc.CAFile,
-			}
+			return lifecycle.HostSettings(cfg.Host(rec.Host))
 		},
 	}
 }

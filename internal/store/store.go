@@ -434,8 +434,12 @@ func (s *Store) Elsewhere(r *Record) bool {
 
 // ElsewhereProblem says, for a person, where r's secret is and what to run.
 func (s *Store) ElsewhereProblem(r *Record) string {
-	return fmt.Sprintf("stored in the %s backend, but the config names %s: run git-credential-glpat migrate --to %s to move it (or set backend = %q again)",
-		r.Backend, s.Backend, s.Backend, r.Backend)
+	return fmt.Sprintf("stored in the %s backend, but the config names %s: %s", r.Backend, s.Backend, s.ElsewhereFix(r))
+}
+
+// ElsewhereFix is what to run about r being stored elsewhere.
+func (s *Store) ElsewhereFix(r *Record) string {
+	return fmt.Sprintf("run git-credential-glpat migrate --to %s to move it (or set backend = %q again)", s.Backend, r.Backend)
 }
 
 // warnElsewhere tells a person, once per process, that a credential is
@@ -747,10 +751,6 @@ func (s *Store) List() ([]Record, error) {
 // exactly.
 func (s *Store) fileName(protocol, host string) string {
 	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
-}
-
-func (s *Store) read(protocol, host string) (*indexFile, error) {
-	return s.readFile(s.fileName(protocol, host))
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {

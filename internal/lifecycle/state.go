@@ -1,0 +1,188 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+// State is what a managed token is now, in the order get decides it: the
+// first that holds is the state. get, status, doctor and rotate all ask
+// Manager.State (or Refuses, its hot-path part) instead of working it out
+// from the record's fields themselves.
+type State int
+
+const (
+	// Active: served; not due for rotation.
+	Active State = iota
+	// DueForRotation: served; less than rotate_before is left, and get
+	// (with auto_rotate) or rotate rotates it.
+	DueForRotation
+	// CannotRotateItself: served; due, but its scopes (or GitLab's answer
+	// to a rotation) do not let it rotate itself: it needs self_rotate or
+	// api.
+	CannotRotateItself
+	// NoSelfRotation: served; due, and its GitLab was found to have no
+	// self-rotate endpoint (older than 16.10, or 17.9 for project and
+	// group tokens) less than recheckNoSelfRotation ago.
+	NoSelfRotation
+	// Unverified: served; stored while GitLab could not be reached, and
+	// not checked since.
+	Unverified
+	// HeldBack: not served until Until: Git's server refused it though
+	// GitLab still accepted it (or could not be asked), see GitRefused.
+	HeldBack
+	// Expired: not served: its expiry has passed, or GitLab said so.
+	Expired
+	// Revoked: not served: GitLab no longer accepts it (revoked, refused,
+	// or rotated with the answer that held its successor lost).
+	Revoked
+	// StoredElsewhere: not served: its secret is in another backend than
+	// the one the config names.
+	StoredElsewhere
+)
+
+var stateNames = [...]string{"active", "due for rotation", "cannot rotate itself", "no self-rotation", "unverified", "held back", "expired", "revoked", "stored elsewhere"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "unknown state"
+}
+
+// Served reports whether get hands a token in state s to Git (or rotates
+// it first) when no rotation is unfinished.
+func (s State) Served() bool { return s < HeldBack }
+
+// Outcome is what became of the last rotation of a token.
+type Outcome int
+
+const (
+	// NoRotation: none attempted, or the last one succeeded.
+	NoRotation Outcome = iota
+	// RotationFailed: the last attempt failed and proved nothing was
+	// committed (Why says how); none is tried again before RetryAt.
+	RotationFailed
+	// OutcomeUnknown: a rotation is unfinished (its journal is there):
+	// GitLab may have rotated, or may yet, so get settles it before it
+	// refuses the token (Why says how it ended, if it did).
+	OutcomeUnknown
+	// AnswerLost: GitLab rotated the token, but its answer with the new
+	// token was lost (or could not be saved anywhere): the old token is
+	// revoked and the new one is nowhere.
+	AnswerLost
+)
+
+// The reasons a token is dead, as store.Token.Dead keeps them. State reads
+// them as values, never as text to search.
+const (
+	deadExpired = "expired"
+	deadRevoked = "revoked"
+	deadRefused = "no longer accepted by GitLab"
+	deadLost    = "revoked: GitLab rotated it but the answer with the new token was lost"
+	deadUnsaved = "revoked (it was rotated, but the new token could not be saved)"
+)
+
+// TokenState is State's answer for one token.
+type TokenState struct {
+	State   State
+	Outcome Outcome
+	// Due: less than rotate_before is left (true for an expired token).
+	Due bool
+	// CanRotate: its scopes let it rotate itself (store.Token.CanRotateItself).
+	CanRotate bool
+	// Expiry is when the token stops working; zero when it never expires.
+	Expiry time.Time
+	// Since is when the state began: when GitLab refused it, when Git's
+	// server refused it, when GitLab was found without self-rotation, the
+	// expiry. Zero when not known or not meaningful (Active).
+	Since time.Time
+	// Until is when a hold-back ends by itself.
+	Until time.Time
+	// RetryAt, when not zero, is when the back-off after a failed (or
+	// unknown) rotation ends: no rotation is attempted before it.
+	RetryAt time.Time
+	// Why is the reason in words, as stored: why the token is dead, why
+	// its GitLab cannot rotate it, why the last rotation failed.
+	Why string
+}
+
+// State reports what rec's token is now.
+func (m *Manager) State(rec *store.Record) TokenState {
+	return m.StateAt(rec, m.now())
+}
+
+// StateAt reports what rec's token is at now, for a caller whose decision
+// has read the clock already.
+func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
+	elsewhere := m.Store != nil && m.Store.Elsewhere(rec)
+	return assess(rec, m.settings(rec), m.pending(rec.Account), elsewhere, now)
+}
+
+// assess is State over its inputs: the record, its host's settings, whether
+// a rotation of it is unfinished, whether its secret is in another backend.
+func assess(rec *store.Record, s Settings, pending, elsewhere bool, now time.Time) TokenState {
+	t := rec.Token
+	st := refusal(rec, now)
+	st.CanRotate = t.CanRotateItself()
+	st.Due = Due(rec, s, now)
+	if backingOff(rec, now) {
+		st.RetryAt = t.RotateFailedAt.Add(retryAfter)
+	}
+	switch {
+	case pending:
+		st.Outcome = OutcomeUnknown
+	case t.Dead == deadLost || t.Dead == deadUnsaved:
+		st.Outcome = AnswerLost
+	case !st.RetryAt.IsZero():
+		st.Outcome = RotationFailed
+	}
+	if st.Outcome != AnswerLost && st.Why == "" {
+		st.Why = t.RotateError
+	}
+	switch {
+	case elsewhere:
+		st.State = StoredElsewhere
+	case st.State != Active:
+		// Refused by refusal: dead, expired or held back.
+	case t.Unverified:
+		st.State = Unverified
+	case st.Due && !st.CanRotate:
+		st.State = CannotRotateItself
+	case st.Due && noSelfRotation(rec, now):
+		st.State, st.Since, st.Why = NoSelfRotation, t.NoSelfRotationAt, t.NoSelfRotation
+	case st.Due:
+		st.State = DueForRotation
+	}
+	return st
+}
+
+// refusal is the part of State that keeps a token from Git, from the
+// record alone (no settings, no file): get asks it on every call (Refuses).
+// It is Active when nothing does.
+func refusal(rec *store.Record, now time.Time) TokenState {
+	t := rec.Token
+	var st TokenState
+	exp, hasExpiry := t.Expiry()
+	if hasExpiry {
+		st.Expiry = exp
+	}
+	switch {
+	case t.Dead == deadExpired:
+		st.State, st.Since, st.Why = Expired, t.DeadAt, t.Dead
+	case t.Dead != "":
+		st.State, st.Since, st.Why = Revoked, t.DeadAt, t.Dead
+	case hasExpiry && !now.Before(exp):
+		st.State, st.Since = Expired, exp
+	case heldBack(rec, now):
+		st.State, st.Since, st.Until = HeldBack, t.GitRefusedAt, t.GitRefusedAt.Add(retryAfter)
+	}
+	return st
+}
+
+// heldBack reports whether Git's server refused rec's token less than
+// retryAfter ago (see GitRefused).
+func heldBack(rec *store.Record, now time.Time) bool {
+	return !rec.Token.GitRefusedAt.IsZero() && now.Sub(rec.Token.GitRefusedAt) < retryAfter
+}

@@ -18,11 +18,7 @@ func TestSetBackend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "sub", "config.toml")
-			if tt.before != "" {
-				os.MkdirAll(filepath.Dir(path), 0o700)
-				os.WriteFile(path, []byte(tt.before), 0o600)
-			}
+			path := configWith(t, tt.before)
 			if err := SetBackend(path, BackendKernel); err != nil {
 				t.Fatal(err)
 			}
@@ -62,11 +58,7 @@ func TestSetAPIURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "sub", "config.toml")
-			if tt.before != "" {
-				os.MkdirAll(filepath.Dir(path), 0o700)
-				os.WriteFile(path, []byte(tt.before), 0o600)
-			}
+			path := configWith(t, tt.before)
 			if err := SetAPIURL(path, "git.example.com", u); err != nil {
 				t.Fatal(err)
 			}
@@ -105,4 +97,15 @@ func TestSetAPIURL(t *testing.T) {
 			t.Errorf("file changed:\n%s", got)
 		}
 	})
+}
+
+// configWith is the path of a config file in a directory of its own that
+// holds before; none when before is empty.
+func configWith(t *testing.T, before string) string {
+	path := filepath.Join(t.TempDir(), "sub", "config.toml")
+	if before != "" {
+		os.MkdirAll(filepath.Dir(path), 0o700)
+		os.WriteFile(path, []byte(before), 0o600)
+	}
+	return path
 }

@@ -282,7 +282,7 @@ func (s *Store) now() time.Time {
 // It reads one index file and never touches the secrets.Store.
 func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 	name := s.fileName(c.Protocol, c.Host)
-	idx, err := s.readFile(name)
+	idx, _, err := s.readIndex(c.Protocol, c.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func (s *Store) Find(c *credential.Credential) ([]Record, error) {
 // secret; (nil, nil, nil) when the index has no such record.
 func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Record, *Secret, error) {
 	name := s.fileName(protocol, host)
-	idx, err := s.readFile(name)
+	idx, _, err := s.readIndex(protocol, host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -721,7 +721,7 @@ func (s *Store) List() ([]Record, error) {
 		}
 		n := len(out)
 		for i := range idx.Records {
-			if s.consistent(file, &idx.Records[i]) {
+			if r := &idx.Records[i]; s.consistent(file, r) || (consistentAccount(r) && s.legacyFileName(r.Protocol, r.Host) == file) {
 				out = append(out, idx.Records[i])
 			}
 		}
@@ -751,6 +751,35 @@ func (s *Store) List() ([]Record, error) {
 // exactly.
 func (s *Store) fileName(protocol, host string) string {
 	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
+}
+
+// legacyFileName is the name versions before 0.9 gave the index file of a
+// protocol and host whose name EscapeName now cuts (the whole escaped
+// name); "" when the name is not cut, or too long for an earlier version
+// to have written (its lock file name had to fit in 255 bytes).
+func (s *Store) legacyFileName(protocol, host string) string {
+	e := escape(strings.ToLower(protocol + "_" + host))
+	if len(e) <= maxEscapedName || len(e)+len(".json.lock") > 255 {
+		return ""
+	}
+	return filepath.Join(s.Dir, e+".json")
+}
+
+// readIndex reads the index file of protocol and host, or, when there is
+// none, the file an earlier version wrote under its legacy name. It
+// reports whether the index came from the legacy file.
+func (s *Store) readIndex(protocol, host string) (*indexFile, bool, error) {
+	name := s.fileName(protocol, host)
+	if legacy := s.legacyFileName(protocol, host); legacy != "" {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(legacy); err == nil {
+				idx, err := s.readFile(legacy)
+				return idx, true, err
+			}
+		}
+	}
+	idx, err := s.readFile(name)
+	return idx, false, err
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {
@@ -799,7 +828,11 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 		return fmt.Errorf("store: %w", err)
 	}
 	defer lock.Unlock()
-	idx, err := s.readFile(name)
+	idx, fromLegacy, err := s.readIndex(protocol, host)
+	if fromLegacy && err != nil {
+		// A damaged file of an earlier version is left as it is.
+		return err
+	}
 	if errors.Is(err, ErrCorruptIndex) && rebuild {
 		aside := fmt.Sprintf("%s.corrupt-%d", name, s.now().Unix())
 		if rerr := os.Rename(name, aside); rerr != nil {
@@ -821,6 +854,10 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 	if compact, _ := json.Marshal(idx); string(compact) != string(before) {
 		if err := atomicfile.WriteFile(name, append(after, '\n'), 0o600); err != nil {
 			return fmt.Errorf("store: %w", err)
+		}
+		if fromLegacy {
+			// Its records are in the new file now.
+			os.Remove(s.legacyFileName(protocol, host))
 		}
 	}
 	return fnErr

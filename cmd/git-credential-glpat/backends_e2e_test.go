@@ -175,7 +175,7 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 			t.Fatalf("store: %v %s", err, errOut)
 		}
 	}
-	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
+	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", "backend.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 	}
 	// Both start, and both get past reading the old config, while a
 	// command holds the lock; then it lets go.
-	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", backendLockName))
+	inFlight, err := filelock.AcquireShared(context.Background(), filepath.Join(w.dir, "state", "backend.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}

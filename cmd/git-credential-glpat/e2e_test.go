@@ -269,3 +269,6 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %q, %v", out, err)
 	}
 }
+
+// keychainService names this program's items in the OS keychain.
+const keychainService = "git-credential-glpat"

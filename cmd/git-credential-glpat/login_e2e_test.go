@@ -136,3 +136,73 @@ func TestLogoutRevokeYes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginAPIURLIsKeptForRotation: GitLab under a relative URL root, over
+// TLS, so the derived https://HOST/api/v4 reaches the server but not its
+// API. login --api-url checks the token at the given URL and writes it into
+// the host's table of the config (which has one, for ca_file): a get with
+// rotation due then rotates there. It used to rotate at the derived URL,
+// which answers GitLab's 404 page.
+func TestLoginAPIURLIsKeptForRotation(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.NewTLS(t, gitlabtest.WithRelativeURLRoot("/gitlab"))
+	u, _ := url.Parse(gl.URL)
+	ca := filepath.Join(w.dir, "ca.pem")
+	gl.WriteCA(ca)
+	cfgPath := filepath.Join(w.dir, "config.toml")
+	cfg := fmt.Sprintf("rotate_before = \"30d\"\n\n[hosts.%q]\nca_file = %q\n", u.Host, ca)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok, id := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 10))})
+	out, errOut, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin", "--username", "alice", "--api-url", gl.APIURL()+"/")
+	if err != nil || !strings.Contains(out, "Logged in") {
+		t.Fatalf("login: %v\n%s\n%s", err, out, errOut)
+	}
+	if !strings.Contains(out, "api_url") || !strings.Contains(out, cfgPath) {
+		t.Errorf("login does not say it wrote api_url into %s:\n%s", cfgPath, out)
+	}
+	data, _ := os.ReadFile(cfgPath)
+	want := fmt.Sprintf("rotate_before = \"30d\"\n\n[hosts.%q]\napi_url = %q\nca_file = %q\n", u.Host, gl.APIURL(), ca)
+	if string(data) != want {
+		t.Errorf("config after login:\n%s\nwant:\n%s", data, want)
+	}
+	out, errOut, _ = w.run("protocol=https\nhost="+u.Host+"\n", binPath, "get")
+	st, ok := gl.TokenByValue(password(out))
+	if !ok || !st.Active || st.RotatedFrom != id {
+		t.Fatalf("get served %s (stderr %q), want the successor of token %d", fingerprintOf(password(out)), errOut, id)
+	}
+	// Said once, already in the config: a second login writes nothing.
+	out, _, err = w.run(password(out)+"\n", binPath, "login", u.Host, "--token-stdin", "--username", "alice", "--api-url", gl.APIURL())
+	if err != nil || strings.Contains(out, "api_url") {
+		t.Errorf("second login: %v, output mentions api_url again:\n%s", err, out)
+	}
+	if again, _ := os.ReadFile(cfgPath); string(again) != want {
+		t.Errorf("second login changed the config:\n%s", again)
+	}
+}
+
+// TestLoginAPIURLRefusedWhenTheConfigCannotBeWritten: a host table that
+// is an inline table cannot take another line (a [hosts."HOST"] header
+// would define it twice): login refuses in one line and stores nothing,
+// and the config is as it was.
+func TestLoginAPIURLRefusedWhenTheConfigCannotBeWritten(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.New(t)
+	u, _ := url.Parse(gl.URL)
+	cfgPath := filepath.Join(w.dir, "config.toml")
+	cfg := fmt.Sprintf("[hosts]\n%q = { username = \"alice\" }\n", u.Host)
+	os.WriteFile(cfgPath, []byte(cfg), 0o600)
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	stdout, stderr, err := w.run(tok+"\n", binPath, "login", u.Host, "--token-stdin", "--api-url", gl.APIURL())
+	if exitCode(err) != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "api_url") || !strings.Contains(stderr, "nothing was stored") {
+		t.Fatalf("login with a config it cannot edit: %v\nstdout %s\nstderr %s", err, stdout, stderr)
+	}
+	if data, _ := os.ReadFile(cfgPath); string(data) != cfg {
+		t.Errorf("the config changed:\n%s", data)
+	}
+	out, _, _ := w.run("", binPath, "status", "--offline", "--json")
+	if strings.Contains(out, u.Host) {
+		t.Errorf("the token was stored all the same:\n%s", out)
+	}
+}

@@ -8,26 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"regexp"
 	"runtime/debug"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
-	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
-	"github.com/glpat-dev/git-credential-glpat/internal/helper"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
-	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
-	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 const usage = `Usage:
@@ -85,58 +76,12 @@ var (
 	Commit  = ""
 )
 
-// keychainService names this program's items in the OS keychain.
-const keychainService = "git-credential-glpat"
-
 // gitOpTimeout bounds a whole get/store/erase so that Git, and the IDE
 // behind it, never hangs on us.
 // A rotation (waiting for another process's, then two API calls) must fit
 // inside it with room to spare: a deadline that cut off a rotate request
 // already sent would lose GitLab's answer.
 const gitOpTimeout = 2 * time.Minute
-
-// backendLockName, in the state directory, is held shared by every command
-// that uses the secrets (from before it reads the config until it exits)
-// and exclusively by migrate while it switches the config to the new
-// backend and empties the old one. So no process reads the config before
-// the switch and the old backend after it: such a process would take the
-// secret it cannot find there for one a person deleted, and drop it from
-// the index, or write a rotated token where nothing reads it any more.
-const backendLockName = "backend.lock"
-
-// backendLockWait bounds how long a command waits for a migrate to finish.
-const backendLockWait = 30 * time.Second
-
-// backendLock is the held backend lock. A package variable: an *os.File
-// that nothing references is closed by its finalizer, lock and all.
-var backendLock *filelock.Lock
-
-// backendLockErr says why a process runs without the backend lock.
-var backendLockErr error
-
-// holdBackendLock takes the backend lock shared, once per process. Where
-// the lock file cannot be made (no state directory yet, or one this user
-// cannot write) nothing can be stored either, and a read goes on without
-// the lock: migrate, which creates the directory, has nothing to move.
-func holdBackendLock(dir string) error {
-	if backendLock != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), backendLockWait)
-	l, err := filelock.AcquireShared(ctx, filepath.Join(dir, backendLockName))
-	cancel()
-	switch {
-	case err == nil:
-		backendLock = l
-	case errors.Is(err, filelock.ErrTimeout):
-		return errors.New("a git-credential-glpat migrate is moving the credentials to another backend; try again when it has finished")
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		backendLockErr = err // migrate refuses to run without the lock, and says why
-	default:
-		return err
-	}
-	return nil
-}
 
 func main() {
 	defer func() {
@@ -145,7 +90,7 @@ func main() {
 		// trace holds function names and addresses, not string contents.
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "git-credential-glpat: error: internal error, please report it (panic: %T)\n%s",
-				v, redact(string(debug.Stack())))
+				v, cli.Redact(string(debug.Stack())))
 			os.Exit(70)
 		}
 	}()
@@ -157,258 +102,158 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ui := &ui{w: stderr, out: stdout}
-	if len(args) > 1 && isHelpFlag(args[1]) && args[0] != "help" {
-		// Every command takes -h, even get (which would wait on stdin),
-		// version and completion.
-		switch args[0] {
-		case "get", "store", "erase":
-			fmt.Fprint(stdout, gitOpUsage)
-			return 0
-		case "version", "-v", "--version":
-			fmt.Fprint(stdout, versionUsage)
-			return 0
-		case "completion":
-			fmt.Fprint(stdout, completionUsage)
-			return 0
-		}
+	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}}
+	if name, ok := alias(c.name); ok {
+		c.name = name
 	}
-	switch op := args[0]; op {
-	case "get", "store", "erase":
-		return runGitOp(op, stdin, stdout, ui)
-	case "version", "--version", "-v":
-		if len(args) > 1 {
-			ui.errorf("version takes no arguments")
-			return 2
-		}
-		fmt.Fprintln(stdout, versionString())
-		return 0
-	case "help", "-h", "--help":
-		return runHelp(args[1:], stdin, stdout, stderr, ui)
-	case "setup":
-		return runSetup(args[1:], stdout, ui)
-	case "login":
-		return runLogin(args[1:], stdin, stdout, ui)
-	case "logout":
-		return runLogout(args[1:], stdin, stdout, ui)
-	case "status":
-		return runStatus(args[1:], stdout, ui)
-	case "rotate":
-		return runRotate(args[1:], stdout, ui)
-	case "init", "unlock", "lock", "passphrase":
-		return runInitUnlock(args[0], args[1:], stdin, stdout, ui)
-	case "migrate":
-		return runMigrate(args[1:], stdout, ui)
-	case "doctor":
-		return runDoctor(args[1:], stdout, ui)
-	case "schedule":
-		return runSchedule(args[1:], stdout, ui)
-	case "completion":
-		return runCompletion(args[1:], stdout, ui)
-	default:
+	cmd, known := completion.Lookup(c.name)
+	if !known {
 		// Git may grow new operations and expects helpers to ignore the
 		// ones they do not know (gitcredentials(7)). Only a person at a
 		// terminal gets told.
-		if isTerminal(stdin) {
-			ui.errorf("unknown command %q", op)
-			if s := suggest(op); s != "" {
-				ui.hintf("did you mean %q?", s)
+		if cli.IsTerminal(stdin) {
+			c.ui.Errorf("unknown command %q", c.name)
+			if s := completion.Suggest(c.name); s != "" {
+				c.ui.Hintf("did you mean %q?", s)
 			}
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
 		return 0
 	}
+	if len(c.args) > 0 && isHelpFlag(c.args[0]) && cmd.Usage != "" {
+		// Every command takes -h, even get (which would wait on stdin),
+		// version and completion.
+		fmt.Fprint(stdout, cmd.Usage)
+		return 0
+	}
+	for _, r := range runners {
+		if r.name == c.name {
+			return r.run(c)
+		}
+	}
+	panic("no runner for command " + c.name) // TestEveryCommandRuns keeps this unreachable
+}
+
+// call is one command as run: its name (in completion.Commands), its
+// arguments, where it reads and writes.
+type call struct {
+	name           string
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	ui             *cli.UI
+}
+
+// usage is the command's usage, from the table.
+func (c *call) usage() string {
+	cmd, _ := completion.Lookup(c.name)
+	return cmd.Usage
+}
+
+// alias returns the command that name is another name of. A switch, not
+// a map: a map literal is built at init, in every process.
+func alias(name string) (string, bool) {
+	switch name {
+	case "-v", "--version":
+		return "version", true
+	case "-h", "--help":
+		return "help", true
+	}
+	return "", false
+}
+
+// runners run the commands of completion.Commands, the one table of them
+// (usage, flags, completion); each name is there.
+var runners = []struct {
+	name string
+	run  func(*call) int
+}{
+	{"get", runGitOp}, {"store", runGitOp}, {"erase", runGitOp},
+	{"login", runLogin}, {"logout", runLogout}, {"status", runStatus}, {"rotate", runRotate},
+	{"setup", runSetup}, {"doctor", runDoctor}, {"schedule", runSchedule}, {"completion", runCompletion},
+	{"init", runInitUnlock}, {"unlock", runInitUnlock}, {"lock", runInitUnlock}, {"passphrase", runInitUnlock},
+	{"migrate", runMigrate}, {"version", runVersion}, {"help", runHelp},
 }
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
 
-const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
-
-Git's credential helper protocol (gitcredentials(7)): Git runs these with
-key=value lines on stdin; get answers on stdout. People use login, status and
-logout instead. erase of a managed GitLab token asks GitLab once whether it
-still accepts it: a revoked or expired token stays listed as such, one GitLab
-accepts is kept and not handed to Git again for a while.
-
-Examples:
-    $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
-`
-
-const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
-
-Prints the version and the commit it was built from.
-`
-
-const completionUsage = `Usage: git-credential-glpat completion bash|zsh|fish
-
-Prints the shell completion script (install.sh installs it).
-
-Examples:
-    $ source <(git-credential-glpat completion bash)
-    $ git-credential-glpat completion fish > ~/.config/fish/completions/git-credential-glpat.fish
-`
+func runVersion(c *call) int {
+	if len(c.args) > 0 {
+		c.ui.Errorf("version takes no arguments")
+		return 2
+	}
+	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
+	return 0
+}
 
 // runHelp prints the usage, or with COMMAND that command's own.
-func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer, ui *ui) int {
+func runHelp(c *call) int {
+	args, ui := c.args, c.ui
 	switch {
 	case len(args) == 0:
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(args) > 1:
-		ui.errorf("help takes one COMMAND")
+		ui.Errorf("help takes one COMMAND")
 		return 2
 	case args[0] == "help" || isHelpFlag(args[0]):
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return 0
 	}
-	for _, c := range commands {
-		if c == args[0] {
-			return run([]string{args[0], "-h"}, stdin, stdout, stderr)
-		}
+	if cmd, ok := completion.Lookup(args[0]); ok {
+		fmt.Fprint(c.stdout, cmd.Usage)
+		return 0
 	}
-	ui.errorf("help: unknown command %q", args[0])
-	if s := suggest(args[0]); s != "" {
-		ui.hintf("did you mean %q?", s)
+	ui.Errorf("help: unknown command %q", args[0])
+	if s := completion.Suggest(args[0]); s != "" {
+		ui.Hintf("did you mean %q?", s)
 	}
 	return 2
 }
 
-func runGitOp(op string, stdin io.Reader, stdout io.Writer, ui *ui) int {
+func runGitOp(c *call) int {
+	op, stdin, stdout, ui := c.name, c.stdin, c.stdout, c.ui
 	ctx, cancel := context.WithTimeout(context.Background(), gitOpTimeout)
 	defer cancel()
-	env, err := openEnv(op != "get") // store and erase write the index
+	s, err := openSession(op != "get", ui) // store and erase write the index
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
+	defer s.Close()
 	if os.Getenv("GLPAT_TEST_PANIC") == "1" {
 		// The leak tests force a panic whose value holds the answer.
 		stdout = panicWriter{}
 	}
-	env.store.Warn = ui.warningf
-	h := &helper.Helper{Store: env.store, Warn: ui.warningf, Config: env.config, Lifecycle: env.lifecycle(ui)}
-	if err := h.Run(ctx, op, stdin, stdout); err != nil {
+	if err := s.Helper().Run(ctx, op, stdin, stdout); err != nil {
 		if errors.Is(err, agefile.ErrLocked) {
 			// One line, exactly what to do (no "error:": nothing is broken).
-			fmt.Fprintf(ui.w, "git-credential-glpat: %s\n", agefile.ErrLocked)
+			fmt.Fprintf(ui.W, "git-credential-glpat: %s\n", agefile.ErrLocked)
 			return 1
 		}
-		ui.errorf("%s", explain(err))
+		ui.Errorf("%s", explain(err))
 		return 1
 	}
 	return 0
 }
 
-// env is what every command works with. The config file is read on first
-// use only: a get for a plain credential never needs it.
-type env struct {
-	stateDir string
-	store    *store.Store
-	config   func() (*config.Config, error)
-	// kind is the backend in use; backendOpts open another one (migrate).
-	kind        config.Backend
-	backendOpts []backend.Option
-
-	configWarning sync.Once
-}
-
-// openEnv opens what every command works with. A command that may store
-// something (writes) creates the state directory first, so that it always
-// holds the backend lock.
-func openEnv(writes bool) (*env, error) {
-	dir, err := config.StateDir()
-	if err != nil {
-		return nil, err
-	}
-	path, err := config.ConfigPath()
-	if err != nil {
-		return nil, err
-	}
-	// Whoever may write the state or the config decides what is served
-	// and where tokens go: every command refuses them (a few stat calls).
-	if err := config.CheckPrivate(dir, path); err != nil {
-		return nil, err
-	}
-	if writes {
-		if err := config.EnsurePrivateDir(dir); err != nil {
-			return nil, err
-		}
-	}
-	if err := holdBackendLock(dir); err != nil {
-		return nil, err
-	}
-	var opts []backend.Option
+// openSession opens what a command works with; writes: the command may
+// store something. The caller closes it when the command is done.
+func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
+	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("GLPAT_KEYCHAIN_TIMEOUT=%q is not a positive duration like 10s", v)
 		}
-		opts = append(opts, backend.WithKeychainTimeout(d))
+		o.Backend = append(o.Backend, backend.WithKeychainTimeout(d))
 	}
 	if v := os.Getenv("GLPAT_KERNEL_KEYRING"); v != "" {
 		// Tests name their own kernel keyring; people need not.
-		opts = append(opts, backend.WithKernelKeyringName(v))
+		o.Backend = append(o.Backend, backend.WithKernelKeyringName(v))
 	}
-	e := &env{stateDir: dir, backendOpts: opts}
-	e.config = sync.OnceValues(func() (*config.Config, error) {
-		path, err := config.ConfigPath()
-		if err != nil {
-			return nil, err
-		}
-		return config.Load(path)
-	})
-	// The backend is in the config file; most files do not name one, and
-	// then a get does not parse TOML at all. A config that names one but
-	// cannot be read stops here: never a silent fall back to the keychain.
-	kind := config.DefaultBackend
-	if named, err := config.MayNameBackend(path); err != nil {
-		return nil, err
-	} else if named {
-		cfg, err := e.config()
-		if err != nil {
-			return nil, err
-		}
-		kind = cfg.Backend
-	}
-	secretStore, err := backend.Open(kind, dir, opts...)
-	if err != nil {
-		return nil, err
-	}
-	e.kind = kind
-	e.store = &store.Store{Secrets: secretStore, Dir: filepath.Join(dir, "index"), APIURL: e.tokenAPIURL, Backend: string(kind),
-		Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
-	return e, nil
-}
-
-// tokenAPIURL is where a managed token of host is sent: from the config,
-// never from the state directory. A config that cannot be read gives the
-// derived https://HOST/api/v4 (the lifecycle warns about the config).
-func (e *env) tokenAPIURL(host string) string {
-	cfg, err := e.config()
-	if err != nil {
-		cfg = config.Default()
-	}
-	return cfg.TokenAPIURL(host)
-}
-
-func (e *env) lifecycle(ui *ui) *lifecycle.Manager {
-	return &lifecycle.Manager{
-		Store:    e.store,
-		StateDir: e.stateDir,
-		Warn:     ui.warningf,
-		Hook:     crashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
-		Settings: func(rec *store.Record) lifecycle.Settings {
-			cfg, err := e.config()
-			if err != nil {
-				// Rotate with the defaults rather than let the token
-				// expire, and say why.
-				e.configWarning.Do(func() { ui.warningf("%v; using the default settings", err) })
-				cfg = config.Default()
-			}
-			return lifecycle.HostSettings(cfg.Host(rec.Host))
-		},
-	}
+	return session.Open(o)
 }
 
 // explain turns an error into the one line a person reads, with what to do
@@ -447,83 +292,4 @@ func crashHook(point string) func(string) {
 			select {} // the kill is asynchronous on some systems
 		}
 	}
-}
-
-func versionString() string {
-	v, c := Version, Commit
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && c == "" {
-				c = s.Value
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-var commands = []string{"get", "store", "erase", "login", "logout", "status", "rotate", "setup",
-	"init", "unlock", "lock", "passphrase", "migrate", "doctor", "schedule", "completion", "version", "help"}
-
-// suggest returns the command closest to a mistyped one, if any is close.
-func suggest(s string) string {
-	best, bestD := "", 3
-	for _, c := range commands {
-		if d := editdist.Distance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// tokenPattern matches GitLab tokens (https://docs.gitlab.com/security/tokens/#token-prefixes).
-// It is compiled on first use: the hot path never prints.
-var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\b(glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[0-9A-Za-z_.-]{20,}`)
-})
-
-// redact replaces anything that looks like a GitLab token with a
-// fingerprint (its prefix and last four characters). No code path puts a
-// secret into a message; this is the second line of defence.
-func redact(s string) string {
-	return tokenPattern().ReplaceAllStringFunc(s, func(tok string) string {
-		prefix, _, _ := strings.Cut(tok, "-")
-		return prefix + "-…" + tok[len(tok)-4:]
-	})
-}
-
-// ui writes messages for people to stderr, in the house style:
-// "git-credential-glpat: error: …", lower-case, one line each.
-type ui struct {
-	w   io.Writer
-	out io.Writer // stdout, for usage asked for with -h
-}
-
-func (u *ui) errorf(format string, a ...any)   { u.printf("error: ", format, a...) }
-func (u *ui) warningf(format string, a ...any) { u.printf("warning: ", format, a...) }
-func (u *ui) hintf(format string, a ...any)    { u.printf("hint: ", format, a...) }
-func (u *ui) printf(kind, format string, a ...any) {
-	msg := redact(fmt.Sprintf(format, a...))
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	fmt.Fprintf(u.w, "git-credential-glpat: %s%s\n", kind, msg)
 }

@@ -4,80 +4,55 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
-	"golang.org/x/term"
-
-	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
 
-const doctorUsage = `Usage: git-credential-glpat doctor [--json]
-
-Checks what git-credential-glpat depends on and says how to fix what is
-wrong: git and its version, which helpers git asks for each GitLab host and
-in which order, the keychain, the config file, each stored token, the clock
-and scheduled rotation. Exit status 1 when a check failed or warns.
-
-Examples:
-    $ git-credential-glpat doctor
-    $ git-credential-glpat doctor --json | jq '.[] | select(.status != "ok")'
-`
-
-func runDoctor(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("doctor", doctorUsage, ui)
+func runDoctor(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := cli.NewFlags("doctor", c.usage(), ui)
 	asJSON := fs.Bool("json", false, "")
-	pos, err := fs.parse(args)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	if len(pos) > 0 {
-		ui.errorf("doctor takes no arguments")
+		ui.Errorf("doctor takes no arguments")
 		return 2
 	}
-	e, err := openEnv(false)
+	e, err := openSession(false, ui)
 	var np *config.NotPrivateError
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
 		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,
-			Detail: np.Error(), Fix: "run " + np.Fix}}, colorFor(stdout))
+			Detail: np.Error(), Fix: "run " + np.Fix}}, cli.Color(stdout))
 		return 1
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
-	cfg, err := e.config()
-	if err != nil {
-		cfg = config.Default()        // the doctor reports the config error itself,
-		e.configWarning.Do(func() {}) // once
-	}
+	defer e.Close()
 	bin, _ := selfPath()
-	sopts, serr := schedule.DefaultOptions(bin)
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	env := doctor.Env{
-		Secrets:  e.store.Secrets,
-		Accounts: &account.Service{Store: e.store, Config: cfg, Lifecycle: e.lifecycle(ui)},
+		Secrets:  e.Store.Secrets,
+		Accounts: e.AccountsForDoctor(),
 		Binary:   bin,
-		Schedule: func(ctx context.Context) (schedule.Status, error) {
-			if serr != nil {
-				return schedule.Status{}, serr
-			}
-			return schedule.Query(ctx, sopts)
-		},
+		Schedule: func(ctx context.Context) (schedule.Status, error) { return schedule.QueryBinary(ctx, bin) },
 	}
-	stop := progress(ui, "checking")
+	stop := cli.Progress(ui, "checking")
 	checks := doctor.Run(ctx, env)
 	stop()
 	if *asJSON {
 		doctor.WriteJSON(stdout, checks)
 	} else {
-		doctor.WriteTextWidth(stdout, checks, colorFor(stdout), terminalWidth(stdout, doctor.DefaultWidth))
+		doctor.WriteTextWidth(stdout, checks, cli.Color(stdout), cli.TerminalWidth(stdout, doctor.DefaultWidth))
 	}
 	if doctor.NeedsAction(checks) {
 		return 1
@@ -85,40 +60,28 @@ func runDoctor(args []string, stdout io.Writer, ui *ui) int {
 	return 0
 }
 
-const scheduleUsage = `Usage: git-credential-glpat schedule install|remove|status
-
-Rotates the tokens daily even when git does not use them, by running
-"git-credential-glpat rotate --all" from the system's scheduler: a systemd
-user timer on Linux, a launchd agent on macOS, a scheduled task on Windows.
-install writes and enables it (run it again after moving this program);
-remove undoes exactly that; status says whether it is installed.
-
-Examples:
-    $ git-credential-glpat schedule install
-    $ git-credential-glpat schedule status
-`
-
-func runSchedule(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("schedule", scheduleUsage, ui)
-	pos, err := fs.parse(args)
+func runSchedule(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := cli.NewFlags("schedule", c.usage(), ui)
+	pos, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	if len(pos) != 1 {
-		ui.errorf("schedule takes one of install, remove, status")
+		ui.Errorf("schedule takes one of install, remove, status")
 		return 2
 	}
 	bin, err := selfPath()
 	if err != nil {
-		ui.errorf("cannot tell where this program is: %v", err)
+		ui.Errorf("cannot tell where this program is: %v", err)
 		return 1
 	}
 	opts, err := schedule.DefaultOptions(bin)
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
-	ctx, cancel := interruptible()
+	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	var res *schedule.Result
 	verb := "wrote"
@@ -131,13 +94,13 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	case "status":
 		st, err := schedule.Query(ctx, opts)
 		if err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 1
 		}
 		fmt.Fprintln(stdout, st.Line())
 		return 0
 	default:
-		ui.errorf("unknown schedule command %q; want install, remove or status", pos[0])
+		ui.Errorf("unknown schedule command %q; want install, remove or status", pos[0])
 		return 2
 	}
 	// An install that leaves nothing scheduled (no systemd user manager
@@ -145,25 +108,10 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	// tokens would not rotate, whatever the files say.
 	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
 	if res != nil {
-		for _, f := range res.Files {
-			fmt.Fprintf(stdout, "%s %s\n", verb, f)
-		}
-		for _, c := range res.Commands {
-			if inactive {
-				fmt.Fprintf(stdout, "tried %s\n", c)
-			} else {
-				fmt.Fprintf(stdout, "ran %s\n", c)
-			}
-		}
-		if inactive {
-			ui.errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
-		}
-		for _, n := range res.Notes {
-			ui.hintf("%s", n)
-		}
+		cli.WriteSchedule(stdout, ui, res, verb, inactive)
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	if inactive {
@@ -172,14 +120,15 @@ func runSchedule(args []string, stdout io.Writer, ui *ui) int {
 	return 0
 }
 
-func runCompletion(args []string, stdout io.Writer, ui *ui) int {
+func runCompletion(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
 	if len(args) != 1 {
-		ui.errorf("completion takes one of bash, zsh, fish")
+		ui.Errorf("completion takes one of bash, zsh, fish")
 		return 2
 	}
 	s, err := completion.Script(args[0])
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 2
 	}
 	fmt.Fprint(stdout, s)
@@ -193,23 +142,9 @@ func scheduleLine(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	o, err := schedule.DefaultOptions(bin)
-	if err != nil {
-		return ""
-	}
-	st, err := schedule.Query(ctx, o)
+	st, err := schedule.QueryBinary(ctx, bin)
 	if err != nil {
 		return ""
 	}
 	return st.Line()
-}
-
-// terminalWidth is the width of the terminal w writes to, else def.
-func terminalWidth(w io.Writer, def int) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	return def
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// session is the binary running under a pseudo-terminal (util-linux
+// ptySession is the binary running under a pseudo-terminal (util-linux
 // script), driven as a person would: wait for a prompt, type an answer.
-type session struct {
+type ptySession struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	in   io.WriteCloser
@@ -23,7 +23,7 @@ type session struct {
 }
 
 // interactive starts args under a pseudo-terminal in the world.
-func (w *world) interactive(t *testing.T, args ...string) *session {
+func (w *world) interactive(t *testing.T, args ...string) *ptySession {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatal("util-linux script is needed for a pseudo-terminal")
@@ -32,7 +32,7 @@ func (w *world) interactive(t *testing.T, args ...string) *session {
 	for _, a := range args {
 		cmdline += " '" + a + "'"
 	}
-	s := &session{t: t, done: make(chan struct{})}
+	s := &ptySession{t: t, done: make(chan struct{})}
 	s.cmd = exec.Command("script", "-qefc", cmdline, "/dev/null")
 	s.cmd.Env = append(w.env[:len(w.env):len(w.env)], "TERM=dumb")
 	s.cmd.Dir = w.dir
@@ -67,7 +67,7 @@ func (w *world) interactive(t *testing.T, args ...string) *session {
 	return s
 }
 
-func (s *session) output() string {
+func (s *ptySession) output() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.out.String()
@@ -75,7 +75,7 @@ func (s *session) output() string {
 
 // expect waits until the output contains want (a generous bound: the
 // machine is loaded; this is not a speed test).
-func (s *session) expect(want string) {
+func (s *ptySession) expect(want string) {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(s.output(), want) {
@@ -94,7 +94,7 @@ func (s *session) expect(want string) {
 }
 
 // send types text at the terminal.
-func (s *session) send(text string) {
+func (s *ptySession) send(text string) {
 	s.t.Helper()
 	if _, err := io.WriteString(s.in, text); err != nil {
 		s.t.Fatalf("typing: %v", err)
@@ -102,7 +102,7 @@ func (s *session) send(text string) {
 }
 
 // wait waits for the program to end and returns its exit code and output.
-func (s *session) wait() (int, string) {
+func (s *ptySession) wait() (int, string) {
 	s.t.Helper()
 	select {
 	case <-s.done:

@@ -3,71 +3,56 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
-
-Writes your global git config so that, for each GitLab HOST, this helper is
-the only one Git asks: an empty credential.https://HOST.helper (which drops
-helpers configured elsewhere, so none serves a stale token), then this
-binary's absolute path (so that IDEs started with another PATH find it).
-Hosts with several accounts in the config also get credential.useHttpPath.
-Without HOST: the hosts in the config file, else gitlab.com. Running it
-twice changes nothing; --undo removes exactly what setup wrote.
-
-Examples:
-    $ git-credential-glpat setup
-    $ git-credential-glpat setup gitlab.com gitlab.example.com:8443
-    $ git-credential-glpat setup --undo
-`
-
-func runSetup(args []string, stdout io.Writer, ui *ui) int {
-	fs := newFlags("setup", setupUsage, ui)
+func runSetup(c *call) int {
+	args, stdout, ui := c.args, c.stdout, c.ui
+	fs := cli.NewFlags("setup", c.usage(), ui)
 	undo := fs.Bool("undo", false, "")
-	names, err := fs.parse(args)
+	names, err := fs.Parse(args)
 	if err != nil {
-		return fs.exit(err)
+		return fs.Exit(err)
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 2
 		}
 	}
-	e, err := openEnv(false)
+	e, err := openSession(false, ui)
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
-	cfg, err := e.config()
+	defer e.Close()
+	cfg, err := e.Config()
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	bin, err := selfPath()
 	if err != nil {
-		ui.errorf("cannot tell where this program is: %v", err)
+		ui.Errorf("cannot tell where this program is: %v", err)
 		return 1
 	}
-	opts := gitsetup.Options{Binary: bin, StateDir: e.stateDir}
+	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
 	var hosts []gitsetup.Host
 	switch {
 	case len(names) > 0:
-		hosts = setupHosts(cfg, e, names)
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
 	case *undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
-			ui.errorf("%v", err)
+			ui.Errorf("%v", err)
 			return 1
 		}
 	default:
@@ -75,7 +60,7 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 		if len(names) == 0 {
 			names = []string{account.DefaultHost}
 		}
-		hosts = setupHosts(cfg, e, names)
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -92,44 +77,17 @@ func runSetup(args []string, stdout io.Writer, ui *ui) int {
 		}
 		fmt.Fprintf(stdout, "%-15s %s %s\n", c.Action, c.Key, strings.Join(vals, " "))
 		if c.Warning != "" {
-			ui.warningf("%s", c.Warning)
+			ui.Warningf("%s", c.Warning)
 		}
 	}
 	if err != nil {
-		ui.errorf("%v", err)
+		ui.Errorf("%v", err)
 		return 1
 	}
 	if len(changes) == 0 && *undo {
 		fmt.Fprintln(stdout, "nothing to undo")
 	}
 	return 0
-}
-
-// setupHosts turns host names into what setup writes: the protocol of the
-// host's API URL (https unless the config says otherwise), and of any
-// GitLab token stored for the host (login --api-url http://… stores one for
-// http, and doctor asks for that helper entry), with useHttpPath when the
-// config maps repository paths to several accounts.
-func setupHosts(cfg *config.Config, e *env, names []string) []gitsetup.Host {
-	recs, _ := e.store.List()
-	var hosts []gitsetup.Host
-	for _, n := range names {
-		hc := cfg.Host(n)
-		proto := "https"
-		if u, err := url.Parse(hc.APIURL); err == nil && u.Scheme == "http" {
-			proto = "http"
-		}
-		protos := []string{proto}
-		for _, r := range recs {
-			if r.Token != nil && strings.EqualFold(r.Host, n) && !slices.Contains(protos, r.Protocol) {
-				protos = append(protos, r.Protocol)
-			}
-		}
-		for _, p := range protos {
-			hosts = append(hosts, gitsetup.Host{Protocol: p, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
-		}
-	}
-	return hosts
 }
 
 // selfPath is the absolute path a person ran this program by: a package
@@ -146,4 +104,10 @@ func selfPath() (string, error) {
 		return filepath.Abs(p)
 	}
 	return os.Executable()
+}
+
+// storedRecords lists what is stored (nothing, when the index cannot be read).
+func storedRecords(e *session.Session) []store.Record {
+	recs, _ := e.Store.List()
+	return recs
 }

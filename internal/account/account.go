@@ -34,10 +34,13 @@ var LeastPrivilegeScopes = []string{"read_repository", "write_repository", "self
 
 // Service does the work; main wires it.
 type Service struct {
-	Store     *store.Store
-	Config    *config.Config
-	Lifecycle *lifecycle.Manager
-	Now       func() time.Time
+	Store  *store.Store
+	Config *config.Config
+	// ConfigPath is the file Config was read from: login --api-url writes
+	// the host's api_url there.
+	ConfigPath string
+	Lifecycle  *lifecycle.Manager
+	Now        func() time.Time
 	// NewAPI returns a client; nil means gitlabapi.New.
 	NewAPI func(apiURL, caFile string) (*gitlabapi.Client, error)
 }
@@ -141,6 +144,9 @@ type LoginResult struct {
 	// UsernameFrom says where the username came from: "flag", "config",
 	// "api" or "default".
 	UsernameFrom string
+	// APIURLWritten: the config did not give the API URL login was told,
+	// and now does (api_url of the host in ConfigPath).
+	APIURLWritten bool
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -203,6 +209,15 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	rec := &store.Record{Protocol: u.Scheme, Host: o.Host, Username: username, Token: tok}
 	if exp, ok := tok.Expiry(); ok {
 		rec.ExpiryUTC = exp.Unix()
+	}
+	// A managed token's API URL comes only from the config (see
+	// config.TokenAPIURL): one given with --api-url goes there, or every
+	// rotation would go to another address than the one just checked.
+	if apiURL != s.Config.TokenAPIURL(o.Host) {
+		if err := config.SetAPIURL(s.ConfigPath, o.Host, apiURL); err != nil {
+			return nil, fmt.Errorf("cannot write api_url = %q for %s into the config, where rotations find it: %w; nothing was stored", apiURL, o.Host, err)
+		}
+		res.APIURLWritten = true
 	}
 	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
 		return nil, err

@@ -1,12 +1,20 @@
-// Package completion writes shell completion scripts for git-credential-glpat (bash, zsh, fish) from one table of its commands and flags.
+// Package completion holds the table of git-credential-glpat's commands (names, usage, flags) and writes shell completion scripts (bash, zsh, fish) from it.
 package completion
 
-import "sync"
+import (
+	"strings"
+	"sync"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
+)
 
 // Command is one command of git-credential-glpat as completion offers it.
 type Command struct {
-	Name  string
-	Help  string // one line, shown by zsh and fish
+	Name string
+	Help string // one line, shown by zsh and fish
+	// Usage is what COMMAND -h and help COMMAND print; empty for help,
+	// which prints the program's usage.
+	Usage string
 	Flags []Flag
 	// Args says what the positional arguments are: ArgNone, ArgHost (at
 	// most one stored host), ArgHosts (any number of hosts) or ArgWord
@@ -45,58 +53,59 @@ var Shells = []string{"bash", "zsh", "fish"}
 var passphraseStdin = Flag{Name: "passphrase-stdin", Help: "read the passphrase from stdin"}
 
 // Commands are git-credential-glpat's commands, in the order its usage
-// lists them. The man page test checks that doc/git-credential-glpat.1
+// lists them: the one table that its dispatch, help, "did you mean" and the
+// completion scripts read. The man page test checks that doc/git-credential-glpat.1
 // documents every one of them and their flags.
 var Commands = []Command{
-	{Name: "get", Help: "answer git with a stored credential (git calls it)"},
-	{Name: "store", Help: "store a credential (git calls it)"},
-	{Name: "erase", Help: "erase matching credentials (git calls it)"},
-	{Name: "login", Help: "check a GitLab token and store it", Args: ArgHost, Flags: []Flag{
+	{Name: "get", Help: "answer git with a stored credential (git calls it)", Usage: gitOpUsage},
+	{Name: "store", Help: "store a credential (git calls it)", Usage: gitOpUsage},
+	{Name: "erase", Help: "erase matching credentials (git calls it)", Usage: gitOpUsage},
+	{Name: "login", Help: "check a GitLab token and store it", Usage: loginUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
 		{Name: "token-stdin", Help: "read the token from stdin"},
 		{Name: "api-url", Arg: "URL", Help: "the API base URL"},
 		{Name: "web", Help: "open the page that creates a least-privilege token"},
 		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
 	}},
-	{Name: "logout", Help: "forget a host's credentials", Args: ArgHost, Flags: []Flag{
+	{Name: "logout", Help: "forget a host's credentials", Usage: logoutUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "only this user's credential"},
 		{Name: "revoke", Help: "revoke the tokens on GitLab first"},
 		{Name: "yes", Help: "do not ask before revoking several tokens"},
 	}},
-	{Name: "status", Help: "show stored credentials, expiry and rotation state", Args: ArgHost, Flags: []Flag{
+	{Name: "status", Help: "show stored credentials, expiry and rotation state", Usage: statusUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "json", Help: "print JSON"},
 		{Name: "offline", Help: "do not ask GitLab"},
 	}},
-	{Name: "rotate", Help: "rotate the tokens that are due", Args: ArgHost, Flags: []Flag{
+	{Name: "rotate", Help: "rotate the tokens that are due", Usage: rotateUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "all", Help: "every host"},
 		{Name: "force", Help: "rotate even tokens that are not due"},
 		{Name: "json", Help: "print JSON"},
 	}},
-	{Name: "setup", Help: "make this helper the only one git asks for GitLab hosts", Args: ArgHosts, Flags: []Flag{
+	{Name: "setup", Help: "make this helper the only one git asks for GitLab hosts", Usage: setupUsage, Args: ArgHosts, Flags: []Flag{
 		{Name: "undo", Help: "remove what setup wrote"},
 	}},
-	{Name: "doctor", Help: "check what the helper depends on and say how to fix it", Flags: []Flag{
+	{Name: "doctor", Help: "check what the helper depends on and say how to fix it", Usage: doctorUsage, Flags: []Flag{
 		{Name: "json", Help: "print JSON"},
 	}},
-	{Name: "schedule", Help: "rotate daily from the system's scheduler", Args: ArgWord, Words: []Word{
+	{Name: "schedule", Help: "rotate daily from the system's scheduler", Usage: scheduleUsage, Args: ArgWord, Words: []Word{
 		{"install", "write and enable the daily job"},
 		{"remove", "disable and remove the daily job"},
 		{"status", "say whether the daily job is installed"},
 	}},
-	{Name: "completion", Help: "print a shell completion script", Args: ArgWord, Words: []Word{
+	{Name: "completion", Help: "print a shell completion script", Usage: completionUsage, Args: ArgWord, Words: []Word{
 		{"bash", "bash completion"},
 		{"zsh", "zsh completion"},
 		{"fish", "fish completion"},
 	}},
-	{Name: "init", Help: "create the encrypted file (encrypted-file backend)", Flags: []Flag{passphraseStdin}},
-	{Name: "unlock", Help: "unlock the encrypted file until reboot", Flags: []Flag{passphraseStdin,
+	{Name: "init", Help: "create the encrypted file (encrypted-file backend)", Usage: initUsage, Flags: []Flag{passphraseStdin}},
+	{Name: "unlock", Help: "unlock the encrypted file until reboot", Usage: initUsage, Flags: []Flag{passphraseStdin,
 		{Name: "for", Arg: "DURATION", Help: "lock again after this long"}}},
-	{Name: "lock", Help: "lock the encrypted file"},
-	{Name: "passphrase", Help: "change the passphrase of the encrypted file", Flags: []Flag{passphraseStdin}},
-	{Name: "migrate", Help: "move the secrets to another storage backend", Flags: []Flag{
+	{Name: "lock", Help: "lock the encrypted file", Usage: initUsage},
+	{Name: "passphrase", Help: "change the passphrase of the encrypted file", Usage: initUsage, Flags: []Flag{passphraseStdin}},
+	{Name: "migrate", Help: "move the secrets to another storage backend", Usage: migrateUsage, Flags: []Flag{
 		{Name: "to", Arg: "BACKEND", Values: Backends, Help: "the backend to move to"},
 	}},
-	{Name: "version", Help: "print the version and commit"},
+	{Name: "version", Help: "print the version and commit", Usage: versionUsage},
 	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command, added on first use
 }
 
@@ -119,4 +128,25 @@ func withHelpWords(cmds []Command) []Command {
 		}
 	}
 	return cmds
+}
+
+// Lookup is the command named name.
+func Lookup(name string) (Command, bool) {
+	for _, c := range Commands {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// Suggest returns the command closest to a mistyped one, if any is close.
+func Suggest(s string) string {
+	best, bestD := "", 3
+	for _, c := range Commands {
+		if d := editdist.Distance(strings.ToLower(s), c.Name); d < bestD {
+			best, bestD = c.Name, d
+		}
+	}
+	return best
 }

@@ -50,17 +50,7 @@ type Config struct {
 	Lifetime     Duration // expiry given to a rotated token
 	AutoRotate   bool     // rotate inside `get`; false: only `rotate` rotates
 
-	hosts map[string]*hostEntry // by lower-cased host key
-}
-
-// hostEntry is one [hosts."…"] table as written; unset fields are nil.
-type hostEntry struct {
-	name     string // as written in the file
-	apiURL   string
-	username string
-	caFile   string
-	rotation rotationTOML
-	accounts []Account
+	hosts map[string]HostConfig // by lower-cased host key
 }
 
 // Account is one [[hosts."…".accounts]] entry: the user to log in as for
@@ -175,20 +165,17 @@ func errText(err error) string {
 // name, which a TLS certificate may not cover) is a different host from
 // "gitlab.com".
 func (c *Config) Host(host string) HostConfig {
-	e := c.hosts[strings.ToLower(host)]
-	if e == nil {
-		return HostConfig{Host: host, RotateBefore: c.RotateBefore, Lifetime: c.Lifetime, AutoRotate: c.AutoRotate}
+	if h, ok := c.hosts[strings.ToLower(host)]; ok {
+		return h
 	}
-	h := HostConfig{Host: e.name, Known: true, APIURL: e.apiURL, Username: e.username, CAFile: e.caFile, Accounts: e.accounts}
-	h.RotateBefore, h.Lifetime, h.AutoRotate = e.rotation.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
-	return h
+	return HostConfig{Host: host, RotateBefore: c.RotateBefore, Lifetime: c.Lifetime, AutoRotate: c.AutoRotate}
 }
 
 // Hosts returns the host keys the config file names, as written, sorted.
 func (c *Config) Hosts() []string {
 	names := make([]string, 0, len(c.hosts))
-	for _, e := range c.hosts {
-		names = append(names, e.name)
+	for _, h := range c.hosts {
+		names = append(names, h.Host)
 	}
 	sort.Strings(names)
 	return names
@@ -198,8 +185,8 @@ func (c *Config) Hosts() []string {
 // ("https" or "http", as Git's `protocol` attribute says): the configured
 // api_url, else DefaultAPIURL(protocol, host).
 func (c *Config) APIURL(protocol, host string) string {
-	if e := c.hosts[strings.ToLower(host)]; e != nil && e.apiURL != "" {
-		return e.apiURL
+	if u := c.hosts[strings.ToLower(host)].APIURL; u != "" {
+		return u
 	}
 	return DefaultAPIURL(protocol, host)
 }
@@ -220,13 +207,10 @@ func DefaultAPIURL(protocol, host string) string {
 // matching account the host's username applies; ok is false when there is
 // neither.
 func (c *Config) AccountFor(host, path string) (username string, ok bool) {
-	e := c.hosts[strings.ToLower(host)]
-	if e == nil {
-		return "", false
-	}
+	h := c.hosts[strings.ToLower(host)]
 	path = strings.Trim(path, "/")
 	best := -1
-	for _, a := range e.accounts {
+	for _, a := range h.Accounts {
 		for _, p := range a.Paths {
 			if n := strings.Count(p, "/") + 1; n > best && hasPathPrefix(path, p) {
 				best, username = n, a.Username
@@ -236,7 +220,7 @@ func (c *Config) AccountFor(host, path string) (username string, ok bool) {
 	if best >= 0 {
 		return username, true
 	}
-	return e.username, e.username != ""
+	return h.Username, h.Username != ""
 }
 
 // hasPathPrefix reports whether prefix is path or a leading run of its segments.

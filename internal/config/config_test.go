@@ -581,6 +581,32 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."g.example".accounts[0].paths[2]`,
 	},
 	{
+		name:    "wrong type in the first of two accounts",
+		content: "[[hosts.\"g.example\".accounts]]\nusername = 1\npaths = [\"x\"]\n[[hosts.\"g.example\".accounts]]\nusername = \"b\"\npaths = [\"y\"]\n",
+		want:    `:2: username in account 1 of [hosts."g.example"]: want a string, not a number`,
+		wantKey: `hosts."g.example".accounts[0].username`,
+	},
+	{
+		name:    "bad username in the first of two inline accounts",
+		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"\", paths = [\"x\"]},\n  {username = \"b\", paths = [\"y\"]},\n]\n",
+		want:    `:3: username in account 1 of [hosts."g.example"]: empty username`,
+		wantKey: `hosts."g.example".accounts[0].username`,
+	},
+	{
+		name:    "item of paths in the first of two inline accounts",
+		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\", \"/\"]},\n  {username = \"b\",\n   paths = [\"y\", \"z\"]},\n]\n",
+		want:    `:3: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
+		wantKey: `hosts."g.example".accounts[0].paths[1]`,
+	},
+	{
+		// The library decodes a table's keys in map order; problems come
+		// in field order all the same (TestLoadErrorsInFieldOrder).
+		name:    "two values of the wrong type in one table",
+		content: "[hosts.\"g.example\"]\nca_file = 3\nlifetime = 4\nusername = 1\n",
+		want:    `:4: username in [hosts."g.example"]: want a string, not a number`,
+		wantKey: `hosts."g.example".username`,
+	},
+	{
 		name:    "line found after multi-line strings and inline tables",
 		content: "# \"\"\" not a string\n[hosts.\"a.example\"]\nca_file = '''\n/x\n'''\naccounts = [{username = \"\"\"\nu\"\"\", paths = ['''p''']}]\n[hosts.'b.example']\nrotate_before = \"1x\"\n",
 		want:    `:9: rotate_before in [hosts."b.example"]: bad duration "1x": unknown unit "x" (use w, d, h, m or s, like "30d" or "1d12h")`,
@@ -610,6 +636,18 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error has more than one line: %q", err)
 			}
 		})
+	}
+}
+
+// TestLoadErrorsInFieldOrder: of two problems of the same kind in one
+// table, the same is reported every time.
+func TestLoadErrorsInFieldOrder(t *testing.T) {
+	path := writeConfig(t, "auto_rotate = 1\nrotate_before = 2\nbackend = 3\nlifetime = 4\n")
+	want := "config: " + path + ":3: backend: want a string, not a number"
+	for range 20 {
+		if _, err := Load(path); err == nil || err.Error() != want {
+			t.Fatalf("Load = %v, want %s", err, want)
+		}
 	}
 }
 

@@ -19,99 +19,107 @@ import (
 
 // The file as the TOML library decodes it. Adding a key is adding a field:
 // its tag is the key, unknown keys are the ones no field names, and the
-// field's type says what the value must be (text, flag and Duration check
-// it in their UnmarshalTOML). validate then checks each value's meaning.
-// Tables are Primitives so that each host and account is decoded on its
-// own, in file order, and a problem is blamed on the right one.
+// field's type says what the value must be. validate then checks each
+// value's meaning. Hosts and accounts are Primitives so that each is
+// decoded on its own, in file order, and a problem is blamed on the right one.
 type (
 	fileTOML struct {
-		Backend *text `toml:"backend"`
+		Backend *leaf[string] `toml:"backend"`
 		rotationTOML
 		Hosts toml.Primitive `toml:"hosts"`
 	}
 	hostTOML struct {
-		APIURL   *text `toml:"api_url"`
-		Username *text `toml:"username"`
-		CAFile   *text `toml:"ca_file"`
+		APIURL   *leaf[string] `toml:"api_url"`
+		Username *leaf[string] `toml:"username"`
+		CAFile   *leaf[string] `toml:"ca_file"`
 		rotationTOML
 		Accounts toml.Primitive `toml:"accounts"`
 	}
 	// rotationTOML is what the top level sets for every host, and a host
 	// for itself.
 	rotationTOML struct {
-		RotateBefore *Duration `toml:"rotate_before"`
-		Lifetime     *Duration `toml:"lifetime"`
-		AutoRotate   *flag     `toml:"auto_rotate"`
+		RotateBefore *leaf[Duration] `toml:"rotate_before"`
+		Lifetime     *leaf[Duration] `toml:"lifetime"`
+		AutoRotate   *leaf[bool]     `toml:"auto_rotate"`
 	}
 	accountTOML struct {
-		Username *text  `toml:"username"`
-		Paths    *paths `toml:"paths"`
+		Username *leaf[string] `toml:"username"`
+		Paths    *leaf[[]any]  `toml:"paths"` // items are checked one by one, so that an error names the item
 	}
 )
 
-// paths is a TOML array; validate checks its items one by one, so that an
-// error names the item.
-type paths []any
+// leaf is a value the library hands over as it parsed it. A value of the
+// wrong type is kept as an error rather than returned: the library decodes
+// a table's keys in map order, and problems are reported in field order.
+type leaf[T string | bool | Duration | []any] struct {
+	v   T
+	err error
+}
 
-func (p *paths) UnmarshalTOML(v any) error {
-	list, ok := v.([]any)
-	if !ok {
-		return fmt.Errorf("want a list of paths like [\"my-group/\"], not %s", typeName(v))
+func (l *leaf[T]) UnmarshalTOML(v any) error {
+	switch p := any(&l.v).(type) {
+	case *string:
+		*p, l.err = str(v)
+	case *bool:
+		*p, l.err = as[bool](v, "true or false")
+	case *[]any:
+		*p, l.err = as[[]any](v, `a list of paths like ["my-group/"]`)
+	case *Duration:
+		var s string
+		if s, l.err = as[string](v, `a duration in quotes like "30d"`); l.err == nil {
+			d, err := parseDuration(s)
+			*p, l.err = Duration(d), err
+		}
 	}
-	*p = list
 	return nil
 }
 
-// text is a TOML string without NUL characters.
-type text string
+func (l *leaf[T]) typeError() error {
+	if l == nil {
+		return nil
+	}
+	return l.err
+}
 
-func (t *text) UnmarshalTOML(v any) error {
-	s, err := str(v)
-	*t = text(s)
-	return err
+// as returns v as a T, or an error that says what was wanted.
+func as[T any](v any, want string) (T, error) {
+	t, ok := v.(T)
+	if !ok {
+		return t, fmt.Errorf("want %s, not %s", want, typeName(v))
+	}
+	return t, nil
 }
 
 func str(v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("want a string, not %s", typeName(v))
+	s, err := as[string](v, "a string")
+	if err == nil && strings.ContainsRune(s, 0) {
+		err = errors.New("contains a NUL character")
 	}
-	if strings.ContainsRune(s, 0) {
-		return "", errors.New("contains a NUL character")
-	}
-	return s, nil
+	return s, err
 }
 
-// flag is a TOML boolean.
-type flag bool
-
-func (f *flag) UnmarshalTOML(v any) error {
-	b, ok := v.(bool)
-	if !ok {
-		return fmt.Errorf("want true or false, not %s", typeName(v))
-	}
-	*f = flag(b)
-	return nil
+// host is one [hosts."…"] table and its accounts, as decoded.
+type host struct {
+	name string
+	hostTOML
+	accounts []accountTOML
 }
 
-// UnmarshalTOML decodes a duration from a TOML string; other packages may
-// decode Durations from their own TOML.
-func (d *Duration) UnmarshalTOML(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("want a duration in quotes like \"30d\", not %s", typeName(v))
-	}
-	p, err := parseDuration(s)
-	*d = Duration(p)
-	return err
-}
-
-// decoder is one decoding of a file: the library's metadata, and what is
-// needed to turn a problem into an *Error with a line.
+// decoder is one decoding of a file. It keeps the first problem found,
+// and every later check does nothing; the checks run in the order their
+// problems are reported in.
 type decoder struct {
 	c    *Config
 	data string
 	md   toml.MetaData
+	err  error
+}
+
+// bad records a problem with the value at p, unless one came first.
+func (d *decoder) bad(p keyPath, format string, args ...any) {
+	if d.err == nil {
+		d.err = &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: p.describe() + ": " + fmt.Sprintf(format, args...)}
+	}
 }
 
 // parse decodes data into c, over the defaults already in c. It reports the
@@ -123,88 +131,90 @@ func (c *Config) parse(data []byte) error {
 	d := &decoder{c: c, data: string(data)}
 	var f fileTOML
 	md, err := toml.Decode(d.data, &f)
-	d.md = md
-	if err != nil && len(md.Keys()) == 0 {
+	if err != nil {
 		return c.syntaxError(err, data)
 	}
-	if err := d.unknownKey(); err != nil {
-		return err
+	d.md = md
+	d.unknownKey()
+	d.typeError(nil, &f)
+	hosts := d.hosts(f.Hosts)
+	if d.err == nil {
+		d.validate(&f, hosts)
 	}
-	if err != nil {
-		return d.fieldError(nil, err)
-	}
-	var names []string
-	var hosts []hostTOML
-	var accounts [][]accountTOML
-	if md.IsDefined("hosts") {
-		var tables map[string]toml.Primitive
-		// (The library decodes a value that is not a table into a map as nothing.)
-		if err := md.PrimitiveDecode(f.Hosts, &tables); err != nil || tables == nil {
-			return d.errorAt(keyPath{key("hosts")}, "want a table of hosts like [hosts.\"gitlab.com\"], not %s", d.typeOf(f.Hosts))
-		}
-		names = d.hostNames()
-		for _, name := range names {
-			h, a, err := d.decodeHost(name, tables[name])
-			if err != nil {
-				return err
-			}
-			hosts, accounts = append(hosts, h), append(accounts, a)
-		}
-	}
-	return d.validate(f, names, hosts, accounts)
+	return d.err
 }
 
-// hostNames lists the host tables in file order.
-func (d *decoder) hostNames() []string {
-	var names []string
+// hosts decodes the host tables in file order, and the accounts of each.
+func (d *decoder) hosts(v toml.Primitive) []host {
+	var tables map[string]toml.Primitive
+	if !d.md.IsDefined("hosts") {
+		return nil
+	}
+	// (The library decodes a value that is not a table into a map as nothing.)
+	if d.md.PrimitiveDecode(v, &tables); tables == nil {
+		d.bad(keyPath{"hosts"}, "want a table of hosts like [hosts.\"gitlab.com\"], not %s", d.typeOf(v))
+		return nil
+	}
+	var hosts []host
 	for _, k := range d.md.Keys() {
-		if len(k) >= 2 && k[0] == "hosts" && !slices.Contains(names, k[1]) {
-			names = append(names, k[1])
+		if len(k) < 2 || k[0] != "hosts" || slices.ContainsFunc(hosts, func(h host) bool { return h.name == k[1] }) {
+			continue
 		}
-	}
-	return names
-}
-
-func (d *decoder) decodeHost(name string, table toml.Primitive) (hostTOML, []accountTOML, error) {
-	var h hostTOML
-	hp := keyPath{key("hosts"), key(name)}
-	if err := d.md.PrimitiveDecode(table, &h); err != nil {
-		if _, ok := err.(toml.ParseError); ok {
-			return h, nil, d.fieldError(hp, err)
+		h, p := host{name: k[1]}, keyPath{"hosts", k[1]}
+		if err := d.md.PrimitiveDecode(tables[h.name], &h.hostTOML); err != nil {
+			d.bad(p, "want a table like [hosts.%s], not %s", tomlKey(h.name), d.typeOf(tables[h.name]))
+			continue
 		}
-		return h, nil, d.errorAt(hp, "want a table like [hosts.%s], not %s", tomlKey(name), d.typeOf(table))
-	}
-	if !d.md.IsDefined("hosts", name, "accounts") {
-		return h, nil, nil
-	}
-	ap := hp.with(key("accounts"))
-	var items []toml.Primitive
-	if err := d.md.PrimitiveDecode(h.Accounts, &items); err != nil {
-		return h, nil, d.errorAt(ap, "want [[hosts.….accounts]] tables, not %s", d.typeOf(h.Accounts))
-	}
-	accounts := make([]accountTOML, len(items))
-	for i, item := range items {
-		if err := d.md.PrimitiveDecode(item, &accounts[i]); err != nil {
-			if _, ok := err.(toml.ParseError); ok {
-				return h, nil, d.fieldError(ap.with(elem(i)), err)
+		d.typeError(p, &h.hostTOML)
+		var items []toml.Primitive
+		if d.md.IsDefined("hosts", h.name, "accounts") && d.md.PrimitiveDecode(h.Accounts, &items) != nil {
+			d.bad(p.with("accounts"), "want [[hosts.….accounts]] tables, not %s", d.typeOf(h.Accounts))
+		}
+		h.accounts = make([]accountTOML, len(items))
+		for i, item := range items {
+			if err := d.md.PrimitiveDecode(item, &h.accounts[i]); err != nil {
+				d.bad(p.with("accounts", i), "want a table with username and paths, not %s", d.typeOf(item))
 			}
-			return h, nil, d.errorAt(ap.with(elem(i)), "want a table with username and paths, not %s", d.typeOf(item))
+			d.typeError(p.with("accounts", i), &h.accounts[i])
 		}
+		hosts = append(hosts, h)
 	}
-	return h, accounts, nil
+	return hosts
 }
 
-// fieldError turns an error from a field's UnmarshalTOML, in the table at
-// p, into an *Error. The library says which key it was decoding and where.
-func (d *decoder) fieldError(p keyPath, err error) error {
-	var pe toml.ParseError
-	if !errors.As(err, &pe) {
-		return &Error{File: d.c.Path, Msg: oneLine(strings.TrimPrefix(err.Error(), "toml: "))}
+// typeError reports the first value in the table t, in field order, that
+// has the wrong type.
+func (d *decoder) typeError(p keyPath, t any) {
+	v := reflect.ValueOf(t).Elem()
+	tab := tables()[v.Type()]
+	for i, index := range tab.fields {
+		if l, ok := v.FieldByIndex(index).Interface().(interface{ typeError() error }); ok && l.typeError() != nil {
+			d.bad(p.with(tab.keys[i]), "%v", l.typeError())
+			return
+		}
 	}
-	// Fields are bare keys, so the last part of LastKey is the field.
-	fp := p.with(key(pe.LastKey[strings.LastIndexByte(pe.LastKey, '.')+1:]))
-	return &Error{File: d.c.Path, Line: pe.Position.Line, Key: fp.String(), Msg: fp.describe() + ": " + oneLine(pe.Message)}
 }
+
+// table is the keys of one of the file's tables, and the fields of its
+// struct that hold them.
+type table struct {
+	keys   []string
+	fields [][]int
+}
+
+var tables = sync.OnceValue(func() map[reflect.Type]table {
+	m := map[reflect.Type]table{}
+	for _, t := range []reflect.Type{reflect.TypeFor[fileTOML](), reflect.TypeFor[hostTOML](), reflect.TypeFor[accountTOML]()} {
+		var tab table
+		for _, f := range reflect.VisibleFields(t) {
+			if !f.Anonymous {
+				tab.keys, tab.fields = append(tab.keys, f.Tag.Get("toml")), append(tab.fields, f.Index)
+			}
+		}
+		m[t] = tab
+	}
+	return m
+})
 
 // typeOf names the TOML type of a value, for messages.
 func (d *decoder) typeOf(p toml.Primitive) string {
@@ -213,42 +223,39 @@ func (d *decoder) typeOf(p toml.Primitive) string {
 	return typeName(v)
 }
 
-// errorAt is a problem with the value at p.
-func (d *decoder) errorAt(p keyPath, format string, args ...any) error {
-	return &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: p.describe() + ": " + fmt.Sprintf(format, args...)}
-}
-
 // unknownKey reports the first key, in file order, that no field names.
 // Keys are case-sensitive; the library, which matches field names without
 // regard to case, is not asked (its Undecoded would miss "Lifetime").
-func (d *decoder) unknownKey() error {
-	schema := knownKeys()
+func (d *decoder) unknownKey() {
+	schema := tables()
+	top, host, account := schema[reflect.TypeFor[fileTOML]()].keys, schema[reflect.TypeFor[hostTOML]()].keys, schema[reflect.TypeFor[accountTOML]()].keys
 	for _, k := range d.md.Keys() {
-		known := schema[0]
+		known := top
 		for i, part := range k {
 			switch {
 			case i == 1 && k[0] == "hosts":
-				known = schema[1] // part is a host name
+				known = host // part is a host name
 				continue
 			case i == 3 && k[2] == "accounts":
-				known = schema[2]
+				known = account
 			}
-			if !slices.Contains(known, part) {
-				p := keyPath{}
-				for j, part := range k[:i+1] {
-					if p = p.with(key(part)); j == 2 && part == "accounts" {
-						p = p.with(elem(d.accountWith(k)))
-					}
-				}
-				msg := fmt.Sprintf("unknown key %q", part)
-				if len(p) > 1 {
-					msg += " in " + p[:len(p)-1].table()
-				}
-				return &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: msg + didYouMean(part, known)}
+			if slices.Contains(known, part) {
+				continue
 			}
+			var p keyPath
+			for j, part := range k[:i+1] {
+				if p = append(p, part); j == 2 && i > 2 && part == "accounts" {
+					p = append(p, d.accountWith(k))
+				}
+			}
+			msg := fmt.Sprintf("unknown key %q", part)
+			if len(p) > 1 {
+				msg += " in " + p[:len(p)-1].table()
+			}
+			d.err = &Error{File: d.c.Path, Line: d.line(p), Key: p.String(), Msg: msg + didYouMean(part, known)}
+			return
 		}
 	}
-	return nil
 }
 
 // accountWith returns the index of the first account under hosts.<k[1]>
@@ -259,106 +266,72 @@ func (d *decoder) accountWith(k toml.Key) int {
 			Accounts []map[string]any `toml:"accounts"`
 		} `toml:"hosts"`
 	}
-	if len(k) > 3 {
-		_, _ = toml.Decode(d.data, &top)
-		for i, a := range top.Hosts[k[1]].Accounts {
-			if _, ok := a[k[3]]; ok {
-				return i
-			}
+	_, _ = toml.Decode(d.data, &top)
+	for i, a := range top.Hosts[k[1]].Accounts {
+		if _, ok := a[k[3]]; ok {
+			return i
 		}
 	}
 	return 0
 }
 
-// knownKeys lists the keys of the file's tables, the top level, a host and
-// an account, from the fields' tags.
-var knownKeys = sync.OnceValue(func() (keys [3][]string) {
-	var tags func(t reflect.Type) []string
-	tags = func(t reflect.Type) (out []string) {
-		for i := range t.NumField() {
-			if f := t.Field(i); f.Anonymous {
-				out = append(out, tags(f.Type)...)
-			} else {
-				out = append(out, f.Tag.Get("toml"))
-			}
-		}
-		return out
-	}
-	return [3][]string{tags(reflect.TypeFor[fileTOML]()), tags(reflect.TypeFor[hostTOML]()), tags(reflect.TypeFor[accountTOML]())}
-})
-
 // validate checks what each value means, in the order of the file's
 // tables and of the fields, and fills c.
-func (d *decoder) validate(f fileTOML, names []string, hosts []hostTOML, accounts [][]accountTOML) error {
+func (d *decoder) validate(f *fileTOML, hosts []host) {
 	c := d.c
 	if f.Backend != nil {
-		b, err := d.backend(keyPath{key("backend")}, string(*f.Backend))
-		if err != nil {
-			return err
+		if c.Backend = Backend(f.Backend.v); !slices.Contains(backends, c.Backend) {
+			names := make([]string, len(backends))
+			for i, b := range backends {
+				names[i] = string(b)
+			}
+			hint := didYouMean(f.Backend.v, names)
+			if hint == "" {
+				hint = fmt.Sprintf("; want %q, %q or %q", backends[0], backends[1], backends[2])
+			}
+			d.bad(keyPath{"backend"}, "unknown backend %q%s", c.Backend, hint)
 		}
-		c.Backend = b
 	}
-	if err := d.rotation(nil, f.rotationTOML, c.RotateBefore, c.Lifetime); err != nil {
-		return err
-	}
+	d.rotation(nil, f.rotationTOML, c.RotateBefore, c.Lifetime)
 	c.RotateBefore, c.Lifetime, c.AutoRotate = f.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
-	if names != nil {
-		c.hosts = make(map[string]*hostEntry, len(names))
+	if hosts != nil {
+		c.hosts = make(map[string]HostConfig, len(hosts))
 	}
-	for i, name := range names {
-		e, err := d.host(name, hosts[i], accounts[i])
-		if err != nil {
-			return err
+	for _, h := range hosts {
+		p := keyPath{"hosts", h.name}
+		d.hostName(p, h.name)
+		if prev, dup := c.hosts[strings.ToLower(h.name)]; dup {
+			d.bad(p, "same host as [hosts.%s]: host names are not case-sensitive", tomlKey(prev.Host))
 		}
-		c.hosts[strings.ToLower(name)] = e
-	}
-	return nil
-}
-
-func (d *decoder) host(name string, h hostTOML, accounts []accountTOML) (*hostEntry, error) {
-	p := keyPath{key("hosts"), key(name)}
-	if err := d.hostKey(p, name); err != nil {
-		return nil, err
-	}
-	if prev, dup := d.c.hosts[strings.ToLower(name)]; dup {
-		return nil, d.errorAt(p, "same host as [hosts.%s]: host names are not case-sensitive", tomlKey(prev.name))
-	}
-	e := &hostEntry{name: name, rotation: h.rotationTOML}
-	var err error
-	if h.APIURL != nil {
-		if e.apiURL, err = d.apiURL(p.with(key("api_url")), string(*h.APIURL)); err != nil {
-			return nil, err
+		e := HostConfig{Host: h.name, Known: true}
+		if h.APIURL != nil {
+			e.APIURL = d.apiURL(p.with("api_url"), h.APIURL.v)
 		}
-	}
-	if h.Username != nil {
-		if e.username, err = d.username(p.with(key("username")), string(*h.Username)); err != nil {
-			return nil, err
+		if h.Username != nil {
+			e.Username = d.username(p.with("username"), h.Username.v)
 		}
-	}
-	if h.CAFile != nil {
-		if e.caFile = string(*h.CAFile); !filepath.IsAbs(e.caFile) {
-			return nil, d.errorAt(p.with(key("ca_file")), "%q is not an absolute path", e.caFile)
+		if h.CAFile != nil && !filepath.IsAbs(h.CAFile.v) {
+			d.bad(p.with("ca_file"), "%q is not an absolute path", h.CAFile.v)
+		} else if h.CAFile != nil {
+			e.CAFile = h.CAFile.v
 		}
+		d.rotation(p, h.rotationTOML, c.RotateBefore, c.Lifetime)
+		e.RotateBefore, e.Lifetime, e.AutoRotate = h.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
+		e.Accounts = d.accounts(p.with("accounts"), h.accounts)
+		c.hosts[strings.ToLower(h.name)] = e
 	}
-	if err := d.rotation(p, h.rotationTOML, d.c.RotateBefore, d.c.Lifetime); err != nil {
-		return nil, err
-	}
-	if e.accounts, err = d.accounts(p.with(key("accounts")), accounts); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // apply returns the values a table inherits with r's over them.
 func (r rotationTOML) apply(rotateBefore, lifetime Duration, autoRotate bool) (Duration, Duration, bool) {
 	if r.RotateBefore != nil {
-		rotateBefore = *r.RotateBefore
+		rotateBefore = r.RotateBefore.v
 	}
 	if r.Lifetime != nil {
-		lifetime = *r.Lifetime
+		lifetime = r.Lifetime.v
 	}
 	if r.AutoRotate != nil {
-		autoRotate = bool(*r.AutoRotate)
+		autoRotate = r.AutoRotate.v
 	}
 	return rotateBefore, lifetime, autoRotate
 }
@@ -372,109 +345,98 @@ func (r rotationTOML) apply(rotateBefore, lifetime Duration, autoRotate bool) (D
 // rotate. That error points at rotate_before when the table sets it, else
 // at lifetime, so a per-host override is blamed rather than the global
 // value it conflicts with.
-func (d *decoder) rotation(p keyPath, r rotationTOML, rotateBefore, lifetime Duration) error {
-	for _, v := range []struct {
-		name string
-		d    *Duration
-	}{{"rotate_before", r.RotateBefore}, {"lifetime", r.Lifetime}} {
-		switch kp := p.with(key(v.name)); {
-		case v.d == nil:
-		case *v.d <= 0 && v.name == "rotate_before":
-			return d.errorAt(kp, "must be more than 0 (to stop rotating, set auto_rotate = false)")
-		case *v.d <= 0:
-			return d.errorAt(kp, "must be more than 0")
-		case *v.d > MaxLifetime:
-			return d.errorAt(kp, "%s is more than %s, the longest lifetime GitLab allows", *v.d, MaxLifetime)
-		case v.name == "lifetime" && *v.d < Duration(Day):
-			return d.errorAt(kp, "%s is less than 1d; GitLab gives tokens an expiry date, not a time", *v.d)
+func (d *decoder) rotation(p keyPath, r rotationTOML, rotateBefore, lifetime Duration) {
+	bound := func(k string, v *leaf[Duration], zero string) {
+		switch {
+		case v == nil:
+		case v.v <= 0:
+			d.bad(p.with(k), "must be more than 0%s", zero)
+		case v.v > MaxLifetime:
+			d.bad(p.with(k), "%s is more than %s, the longest lifetime GitLab allows", v.v, MaxLifetime)
+		case k == "lifetime" && v.v < Duration(Day):
+			d.bad(p.with(k), "%s is less than 1d; GitLab gives tokens an expiry date, not a time", v.v)
 		}
 	}
+	bound("rotate_before", r.RotateBefore, " (to stop rotating, set auto_rotate = false)")
+	bound("lifetime", r.Lifetime, "")
 	rotateBefore, lifetime, _ = r.apply(rotateBefore, lifetime, false)
 	switch {
 	case rotateBefore+Duration(Day) <= lifetime:
-		return nil
 	case r.RotateBefore != nil:
-		return d.errorAt(p.with(key("rotate_before")), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
+		d.bad(p.with("rotate_before"), "%s is not at least a day shorter than lifetime %s: a rotated token would be due for rotation at once", rotateBefore, lifetime)
+	default:
+		d.bad(p.with("lifetime"), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
 	}
-	return d.errorAt(p.with(key("lifetime")), "%s is not at least a day longer than rotate_before %s: a rotated token would be due for rotation at once", lifetime, rotateBefore)
 }
 
-// hostKey accepts what Git sends as `host`: a host name or IP literal with
-// an optional port (https://git-scm.com/docs/git-credential#IOFMT).
-func (d *decoder) hostKey(p keyPath, name string) error {
-	if name == "" {
-		return d.errorAt(p, "empty host name")
+// hostName accepts what Git sends as `host`: a host name or IP literal
+// with an optional port (https://git-scm.com/docs/git-credential#IOFMT).
+func (d *decoder) hostName(p keyPath, name string) {
+	i := strings.LastIndexByte(name, ':')
+	port, err := strconv.Atoi(name[i+1:])
+	switch {
+	case name == "":
+		d.bad(p, "empty host name")
+	case strings.ContainsAny(name, "/@"):
+		d.bad(p, "want a host name like \"gitlab.com\" or \"gitlab.example.com:8443\", not a URL")
+	case strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r) || r > unicode.MaxASCII && unicode.IsLetter(r))
+	}):
+		d.bad(p, "%q is not a host name", name)
+	case i >= 0 && !strings.HasSuffix(name, "]") && (err != nil || port < 1 || port > 65535 || name[i+1] == '0'):
+		d.bad(p, "%q has a bad port", name)
 	}
-	if strings.Contains(name, "://") || strings.ContainsAny(name, "/@") {
-		return d.errorAt(p, "want a host name like \"gitlab.com\" or \"gitlab.example.com:8443\", not a URL")
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r) || r > unicode.MaxASCII && unicode.IsLetter(r)) {
-			return d.errorAt(p, "%q is not a host name", name)
-		}
-	}
-	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
-		port, err := strconv.Atoi(name[i+1:])
-		if err != nil || port < 1 || port > 65535 || name[i+1] == '0' {
-			return d.errorAt(p, "%q has a bad port", name)
-		}
-	}
-	return nil
 }
 
-func (d *decoder) accounts(p keyPath, in []accountTOML) ([]Account, error) {
-	if in == nil {
-		return nil, nil
-	}
-	out := make([]Account, len(in))
+func (d *decoder) accounts(p keyPath, in []accountTOML) []Account {
+	var out []Account
 	owner := map[string]int{} // lower-cased path → account index
 	for i, a := range in {
-		ap := p.with(elem(i))
-		switch {
+		switch ap := p.with(i); {
 		case a.Username == nil:
-			return nil, d.errorAt(ap, "missing username")
+			d.bad(ap, "missing username")
 		case a.Paths == nil:
-			return nil, d.errorAt(ap, "missing paths, like paths = [\"my-group/\"]")
-		case len(*a.Paths) == 0:
-			return nil, d.errorAt(ap.with(key("paths")), "empty list; give the group paths this account is for")
-		}
-		var err error
-		if out[i].Username, err = d.username(ap.with(key("username")), string(*a.Username)); err != nil {
-			return nil, err
-		}
-		for j, v := range *a.Paths {
-			pp := ap.with(key("paths")).with(elem(j))
-			s, err := str(v)
-			if err != nil {
-				return nil, d.errorAt(pp, "%v", err)
+			d.bad(ap, "missing paths, like paths = [\"my-group/\"]")
+		case len(a.Paths.v) == 0:
+			d.bad(ap.with("paths"), "empty list; give the group paths this account is for")
+		default:
+			out = append(out, Account{Username: d.username(ap.with("username"), a.Username.v)})
+			for j, v := range a.Paths.v {
+				pp := ap.with("paths", j)
+				s, err := str(v)
+				path := strings.Trim(s, "/")
+				switch other, dup := owner[strings.ToLower(path)]; {
+				case err != nil:
+					d.bad(pp, "%v", err)
+				case path == "":
+					d.bad(pp, "empty path; set username in the host's table for its default account")
+				case strings.Contains(path, "//") || hasControl(path):
+					d.bad(pp, "%q is not a group path", s)
+				case dup:
+					d.bad(pp, "%q is already in the paths of account %d", path, other+1)
+				}
+				owner[strings.ToLower(path)] = i
+				out[i].Paths = append(out[i].Paths, path)
 			}
-			path := strings.Trim(s, "/")
-			switch other, dup := owner[strings.ToLower(path)]; {
-			case path == "":
-				return nil, d.errorAt(pp, "empty path; set username in the host's table for its default account")
-			case strings.Contains(path, "//") || hasControl(path):
-				return nil, d.errorAt(pp, "%q is not a group path", s)
-			case dup:
-				return nil, d.errorAt(pp, "%q is already in the paths of account %d", path, other+1)
-			}
-			owner[strings.ToLower(path)] = i
-			out[i].Paths = append(out[i].Paths, path)
+		}
+		if d.err != nil {
+			return nil
 		}
 	}
-	return out, nil
+	return out
 }
 
 // username refuses control characters: the username is written into the
 // credential protocol, where a newline would start a new attribute
 // (https://git-scm.com/docs/git-credential#IOFMT).
-func (d *decoder) username(p keyPath, s string) (string, error) {
+func (d *decoder) username(p keyPath, s string) string {
 	switch {
 	case s == "":
-		return "", d.errorAt(p, "empty username")
+		d.bad(p, "empty username")
 	case hasControl(s):
-		return "", d.errorAt(p, "contains a control character")
+		d.bad(p, "contains a control character")
 	}
-	return s, nil
+	return s
 }
 
 func hasControl(s string) bool {
@@ -483,35 +445,21 @@ func hasControl(s string) bool {
 
 // apiURL accepts an http(s) URL without credentials, query or fragment, and
 // drops a trailing slash so that paths join cleanly.
-func (d *decoder) apiURL(p keyPath, s string) (string, error) {
+func (d *decoder) apiURL(p keyPath, s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || hasControl(s):
-		return "", d.errorAt(p, "%q is not a URL", s)
+		d.bad(p, "%q is not a URL", s)
 	case u.Scheme != "https" && u.Scheme != "http":
-		return "", d.errorAt(p, "%q is not an http or https URL, like \"https://gitlab.example.com/api/v4\"", s)
+		d.bad(p, "%q is not an http or https URL, like \"https://gitlab.example.com/api/v4\"", s)
 	case u.User != nil:
-		return "", d.errorAt(p, "must not contain a username or password; tokens live in the keychain")
+		d.bad(p, "must not contain a username or password; tokens live in the keychain")
 	case u.Host == "" || u.Opaque != "":
-		return "", d.errorAt(p, "%q has no host", s)
+		d.bad(p, "%q has no host", s)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", d.errorAt(p, "%q must not have a query or fragment", s)
+		d.bad(p, "%q must not have a query or fragment", s)
 	}
-	return strings.TrimRight(s, "/"), nil
-}
-
-func (d *decoder) backend(p keyPath, s string) (Backend, error) {
-	if slices.Contains(backends, Backend(s)) {
-		return Backend(s), nil
-	}
-	names := make([]string, len(backends))
-	for i, b := range backends {
-		names[i] = string(b)
-	}
-	if hint := didYouMean(s, names); hint != "" {
-		return "", d.errorAt(p, "unknown backend %q%s", s, hint)
-	}
-	return "", d.errorAt(p, "unknown backend %q; want %q, %q or %q", s, backends[0], backends[1], backends[2])
+	return strings.TrimRight(s, "/")
 }
 
 // syntaxError turns a TOML syntax error into a one-line *Error.

@@ -1,8 +1,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,35 +17,7 @@ const (
 	Week = 7 * Day
 )
 
-// durationUnit returns the length of a unit ParseDuration knows. Go's own
-// units are all here so that "1h30m" or "500ms" mean what they mean to
-// time.ParseDuration. (A switch, not a map: a map literal is built at
-// start-up by every process.)
-func durationUnit(name string) (time.Duration, bool) {
-	switch name {
-	case "ns":
-		return time.Nanosecond, true
-	case "us", "µs", "μs": // U+00B5 is what time.Duration.String writes, U+03BC what people type
-		return time.Microsecond, true
-	case "ms":
-		return time.Millisecond, true
-	case "s":
-		return time.Second, true
-	case "m":
-		return time.Minute, true
-	case "h":
-		return time.Hour, true
-	case "d":
-		return Day, true
-	case "w":
-		return Week, true
-	}
-	return 0, false
-}
-
 const unitHint = "use w, d, h, m or s, like \"30d\" or \"1d12h\""
-
-var errOverflow = errors.New("too large")
 
 // ParseDuration parses a duration such as "30d", "12h", "90m", "1w" or
 // "1d12h", and also everything time.ParseDuration accepts without a sign
@@ -59,7 +32,8 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 // parseDuration is ParseDuration with errors that do not name the package,
-// so that Load can place them after a file, line and key.
+// so that Load can place them after a file, line and key. Each number and
+// its unit go to time.ParseDuration, days and weeks as hours.
 func parseDuration(s string) (time.Duration, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("bad duration %q: %s", s, fmt.Sprintf(format, args...))
@@ -75,104 +49,42 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, bad("remove the spaces")
 	}
 	var total time.Duration
-	rest := s
-	for rest != "" {
-		if c := rest[0]; !(c >= '0' && c <= '9' || c == '.') {
+	for rest := s; rest != ""; {
+		n := digits(rest)
+		if n < len(rest) && rest[n] == '.' {
+			n += 1 + digits(rest[n+1:])
+		}
+		end := strings.IndexAny(rest[n:], ".0123456789")
+		if end < 0 {
+			end = len(rest) - n
+		}
+		number, unit, scale := rest[:n], rest[n:n+end], time.Duration(1)
+		switch {
+		case n == 0:
 			return 0, bad("expected a number at %q (%s)", rest, unitHint)
-		}
-		whole, n, err := leadingInt(rest)
-		if err != nil {
-			return 0, bad("%v", err)
-		}
-		rest = rest[n:]
-		digits := n
-		var frac, scale uint64 = 0, 1
-		if rest != "" && rest[0] == '.' {
-			rest = rest[1:]
-			frac, scale, n = leadingFraction(rest)
-			rest = rest[n:]
-			digits += n
-		}
-		if digits == 0 {
-			return 0, bad("expected a number before %q", rest)
-		}
-		i := 0
-		for i < len(rest) && rest[i] != '.' && (rest[i] < '0' || rest[i] > '9') {
-			i++
-		}
-		name := rest[:i]
-		rest = rest[i:]
-		if name == "" {
+		case number == ".":
+			return 0, bad("expected a number before %q", rest[n:])
+		case unit == "":
 			return 0, bad("missing unit (%s)", unitHint)
+		case unit == "d":
+			unit, scale = "h", 24
+		case unit == "w":
+			unit, scale = "h", 7*24
+		case !slices.Contains([]string{"ns", "us", "µs", "μs", "ms", "s", "m", "h"}, unit):
+			return 0, bad("unknown unit %q (%s)", unit, unitHint)
 		}
-		unit, ok := durationUnit(name)
-		if !ok {
-			return 0, bad("unknown unit %q (%s)", name, unitHint)
+		// time.ParseDuration fails here only on a number too large.
+		d, err := time.ParseDuration(number + unit)
+		if err != nil || d > math.MaxInt64/scale || total > math.MaxInt64-d*scale {
+			return 0, bad("too large")
 		}
-		part, err := scaleUnit(whole, frac, scale, unit)
-		if err != nil {
-			return 0, bad("%v", err)
-		}
-		if total > time.Duration(1<<63-1)-part {
-			return 0, bad("%v", errOverflow)
-		}
-		total += part
+		total, rest = total+d*scale, rest[n+end:]
 	}
 	return total, nil
 }
 
-// leadingInt consumes the leading decimal digits of s.
-func leadingInt(s string) (x uint64, n int, err error) {
-	for ; n < len(s) && s[n] >= '0' && s[n] <= '9'; n++ {
-		if x > (1<<63-1)/10 {
-			return 0, 0, errOverflow
-		}
-		x = x*10 + uint64(s[n]-'0')
-		if x > 1<<63-1 {
-			return 0, 0, errOverflow
-		}
-	}
-	return x, n, nil
-}
-
-// leadingFraction consumes the leading digits of a fraction. Digits beyond
-// what fits are dropped, as time.ParseDuration does: they are below a
-// nanosecond for every unit.
-func leadingFraction(s string) (x, scale uint64, n int) {
-	scale = 1
-	overflow := false
-	for ; n < len(s) && s[n] >= '0' && s[n] <= '9'; n++ {
-		if overflow || x > (1<<63-1)/10 {
-			overflow = true
-			continue
-		}
-		y := x*10 + uint64(s[n]-'0')
-		if y > 1<<63-1 {
-			overflow = true
-			continue
-		}
-		x, scale = y, scale*10
-	}
-	return x, scale, n
-}
-
-// scaleUnit returns (whole + frac/scale) * unit, or errOverflow.
-func scaleUnit(whole, frac, scale uint64, unit time.Duration) (time.Duration, error) {
-	u := uint64(unit)
-	if whole > (1<<63-1)/u {
-		return 0, errOverflow
-	}
-	v := whole * u
-	if frac > 0 {
-		// float64 is exact here for every fraction of up to nine digits
-		// of a unit no larger than a week, which covers what people write.
-		v += uint64(float64(frac) * (float64(u) / float64(scale)))
-		if v > 1<<63-1 {
-			return 0, errOverflow
-		}
-	}
-	return time.Duration(v), nil
-}
+// digits counts the decimal digits s starts with.
+func digits(s string) int { return len(s) - len(strings.TrimLeft(s, "0123456789")) }
 
 // Duration is a time.Duration written the way the config file writes it:
 // "30d", "12h", "1d12h". It decodes from TOML strings (encoding.TextUnmarshaler)

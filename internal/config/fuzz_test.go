@@ -75,33 +75,28 @@ func encodeConfig(t *testing.T, c *Config) []byte {
 	if c.hosts != nil {
 		hosts := map[string]any{}
 		for _, e := range c.hosts {
-			h := map[string]any{}
-			if e.apiURL != "" {
-				h["api_url"] = e.apiURL
+			h := map[string]any{
+				"rotate_before": e.RotateBefore.String(),
+				"lifetime":      e.Lifetime.String(),
+				"auto_rotate":   e.AutoRotate,
 			}
-			if e.username != "" {
-				h["username"] = e.username
+			if e.APIURL != "" {
+				h["api_url"] = e.APIURL
 			}
-			if e.caFile != "" {
-				h["ca_file"] = e.caFile
+			if e.Username != "" {
+				h["username"] = e.Username
 			}
-			if r := e.rotation.RotateBefore; r != nil {
-				h["rotate_before"] = r.String()
+			if e.CAFile != "" {
+				h["ca_file"] = e.CAFile
 			}
-			if l := e.rotation.Lifetime; l != nil {
-				h["lifetime"] = l.String()
-			}
-			if a := e.rotation.AutoRotate; a != nil {
-				h["auto_rotate"] = bool(*a)
-			}
-			if e.accounts != nil {
+			if e.Accounts != nil {
 				accounts := []map[string]any{}
-				for _, a := range e.accounts {
+				for _, a := range e.Accounts {
 					accounts = append(accounts, map[string]any{"username": a.Username, "paths": a.Paths})
 				}
 				h["accounts"] = accounts
 			}
-			hosts[e.name] = h
+			hosts[e.Host] = h
 		}
 		doc["hosts"] = hosts
 	}

@@ -55,5 +55,21 @@ func checkConfigPrivate(path string) error {
 	if err != nil {
 		return err
 	}
-	return checkPrivate(path, fi, false)
+	if err := checkPrivate(path, fi, false); err != nil {
+		return err
+	}
+	// A symlinked config (a dotfiles checkout) is only as safe as the
+	// directory of the file it points to.
+	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return err
+		}
+		if rdir := filepath.Dir(real); rdir != dir {
+			if dfi, err := os.Stat(rdir); err == nil {
+				return checkPrivate(rdir, dfi, true)
+			}
+		}
+	}
+	return nil
 }

@@ -115,3 +115,28 @@ func TestEnsurePrivateDir(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckPrivateFollowsASymlinkedConfig: a config that is a symlink (a
+// dotfiles checkout, say) is as safe as the directory its target is in:
+// whoever may write there may replace the file the link points to.
+func TestCheckPrivateFollowsASymlinkedConfig(t *testing.T) {
+	dir := t.TempDir()
+	state := dir + "/state"
+	os.Mkdir(state, 0o700)
+	shared := dir + "/shared"
+	os.Mkdir(shared, 0o700)
+	os.WriteFile(shared+"/config.toml", nil, 0o600)
+	home := dir + "/home"
+	os.Mkdir(home, 0o700)
+	cfg := home + "/config.toml"
+	if err := os.Symlink(shared+"/config.toml", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrivate(state, cfg); err != nil {
+		t.Fatalf("a symlink to a private file: %v", err)
+	}
+	os.Chmod(shared, 0o777)
+	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+shared) {
+		t.Errorf("a symlink into a world-writable directory: %v", err)
+	}
+}

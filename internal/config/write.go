@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
@@ -30,11 +33,106 @@ func MayNameBackend(path string) (bool, error) {
 
 // SetBackend writes `backend = "b"` into the config file at path, replacing
 // a top-level backend line or adding one at the top, and leaves every other
-// line as it was. The file is created (0600, in a 0700 directory) when
-// missing, and written atomically. The result is loaded back to prove it.
+// line as it was. See edit for how the file is written.
 func SetBackend(path string, b Backend) error {
-	// A config kept elsewhere (a dotfiles repository) and linked here stays
-	// linked: the file it points to is rewritten.
+	// Compiled here, not at package init: Load is on every git fetch.
+	backendLine := regexp.MustCompile(`(?m)^[ \t]*backend[ \t]*=.*$`)
+	line := fmt.Sprintf("backend = %q", string(b))
+	return edit(path, func(data []byte) []byte {
+		// Only a line before the first table header is top-level.
+		head, tail := data, []byte(nil)
+		if i := tableHeader().FindIndex(data); i != nil {
+			head, tail = data[:i[0]], data[i[0]:]
+		}
+		if backendLine.Match(head) {
+			return append(backendLine.ReplaceAll(head, []byte(line)), tail...)
+		}
+		return append([]byte(line+"\n"), data...)
+	}, func(cfg *Config) error {
+		if cfg.Backend != b {
+			return fmt.Errorf("backend would be %q after writing %q", cfg.Backend, b)
+		}
+		return nil
+	})
+}
+
+// SetAPIURL writes `api_url = "u"` into the table [hosts."host"] of the
+// config file at path, replacing the table's api_url line or adding one
+// under its header, or adding the table at the end; every other line stays
+// as it was. A host whose table the file spells otherwise (an inline table,
+// dotted keys) is refused, and the file is left alone. See edit for how the
+// file is written.
+func SetAPIURL(path, host, u string) error {
+	line := fmt.Sprintf("api_url = %q", u)
+	apiURLLine := regexp.MustCompile(`(?m)^[ \t]*api_url[ \t]*=.*$`)
+	return edit(path, func(data []byte) []byte {
+		start, end, ok := hostTable(data, host)
+		if !ok {
+			if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+				data = append(data, '\n')
+			}
+			if len(data) > 0 {
+				data = append(data, '\n')
+			}
+			return append(data, fmt.Sprintf("[hosts.%q]\n%s\n", host, line)...)
+		}
+		body := data[start:end]
+		if loc := apiURLLine.FindIndex(body); loc != nil {
+			return slices.Concat(data[:start+loc[0]], []byte(line), data[start+loc[1]:])
+		}
+		head := data[:start]
+		if !bytes.HasSuffix(head, []byte("\n")) {
+			head = append(slices.Clip(head), '\n')
+		}
+		return slices.Concat(head, []byte(line+"\n"), data[start:])
+	}, func(cfg *Config) error {
+		if got := cfg.TokenAPIURL(host); got != u {
+			return fmt.Errorf("api_url of %s would be %q after writing %q", host, got, u)
+		}
+		return nil
+	})
+}
+
+// tableHeader matches the first line of a table ([t] or [[t]]).
+func tableHeader() *regexp.Regexp { return regexp.MustCompile(`(?m)^[ \t]*\[`) }
+
+// hostTable finds the table [hosts."host"] in data (the key bare, quoted
+// or literal; hosts compare without case, as Host does): start is just
+// after its header line, end where the next table begins.
+func hostTable(data []byte, host string) (start, end int, ok bool) {
+	header := regexp.MustCompile(`(?m)^[ \t]*\[[ \t]*hosts[ \t]*\.[ \t]*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)[ \t]*\][ \t]*(?:#.*)?$`)
+	for _, m := range header.FindAllSubmatchIndex(data, -1) {
+		key := string(data[m[2]:m[3]])
+		switch key[0] {
+		case '"':
+			var err error
+			if key, err = strconv.Unquote(key); err != nil {
+				continue
+			}
+		case '\'':
+			key = key[1 : len(key)-1]
+		}
+		if !strings.EqualFold(key, host) {
+			continue
+		}
+		start, end = m[1], len(data)
+		if start < len(data) {
+			start++ // the newline
+		}
+		if next := tableHeader().FindIndex(data[start:]); next != nil {
+			end = start + next[0]
+		}
+		return start, end, true
+	}
+	return 0, 0, false
+}
+
+// edit rewrites the config file at path with change, and leaves it alone
+// unless the result loads and passes check. A config kept elsewhere (a
+// dotfiles repository) and linked here stays linked: the file it points to
+// is rewritten. The file is created (0600, in a 0700 directory) when
+// missing, and written atomically.
+func edit(path string, change func([]byte) []byte, check func(*Config) error) error {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
@@ -52,22 +150,9 @@ func SetBackend(path string, b Backend) error {
 			mode = fi.Mode().Perm()
 		}
 	}
-	// Compiled here, not at package init: Load is on every git fetch.
-	backendLine := regexp.MustCompile(`(?m)^[ \t]*backend[ \t]*=.*$`)
-	line := fmt.Sprintf("backend = %q", string(b))
-	var out []byte
-	// Only a line before the first table header is top-level.
-	head, tail := data, []byte(nil)
-	if i := regexp.MustCompile(`(?m)^[ \t]*\[`).FindIndex(data); i != nil {
-		head, tail = data[:i[0]], data[i[0]:]
-	}
-	if backendLine.Match(head) {
-		out = append(backendLine.ReplaceAll(head, []byte(line)), tail...)
-	} else {
-		out = append([]byte(line+"\n"), data...)
-	}
+	out := change(data)
 	// Prove the new content before it replaces the file: a config that
-	// does not load must not end up naming a backend nothing was moved to.
+	// does not load must not end up naming what was not meant.
 	probe := filepath.Join(filepath.Dir(path), ".config-check.toml")
 	if err := atomicfile.WriteFile(probe, out, 0o600); err != nil {
 		return &Error{File: path, Msg: err.Error()}
@@ -77,8 +162,8 @@ func SetBackend(path string, b Backend) error {
 	if err != nil {
 		return fmt.Errorf("%s was not changed: %w", path, err)
 	}
-	if cfg.Backend != b {
-		return &Error{File: path, Msg: fmt.Sprintf("backend would be %q after writing %q; not changed", cfg.Backend, b)}
+	if err := check(cfg); err != nil {
+		return &Error{File: path, Msg: err.Error() + "; not changed"}
 	}
 	if err := atomicfile.WriteFile(path, out, mode); err != nil {
 		return &Error{File: path, Msg: err.Error()}

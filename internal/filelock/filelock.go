@@ -34,15 +34,24 @@ func AcquireShared(ctx context.Context, name string) (*Lock, error) {
 }
 
 func acquire(ctx context.Context, name string, exclusive bool) (*Lock, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	// Never waiting at the open: a FIFO where the lock file should be
+	// (planted in the state dir) would wait for a writer for ever.
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|openNonblock, 0o600)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		// A lock file this user may only read (left by sudo, say) locks
 		// as well: flock and LockFileEx need no write access.
-		if rf, rerr := os.Open(name); rerr == nil {
+		if rf, rerr := os.OpenFile(name, os.O_RDONLY|openNonblock, 0); rerr == nil {
 			f, err = rf, nil
 		}
 	}
 	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("not a regular file (%s); remove it", fi.Mode().Type())
+		}
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	l := &Lock{f: f}

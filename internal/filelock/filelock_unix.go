@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openNonblock makes opening a FIFO return at once instead of waiting for
+// a writer; it changes nothing for regular files.
+const openNonblock = unix.O_NONBLOCK
+
 func tryLock(f *os.File, exclusive bool) (bool, error) {
 	how := unix.LOCK_SH
 	if exclusive {

@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// openNonblock is not needed where opening never waits for a writer.
+const openNonblock = 0
+
 func tryLock(f *os.File, exclusive bool) (bool, error) {
 	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
 	if exclusive {

@@ -26,18 +26,22 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	gitlab "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 )
 
 // maxBody bounds how much of an answer is kept; GitLab's answers for these
 // endpoints are a few hundred bytes.
 const maxBody = 1 << 20
+
+// maxCAFile bounds ca_file; a system's whole CA bundle is about 250 KB.
+const maxCAFile = 16 << 20
 
 // defaultTimeout bounds a call whose caller gave no deadline.
 const defaultTimeout = 30 * time.Second
@@ -225,7 +229,8 @@ func New(baseURL, caFile string) (*Client, error) {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		pem, err := os.ReadFile(caFile)
+		// Bounded, and never a FIFO: this is read on the path of get.
+		pem, err := safefile.ReadFile(caFile, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("gitlab: ca_file: %w", err)
 		}

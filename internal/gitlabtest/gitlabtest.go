@@ -188,6 +188,14 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
 
+// WithRelativeURLRoot serves GitLab under a path, as an installation with
+// a relative URL root does (https://docs.gitlab.com/install/relative_url/):
+// URL ends in root, the API is at URL+"/api/v4", and nothing outside root
+// answers but the 404 page.
+func WithRelativeURLRoot(root string) Option {
+	return func(s *Server) { s.root = "/" + strings.Trim(root, "/") }
+}
+
 // Server is a running fake GitLab. Create it with New or NewTLS; it is closed
 // by the test's Cleanup.
 type Server struct {
@@ -197,6 +205,7 @@ type Server struct {
 
 	tb       testing.TB
 	srv      *httptest.Server
+	root     string // the relative URL root, "" for none
 	now      func() time.Time
 	done     chan struct{} // closed when the test ends, to cut delays short
 	repoRoot string        // GIT_PROJECT_ROOT
@@ -306,7 +315,7 @@ func start(tb testing.TB, useTLS bool, opts []Option) *Server {
 	} else {
 		s.srv.Start()
 	}
-	s.URL = s.srv.URL
+	s.URL = s.srv.URL + s.root
 	tb.Cleanup(func() {
 		close(s.done)
 		s.srv.Close()
@@ -699,6 +708,16 @@ func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string)
 // ServeHTTP routes API and Git requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
+	if s.root != "" {
+		rest, ok := strings.CutPrefix(path, s.root)
+		if !ok || !strings.HasPrefix(rest, "/") {
+			rest = "/-/outside-the-relative-url-root"
+		}
+		path = rest
+		r = r.Clone(r.Context())
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, s.root)
+		r.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, s.root)
+	}
 	if rest, ok := strings.CutPrefix(path, "/api/v4/"); ok {
 		s.serveAPI(w, r, rest)
 		return

@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -116,6 +117,9 @@ const (
 	// than this ago: when an instance caps lifetime at or below
 	// rotate_before, every new token would be due at once.
 	minRotationInterval = 24 * time.Hour
+	// maxStateFile bounds a journal or recovery file read; the helper
+	// writes a few hundred bytes.
+	maxStateFile = 64 << 10
 )
 
 // Settings are the rotation settings of one host, from the config.
@@ -440,6 +444,24 @@ func explain(rec *store.Record, err error) error {
 // answer about it) and rotates it.
 func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	now := m.now()
+	if m.siblingUnsettled(rec, now) {
+		// The same token, stored under another username, was sent to
+		// rotate and GitLab may still be acting on it: sending it again
+		// would, once the first commits, be reuse of a revoked token,
+		// which revokes the whole family. Serve it while GitLab accepts
+		// it; the other record's next call settles the outcome.
+		var err error
+		if info == nil {
+			actx, cancel := m.apiContext(ctx)
+			_, err = api.Self(actx, sec.Password)
+			cancel()
+		}
+		if errors.Is(err, gitlabapi.ErrUnauthorized) {
+			m.saveDead(ctx, rec, err)
+			return nil, nil, nil
+		}
+		return rec, sec, nil
+	}
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
 		// to the rotate endpoint (SPEC: GitLab hosts).
@@ -738,6 +760,11 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		info, err := api.Self(actx, token)
 		cancel()
 		switch {
+		case err == nil && rec.Token.UserID != 0 && info.UserID != rec.Token.UserID:
+			// Not this token's successor (a rotation keeps the user): a
+			// file someone put in the state dir. Adopting it would
+			// replace the user's token with another user's.
+			m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".token"), rec.Host)
 		case err == nil:
 			info.Token = token
 			return m.adopt(ctx, rec, info)
@@ -960,13 +987,43 @@ func (m *Manager) writeJournal(account string, j journal) error {
 
 func (m *Manager) readJournal(account string) (journal, bool) {
 	var j journal
-	b, err := os.ReadFile(m.path("rotation", account, ".pending"))
+	// Bounded, and never a FIFO: this is on the path of get.
+	b, err := safefile.ReadFile(m.path("rotation", account, ".pending"), maxStateFile)
 	if err != nil {
 		return j, false
 	}
 	// A damaged journal still means a rotation was in flight.
 	json.Unmarshal(b, &j)
 	return j, true
+}
+
+// siblingUnsettled reports whether a record of another username holding
+// rec's token (the same token id on the same host) has a rotation whose
+// outcome is unsettled. It reads the rotation directory only when a
+// rotation is about to be sent.
+func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
+	if rec.Token == nil || rec.Token.ID == 0 {
+		return false
+	}
+	own := filepath.Base(m.path("rotation", rec.Account, ".pending"))
+	ents, err := os.ReadDir(m.dir("rotation"))
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".pending") || e.Name() == own {
+			continue
+		}
+		b, err := safefile.ReadFile(filepath.Join(m.dir("rotation"), e.Name()), maxStateFile)
+		var j journal
+		if err != nil || json.Unmarshal(b, &j) != nil {
+			continue
+		}
+		if j.OldTokenID == rec.Token.ID && j.Host == rec.Host && now.Before(settled(j)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pending reports whether a rotation of account's token is unfinished.
@@ -1000,7 +1057,7 @@ func (m *Manager) writeRecovery(account string, t *gitlabapi.Token) (string, err
 }
 
 func (m *Manager) readRecovery(account string) (string, bool) {
-	b, err := os.ReadFile(m.path("recovery", account, ".token"))
+	b, err := safefile.ReadFile(m.path("recovery", account, ".token"), maxStateFile)
 	if err != nil {
 		return "", false
 	}

@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"os"
-	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
@@ -20,7 +19,7 @@ func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
 		tidied = true
 	}
 	name := m.path("recovery", rec.Account, ".token")
-	if b, err := os.ReadFile(name); err == nil && strings.TrimSpace(string(b)) == sec.Password {
+	if tok, ok := m.readRecovery(rec.Account); ok && tok == sec.Password {
 		os.Remove(name)
 		tidied = true
 	}

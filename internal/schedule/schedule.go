@@ -333,3 +333,12 @@ func removeFile(name string) (bool, error) {
 	}
 	return true, nil
 }
+
+// QueryBinary is Query with the DefaultOptions of the program at bin.
+func QueryBinary(ctx context.Context, bin string) (Status, error) {
+	o, err := DefaultOptions(bin)
+	if err != nil {
+		return Status{}, err
+	}
+	return Query(ctx, o)
+}

@@ -334,7 +334,7 @@ func (s *Store) FindToCompare(c *credential.Credential) ([]Record, error) {
 
 func (s *Store) find(c *credential.Credential, resolve bool) ([]Record, error) {
 	name := s.fileName(c.Protocol, c.Host)
-	idx, err := s.readIndex(name, resolve)
+	idx, _, err := s.readIndexOf(c.Protocol, c.Host, resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ func (s *Store) find(c *credential.Credential, resolve bool) ([]Record, error) {
 // secret; (nil, nil, nil) when the index has no such record.
 func (s *Store) Lookup(ctx context.Context, protocol, host, account string) (*Record, *Secret, error) {
 	name := s.fileName(protocol, host)
-	idx, err := s.readFile(name)
+	idx, _, err := s.readIndex(protocol, host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -780,7 +780,7 @@ func (s *Store) List() ([]Record, error) {
 		}
 		n := len(out)
 		for i := range idx.Records {
-			if s.consistent(file, &idx.Records[i]) {
+			if r := &idx.Records[i]; s.consistent(file, r) || (consistentAccount(r) && s.legacyFileName(r.Protocol, r.Host) == file) {
 				out = append(out, idx.Records[i])
 			}
 		}
@@ -812,13 +812,48 @@ func (s *Store) fileName(protocol, host string) string {
 	return filepath.Join(s.Dir, EscapeName(strings.ToLower(protocol+"_"+host))+".json")
 }
 
-func (s *Store) readFile(name string) (*indexFile, error) {
-	return s.readIndex(name, true)
+// legacyFileName is the name versions before 0.9 gave the index file of a
+// protocol and host whose name EscapeName now cuts (the whole escaped
+// name); "" when the name is not cut, or too long for an earlier version
+// to have written (its lock file name had to fit in 255 bytes).
+func (s *Store) legacyFileName(protocol, host string) string {
+	e := escape(strings.ToLower(protocol + "_" + host))
+	if len(e) <= maxEscapedName || len(e)+len(".json.lock") > 255 {
+		return ""
+	}
+	return filepath.Join(s.Dir, e+".json")
 }
 
-// readIndex reads the index file name; with resolve, managed tokens get
+// readIndex reads the index file of protocol and host, or, when there is
+// none, the file an earlier version wrote under its legacy name. It
+// reports whether the index came from the legacy file.
+func (s *Store) readIndex(protocol, host string) (*indexFile, bool, error) {
+	return s.readIndexOf(protocol, host, true)
+}
+
+// readIndexOf is readIndex; with resolve false, managed tokens keep the API
+// URL the index has (see FindToCompare).
+func (s *Store) readIndexOf(protocol, host string, resolve bool) (*indexFile, bool, error) {
+	name := s.fileName(protocol, host)
+	if legacy := s.legacyFileName(protocol, host); legacy != "" {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(legacy); err == nil {
+				idx, err := s.readFileAs(legacy, resolve)
+				return idx, true, err
+			}
+		}
+	}
+	idx, err := s.readFileAs(name, resolve)
+	return idx, false, err
+}
+
+func (s *Store) readFile(name string) (*indexFile, error) {
+	return s.readFileAs(name, true)
+}
+
+// readFileAs reads the index file name; with resolve, managed tokens get
 // their API URL from APIURL.
-func (s *Store) readIndex(name string, resolve bool) (*indexFile, error) {
+func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 	// Bounded in time and size, and never a FIFO or a device: this is on
 	// the path of every get.
 	data, err := safefile.ReadFile(name, maxIndexSize)
@@ -864,7 +899,11 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 		return fmt.Errorf("store: %w", err)
 	}
 	defer lock.Unlock()
-	idx, err := s.readFile(name)
+	idx, fromLegacy, err := s.readIndex(protocol, host)
+	if fromLegacy && err != nil {
+		// A damaged file of an earlier version is left as it is.
+		return err
+	}
 	if errors.Is(err, ErrCorruptIndex) && rebuild {
 		aside := fmt.Sprintf("%s.corrupt-%d", name, s.now().Unix())
 		if rerr := os.Rename(name, aside); rerr != nil {
@@ -886,6 +925,10 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 	if compact, _ := json.Marshal(idx); string(compact) != string(before) {
 		if err := atomicfile.WriteFile(name, append(after, '\n'), 0o600); err != nil {
 			return fmt.Errorf("store: %w", err)
+		}
+		if fromLegacy {
+			// Its records are in the new file now.
+			os.Remove(s.legacyFileName(protocol, host))
 		}
 	}
 	return fnErr

@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
+)
+
+// WriteLogin writes what login stored, and how the token will rotate;
+// set are the token's settings; due: rotation is due now. A token that cannot rotate itself gets a
+// warning.
+func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Settings, due bool, configPath string) {
+	host, t := res.Record.Host, res.Record.Token
+	exp := "never"
+	if t.ExpiresAt != "" {
+		exp = t.ExpiresAt + " (00:00 UTC)"
+	}
+	fmt.Fprintf(w, "Logged in to %s as %s\n", host, res.Record.Username)
+	if res.UsernameFrom == "default" {
+		// Least-privilege tokens may not read GET /user; over HTTPS GitLab
+		// takes any username with a token.
+		fmt.Fprintf(w, "  username oauth2: no --username, no username in the config, and the token may not read\n"+
+			"           its user (GET /user needs read_user, read_api or api); GitLab accepts any username\n"+
+			"           with a token. To name the account: login %s --username U, or username = \"U\"\n"+
+			"           under [hosts.%q] in the config\n", host, host)
+	}
+	if res.APIURLWritten {
+		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, configPath)
+	}
+	fmt.Fprintf(w, "  token    %s (id %d)\n", t.Name, t.ID)
+	if t.Kind != "" && t.Kind != "personal" {
+		fmt.Fprintf(w, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
+	}
+	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
+	fmt.Fprintf(w, "  expires  %s\n", exp)
+	switch {
+	case res.CanRotate && due && set.AutoRotate:
+		fmt.Fprintf(w, "  rotation due now (less than %s left): the next git command that uses it rotates it, or run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
+	case res.CanRotate && due:
+		fmt.Fprintf(w, "  rotation due now (less than %s left), and auto_rotate is off: run git-credential-glpat rotate %s\n", config.Duration(set.RotateBefore), host)
+	case res.CanRotate && set.AutoRotate:
+		fmt.Fprintf(w, "  rotation automatic, %s before expiry\n", config.Duration(set.RotateBefore))
+	case res.CanRotate:
+		fmt.Fprintf(w, "  rotation by git-credential-glpat rotate only (auto_rotate is off), %s before expiry\n", config.Duration(set.RotateBefore))
+	default:
+		fmt.Fprintf(w, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
+		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
+	}
+}
+
+// NeedYesError: logout --revoke would revoke several tokens, and there is
+// no terminal to ask at.
+type NeedYesError struct{ Live []string }
+
+func (e *NeedYesError) Error() string {
+	return fmt.Sprintf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
+}
+
+// ConfirmRevoke asks before logout revokes the tokens of recs, when they
+// are more than one live token: at a terminal (stdin) it lists them and
+// asks; elsewhere it returns a *NeedYesError. ok is false when the person
+// said no; ErrCancelled when they ended the input.
+func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err error) {
+	var live []string
+	for _, r := range recs {
+		if r.Token != nil && r.Token.Dead == "" {
+			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
+		}
+	}
+	if len(live) < 2 {
+		return true, nil
+	}
+	f, isFile := stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return false, &NeedYesError{Live: live}
+	}
+	fmt.Fprintf(ui.W, "This revokes %d tokens on GitLab, for good:\n", len(live))
+	for _, l := range live {
+		fmt.Fprintf(ui.W, "    %s\n", l)
+	}
+	fmt.Fprint(ui.W, "Revoke them all? [y/N] ")
+	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(ui.W)
+		return false, ErrCancelled
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// RotateFailed counts the results that need a person.
+func RotateFailed(results []account.RotateResult) int {
+	failed := 0
+	for _, r := range results {
+		if r.Outcome == "failed" || r.Outcome == "dead" || r.Outcome == account.OutcomeCannotRotate {
+			failed++
+		}
+	}
+	return failed
+}
+
+// WriteRotate writes rotate's results for host ("" for every host); err
+// is what stopped rotate, if anything.
+func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
+	if asJSON {
+		if results == nil {
+			results = []account.RotateResult{}
+		}
+		writeJSON(w, results)
+		return
+	}
+	for _, r := range results {
+		switch r.Outcome {
+		case "rotated":
+			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+		case "not due":
+			fmt.Fprintf(w, "%s (%s): not due (expires %s)\n", r.Host, r.Username, r.ExpiresAt)
+		default:
+			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
+		}
+	}
+	if len(results) == 0 && err == nil {
+		if host != "" {
+			host = " for " + host
+		}
+		fmt.Fprintln(w, "no GitLab tokens stored"+host)
+	}
+}
+
+// StatusReport is what status shows.
+type StatusReport struct {
+	Host    string // "" for every host
+	Entries []account.Entry
+	Records []store.Record // every stored credential, to name the other hosts
+	// NeedAction counts the entries that need a person, and a backend
+	// that cannot be read.
+	NeedAction int
+	// Secrets describes the backend; SecretsState says whether it answers.
+	Secrets, SecretsState string
+	StateDir              string
+	Schedule              string // the scheduled rotation's line, if known
+	Now                   func() time.Time
+}
+
+// NeedAction counts the entries that need a person.
+func NeedAction(entries []account.Entry) int {
+	n := 0
+	for _, en := range entries {
+		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
+			n++
+		}
+	}
+	return n
+}
+
+// WriteStatusReport writes status's output: JSON, or the table and the
+// lines under it.
+func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
+	if asJSON {
+		if r.Entries == nil {
+			r.Entries = []account.Entry{}
+		}
+		writeJSON(w, r.Entries)
+		return
+	}
+	var elsewhere []string
+	if len(r.Entries) == 0 && r.Host != "" {
+		elsewhere = storedHosts(r.Records)
+	}
+	if len(elsewhere) > 0 {
+		fmt.Fprintf(w, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", r.Host, strings.Join(elsewhere, ", "))
+	} else {
+		WriteStatus(w, r.Entries, r.Now)
+	}
+	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
+	fmt.Fprintf(w, "secrets: %s: %s\nstate:   %s\n", r.Secrets, r.SecretsState, r.StateDir)
+	if r.Schedule != "" {
+		fmt.Fprintln(w, r.Schedule)
+	}
+}
+
+// storedHosts lists the hosts that have credentials stored, for a status
+// of a host that has none.
+func storedHosts(recs []store.Record) []string {
+	var hosts []string
+	for _, r := range recs {
+		h := r.Host
+		if r.Protocol != "https" {
+			h = r.Protocol + "://" + h
+		}
+		if len(hosts) == 0 || hosts[len(hosts)-1] != h {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// WriteSchedule writes what schedule install or remove (verb "wrote" or
+// "removed") did; inactive: an install that left nothing scheduled.
+func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inactive bool) {
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "%s %s\n", verb, f)
+	}
+	for _, c := range res.Commands {
+		if inactive {
+			fmt.Fprintf(w, "tried %s\n", c)
+		} else {
+			fmt.Fprintf(w, "ran %s\n", c)
+		}
+	}
+	if inactive {
+		ui.Errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
+	}
+	for _, n := range res.Notes {
+		ui.Hintf("%s", n)
+	}
+}
+
+// OneHost is the optional HOST argument of a command: def when absent.
+func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
+	switch {
+	case len(pos) > 1:
+		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		return "", false
+	case len(pos) == 1:
+		if err := account.ValidateHost(pos[0]); err != nil {
+			ui.Errorf("%v", err)
+			return "", false
+		}
+		return pos[0], true
+	}
+	return def, true
+}
+
+// APIURLHint says how to point login at the host's API.
+func APIURLHint(ui *UI, host string) {
+	where := "the config file"
+	if p, err := config.ConfigPath(); err == nil {
+		where = p
+	}
+	ui.Hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
+}
+
+// NoKeychainHelp says what there is when no OS keychain answers.
+const NoKeychainHelp = `
+There is no OS keychain to store the token in. Move to another backend, then
+log in again:
+    git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
+                                 encrypted at rest; "git-credential-glpat unlock"
+                                 once per boot
+    git-credential-glpat migrate --to kernel
+                                 the kernel keyring: never on disk, lost at reboot
+or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
+the desktop keychain.
+`
+
+// Version is the line version prints: v and the commit c as stamped at
+// build time, else as the Go toolchain recorded them.
+func Version(v, c string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
+}

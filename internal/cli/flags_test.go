@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFlagsErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"help", []string{"--json", "-h"}, 0, ""},
+		{"near flag", []string{"--jsn"}, 2, "git-credential-glpat: error: status: unknown flag --jsn (did you mean --json?)\n"},
+		{"no near flag", []string{"--zzzzzz"}, 2, "git-credential-glpat: error: status: unknown flag --zzzzzz (git-credential-glpat status -h lists its flags)\n"},
+		{"needs a value", []string{"--username"}, 2, "git-credential-glpat: error: status: --username needs a value\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			fs := NewFlags("status", "Usage: status\n", &UI{W: &errOut, Out: &out})
+			fs.Bool("json", false, "")
+			fs.String("username", "", "")
+			_, err := fs.Parse(tt.args)
+			if err == nil {
+				t.Fatalf("Parse(%q) = nil error", tt.args)
+			}
+			if code := fs.Exit(err); code != tt.wantCode {
+				t.Errorf("Exit = %d, want %d", code, tt.wantCode)
+			}
+			if errOut.String() != tt.wantErr {
+				t.Errorf("stderr = %q, want %q", errOut.String(), tt.wantErr)
+			}
+			if wantOut := map[int]string{0: "Usage: status\n"}[tt.wantCode]; out.String() != wantOut {
+				t.Errorf("stdout = %q, want %q", out.String(), wantOut)
+			}
+		})
+	}
+	// Flags after positional arguments, as people type them.
+	fs := NewFlags("status", "", &UI{})
+	asJSON := fs.Bool("json", false, "")
+	pos, err := fs.Parse([]string{"gitlab.com", "--json"})
+	if err != nil || !*asJSON || len(pos) != 1 || pos[0] != "gitlab.com" {
+		t.Errorf("Parse = %q, %v (json %v); want [gitlab.com] with --json", pos, err, *asJSON)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	in := "token glpat-abcdefghijklmnopqrstuvwxyz1234 in a message"
+	if got, want := Redact(in), "token glpat-…1234 in a message"; got != want {
+		t.Errorf("Redact = %q, want %q", got, want)
+	}
+}

@@ -303,8 +303,9 @@ func IsTerminal(r io.Reader) bool {
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// A character device is not enough: /dev/null is one, and IDEs and CI
+	// start git (and so this helper) with it.
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // Interruptible is a context that Ctrl-C (os.Interrupt) cancels.

@@ -62,8 +62,13 @@ func runLogin(c *call) int {
 	}
 	var token string
 	var choose func([]string, string) (string, error)
+	var stopProgress func()
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
+	if *web && *tokenStdin {
+		ui.Errorf("login: --web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
+		return 2
+	}
 	if *web && !atTerminal {
 		ui.Errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
 		return 2
@@ -90,6 +95,11 @@ func runLogin(c *call) int {
 		}
 		token = b
 		choose = func(accounts []string, def string) (string, error) {
+			// The question and its answer are not the place for the
+			// progress line (it would be written after the question and
+			// erased with it).
+			stopProgress()
+			stopProgress = func() {}
 			return cli.AskAccount(f, ui, host, accounts, def)
 		}
 	} else {
@@ -100,9 +110,9 @@ func runLogin(c *call) int {
 	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	stop := cli.Progress(ui, "checking the token with "+host)
+	stopProgress = cli.Progress(ui, "checking the token with "+host)
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
-	stop()
+	stopProgress()
 	if err != nil {
 		ui.Errorf("%s", explain(err))
 		switch {

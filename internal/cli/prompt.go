@@ -297,14 +297,11 @@ func ReadLine(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// IsTerminal reports whether r is a terminal.
+// IsTerminal reports whether r is a terminal (not merely a character
+// device: /dev/null is one too).
 func IsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Interruptible is a context that Ctrl-C (os.Interrupt) cancels.

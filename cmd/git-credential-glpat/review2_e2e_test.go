@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestLoginAccountQuestionIsNotOverwritten: a person takes their time to
+// answer which account; the "checking the token" progress line must not be
+// written after the question (where the answer is typed) and then erased
+// with it.
+func TestLoginAccountQuestionIsNotOverwritten(t *testing.T) {
+	g, _, _ := twoAccountWorld(t)
+	least := []string{"read_repository", "write_repository", "self_rotate"}
+	carol2, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: least, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+	s := g.interactive(t, "login", g.host)
+	s.expect("input is hidden")
+	s.send(carol2 + "\r")
+	s.expect("? [carol] ")
+	time.Sleep(time.Second) // a person reading the question (longer than the progress delay)
+	before := s.output()
+	s.send("\r")
+	code, out := s.wait()
+	if code != 0 || !strings.Contains(out, "as carol") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if q := before[strings.Index(before, "? [carol] "):]; strings.Contains(q, "checking the token") {
+		t.Errorf("the progress line was written after the account question:\n%q", q)
+	}
+}
+
+// TestUnknownOperationWithStdinDevNull: /dev/null is a character device but
+// not a terminal; a program that runs the helper with stdin from /dev/null
+// gets the silence of gitcredentials(7), not the usage and exit 2.
+func TestUnknownOperationWithStdinDevNull(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(binPath, "futureop")
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput() // stdin nil: /dev/null
+	if err != nil || len(out) != 0 {
+		t.Errorf("futureop </dev/null: %v\n%s", err, out)
+	}
+}
+
+// TestLoginWebAndTokenStdinExclude: --web with --token-stdin is a usage
+// error that names both flags, not "use --token-stdin".
+func TestLoginWebAndTokenStdinExclude(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	s := g.interactive(t, "login", g.host, "--web", "--token-stdin")
+	code, out := s.wait()
+	if code != 2 || !strings.Contains(out, "--web") || strings.Contains(out, "use --token-stdin") {
+		t.Errorf("login --web --token-stdin: exit %d\n%s", code, out)
+	}
+}

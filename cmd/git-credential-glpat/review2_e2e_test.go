@@ -56,3 +56,17 @@ func TestLoginWebAndTokenStdinExclude(t *testing.T) {
 		t.Errorf("login --web --token-stdin: exit %d\n%s", code, out)
 	}
 }
+
+// TestLogoutOfAnUnknownAccountNamesIt: logout --username with a name the
+// host does not have (a typo) says that account has nothing, not that the
+// host has nothing, while other accounts are stored there.
+func TestLogoutOfAnUnknownAccountNamesIt(t *testing.T) {
+	g, alice, _ := twoAccountWorld(t)
+	_, errOut, err := g.run("", binPath, "logout", g.host, "--username", "alcie")
+	if err != nil || !strings.Contains(errOut, "alcie") || strings.Contains(errOut, "nothing is stored for "+g.host+"\n") {
+		t.Errorf("logout --username alcie: %v\n%s", err, errOut)
+	}
+	if got := g.passwordOf("alice"); got != alice {
+		t.Errorf("alice's token was touched")
+	}
+}

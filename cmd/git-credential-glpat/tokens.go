@@ -197,7 +197,10 @@ func runLogout(c *call) int {
 		ui.Errorf("%s", explain(err))
 		return 1
 	}
-	if len(removed) == 0 {
+	switch {
+	case len(removed) == 0 && *username != "":
+		ui.Warningf("nothing is stored for %s on %s (git-credential-glpat status %s lists its accounts)", *username, host, host)
+	case len(removed) == 0:
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0

@@ -581,8 +581,14 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			continue
 		}
 		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
-		if !force && !s.Lifecycle.StateAt(r, now).Due {
+		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
 			res.Outcome = "not due"
+			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
+				// Known dead (status says so) and no unfinished
+				// rotation to recover: rotate must not report
+				// success over it.
+				res.Outcome = "dead"
+			}
 			out = append(out, res)
 			continue
 		}

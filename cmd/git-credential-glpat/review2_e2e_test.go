@@ -96,3 +96,17 @@ func TestRotateReportsARevokedTokenThatIsNotDue(t *testing.T) {
 		t.Errorf("rotate --all --json:\n%s", out)
 	}
 }
+
+// TestLoginOtherUserErrorReadsOnce: the refusal to store a token under
+// another GitLab user's account says it once, names both users, and the
+// command to run is a hint line.
+func TestLoginOtherUserErrorReadsOnce(t *testing.T) {
+	g, alice, _ := twoAccountWorld(t)
+	_, errOut, err := g.run(alice+"\n", binPath, "login", g.host, "--token-stdin", "--username", "carol")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if exitCode(err) != 1 || len(lines) != 2 || strings.Count(errOut, "another GitLab user") > 1 ||
+		!strings.HasPrefix(lines[0], "git-credential-glpat: error: ") || !strings.Contains(lines[0], "the account carol on "+g.host+" holds a token of another GitLab user (") ||
+		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username NAME") {
+		t.Errorf("exit %d\n%s", exitCode(err), errOut)
+	}
+}

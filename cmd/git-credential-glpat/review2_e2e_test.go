@@ -110,3 +110,28 @@ func TestLoginOtherUserErrorReadsOnce(t *testing.T) {
 		t.Errorf("exit %d\n%s", exitCode(err), errOut)
 	}
 }
+
+// TestLoginAccountQuestionCtrlCAndCtrlD: Ctrl-C at the account question
+// stops login (exit 130) as it does at the token prompt, and Ctrl-D
+// cancels it with the same words; nothing is stored either way.
+func TestLoginAccountQuestionCtrlCAndCtrlD(t *testing.T) {
+	g, alice, carol := twoAccountWorld(t)
+	for _, c := range []struct {
+		key, want string
+		code      int
+	}{{"\x03", "interrupted; nothing was changed", 130}, {"\x04", "cancelled; nothing was changed", 1}} {
+		tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+		s := g.interactive(t, "login", g.host)
+		s.expect("input is hidden")
+		s.send(tok + "\r")
+		s.expect("? [carol] ")
+		s.send(c.key)
+		code, out := s.wait() // before the fix Ctrl-C was ignored: this timed out
+		if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "error: cancelled") {
+			t.Errorf("%q at the account question: exit %d\n%s", c.key, code, out)
+		}
+	}
+	if g.passwordOf("alice") != alice || g.passwordOf("carol") != carol {
+		t.Error("an account changed")
+	}
+}

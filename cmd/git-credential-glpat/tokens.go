@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -63,6 +64,7 @@ func runLogin(c *call) int {
 	var token string
 	var choose func([]string, string) (string, error)
 	var stopProgress func()
+	var ctx context.Context // Ctrl-C caught, once the token is read
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
 	if *web && *tokenStdin {
@@ -75,11 +77,11 @@ func runLogin(c *call) int {
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
-		ctx, cancel := cli.Interruptible()
+		apiCtx, apiCancel := cli.Interruptible()
 		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(ctx, host, *apiURL)
+		err := svc.CheckAPI(apiCtx, host, *apiURL)
 		stop()
-		cancel()
+		apiCancel()
 		if err != nil {
 			ui.Errorf("%v", err)
 			cli.APIURLHint(ui, host)
@@ -100,7 +102,24 @@ func runLogin(c *call) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			return cli.AskAccount(f, ui, host, accounts, def)
+			// Ctrl-C is caught (ctx) while login runs: the question
+			// must end on it, as the hidden prompt does.
+			type answer struct {
+				name string
+				err  error
+			}
+			ch := make(chan answer, 1)
+			go func() {
+				name, err := cli.AskAccount(f, ui, host, accounts, def)
+				ch <- answer{name, err}
+			}()
+			select {
+			case a := <-ch:
+				return a.name, a.err
+			case <-ctx.Done():
+				fmt.Fprintln(ui.W)
+				return "", cli.ErrInterrupted
+			}
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -113,6 +132,9 @@ func runLogin(c *call) int {
 	stopProgress = cli.Progress(ui, "checking the token with "+host)
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
 	stopProgress()
+	if code, stop := promptEnded(err, ui); stop {
+		return code
+	}
 	if err != nil {
 		ui.Errorf("%s", explain(err))
 		switch {

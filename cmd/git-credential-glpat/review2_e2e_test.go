@@ -135,3 +135,26 @@ func TestLoginAccountQuestionCtrlCAndCtrlD(t *testing.T) {
 		t.Error("an account changed")
 	}
 }
+
+// TestDoctorWarnsOfAHeldBackToken: a token Git's server refused while
+// GitLab still accepts it is held back from Git (status: "held back");
+// doctor, which says what is wrong, does not call it ok.
+func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	g.erase(tok)
+	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
+		t.Fatalf("status does not show the token held back:\n%s", st)
+	}
+	out, _, err := g.run("", binPath, "doctor")
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "token "+g.host+" (alice)") {
+			line = l
+		}
+	}
+	if exitCode(err) != 1 || !strings.HasPrefix(line, "[warn]") || !strings.Contains(flat(out), "held back") || !strings.Contains(flat(out), "repository's URL") {
+		t.Errorf("doctor: exit %d\n%s", exitCode(err), out)
+	}
+}

@@ -143,7 +143,9 @@ func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
 	g := newGitLabWorld(t, "")
 	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
 	g.login(tok)
-	g.erase(tok)
+	if _, errOut := g.erase(tok); !strings.Contains(errOut, "for 15 minutes") {
+		t.Errorf("erase does not say for how long, in words: %q", errOut)
+	}
 	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
 		t.Fatalf("status does not show the token held back:\n%s", st)
 	}

@@ -36,9 +36,16 @@ type benchCase struct {
 	path  string
 	args  []string
 	stdin string
-	env   []string
-	times []time.Duration
-	rss   []int64 // KiB
+	// storeBack, when set, makes the case a pair, as Git runs them after
+	// every authenticated operation: the get, then a store whose stdin is
+	// storeBack of what the get printed. The time is the two processes'.
+	storeBack func(got string) string
+	// stdinOf, when set, gives the stdin of each run (a store that
+	// overwrites needs a new password every time).
+	stdinOf func(run int) string
+	env     []string
+	times   []time.Duration
+	rss     []int64 // KiB
 }
 
 func build(b *testing.B, dir, pkg string) string {
@@ -56,18 +63,28 @@ func build(b *testing.B, dir, pkg string) string {
 }
 
 func (c *benchCase) run(b *testing.B) {
-	cmd := exec.Command(c.path, c.args...)
+	stdin := c.stdin
+	if c.stdinOf != nil {
+		stdin = c.stdinOf(len(c.times))
+	}
+	start := time.Now()
+	out := c.exec(b, c.args, stdin)
+	if c.storeBack != nil {
+		c.exec(b, []string{"store"}, c.storeBack(out))
+	}
+	c.times = append(c.times, time.Since(start))
+}
+
+func (c *benchCase) exec(b *testing.B, args []string, stdin string) string {
+	cmd := exec.Command(c.path, args...)
 	cmd.Env = c.env
-	cmd.Stdin = strings.NewReader(c.stdin)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out strings.Builder
 	cmd.Stdout = &out
-	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		b.Fatalf("%s: %v", c.name, err)
 	}
-	c.times = append(c.times, d)
+	return out.String()
 }
 
 // measureRSS runs c under GNU time, whose own small image is what the
@@ -79,10 +96,12 @@ func (c *benchCase) measureRSS(b *testing.B, runs int) {
 		return
 	}
 	out := filepath.Join(b.TempDir(), "rss")
-	for i := 0; i < runs; i++ {
-		cmd := exec.Command(gnuTime, append([]string{"-f", "%M", "-o", out, c.path}, c.args...)...)
+	measure := func(args []string, stdin string) string {
+		cmd := exec.Command(gnuTime, append([]string{"-f", "%M", "-o", out, c.path}, args...)...)
 		cmd.Env = c.env
-		cmd.Stdin = strings.NewReader(c.stdin)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout strings.Builder
+		cmd.Stdout = &stdout
 		if err := cmd.Run(); err != nil {
 			b.Fatalf("%s under time: %v", c.name, err)
 		}
@@ -90,6 +109,17 @@ func (c *benchCase) measureRSS(b *testing.B, runs int) {
 		var kb int64
 		fmt.Sscan(strings.TrimSpace(string(data)), &kb)
 		c.rss = append(c.rss, kb)
+		return stdout.String()
+	}
+	for i := 0; i < runs; i++ {
+		stdin := c.stdin
+		if c.stdinOf != nil {
+			stdin = c.stdinOf(-1 - i)
+		}
+		got := measure(c.args, stdin)
+		if c.storeBack != nil {
+			measure([]string{"store"}, c.storeBack(got))
+		}
 	}
 }
 
@@ -138,10 +168,23 @@ func BenchmarkWholeProcess(b *testing.B) {
 	storeFile := filepath.Join(dir, "git-credentials")
 	os.WriteFile(storeFile, []byte("https://u:plain-secret@hit.example\n"), 0o600)
 
+	// What Git sends back to store after a get: the request's protocol and
+	// host, then what get printed (git 2.40 and later); git before 2.40
+	// drops password_expiry_utc.
+	tokenReq := "protocol=http\nhost=" + u.Host + "\n"
+	asGitSends := func(got string) string { return tokenReq + got }
+	asOldGitSends := func(got string) string { return tokenReq + dropLine(got, "password_expiry_utc=") }
+	var tokenGot strings.Builder
+	get := exec.Command(glpat, "get")
+	get.Env, get.Stdin, get.Stdout = env, strings.NewReader(tokenReq), &tokenGot
+	if err := get.Run(); err != nil || !strings.Contains(tokenGot.String(), "password_expiry_utc=") {
+		b.Fatalf("get of the GitLab token: %v (answer has no expiry: %v)", err, !strings.Contains(tokenGot.String(), "password_expiry_utc="))
+	}
+
 	cases := []*benchCase{
 		{name: "/bin/true", path: "/bin/true"},
 		{name: "Go hello-world", path: hello},
-		{name: "Go hello linking glpat's libraries", path: floorProg},
+		{name: linkFloorName, path: floorProg},
 		{name: "glpat version", path: glpat, args: []string{"version"}},
 		{name: "git credential-store get", path: "git", args: []string{"credential-store", "--file", storeFile, "get"}, stdin: "protocol=https\nhost=hit.example\n"},
 		{name: "bare go-keyring Get", path: kget, args: []string{"git-credential-glpat", keyAccount}},
@@ -149,7 +192,13 @@ func BenchmarkWholeProcess(b *testing.B) {
 		{name: "glpat get (GitLab token, no rotation due)", path: glpat, args: []string{"get"}, stdin: "protocol=http\nhost=" + u.Host + "\n"},
 		{name: "glpat get (hit, 1,000 stored)", path: glpat, args: []string{"get"}, stdin: "protocol=https\nhost=h137.example\nusername=user3\n"},
 		{name: "glpat get (miss)", path: glpat, args: []string{"get"}, stdin: "protocol=https\nhost=nothing.example\n"},
-		{name: "glpat store (overwrite)", path: glpat, args: []string{"store"}, stdin: "protocol=https\nhost=store.example\nusername=u\npassword=p\n"},
+		{name: "glpat get + store, as git runs them (GitLab token)", path: glpat, args: []string{"get"}, stdin: tokenReq, storeBack: asGitSends},
+		{name: "glpat get + store, as git < 2.40 runs them (no expiry back)", path: glpat, args: []string{"get"}, stdin: tokenReq, storeBack: asOldGitSends},
+		{name: "glpat store (unchanged GitLab token)", path: glpat, args: []string{"store"}, stdin: asGitSends(tokenGot.String())},
+		{name: "glpat store (unchanged plain credential)", path: glpat, args: []string{"store"}, stdin: "protocol=https\nhost=hit.example\nusername=u\npassword=plain-secret\n"},
+		{name: "glpat store (overwrite)", path: glpat, args: []string{"store"}, stdinOf: func(run int) string {
+			return fmt.Sprintf("protocol=https\nhost=store.example\nusername=u\npassword=p%d\n", run)
+		}},
 	}
 	if st, err := exec.LookPath("secret-tool"); err == nil {
 		cases = append(cases, &benchCase{name: "secret-tool lookup", path: st, args: []string{"lookup", "service", "git-credential-glpat", "username", keyAccount}})
@@ -170,7 +219,7 @@ func BenchmarkWholeProcess(b *testing.B) {
 		c.measureRSS(b, 10)
 	}
 	if d := gl.Calls(gitlabtest.EndpointSelf) - selfBefore; d != 0 {
-		b.Errorf("get of a managed token with no rotation due made %d API calls", d)
+		b.Errorf("get and unchanged store of a managed token with no rotation due made %d API calls", d)
 	}
 
 	median := func(name string) time.Duration {
@@ -181,24 +230,42 @@ func BenchmarkWholeProcess(b *testing.B) {
 		}
 		panic(name)
 	}
-	keyringFloor, helloFloor := median("bare go-keyring Get"), median("Go hello-world")
+	keyringFloor, helloFloor, startFloor := median("bare go-keyring Get"), median("Go hello-world"), median(linkFloorName)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%d interleaved runs each, %s/%s, %d CPUs\t\t\t\t\t\n", n, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
-	fmt.Fprintln(tw, "case\tmedian\tp90\tmax RSS\tvs go-keyring\tvs hello\t")
+	fmt.Fprintf(tw, "%d interleaved runs each, %s/%s, %d CPUs\t\t\t\t\t\t\n", n, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Fprintln(tw, "case\tmedian\tp90\tmax RSS\tvs go-keyring\tvs floor\tvs hello\t")
 	for _, c := range cases {
 		med := quantile(c.times, 0.5)
 		rss := "n/a"
 		if len(c.rss) > 0 {
 			rss = fmt.Sprintf("%.1f MB", float64(slices.Max(c.rss))/1024)
 		}
-		fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%s\t%.2f×\t%.2f×\t\n", c.name, ms(med), ms(quantile(c.times, 0.9)), rss,
-			float64(med)/float64(keyringFloor), float64(med)/float64(helloFloor))
+		fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%s\t%.2f×\t%.2f×\t%.2f×\t\n", c.name, ms(med), ms(quantile(c.times, 0.9)), rss,
+			float64(med)/float64(keyringFloor), float64(med)/float64(startFloor), float64(med)/float64(helloFloor))
 		b.ReportMetric(ms(med), strings.ReplaceAll(c.name, " ", "_")+"-ms")
 	}
 	tw.Flush()
 	if fi, err := os.Stat(glpat); err == nil {
 		fmt.Printf("binary size (stripped): %.1f MB\n", float64(fi.Size())/(1<<20))
 	}
+}
+
+// ourModule prefixes the packages of this module in inittrace's lines.
+const ourModule = "github.com/glpat-dev/git-credential-glpat/"
+
+// linkFloorName is the start-up floor's row: a hello-world that links what
+// the helper links.
+const linkFloorName = "Go hello linking glpat's libraries"
+
+// dropLine removes the lines of s that start with prefix.
+func dropLine(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if !strings.HasPrefix(l, prefix) {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -272,7 +339,7 @@ func BenchmarkPackageInit(b *testing.B) {
 	}
 	n := runs()
 	for _, p := range progs {
-		var sums []time.Duration
+		var sums, ourSums []time.Duration
 		pkgs := map[string]time.Duration{}
 		for i := 0; i < n; i++ {
 			cmd := exec.Command(p.path)
@@ -286,7 +353,7 @@ func BenchmarkPackageInit(b *testing.B) {
 			if err := cmd.Run(); err != nil {
 				b.Fatalf("%s: %v\n%s", p.name, err, stderr.String())
 			}
-			var sum time.Duration
+			var sum, ours time.Duration
 			for _, line := range strings.Split(stderr.String(), "\n") {
 				// init internal/bytealg @0.008 ms, 0 ms clock, 0 bytes, 0 allocs
 				var pkg, at string
@@ -297,8 +364,12 @@ func BenchmarkPackageInit(b *testing.B) {
 				d := time.Duration(clock * float64(time.Millisecond))
 				sum += d
 				pkgs[pkg] += d
+				if strings.HasPrefix(pkg, ourModule) {
+					ours += d
+				}
 			}
 			sums = append(sums, sum)
+			ourSums = append(ourSums, ours)
 		}
 		type cost struct {
 			pkg string
@@ -313,7 +384,8 @@ func BenchmarkPackageInit(b *testing.B) {
 		for _, c := range costs[:min(6, len(costs))] {
 			top = append(top, fmt.Sprintf("%s %.0fµs", c.pkg, float64(c.d)/float64(time.Microsecond)))
 		}
-		fmt.Printf("%-36s package init median %.2f ms (%d packages); costliest: %s\n", p.name, ms(quantile(sums, 0.5)), len(pkgs), strings.Join(top, ", "))
+		fmt.Printf("%-36s package init median %.2f ms (%d packages; ours %.3f ms, max %.3f ms); costliest: %s\n", p.name,
+			ms(quantile(sums, 0.5)), len(pkgs), ms(quantile(ourSums, 0.5)), ms(slices.Max(ourSums)), strings.Join(top, ", "))
 		b.ReportMetric(ms(quantile(sums, 0.5)), strings.ReplaceAll(p.name, " ", "_")+"-init-ms")
 	}
 }

@@ -103,7 +103,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}}
-	if name, ok := aliases[c.name]; ok {
+	if name, ok := alias(c.name); ok {
 		c.name = name
 	}
 	cmd, known := completion.Lookup(c.name)
@@ -151,8 +151,17 @@ func (c *call) usage() string {
 	return cmd.Usage
 }
 
-// aliases are the other names of commands.
-var aliases = map[string]string{"-v": "version", "--version": "version", "-h": "help", "--help": "help"}
+// alias returns the command that name is another name of. A switch, not
+// a map: a map literal is built at init, in every process.
+func alias(name string) (string, bool) {
+	switch name {
+	case "-v", "--version":
+		return "version", true
+	case "-h", "--help":
+		return "help", true
+	}
+	return "", false
+}
 
 // runners run the commands of completion.Commands, the one table of them
 // (usage, flags, completion); each name is there.

@@ -280,7 +280,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 		tag := fmt.Sprintf("%-6s", "["+c.Status+"]")
 		lines := wrap(c.Name+": "+c.Detail, width-7)
 		if color {
-			tag = termtext.Paint(statusColor[c.Status], tag)
+			tag = termtext.Paint(statusColor(c.Status), tag)
 		}
 		if _, err := fmt.Fprintf(w, "%s %s\n", tag, lines[0]); err != nil {
 			return err
@@ -315,8 +315,21 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 	return err
 }
 
-// statusColor is the colour of a check's status.
-var statusColor = map[string]string{StatusOK: termtext.Green, StatusInfo: termtext.Cyan, StatusWarn: termtext.Yellow, StatusFail: termtext.Red}
+// statusColor is the colour of a check's status. A switch, not a map: a
+// map literal is built at init, in every process.
+func statusColor(status string) string {
+	switch status {
+	case StatusOK:
+		return termtext.Green
+	case StatusInfo:
+		return termtext.Cyan
+	case StatusWarn:
+		return termtext.Yellow
+	case StatusFail:
+		return termtext.Red
+	}
+	return ""
+}
 
 // wrap breaks s into lines of at most width runes at spaces; a word longer
 // than width gets a line of its own.

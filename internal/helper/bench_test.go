@@ -109,3 +109,31 @@ func BenchmarkGetManaged(b *testing.B) {
 	}
 	benchGet(b, h, "protocol=https\nhost=gitlab.example.com\n", "password_expiry_utc=")
 }
+
+// BenchmarkStoreUnchanged is Git's store of what a get of a managed token
+// printed: answered from the index (its digest of the token), with no
+// backend call and no config file read.
+func BenchmarkStoreUnchanged(b *testing.B) {
+	mem := new(secretstest.Memory)
+	st := &store.Store{Secrets: mem, Dir: b.TempDir()}
+	h := &Helper{Store: st, Config: func() (*config.Config, error) {
+		b.Fatal("an unchanged store read the config")
+		return nil, nil
+	}}
+	expires := time.Now().UTC().AddDate(0, 0, 300).Truncate(24 * time.Hour)
+	rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "alice", ExpiryUTC: expires.Unix(),
+		Token: &store.Token{ID: 7, Name: "laptop", Scopes: []string{"api"}, APIURL: "https://gitlab.example.com/api/v4",
+			ExpiresAt: expires.Format(time.DateOnly), CheckedAt: time.Now()}}
+	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-benchbenchbenchbench"}); err != nil {
+		b.Fatal(err)
+	}
+	in := fmt.Sprintf("protocol=https\nhost=gitlab.example.com\nusername=alice\npassword=glpat-benchbenchbenchbench\npassword_expiry_utc=%d\n", expires.Unix())
+	before := mem.Calls()
+	b.ReportAllocs()
+	for b.Loop() {
+		mustRun(b, h, "store", in)
+	}
+	if n := mem.Calls() - before; n != 0 {
+		b.Fatalf("an unchanged store made %d backend calls", n)
+	}
+}

@@ -136,13 +136,20 @@ func (h *Helper) newAPI(apiURL, caFile string) (TokenChecker, error) {
 
 // sameAsStored reports whether Git is storing back a credential that is
 // already stored (Git "approves" every credential that worked, including
-// the one we just gave it). Such a store must not turn a managed token into
-// a plain one, nor cost a keychain write on every push.
+// the one we just gave it, after every authenticated operation). Such a
+// store must not turn a managed token into a plain one, nor cost a keychain
+// write on every push; for a managed token it costs no backend call at all:
+// the index keeps the token's digest.
+//
+// Git before 2.40 sends no password_expiry_utc back, and before 2.41 no
+// oauth_refresh_token (git's credential.c writes only the fields it knows),
+// so a field the request lacks is taken as unchanged, not as erased.
 func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, error) {
 	probe := *req
 	probe.Path = "" // a managed token has no path; plain ones are compared below
 	probe.HasPassword = false
-	recs, err := h.Store.Find(&probe)
+	// Only compared: no API URL needed, so the config file is not read.
+	recs, err := h.Store.FindToCompare(&probe)
 	if err != nil || len(recs) == 0 {
 		return false, err
 	}
@@ -151,11 +158,21 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if r.Path != req.Path && r.Token == nil {
 			continue
 		}
-		if r.Token == nil && r.ExpiryUTC != req.PasswordExpiryUTC {
+		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
 		if h.Store.Elsewhere(r) {
 			continue // stored in another backend: store it in this one
+		}
+		if same, known := r.SameSecret(req.Password); known && req.OAuthRefreshToken == "" &&
+			req.Credential == "" && r.AuthType == req.AuthType &&
+			(req.PasswordExpiryUTC == 0 || req.PasswordExpiryUTC == r.ExpiryUTC) {
+			if same {
+				return true, nil
+			}
+			// Otherwise the backend decides, as without a digest: the
+			// index may be older than the secret (a crash between the
+			// two writes of Store.Put).
 		}
 		sec, err := h.Store.ReadSecret(ctx, r)
 		if errors.Is(err, secrets.ErrNotFound) {
@@ -164,8 +181,17 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if err != nil {
 			return false, err
 		}
-		if sec.Password == req.Password && sec.OAuthRefreshToken == req.OAuthRefreshToken &&
+		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) &&
 			sec.Credential == req.Credential && r.AuthType == req.AuthType {
+			if old := r.SecretSHA256; r.Token != nil {
+				// An index written before digests were kept, or whose
+				// digest is not of the stored token (edited in the
+				// keychain by hand): record it now (best effort), so
+				// the next store is free.
+				if r.SetDigest(sec.Password); r.SecretSHA256 != old && r.SecretSHA256 != "" {
+					h.Store.UpdateRecord(ctx, r)
+				}
+			}
 			return true, nil
 		}
 	}

@@ -39,6 +39,7 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 	case err == nil:
 		applyInfo(tok, info)
 		tok.Unverified = false
+		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
 		upd.ExpiryUTC = expiryUnix(tok)
 		tok.CheckedAt = now.UTC()
 		tok.GitRefusedAt = now.UTC()

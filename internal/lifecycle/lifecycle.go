@@ -304,6 +304,7 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 		applyInfo(tok, info)
 		tok.Unverified = false
 		upd.ExpiryUTC = expiryUnix(tok)
+		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, tok.CheckedAt)
 	default:
@@ -787,6 +788,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		upd, tok := copyRecord(rec)
 		applyInfo(tok, info)
 		tok.Unverified = false
+		upd.SetDigest(sec.Password) // the record's was of the old token
 		tok.RotatedAt, tok.CheckedAt = j.StartedAt, now.UTC()
 		tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
 		upd.ExpiryUTC = expiryUnix(tok)

@@ -15,6 +15,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/keyringtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 // Outcomes of a rotation as GitLab's source answers them (issue 12), each
@@ -191,6 +192,9 @@ func TestFullDiskKeepsTheRotatedToken(t *testing.T) {
 		rec, stored := w.stored()
 		if stored != got || rec.Token.ID != 2 || rec.Token.ExpiresAt != w.today(90) || rec.Token.Dead != "" {
 			t.Errorf("the index holds %+v, want token 2 expiring %s", rec.Token, w.today(90))
+		}
+		if rec.SecretSHA256 != store.Digest(stored) {
+			t.Errorf("the index holds digest %q, want the new token's", rec.SecretSHA256)
 		}
 		w.wantFiles(false, false)
 		// And from then on it is served from the store alone.

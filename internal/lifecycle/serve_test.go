@@ -567,8 +567,15 @@ func TestUnverifiedTokenIsVerifiedOnNextServe(t *testing.T) {
 			w.wantServed(got, tt.wantServed)
 			w.wantCalls(tt.wantSelf, tt.wantRotate)
 			w.wantWarnings(0, tt.wantWarn...)
-			rec, _ := w.stored()
+			rec, secret := w.stored()
 			tok2 := rec.Token
+			wantDigest := "" // a digest is kept of a confirmed token only
+			if tt.wantDead == "" {
+				wantDigest = store.Digest(secret)
+			}
+			if rec.SecretSHA256 != wantDigest {
+				t.Errorf("stored digest %q, want %q", rec.SecretSHA256, wantDigest)
+			}
 			if tok2.Unverified == (tt.wantDead == "") {
 				t.Errorf("stored unverified = %v after GitLab answered", tok2.Unverified)
 			}

@@ -95,6 +95,13 @@ type Record struct {
 	CredentialOnly bool   `json:"credential_only,omitempty"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
+	// SecretSHA256 is the hex SHA-256 digest of a managed token that GitLab
+	// has confirmed, so that Git's store of the token it just used is
+	// answered from the index (SameSecret). A token is a random secret, so
+	// its digest gives nothing away; GitLab itself keeps only such a digest
+	// of each token. Plain credentials (a person's password could be
+	// guessed from its digest) and tokens not yet confirmed have none.
+	SecretSHA256 string `json:"sha256,omitempty"`
 }
 
 // Token is the metadata of a managed GitLab token, as GitLab reported it.
@@ -167,6 +174,38 @@ func (t *Token) CanRotateItself() bool {
 		}
 	}
 	return false
+}
+
+// Digest is what Record.SecretSHA256 holds for a token: its SHA-256, in hex.
+func Digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// keepsDigest reports whether r may keep a digest of its secret: a managed
+// token that GitLab has confirmed. One stored while GitLab could not be
+// reached may be a person's password, typed for a configured host.
+func (r *Record) keepsDigest() bool {
+	return r.Token != nil && !r.Token.Unverified
+}
+
+// SameSecret reports whether password is the secret r was stored with, as
+// far as the index can tell: known is false when r keeps no digest, and
+// only the secrets.Store can answer.
+func (r *Record) SameSecret(password string) (same, known bool) {
+	if !r.keepsDigest() || r.SecretSHA256 == "" {
+		return false, false
+	}
+	return Digest(password) == r.SecretSHA256, true
+}
+
+// SetDigest records the digest of password, the secret r was just read
+// with, if r may keep one.
+func (r *Record) SetDigest(password string) {
+	r.SecretSHA256 = ""
+	if r.keepsDigest() {
+		r.SecretSHA256 = Digest(password)
+	}
 }
 
 // Secret is what goes into the secrets.Store for one credential.
@@ -281,8 +320,21 @@ func (s *Store) now() time.Time {
 // Find returns the index records that match c, most recently stored first.
 // It reads one index file and never touches the secrets.Store.
 func (s *Store) Find(c *credential.Credential) ([]Record, error) {
+	return s.find(c, true)
+}
+
+// FindToCompare is Find for a caller that only compares a request with
+// what is stored (Git's store of the credential it just used): it leaves
+// managed tokens' API URLs as the index has them instead of asking APIURL,
+// which reads the config file. What it returns must never be used to reach
+// GitLab.
+func (s *Store) FindToCompare(c *credential.Credential) ([]Record, error) {
+	return s.find(c, false)
+}
+
+func (s *Store) find(c *credential.Credential, resolve bool) ([]Record, error) {
 	name := s.fileName(c.Protocol, c.Host)
-	idx, _, err := s.readIndex(c.Protocol, c.Host)
+	idx, _, err := s.readIndexOf(c.Protocol, c.Host, resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -398,6 +450,9 @@ func (s *Store) reconcile(ctx context.Context, r *Record, sec *Secret) *Record {
 		t.CheckedAt = time.Time{}
 		upd.Token = &t
 	}
+	// The digest was of the token r described; an unverified token keeps
+	// none (GitLab confirms it first).
+	upd.SetDigest(sec.Password)
 	s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
 		for i := range idx.Records {
 			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
@@ -519,6 +574,10 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
 	r.Backend = s.Backend
 	r.StoredAt = s.now().UTC()
+	// Every secret written goes through here, so the digest is always of
+	// the secret stored (a record copied from an older one brings the
+	// older token's).
+	r.SetDigest(sec.Password)
 	withMeta := *sec
 	withMeta.StoredAt, withMeta.ExpiryUTC = r.StoredAt, r.ExpiryUTC
 	raw, err := json.Marshal(&withMeta)
@@ -769,20 +828,32 @@ func (s *Store) legacyFileName(protocol, host string) string {
 // none, the file an earlier version wrote under its legacy name. It
 // reports whether the index came from the legacy file.
 func (s *Store) readIndex(protocol, host string) (*indexFile, bool, error) {
+	return s.readIndexOf(protocol, host, true)
+}
+
+// readIndexOf is readIndex; with resolve false, managed tokens keep the API
+// URL the index has (see FindToCompare).
+func (s *Store) readIndexOf(protocol, host string, resolve bool) (*indexFile, bool, error) {
 	name := s.fileName(protocol, host)
 	if legacy := s.legacyFileName(protocol, host); legacy != "" {
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 			if _, err := os.Lstat(legacy); err == nil {
-				idx, err := s.readFile(legacy)
+				idx, err := s.readFileAs(legacy, resolve)
 				return idx, true, err
 			}
 		}
 	}
-	idx, err := s.readFile(name)
+	idx, err := s.readFileAs(name, resolve)
 	return idx, false, err
 }
 
 func (s *Store) readFile(name string) (*indexFile, error) {
+	return s.readFileAs(name, true)
+}
+
+// readFileAs reads the index file name; with resolve, managed tokens get
+// their API URL from APIURL.
+func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 	// Bounded in time and size, and never a FIFO or a device: this is on
 	// the path of every get.
 	data, err := safefile.ReadFile(name, maxIndexSize)
@@ -796,7 +867,7 @@ func (s *Store) readFile(name string) (*indexFile, error) {
 	if err := json.Unmarshal(data, &idx); err != nil || idx.Version != indexVersion {
 		return nil, fmt.Errorf("store: %s: %w", name, ErrCorruptIndex)
 	}
-	if s.APIURL != nil {
+	if s.APIURL != nil && resolve {
 		for i := range idx.Records {
 			if t := idx.Records[i].Token; t != nil {
 				t.APIURL = s.APIURL(idx.Records[i].Host)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -204,5 +205,74 @@ func TestScoping(t *testing.T) {
 	}
 	if rec, _, _ := s.Get(ctx, req("https", "gitlab.example.com", "")); rec == nil {
 		t.Error("the exact request finds nothing")
+	}
+}
+
+// TestPutKeepsDigestOfWhatItStores: the index's digest is always of the
+// secret Put wrote, whatever the record brought along (a record copied from
+// the one before a rotation brings the old token's), and only for a
+// confirmed managed token.
+func TestPutKeepsDigestOfWhatItStores(t *testing.T) {
+	s := &Store{Secrets: new(secretstest.Memory), Dir: t.TempDir()}
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		tok  *Token
+		want string
+	}{
+		{"confirmed token", &Token{ID: 1}, Digest("glpat-new")},
+		{"token not yet confirmed", &Token{Unverified: true}, ""},
+		{"plain credential", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Record{Protocol: "https", Host: "gitlab.example", Username: tt.name, Token: tt.tok, SecretSHA256: Digest("glpat-old")}
+			if err := s.Put(ctx, r, &Secret{Password: "glpat-new"}); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := s.Find(req("https", "gitlab.example", tt.name))
+			if err != nil || len(recs) != 1 {
+				t.Fatalf("find: %v %v", recs, err)
+			}
+			if recs[0].SecretSHA256 != tt.want {
+				t.Errorf("stored digest %q, want %q", recs[0].SecretSHA256, tt.want)
+			}
+			same, known := recs[0].SameSecret("glpat-new")
+			if known != (tt.want != "") || same != known {
+				t.Errorf("SameSecret(stored) = %v, %v; want %v, %v", same, known, known, tt.want != "")
+			}
+			if same, _ := recs[0].SameSecret("glpat-old"); same {
+				t.Error("SameSecret of the old token is true")
+			}
+		})
+	}
+}
+
+// TestTornStoreDropsTheDigest: a store killed between its secret and its
+// index leaves the old record over the new secret; the record First
+// rebuilds from the secret keeps no digest of the old token (its token is
+// unverified until GitLab confirms it, and then gets the new one's).
+func TestTornStoreDropsTheDigest(t *testing.T) {
+	mem := new(secretstest.Memory)
+	s := &Store{Secrets: mem, Dir: t.TempDir()}
+	ctx := context.Background()
+	r := &Record{Protocol: "https", Host: "gitlab.example", Username: "u", Token: &Token{ID: 1}}
+	if err := s.Put(ctx, r, &Secret{Password: "glpat-old"}); err != nil {
+		t.Fatal(err)
+	}
+	// What Put of the next token writes first, and then nothing more.
+	raw, _ := json.Marshal(&Secret{Password: "glpat-new", StoredAt: r.StoredAt.Add(time.Second)})
+	if err := mem.Set(ctx, r.Account, string(raw)); err != nil {
+		t.Fatal(err)
+	}
+	got, sec, err := s.Get(ctx, req("https", "gitlab.example", "u"))
+	if err != nil || got == nil || sec.Password != "glpat-new" {
+		t.Fatalf("get after a torn store: %v, %v", got, err)
+	}
+	recs, _ := s.Find(req("https", "gitlab.example", "u"))
+	for _, rec := range append(recs, *got) {
+		if same, known := rec.SameSecret("glpat-old"); same || known || rec.SecretSHA256 != "" {
+			t.Errorf("record after a torn store keeps digest %q (same as the old token: %v)", rec.SecretSHA256, same)
+		}
 	}
 }

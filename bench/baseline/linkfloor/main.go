@@ -1,7 +1,9 @@
 // Command linkfloor is the start-up floor of any Go program that can do
 // what git-credential-glpat does. It links, and with arguments uses, the same
-// libraries: an HTTPS client with an extra CA (net/http, crypto/tls), a TOML
-// parser, a D-Bus keychain client (go-keyring) and age. Run without
+// libraries: an HTTPS client with an extra CA (net/http, crypto/tls),
+// GitLab's Go client (client-go: read and rotate the token itself, as the
+// helper calls it), a TOML parser, a D-Bus keychain client (go-keyring) and
+// age. Run without
 // arguments it only prints one line, as a hello-world does. Go runs every
 // linked package's init before main, so its time is what each process pays
 // before it reads its first byte of input.
@@ -19,6 +21,7 @@ import (
 	"filippo.io/age/armor"
 	"github.com/BurntSushi/toml"
 	"github.com/zalando/go-keyring"
+	gitlab "gitlab.com/gitlab-org/api/client-go"
 )
 
 func main() {
@@ -31,7 +34,8 @@ func main() {
 	os.Stdout.WriteString("hello\n")
 }
 
-// use makes the linker keep what the helper needs: fetch url, parse a TOML
+// use makes the linker keep what the helper needs: fetch url, read and
+// rotate a token through client-go, parse a TOML
 // file, read the keychain, and age-encrypt to a fresh key and a passphrase.
 func use(url, configFile, account string) error {
 	roots, err := x509.SystemCertPool()
@@ -44,6 +48,16 @@ func use(url, configFile, account string) error {
 		return err
 	}
 	resp.Body.Close()
+	gl, err := gitlab.NewClient(account, gitlab.WithBaseURL(url), gitlab.WithHTTPClient(c), gitlab.WithoutRetries())
+	if err != nil {
+		return err
+	}
+	if _, _, err := gl.PersonalAccessTokens.GetSinglePersonalAccessToken(); err != nil {
+		return err
+	}
+	if _, _, err := gl.PersonalAccessTokens.RotatePersonalAccessTokenSelf(&gitlab.RotatePersonalAccessTokenOptions{}); err != nil {
+		return err
+	}
 	var conf map[string]any
 	if _, err := toml.DecodeFile(configFile, &conf); err != nil {
 		return err

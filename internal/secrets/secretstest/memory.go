@@ -19,6 +19,7 @@ type Memory struct {
 	// Err, when set, is returned by every call instead of doing anything.
 	Err   error
 	calls int
+	sets  int
 }
 
 // Get implements secrets.Store.
@@ -41,6 +42,7 @@ func (m *Memory) Set(ctx context.Context, account, secret string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++
+	m.sets++
 	if m.Err != nil {
 		return m.Err
 	}
@@ -83,4 +85,11 @@ func (m *Memory) Calls() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.calls
+}
+
+// Sets is the number of Set calls made so far, failed ones included.
+func (m *Memory) Sets() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sets
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,6 +201,14 @@ func TestLoginAPIURLRefusedWhenTheConfigCannotBeWritten(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(cfgPath); string(data) != cfg {
 		t.Errorf("the config changed:\n%s", data)
+	}
+	// The error names the user's file, not a scratch file of the check,
+	// and nothing is left beside the config.
+	if strings.Contains(stderr, ".config-check") || !strings.Contains(stderr, cfgPath+":") {
+		t.Errorf("the error does not name the config file:\n%s", stderr)
+	}
+	if ents, _ := os.ReadDir(w.dir); slices.ContainsFunc(ents, func(e os.DirEntry) bool { return strings.HasPrefix(e.Name(), ".config") }) {
+		t.Errorf("a scratch file is left in %s", w.dir)
 	}
 	out, _, _ := w.run("", binPath, "status", "--offline", "--json")
 	if strings.Contains(out, u.Host) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -62,19 +63,25 @@ func runLogin(c *call) int {
 	}
 	var token string
 	var choose func([]string, string) (string, error)
+	var stopProgress func()
+	var ctx context.Context // Ctrl-C caught, once the token is read
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
+	if *web && *tokenStdin {
+		ui.Errorf("login: --web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
+		return 2
+	}
 	if *web && !atTerminal {
 		ui.Errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
 		return 2
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
-		ctx, cancel := cli.Interruptible()
+		apiCtx, apiCancel := cli.Interruptible()
 		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(ctx, host, *apiURL)
+		err := svc.CheckAPI(apiCtx, host, *apiURL)
 		stop()
-		cancel()
+		apiCancel()
 		if err != nil {
 			ui.Errorf("%v", err)
 			cli.APIURLHint(ui, host)
@@ -90,7 +97,29 @@ func runLogin(c *call) int {
 		}
 		token = b
 		choose = func(accounts []string, def string) (string, error) {
-			return cli.AskAccount(f, ui, host, accounts, def)
+			// The question and its answer are not the place for the
+			// progress line (it would be written after the question and
+			// erased with it).
+			stopProgress()
+			stopProgress = func() {}
+			// Ctrl-C is caught (ctx) while login runs: the question
+			// must end on it, as the hidden prompt does.
+			type answer struct {
+				name string
+				err  error
+			}
+			ch := make(chan answer, 1)
+			go func() {
+				name, err := cli.AskAccount(f, ui, host, accounts, def)
+				ch <- answer{name, err}
+			}()
+			select {
+			case a := <-ch:
+				return a.name, a.err
+			case <-ctx.Done():
+				fmt.Fprintln(ui.W)
+				return "", cli.ErrInterrupted
+			}
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -100,14 +129,19 @@ func runLogin(c *call) int {
 	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	stop := cli.Progress(ui, "checking the token with "+host)
+	stopProgress = cli.Progress(ui, "checking the token with "+host)
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
-	stop()
+	stopProgress()
+	if code, stop := promptEnded(err, ui); stop {
+		return code
+	}
 	if err != nil {
 		ui.Errorf("%s", explain(err))
 		switch {
 		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
+		case errors.Is(err, account.ErrOtherUser):
+			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			cli.APIURLHint(ui, host)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
@@ -187,7 +221,10 @@ func runLogout(c *call) int {
 		ui.Errorf("%s", explain(err))
 		return 1
 	}
-	if len(removed) == 0 {
+	switch {
+	case len(removed) == 0 && *username != "":
+		ui.Warningf("nothing is stored for %s on %s (git-credential-glpat status %s lists its accounts)", *username, host, host)
+	case len(removed) == 0:
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0

@@ -314,20 +314,27 @@ func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accou
 
 func otherUserError(username, host string, userID int64, accounts []account) error {
 	var list []string
+	what := "has no account of its own on " + host
 	for _, a := range accounts {
 		if a.userID != 0 {
 			list = append(list, fmt.Sprintf("%s (GitLab user %d)", a.username, a.userID))
 		} else {
 			list = append(list, a.username)
 		}
+		if a.username == username {
+			what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user (%d)", username, host, a.userID)
+		}
 	}
-	what := "no account of its own on " + host
-	if username != "" {
-		what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user", username, host)
-	}
-	return fmt.Errorf("%w: this token belongs to GitLab user %d and %s; nothing was changed. Accounts on %s: %s. run git-credential-glpat login %s --username NAME with the account of this token (a new name adds one)",
-		ErrOtherUser, userID, what, host, strings.Join(list, ", "), host)
+	return &otherUserErr{fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
+		userID, what, host, strings.Join(list, ", "))}
 }
+
+// otherUserErr is ErrOtherUser with the accounts it is about; the command
+// says what to run (login HOST --username NAME).
+type otherUserErr struct{ msg string }
+
+func (e *otherUserErr) Error() string        { return e.msg }
+func (e *otherUserErr) Is(target error) bool { return target == ErrOtherUser }
 
 // botKind recognises the bot user of a project or group access token by the
 // name GitLab gives it (app/services/resource_access_tokens/create_service.rb):
@@ -581,8 +588,14 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			continue
 		}
 		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
-		if !force && !s.Lifecycle.StateAt(r, now).Due {
+		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
 			res.Outcome = "not due"
+			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
+				// Known dead (status says so) and no unfinished
+				// rotation to recover: rotate must not report
+				// success over it.
+				res.Outcome = "dead"
+			}
 			out = append(out, res)
 			continue
 		}

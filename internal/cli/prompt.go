@@ -297,15 +297,11 @@ func ReadLine(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// IsTerminal reports whether r is a terminal.
+// IsTerminal reports whether r is a terminal (not merely a character
+// device: /dev/null is one too).
 func IsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	// A character device is not enough: /dev/null is one, and IDEs and CI
-	// start git (and so this helper) with it.
-	return term.IsTerminal(int(f.Fd()))
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Interruptible is a context that Ctrl-C (os.Interrupt) cancels.

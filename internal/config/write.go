@@ -152,15 +152,13 @@ func edit(path string, change func([]byte) []byte, check func(*Config) error) er
 	}
 	out := change(data)
 	// Prove the new content before it replaces the file: a config that
-	// does not load must not end up naming what was not meant.
-	probe := filepath.Join(filepath.Dir(path), ".config-check.toml")
-	if err := atomicfile.WriteFile(probe, out, 0o600); err != nil {
-		return &Error{File: path, Msg: err.Error()}
-	}
-	cfg, err := Load(probe)
-	os.Remove(probe)
-	if err != nil {
-		return fmt.Errorf("%s was not changed: %w", path, err)
+	// does not load must not end up naming what was not meant. Parsed in
+	// memory, so errors name the user's file and no scratch file is left
+	// beside it.
+	cfg := Default()
+	cfg.Path = path
+	if err := cfg.parse(out); err != nil {
+		return fmt.Errorf("%s was not changed: changed, it would not load (%w)", path, err)
 	}
 	if err := check(cfg); err != nil {
 		return &Error{File: path, Msg: err.Error() + "; not changed"}

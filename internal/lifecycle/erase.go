@@ -7,6 +7,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // eraseCheckTimeout bounds the one API call of an erase: Git is waiting
@@ -42,10 +43,10 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 		upd.ExpiryUTC = expiryUnix(tok)
 		tok.CheckedAt = now.UTC()
 		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s, but GitLab still accepts it (check the repository's URL and your access to it); it is kept and not handed to Git again for %s", rec.Host, retryAfter)
+		m.warn("the server refused the token for %s, but GitLab still accepts it (check the repository's URL and your access to it); it is kept and not handed to Git again for %s", rec.Host, termtext.Plural(int(retryAfter/time.Minute), "minute"))
 	default:
 		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, retryAfter)
+		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, termtext.Plural(int(retryAfter/time.Minute), "minute"))
 	}
 	m.Store.UpdateRecord(ctx, upd)
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+)
+
+// TestLoginAccountQuestionIsNotOverwritten: a person takes their time to
+// answer which account; the "checking the token" progress line must not be
+// written after the question (where the answer is typed) and then erased
+// with it.
+func TestLoginAccountQuestionIsNotOverwritten(t *testing.T) {
+	g, _, _ := twoAccountWorld(t)
+	least := []string{"read_repository", "write_repository", "self_rotate"}
+	carol2, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: least, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+	s := g.interactive(t, "login", g.host)
+	s.expect("input is hidden")
+	s.send(carol2 + "\r")
+	s.expect("? [carol] ")
+	time.Sleep(time.Second) // a person reading the question (longer than the progress delay)
+	before := s.output()
+	s.send("\r")
+	code, out := s.wait()
+	if code != 0 || !strings.Contains(out, "as carol") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if q := before[strings.Index(before, "? [carol] "):]; strings.Contains(q, "checking the token") {
+		t.Errorf("the progress line was written after the account question:\n%q", q)
+	}
+}
+
+// TestUnknownOperationWithStdinDevNull: /dev/null is a character device but
+// not a terminal; a program that runs the helper with stdin from /dev/null
+// gets the silence of gitcredentials(7), not the usage and exit 2.
+func TestUnknownOperationWithStdinDevNull(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(binPath, "futureop")
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput() // stdin nil: /dev/null
+	if err != nil || len(out) != 0 {
+		t.Errorf("futureop </dev/null: %v\n%s", err, out)
+	}
+}
+
+// TestLoginWebAndTokenStdinExclude: --web with --token-stdin is a usage
+// error that names both flags, not "use --token-stdin".
+func TestLoginWebAndTokenStdinExclude(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	s := g.interactive(t, "login", g.host, "--web", "--token-stdin")
+	code, out := s.wait()
+	if code != 2 || !strings.Contains(out, "--web") || strings.Contains(out, "use --token-stdin") {
+		t.Errorf("login --web --token-stdin: exit %d\n%s", code, out)
+	}
+}
+
+// TestLogoutOfAnUnknownAccountNamesIt: logout --username with a name the
+// host does not have (a typo) says that account has nothing, not that the
+// host has nothing, while other accounts are stored there.
+func TestLogoutOfAnUnknownAccountNamesIt(t *testing.T) {
+	g, alice, _ := twoAccountWorld(t)
+	_, errOut, err := g.run("", binPath, "logout", g.host, "--username", "alcie")
+	if err != nil || !strings.Contains(errOut, "alcie") || strings.Contains(errOut, "nothing is stored for "+g.host+"\n") {
+		t.Errorf("logout --username alcie: %v\n%s", err, errOut)
+	}
+	if got := g.passwordOf("alice"); got != alice {
+		t.Errorf("alice's token was touched")
+	}
+}
+
+// TestRotateReportsARevokedTokenThatIsNotDue: a token the helper knows is
+// revoked (status shows it) is "dead" to rotate as well, due or not, and
+// rotate exits 1 (man page: "1 a token is dead"), so that the daily
+// `rotate --all` does not report success over it.
+func TestRotateReportsARevokedTokenThatIsNotDue(t *testing.T) {
+	g, _, carol := twoAccountWorld(t)
+	st, _ := g.gl.TokenByValue(carol)
+	g.gl.Revoke(st.ID)
+	// Git's server refuses it, Git erases it, GitLab says revoked.
+	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
+	if out, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(out, "revoked") {
+		t.Fatalf("status does not show carol's token as revoked:\n%s", out)
+	}
+	for _, args := range [][]string{{"rotate", g.host}, {"rotate", "--all"}} {
+		out, errOut, err := g.run("", binPath, args...)
+		if exitCode(err) != 1 || !strings.Contains(out, "(carol): dead") || strings.Contains(out, "(carol): not due") {
+			t.Errorf("%v: exit %d\n%s%s", args, exitCode(err), out, errOut)
+		}
+	}
+	out, _, _ := g.run("", binPath, "rotate", "--all", "--json")
+	if !strings.Contains(out, `"username": "carol",
+    "outcome": "dead"`) {
+		t.Errorf("rotate --all --json:\n%s", out)
+	}
+}
+
+// TestLoginOtherUserErrorReadsOnce: the refusal to store a token under
+// another GitLab user's account says it once, names both users, and the
+// command to run is a hint line.
+func TestLoginOtherUserErrorReadsOnce(t *testing.T) {
+	g, alice, _ := twoAccountWorld(t)
+	_, errOut, err := g.run(alice+"\n", binPath, "login", g.host, "--token-stdin", "--username", "carol")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if exitCode(err) != 1 || len(lines) != 2 || strings.Count(errOut, "another GitLab user") > 1 ||
+		!strings.HasPrefix(lines[0], "git-credential-glpat: error: ") || !strings.Contains(lines[0], "the account carol on "+g.host+" holds a token of another GitLab user (") ||
+		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username NAME") {
+		t.Errorf("exit %d\n%s", exitCode(err), errOut)
+	}
+}
+
+// TestLoginAccountQuestionCtrlCAndCtrlD: Ctrl-C at the account question
+// stops login (exit 130) as it does at the token prompt, and Ctrl-D
+// cancels it with the same words; nothing is stored either way.
+func TestLoginAccountQuestionCtrlCAndCtrlD(t *testing.T) {
+	g, alice, carol := twoAccountWorld(t)
+	for _, c := range []struct {
+		key, want string
+		code      int
+	}{{"\x03", "interrupted; nothing was changed", 130}, {"\x04", "cancelled; nothing was changed", 1}} {
+		tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+		s := g.interactive(t, "login", g.host)
+		s.expect("input is hidden")
+		s.send(tok + "\r")
+		s.expect("? [carol] ")
+		s.send(c.key)
+		code, out := s.wait() // before the fix Ctrl-C was ignored: this timed out
+		if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "error: cancelled") {
+			t.Errorf("%q at the account question: exit %d\n%s", c.key, code, out)
+		}
+	}
+	if g.passwordOf("alice") != alice || g.passwordOf("carol") != carol {
+		t.Error("an account changed")
+	}
+}
+
+// TestDoctorWarnsOfAHeldBackToken: a token Git's server refused while
+// GitLab still accepts it is held back from Git (status: "held back");
+// doctor, which says what is wrong, does not call it ok.
+func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	if _, errOut := g.erase(tok); !strings.Contains(errOut, "for 15 minutes") {
+		t.Errorf("erase does not say for how long, in words: %q", errOut)
+	}
+	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
+		t.Fatalf("status does not show the token held back:\n%s", st)
+	}
+	out, _, err := g.run("", binPath, "doctor")
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "token "+g.host+" (alice)") {
+			line = l
+		}
+	}
+	if exitCode(err) != 1 || !strings.HasPrefix(line, "[warn]") || !strings.Contains(flat(out), "held back") || !strings.Contains(flat(out), "repository's URL") {
+		t.Errorf("doctor: exit %d\n%s", exitCode(err), out)
+	}
+}

@@ -262,26 +262,6 @@ func TestUnknownOperationIsIgnored(t *testing.T) {
 	}
 }
 
-// TestUnknownOperationWithNullStdin: /dev/null is a character device but no
-// terminal (IDEs and CI start git with it); an unknown operation stays
-// silent there too.
-func TestUnknownOperationWithNullStdin(t *testing.T) {
-	w := newWorld(t)
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	cmd := exec.Command(binPath, "frobnicate")
-	cmd.Env = w.env
-	cmd.Stdin = null
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil || out.Len() != 0 || errOut.Len() != 0 {
-		t.Errorf("unknown operation, stdin %s: err %v, stdout %q, stderr %q; want exit 0 and silence", os.DevNull, err, out.String(), errOut.String())
-	}
-}
-
 func TestVersion(t *testing.T) {
 	w := newWorld(t)
 	out, _, err := w.run("", binPath, "version")

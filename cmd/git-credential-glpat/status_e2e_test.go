@@ -63,3 +63,20 @@ func TestStatusOfAHostSaysWhatExistsElsewhere(t *testing.T) {
 		t.Errorf("status c.example does not say what is stored elsewhere:\n%s", out)
 	}
 }
+
+// TestStatusOfAHostNamesOthersAsCommandsTakeThem: the other hosts were
+// written as http://H:P, which status, logout and rotate refuse as a host.
+func TestStatusOfAHostNamesOthersAsCommandsTakeThem(t *testing.T) {
+	w := newWorld(t)
+	w.run("protocol=http\nhost=127.0.0.1:8929\nusername=u\npassword=p\n", binPath, "store")
+	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
+	w.run("protocol=https\nhost=a.example\nusername=v\npassword=p\n", binPath, "store")
+	out, _, _ := w.run("", binPath, "status", "c.example", "--offline")
+	if strings.Contains(out, "://") || !strings.Contains(out, "127.0.0.1:8929 (http)") || strings.Count(out, "a.example") != 1 {
+		t.Errorf("status c.example names the other hosts in a form the commands refuse, or twice:\n%s", out)
+	}
+	out, errOut, _ := w.run("", binPath, "status", "127.0.0.1:8929", "--offline")
+	if !strings.Contains(out, "127.0.0.1:8929") || strings.Contains(out, "Nothing is stored") || errOut != "" {
+		t.Errorf("status of the host as listed:\n%s%s", out, errOut)
+	}
+}

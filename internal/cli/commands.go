@@ -196,15 +196,18 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 }
 
 // storedHosts lists the hosts that have credentials stored, for a status
-// of a host that has none.
+// of a host that has none, as status, logout and rotate take them: HOST or
+// HOST:PORT, with the protocol after it when it is not https.
 func storedHosts(recs []store.Record) []string {
 	var hosts []string
+	seen := map[string]bool{}
 	for _, r := range recs {
 		h := r.Host
 		if r.Protocol != "https" {
-			h = r.Protocol + "://" + h
+			h += " (" + r.Protocol + ")"
 		}
-		if len(hosts) == 0 || hosts[len(hosts)-1] != h {
+		if !seen[h] {
+			seen[h] = true
 			hosts = append(hosts, h)
 		}
 	}

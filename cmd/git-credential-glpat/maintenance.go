@@ -107,14 +107,16 @@ func runSchedule(c *call) int {
 	// here: a container, an SSH login without lingering) is a failure: the
 	// tokens would not rotate, whatever the files say.
 	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
+	// A remove the scheduler did not take may leave the job running.
+	left := err == nil && res != nil && pos[0] == "remove" && res.Active
 	if res != nil {
-		cli.WriteSchedule(stdout, ui, res, verb, inactive)
+		cli.WriteSchedule(stdout, ui, res, verb, inactive, left)
 	}
 	if err != nil {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	if inactive {
+	if inactive || left {
 		return 1
 	}
 	return 0

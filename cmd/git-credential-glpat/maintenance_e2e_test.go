@@ -95,12 +95,27 @@ func TestScheduleInstallRemove(t *testing.T) {
 	if out, _, _ := w.run("", binPath, "status", "--offline"); !strings.Contains(out, "scheduled rotation") {
 		t.Errorf("status lacks the scheduled rotation line:\n%s", out)
 	}
-	if _, errOut, err := w.run("", binPath, "schedule", "remove"); err != nil {
-		t.Fatalf("schedule remove: %v %s", err, errOut)
+	if out, errOut, err := w.run("", binPath, "schedule", "remove"); err != nil || !strings.Contains(out, "ran systemctl --user disable") {
+		t.Fatalf("schedule remove: %v\n%s\n%s", err, out, errOut)
 	}
 	for _, f := range []string{timer, service} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s left after remove", f)
+		}
+	}
+	// A remove whose systemctl fails said "ran systemctl --user disable"
+	// and exited 0, while a running user manager may still fire the timer.
+	if _, errOut, err := w.run("", binPath, "schedule", "install"); err != nil {
+		t.Fatalf("schedule install again: %v %s", err, errOut)
+	}
+	os.WriteFile(fake, []byte("#!/bin/sh\necho 'Failed to connect to bus: No medium found' >&2\nexit 1\n"), 0o700)
+	out, errOut, err = w.run("", binPath, "schedule", "remove")
+	if exitCode(err) != 1 || strings.Contains(out, "ran systemctl") || !strings.Contains(out, "tried systemctl --user disable --now") || !strings.Contains(errOut, "error: ") || !strings.Contains(errOut, "next login") {
+		t.Errorf("schedule remove with a failing systemctl: exit %d\n%s\n%s", exitCode(err), out, errOut)
+	}
+	for _, f := range []string{timer, service} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s left after remove with a failing systemctl", f)
 		}
 	}
 }

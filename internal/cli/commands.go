@@ -221,13 +221,15 @@ func writeJSON(w io.Writer, v any) {
 }
 
 // WriteSchedule writes what schedule install or remove (verb "wrote" or
-// "removed") did; inactive: an install that left nothing scheduled.
-func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inactive bool) {
+// "removed") did: "ran" a command that succeeded, "tried" one that
+// failed. inactive: an install that left nothing scheduled; left: a
+// remove that may have left the job scheduled.
+func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inactive, left bool) {
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "%s %s\n", verb, f)
 	}
-	for _, c := range res.Commands {
-		if inactive {
+	for i, c := range res.Commands {
+		if i < len(res.Failed) && res.Failed[i] {
 			fmt.Fprintf(w, "tried %s\n", c)
 		} else {
 			fmt.Fprintf(w, "ran %s\n", c)
@@ -235,6 +237,9 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 	}
 	if inactive {
 		ui.Errorf("scheduled rotation is not active: the %s scheduler did not take the job", res.Scheduler)
+	}
+	if left {
+		ui.Errorf("scheduled rotation may still run: the %s scheduler did not drop the job", res.Scheduler)
 	}
 	for _, n := range res.Notes {
 		ui.Hintf("%s", n)

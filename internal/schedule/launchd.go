@@ -141,8 +141,16 @@ func removeLaunchd(ctx context.Context, o Options) (*Result, error) {
 		r.Notes = append(r.Notes, "scheduled rotation is not installed (no "+path+")")
 		return r, nil
 	}
-	// Fails when the agent is not loaded, which is what we want anyway.
-	run(ctx, o, r, "launchctl", "bootout", domain(o)+"/"+Name)
+	// Fails when the agent is not loaded, which is what we want anyway;
+	// one still loaded after a failed bootout goes on running.
+	if out, err := run(ctx, o, r, "launchctl", "bootout", domain(o)+"/"+Name); err != nil {
+		if _, perr := run(ctx, o, nil, "launchctl", "print", domain(o)+"/"+Name); perr == nil {
+			r.Active = true
+			r.Notes = append(r.Notes, "launchctl could not unload the agent ("+commandError("launchctl", out, err)+"); it runs until the next login; to stop it now, in a desktop session run: launchctl bootout "+domain(o)+"/"+Name)
+		} else {
+			r.Notes = append(r.Notes, "the agent was not loaded")
+		}
+	}
 	ok, err := removeFile(path)
 	if err != nil {
 		return r, err

@@ -152,8 +152,11 @@ type Result struct {
 	// Commands run, as a person would type them, whether or not they
 	// succeeded.
 	Commands []string `json:"commands,omitempty"`
-	// Active reports whether the job is scheduled now: it will run
-	// without anything more to do.
+	// Failed[i] reports whether Commands[i] failed (or did not answer).
+	Failed []bool `json:"failed,omitempty"`
+	// Active reports whether the job is scheduled now: after Install, it
+	// will run without anything more to do; after Remove, it may still
+	// run (a scheduler that could not be told to drop it).
 	Active bool `json:"active"`
 	// Notes are what a person should know or do next, one sentence each.
 	Notes []string `json:"notes,omitempty"`
@@ -267,12 +270,13 @@ func shellQuote(s string) string {
 func run(ctx context.Context, o Options, r *Result, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	if r != nil {
-		r.Commands = append(r.Commands, commandLine(name, args))
-	}
 	out, err := o.Run.Run(ctx, name, args...)
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%s: no answer after %v", name, commandTimeout)
+	}
+	if r != nil {
+		r.Commands = append(r.Commands, commandLine(name, args))
+		r.Failed = append(r.Failed, err != nil)
 	}
 	return out, err
 }

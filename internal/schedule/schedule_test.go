@@ -376,6 +376,11 @@ func TestSystemdWithoutUserManager(t *testing.T) {
 			if !strings.Contains(strings.Join(res.Notes, " "), "could not disable") {
 				t.Errorf("remove notes %q do not say systemctl failed", res.Notes)
 			}
+			// A user manager out of reach may still fire the timer; with
+			// no systemctl at all, none does.
+			if res.Active != (tt.name == "no user bus") || !slices.Equal(res.Failed, []bool{true}) {
+				t.Errorf("remove: active %v, failed %v; want active only with a user bus out of reach, the one systemctl failed", res.Active, res.Failed)
+			}
 		})
 	}
 }
@@ -419,6 +424,23 @@ func TestSystemdXDGConfigHome(t *testing.T) {
 	}
 }
 
+// TestLaunchdRemoveLeftLoaded: a bootout that fails while the agent is
+// still loaded leaves it running, which Remove reports as still active.
+func TestLaunchdRemoveLeftLoaded(t *testing.T) {
+	r := &fakeRunner{answers: map[string]answer{"launchctl bootout": {err: errExit1, out: "Boot-out failed: 5: Input/output error"}, "launchctl bootstrap": {}, "launchctl print": {}}}
+	o := Options{Binary: "/usr/local/bin/git-credential-glpat", GOOS: "darwin", Home: t.TempDir(), UID: 501, Run: r}
+	if _, err := Install(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Remove(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Active || !slices.Equal(res.Failed, []bool{true}) || !strings.Contains(strings.Join(res.Notes, " "), "launchctl bootout gui/501/"+Name) {
+		t.Errorf("remove with a failed bootout of a loaded agent: %+v", res)
+	}
+}
+
 func TestLaunchd(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -455,12 +477,18 @@ func TestLaunchd(t *testing.T) {
 			}
 
 			r.calls = nil
+			wantCalls = []string{"launchctl bootout gui/501/" + Name}
+			if tt.wantActive {
+				r.answers["launchctl bootout"] = answer{} // loaded now
+			} else {
+				wantCalls = append(wantCalls, "launchctl print gui/501/"+Name)
+			}
 			res, err = Remove(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(r.calls, []string{"launchctl bootout gui/501/" + Name}) || exists(plist) || !slices.Equal(res.Files, []string{plist}) {
-				t.Errorf("remove: %+v, ran %q; want bootout and the plist gone", res, r.calls)
+			if !slices.Equal(r.calls, wantCalls) || exists(plist) || !slices.Equal(res.Files, []string{plist}) || res.Active || !slices.Equal(res.Failed, []bool{!tt.wantActive}) {
+				t.Errorf("remove: %+v, ran %q; want %q and the plist gone, nothing left loaded", res, r.calls, wantCalls)
 			}
 			if st, _ := Query(context.Background(), o); st.Installed {
 				t.Errorf("status after remove: %+v", st)

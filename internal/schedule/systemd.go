@@ -2,8 +2,10 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -124,8 +126,12 @@ func removeSystemd(ctx context.Context, o Options) (*Result, error) {
 	}
 	reachable := true
 	if out, err := run(ctx, o, r, "systemctl", "--user", "disable", "--now", timerUnit); err != nil {
+		// A user manager this shell cannot reach (another session's, say)
+		// may still fire the timer it loaded: unknown is not "gone".
+		// (No systemctl at all: no systemd runs it.)
 		reachable = false
-		r.Notes = append(r.Notes, "systemctl --user could not disable the timer ("+commandError("systemctl", out, err)+"); its files are removed, so systemd forgets it at the next login")
+		r.Active = !errors.Is(err, exec.ErrNotFound)
+		r.Notes = append(r.Notes, "systemctl --user could not disable the timer ("+commandError("systemctl", out, err)+"); its files are removed, so systemd forgets it at the next login; to stop it now, in a login session run: systemctl --user stop "+timerUnit+" && systemctl --user daemon-reload")
 	}
 	// `disable` removes the symlink; without a user manager, remove it
 	// here, but only when it is the one `enable` made.

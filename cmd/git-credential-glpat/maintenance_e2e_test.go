@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,6 +118,36 @@ func TestScheduleInstallRemove(t *testing.T) {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s left after remove with a failing systemctl", f)
 		}
+	}
+}
+
+// TestCompletionOffersEachHostOnce: a host with two accounts was offered
+// twice. The bash script, as the binary prints it, completes `status ` from
+// the binary's own status.
+func TestCompletionOffersEachHostOnce(t *testing.T) {
+	w := newWorld(t)
+	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
+	w.run("protocol=https\nhost=a.example\nusername=v\npassword=p\n", binPath, "store")
+	w.run("protocol=https\nhost=b.example:8443\nusername=u\npassword=p\n", binPath, "store")
+	out, errOut, err := w.run("", binPath, "completion", "bash")
+	if err != nil {
+		t.Fatalf("completion bash: %v %s", err, errOut)
+	}
+	script := filepath.Join(w.dir, "c.bash")
+	os.WriteFile(script, []byte(out), 0o600)
+	code := `source "$1" || exit 3
+COMP_WORDS=(git-credential-glpat status "")
+COMP_CWORD=2
+COMP_LINE="git-credential-glpat status "
+COMP_POINT=${#COMP_LINE}
+COMPREPLY=()
+_git_credential_glpat
+printf '%s\n' "${COMPREPLY[@]}"
+`
+	w.env = append(w.env, "PATH="+filepath.Dir(binPath)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, errOut, err = w.run("", "bash", "--norc", "--noprofile", "-c", code, "bash", script)
+	if got := strings.Fields(out); err != nil || !slices.Equal(got, []string{"a.example", "b.example:8443"}) {
+		t.Errorf("bash completes `status ` with %q (%v %s), want each host once", got, err, errOut)
 	}
 }
 

@@ -22,7 +22,8 @@ var storedHosts = []string{"gitlab.com", "gitlab.example.com:8443"}
 
 // fakeProgram puts a git-credential-glpat on PATH that answers
 // `status --offline --json` with the JSON the real one prints (account.Entry,
-// indented as main indents it), and fails anything else.
+// indented as main indents it), two accounts on the first host, and fails
+// anything else.
 func fakeProgram(t *testing.T) (pathEnv string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -30,6 +31,8 @@ func fakeProgram(t *testing.T) (pathEnv string) {
 	for _, h := range storedHosts {
 		entries = append(entries, account.Entry{Host: h, Protocol: "https", Username: "alice", Managed: true, State: "ok", Scopes: []string{"read_repository"}})
 	}
+	// A second account on the first host: each host is offered once.
+	entries = append(entries, account.Entry{Host: storedHosts[0], Protocol: "https", Username: "bob", Managed: true, State: "ok", Scopes: []string{"read_repository"}})
 	js, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {
 		t.Fatal(err)

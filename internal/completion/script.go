@@ -9,8 +9,9 @@ const program = "git-credential-glpat"
 
 // hostsCommand lists the hosts of the stored credentials, for completing
 // HOST. `status --offline` asks no server; its JSON has one "host" per
-// credential, on a line of its own.
-const hostsCommand = program + ` status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p'`
+// credential, on a line of its own; sort -u offers a host with several
+// accounts once.
+const hostsCommand = program + ` status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p' | sort -u`
 
 // Script returns the completion script for shell: "bash", "zsh" or "fish".
 func Script(shell string) (string, error) {

@@ -4,7 +4,7 @@
 # or save it as ~/.local/share/bash-completion/completions/git-credential-glpat
 
 _git_credential_glpat_hosts() {
-	git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p'
+	git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p' | sort -u
 }
 
 _git_credential_glpat() {

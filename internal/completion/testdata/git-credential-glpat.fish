@@ -36,7 +36,7 @@ function __git_credential_glpat_using
 end
 
 function __git_credential_glpat_hosts
-    git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p'
+    git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p' | sort -u
 end
 
 complete -c git-credential-glpat -f

@@ -6,7 +6,7 @@
 
 _git-credential-glpat_hosts() {
 	local -a hosts
-	hosts=(${(f)"$(git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p')"})
+	hosts=(${(f)"$(git-credential-glpat status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p' | sort -u)"})
 	_wanted hosts expl host compadd -a hosts
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
@@ -13,6 +14,12 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 )
 
+// validDuration reports whether s is a duration config.ParseDuration takes.
+func validDuration(s string) bool {
+	_, err := config.ParseDuration(s)
+	return err == nil
+}
+
 func runInitUnlock(c *call) int {
 	cmd, args, stdin, stdout, ui := c.name, c.args, c.stdin, c.stdout, c.ui
 	fs := cli.NewFlags(cmd, c.usage(), ui)
@@ -20,7 +27,11 @@ func runInitUnlock(c *call) int {
 	var unlockFor time.Duration
 	if cmd == "unlock" {
 		fs.Func("for", "", func(s string) (err error) {
-			if unlockFor, err = config.ParseDuration(s); err != nil || unlockFor <= 0 {
+			unlockFor, err = config.ParseDuration(s)
+			if err == nil && unlockFor <= 0 || err != nil && strings.HasPrefix(s, "-") && validDuration(s[1:]) {
+				return fmt.Errorf("--for %q: must be positive: write it like 30m, 12h or 7d (leave --for out to stay unlocked until reboot, lock, or three idle days)", s)
+			}
+			if err != nil {
 				return fmt.Errorf("--for %q is not a duration: write it like 30m, 12h or 7d", s)
 			}
 			return nil

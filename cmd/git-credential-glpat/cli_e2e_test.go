@@ -11,7 +11,8 @@ import (
 // TestPassphraseStdinReadsEachOnce: --passphrase-stdin reads each
 // passphrase once, one line each (as docker login --password-stdin does);
 // a one-character passphrase is refused with the minimum stated; a bad
-// --for names the flag and the accepted forms.
+// --for names the flag and the accepted forms, a zero or negative one says
+// it must be positive.
 func TestPassphraseStdinReadsEachOnce(t *testing.T) {
 	w := backendWorld(t, "encrypted-file")
 	_, errOut, err := w.run("x\n", binPath, "init", "--passphrase-stdin")
@@ -31,6 +32,13 @@ func TestPassphraseStdinReadsEachOnce(t *testing.T) {
 	_, errOut, err = w.run("second passphrase\n", binPath, "unlock", "--passphrase-stdin", "--for", "12hours")
 	if exitCode(err) != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--for") || !strings.Contains(errOut, "12h") || !strings.Contains(errOut, "7d") {
 		t.Errorf("unlock --for 12hours: exit %d, stderr %q", exitCode(err), errOut)
+	}
+	// A zero or negative --for was "not a duration", which it is.
+	for _, d := range []string{"0", "0s", "-1h"} {
+		_, errOut, err = w.run("second passphrase\n", binPath, "unlock", "--passphrase-stdin", "--for", d)
+		if exitCode(err) != 2 || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "not a duration") || !strings.Contains(errOut, "--for") || !strings.Contains(errOut, "must be positive") || !strings.Contains(errOut, "12h") || !strings.Contains(errOut, "7d") {
+			t.Errorf("unlock --for %s: exit %d, stderr %q", d, exitCode(err), errOut)
+		}
 	}
 }
 

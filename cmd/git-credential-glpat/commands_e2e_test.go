@@ -140,6 +140,37 @@ func TestLogoutRevoke(t *testing.T) {
 	}
 }
 
+// TestLogoutRevokeOfADeadToken: logout --revoke said "revoked and forgot"
+// of a token already known dead, which it did not send to GitLab, and of
+// one GitLab refused (401) as already revoked.
+func TestLogoutRevokeOfADeadToken(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		g := newGitLabWorld(t, "")
+		tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 60))})
+		g.login(tok)
+		g.gl.Revoke(id)
+		if known {
+			// rotate asks GitLab, which says revoked: known dead.
+			if out, errOut, _ := g.run("", binPath, "rotate", g.host, "--force"); !strings.Contains(out+errOut, "dead") {
+				t.Fatalf("rotate of a revoked token:\n%s%s", out, errOut)
+			}
+		}
+		before := g.gl.Calls(gitlabtest.EndpointRevoke)
+		out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke")
+		sent := g.gl.Calls(gitlabtest.EndpointRevoke) - before
+		want := "forgot the credential of alice on " + g.host + " (already revoked, not sent to GitLab)"
+		if !known {
+			want = "forgot the credential of alice on " + g.host + " (GitLab says it was already revoked)"
+		}
+		if err != nil || strings.Contains(out, "revoked and forgot") || !strings.Contains(out, want) || sent != map[bool]int{true: 0, false: 1}[known] {
+			t.Errorf("logout --revoke of a dead token (known dead: %v): %v, %d revoke call(s)\n%s%s\nwant %q", known, err, sent, out, errOut, want)
+		}
+		if got, _ := g.get(); got != "" {
+			t.Errorf("get after logout = %q", got)
+		}
+	}
+}
+
 // TestProjectAccessToken: a project access token (a bot user's) is
 // recognised at login and rotates through the project's self-rotate endpoint.
 func TestProjectAccessToken(t *testing.T) {

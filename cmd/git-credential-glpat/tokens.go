@@ -211,11 +211,16 @@ func runLogout(c *call) int {
 	removed, err := svc.Logout(ctx, host, *username, *revoke)
 	stop()
 	for _, r := range removed {
-		verb := "forgot"
-		if *revoke && r.Token != nil {
-			verb = "revoked and forgot"
+		switch {
+		case r.Revoked:
+			fmt.Fprintf(stdout, "revoked and forgot the credential of %s on %s\n", r.Username, r.Host)
+		case r.NotSent:
+			fmt.Fprintf(stdout, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, r.Host, alreadyDead(r.Dead))
+		case r.Dead != "":
+			fmt.Fprintf(stdout, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, r.Host, alreadyDead(r.Dead))
+		default:
+			fmt.Fprintf(stdout, "forgot the credential of %s on %s\n", r.Username, r.Host)
 		}
-		fmt.Fprintf(stdout, "%s the credential of %s on %s\n", verb, r.Username, r.Host)
 	}
 	if err != nil {
 		ui.Errorf("%s", explain(err))
@@ -228,6 +233,15 @@ func runLogout(c *call) int {
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0
+}
+
+// alreadyDead says that a token was dead before logout, and why (as
+// store.Token.Dead says it).
+func alreadyDead(why string) string {
+	if why == "revoked" || why == "expired" {
+		return "already " + why
+	}
+	return "already dead: " + why
 }
 
 func runStatus(c *call) int {

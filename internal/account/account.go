@@ -633,19 +633,35 @@ func (s *Service) LogoutPlan(host, username string) ([]store.Record, error) {
 	return out, err
 }
 
+// Removed is a credential Logout forgot, and what became of its token.
+type Removed struct {
+	store.Record
+	// Revoked: GitLab revoked the token on this request.
+	Revoked bool
+	// Dead says why the token was already dead ("revoked", "expired", ...)
+	// when it was not revoked now: known dead (then NotSent: it was not
+	// sent to GitLab), or GitLab refused it as revoked or expired.
+	Dead    string
+	NotSent bool
+}
+
 // Logout forgets the credentials of host (of username only, when given) and,
 // with revoke, revokes managed tokens on GitLab first. It returns the
 // records removed.
-func (s *Service) Logout(ctx context.Context, host, username string, revoke bool) ([]store.Record, error) {
+func (s *Service) Logout(ctx context.Context, host, username string, revoke bool) ([]Removed, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
 		return nil, err
 	}
-	var removed []store.Record
+	var removed []Removed
 	for i := range recs {
 		r := &recs[i]
 		if !strings.EqualFold(r.Host, host) || (username != "" && r.Username != username) {
 			continue
+		}
+		rm := Removed{Record: *r}
+		if revoke && r.Token != nil && r.Token.Dead != "" {
+			rm.Dead, rm.NotSent = r.Token.Dead, true
 		}
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
@@ -662,12 +678,24 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 			if err != nil && !errors.Is(err, gitlabapi.ErrUnauthorized) {
 				return removed, fmt.Errorf("revoking the token for %s (nothing was removed): %w", r.Host, err)
 			}
+			rm.Revoked = err == nil
+			if err != nil {
+				// 401: the token is not valid (lib/api/api_guard.rb), so
+				// GitLab revoked nothing now.
+				rm.Dead = "no longer accepted by GitLab"
+				var ae *gitlabapi.Error
+				if errors.As(err, &ae) && ae.Revoked() {
+					rm.Dead = "revoked"
+				} else if errors.As(err, &ae) && ae.Expired() {
+					rm.Dead = "expired"
+				}
+			}
 		}
 		req := &credential.Credential{Protocol: r.Protocol, Host: r.Host, Path: r.Path, Username: r.Username, HasUsername: true}
 		if _, err := s.Store.Erase(ctx, req); err != nil {
 			return removed, err
 		}
-		removed = append(removed, *r)
+		removed = append(removed, rm)
 	}
 	return removed, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 // validDuration reports whether s is a duration config.ParseDuration takes.
@@ -119,12 +120,12 @@ func runMigrate(c *call) int {
 	rep, err := backend.MoveAll(ctx, backend.Move{
 		Index: e.Store, Current: e.Kind, StateDir: e.StateDir, Options: e.BackendOptions, Target: target,
 		SwitchConfig: func() error { return config.SetBackend(e.ConfigPath, target) },
-		Hook:         crashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
+		Hook:         session.CrashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
 	})
 	var te *backend.TargetError
 	switch {
 	case errors.As(err, &te):
-		ui.Errorf("%s: %s", target, explain(te.Err))
+		ui.Errorf("%s: %s", target, cli.Explain(te.Err))
 		if target == config.BackendEncryptedFile && errors.Is(err, agefile.ErrNotInitialized) {
 			ui.Hintf("run git-credential-glpat init first, then git-credential-glpat migrate --to encrypted-file again")
 		}
@@ -146,7 +147,7 @@ func runMigrate(c *call) int {
 		}
 	}
 	if err != nil {
-		ui.Errorf("%s; nothing was lost: run migrate again", explain(err))
+		ui.Errorf("%s; nothing was lost: run migrate again", cli.Explain(err))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s now says backend = %q\n", e.ConfigPath, target)

@@ -16,8 +16,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
-	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
-	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
@@ -232,7 +230,7 @@ func runGitOp(c *call) int {
 			fmt.Fprintf(ui.W, "git-credential-glpat: %s\n", agefile.ErrLocked)
 			return 1
 		}
-		ui.Errorf("%s", explain(err))
+		ui.Errorf("%s", cli.Explain(err))
 		return 1
 	}
 	return 0
@@ -241,7 +239,7 @@ func runGitOp(c *call) int {
 // openSession opens what a command works with; writes: the command may
 // store something. The caller closes it when the command is done.
 func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
-	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: crashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
+	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -256,40 +254,7 @@ func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
 	return session.Open(o)
 }
 
-// explain turns an error into the one line a person reads, with what to do
-// about it when we know.
-func explain(err error) string {
-	switch {
-	case errors.Is(err, keychain.ErrNoSessionBus):
-		return err.Error() + "; run git inside a desktop session, or start one with dbus-run-session"
-	case errors.Is(err, keychain.ErrNoSecretService):
-		return err.Error() + "; start a keyring daemon such as gnome-keyring-daemon"
-	case errors.Is(err, agefile.ErrLocked):
-		return err.Error()
-	case errors.Is(err, secrets.ErrLocked):
-		return "the keychain is locked; unlock it (log in to the desktop, or open Seahorse) and retry"
-	}
-	// Bad input, bad requests and the rest already say what is wrong.
-	return err.Error()
-}
-
 // panicWriter panics with what it is given, for the leak tests.
 type panicWriter struct{}
 
 func (panicWriter) Write(p []byte) (int, error) { panic("forced panic while writing " + string(p)) }
-
-// crashHook returns a lifecycle hook that kills this process, as kill -9
-// would, when a rotation reaches point. The crash-safety tests set
-// GLPAT_TEST_KILL_AT; nothing else should.
-func crashHook(point string) func(string) {
-	if point == "" {
-		return nil
-	}
-	return func(p string) {
-		if p == point {
-			self, _ := os.FindProcess(os.Getpid())
-			self.Kill()
-			select {} // the kill is asynchronous on some systems
-		}
-	}
-}

@@ -102,24 +102,7 @@ func runLogin(c *call) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			// Ctrl-C is caught (ctx) while login runs: the question
-			// must end on it, as the hidden prompt does.
-			type answer struct {
-				name string
-				err  error
-			}
-			ch := make(chan answer, 1)
-			go func() {
-				name, err := cli.AskAccount(f, ui, host, accounts, def)
-				ch <- answer{name, err}
-			}()
-			select {
-			case a := <-ch:
-				return a.name, a.err
-			case <-ctx.Done():
-				fmt.Fprintln(ui.W)
-				return "", cli.ErrInterrupted
-			}
+			return cli.AskAccountUntil(ctx, f, ui, host, accounts, def)
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -136,7 +119,7 @@ func runLogin(c *call) int {
 		return code
 	}
 	if err != nil {
-		ui.Errorf("%s", explain(err))
+		ui.Errorf("%s", cli.Explain(err))
 		switch {
 		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
@@ -223,7 +206,7 @@ func runLogout(c *call) int {
 		}
 	}
 	if err != nil {
-		ui.Errorf("%s", explain(err))
+		ui.Errorf("%s", cli.Explain(err))
 		return 1
 	}
 	switch {
@@ -303,7 +286,7 @@ func backendState(e *session.Session, err error) string {
 	case errors.Is(err, agefile.ErrLocked):
 		return "locked, so git gets no credentials: run git-credential-glpat unlock"
 	}
-	return "cannot be read, so git gets no credentials: " + explain(err)
+	return "cannot be read, so git gets no credentials: " + cli.Explain(err)
 }
 
 func runRotate(c *call) int {
@@ -340,7 +323,7 @@ func runRotate(c *call) int {
 	stop()
 	cli.WriteRotate(stdout, results, host, *asJSON, err)
 	if err != nil {
-		ui.Errorf("%s", explain(err))
+		ui.Errorf("%s", cli.Explain(err))
 		return 1
 	}
 	if cli.RotateFailed(results) > 0 {

@@ -85,6 +85,28 @@ func ReadHidden(f *os.File, w io.Writer, prompt string) (string, error) {
 	}
 }
 
+// AskAccountUntil is AskAccount that ends with ErrInterrupted when ctx is
+// done: login catches Ctrl-C while it runs, and the question must end on
+// it as the hidden prompt does.
+func AskAccountUntil(ctx context.Context, f *os.File, ui *UI, host string, accounts []string, def string) (string, error) {
+	type answer struct {
+		name string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		name, err := AskAccount(f, ui, host, accounts, def)
+		ch <- answer{name, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.name, a.err
+	case <-ctx.Done():
+		fmt.Fprintln(ui.W)
+		return "", ErrInterrupted
+	}
+}
+
 // AskAccount asks the person at the terminal f which of the host's
 // accounts a new token is for; an empty answer takes def.
 func AskAccount(f *os.File, ui *UI, host string, accounts []string, def string) (string, error) {

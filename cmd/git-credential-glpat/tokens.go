@@ -193,18 +193,7 @@ func runLogout(c *call) int {
 	stop := cli.Progress(ui, "revoking")
 	removed, err := svc.Logout(ctx, host, *username, *revoke)
 	stop()
-	for _, r := range removed {
-		switch {
-		case r.Revoked:
-			fmt.Fprintf(stdout, "revoked and forgot the credential of %s on %s\n", r.Username, r.Host)
-		case r.NotSent:
-			fmt.Fprintf(stdout, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, r.Host, alreadyDead(r.Dead))
-		case r.Dead != "":
-			fmt.Fprintf(stdout, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, r.Host, alreadyDead(r.Dead))
-		default:
-			fmt.Fprintf(stdout, "forgot the credential of %s on %s\n", r.Username, r.Host)
-		}
-	}
+	cli.WriteLogout(stdout, removed)
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		return 1
@@ -216,15 +205,6 @@ func runLogout(c *call) int {
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0
-}
-
-// alreadyDead says that a token was dead before logout, and why (as
-// store.Token.Dead says it).
-func alreadyDead(why string) string {
-	if why == "revoked" || why == "expired" {
-		return "already " + why
-	}
-	return "already dead: " + why
 }
 
 func runStatus(c *call) int {

@@ -308,3 +308,28 @@ func Version(v, c string) string {
 	}
 	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
 }
+
+// WriteLogout says what logout did with each credential it removed.
+func WriteLogout(w io.Writer, removed []account.Removed) {
+	for _, r := range removed {
+		switch {
+		case r.Revoked:
+			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, r.Host)
+		case r.NotSent:
+			fmt.Fprintf(w, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, r.Host, alreadyDead(r.Dead))
+		case r.Dead != "":
+			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, r.Host, alreadyDead(r.Dead))
+		default:
+			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, r.Host)
+		}
+	}
+}
+
+// alreadyDead says that a token was dead before logout, and why (as
+// store.Token.Dead says it).
+func alreadyDead(why string) string {
+	if why == "revoked" || why == "expired" {
+		return "already " + why
+	}
+	return "already dead: " + why
+}

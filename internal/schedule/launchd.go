@@ -125,6 +125,7 @@ func installLaunchd(ctx context.Context, o Options) (*Result, error) {
 	// An agent loaded before (an older program path) must go first:
 	// bootstrap refuses a label that is loaded. Not loaded is fine.
 	run(ctx, o, r, "launchctl", "bootout", domain(o)+"/"+Name)
+	r.Failed[len(r.Failed)-1] = false // not loaded: nothing failed that install needs
 	if out, err := run(ctx, o, r, "launchctl", "bootstrap", domain(o), path); err != nil {
 		r.Notes = append(r.Notes, "the agent is written, but launchctl could not load it ("+commandError("launchctl", out, err)+"); in a desktop session (not over SSH), run: launchctl bootstrap "+domain(o)+" "+shellQuote(path))
 		return r, nil

@@ -468,6 +468,11 @@ func TestLaunchd(t *testing.T) {
 			if res.Active != tt.wantActive || !strings.Contains(strings.Join(res.Notes, " "), tt.wantNote) {
 				t.Errorf("install: %+v; want active %v and a note saying %q", res, tt.wantActive, tt.wantNote)
 			}
+			// The first bootout only clears an agent loaded before: its
+			// "No such process" is no failure to report ("tried").
+			if len(res.Failed) != 2 || res.Failed[0] || res.Failed[1] == tt.wantActive {
+				t.Errorf("install: failed %v; want [false %v]", res.Failed, !tt.wantActive)
+			}
 			if got, _ := os.ReadFile(plist); string(got) != string(launchdPlist(o)) || fileMode(t, plist) != 0o600 {
 				t.Errorf("%s: wrong content or mode", plist)
 			}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,42 @@ func (g *gitlabWorld) store(in string) {
 	cmd.Env, cmd.Stdin = g.env, strings.NewReader(in)
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
 		g.t.Fatalf("store: %v %q", err, out)
+	}
+}
+
+// TestPlantedDigestWithAPathSuppressesNoStore: the index is not trusted. A
+// managed record moved under a repository path (planted, or edited) keeps
+// the token's digest but answers only that path, and its account has no
+// keychain item. Git's store of the token for another path
+// (credential.useHttpPath) must still be written, or every get of that
+// path misses and every store is skipped.
+func TestPlantedDigestWithAPathSuppressesNoStore(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.login(tok)
+	idx := filepath.Join(g.dir, "state", "index", "http_"+strings.ReplaceAll(g.host, ":", "%3A")+".json")
+	data, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	recs := f["records"].([]any)
+	if len(recs) != 1 || recs[0].(map[string]any)["sha256"] == nil {
+		t.Fatalf("index after login = %s, want one record with a digest", data)
+	}
+	r := recs[0].(map[string]any)
+	r["path"], r["account"] = "acme/a", "http://alice@"+g.host+"/acme/a"
+	data, _ = json.Marshal(f)
+	if err := os.WriteFile(idx, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req := "protocol=http\nhost=" + g.host + "\npath=acme/b\n"
+	g.store(req + "username=alice\npassword=" + tok + "\n")
+	out, _, _ := g.run(req, binPath, "get")
+	if password(out) != tok {
+		t.Fatalf("get for acme/b after git stored the token for it = %q, want the token: the planted record's digest suppressed the store", out)
 	}
 }

@@ -155,7 +155,10 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Path != req.Path && r.Token == nil {
+		if r.Path != req.Path && (r.Token == nil || r.Path != "") {
+			// It would not answer this request (Record.Matches): a
+			// managed token under a path (planted or edited) answers
+			// only that path, and must not stand in for this one.
 			continue
 		}
 		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {

@@ -215,3 +215,39 @@ func TestPlantedDigestWithAPathSuppressesNoStore(t *testing.T) {
 		t.Fatalf("get for acme/b after git stored the token for it = %q, want the token: the planted record's digest suppressed the store", out)
 	}
 }
+
+// TestStoreAgainOfAnExpiredPlainCredential: a plain credential past the
+// password_expiry_utc it was stored with is never served. When Git stores
+// the same password again without an expiry (git before 2.40, or a person
+// typing it at the prompt after the server accepted it), the store is not
+// "unchanged": it must be written, or the credential is never served again.
+func TestStoreAgainOfAnExpiredPlainCredential(t *testing.T) {
+	w := newWorld(t)
+	base := "protocol=https\nhost=plain.example\nusername=bob\npassword=hunter2-not-a-token\n"
+	future := time.Now().Add(time.Hour).Unix()
+	if _, errOut, err := w.run(base+fmt.Sprintf("password_expiry_utc=%d\n", future), binPath, "store"); err != nil || errOut != "" {
+		t.Fatalf("store: %v %q", err, errOut)
+	}
+	// The hour passes: the index says it expired a minute ago.
+	idx := filepath.Join(w.dir, "state", "index", "https_plain.example.json")
+	data, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := fmt.Sprint(time.Now().Add(-time.Minute).Unix())
+	planted := strings.Replace(string(data), fmt.Sprint(future), past, 1)
+	if planted == string(data) {
+		t.Fatalf("index %s lacks the expiry", data)
+	}
+	os.WriteFile(idx, []byte(planted), 0o600)
+	req := "protocol=https\nhost=plain.example\n"
+	if out, _, _ := w.run(req, binPath, "get"); out != "" {
+		t.Fatalf("get of an expired credential = %q, want nothing", out)
+	}
+	if _, errOut, err := w.run(base, binPath, "store"); err != nil || errOut != "" {
+		t.Fatalf("store again: %v %q", err, errOut)
+	}
+	if out, _, _ := w.run(req, binPath, "get"); password(out) != "hunter2-not-a-token" {
+		t.Fatalf("get after git stored the password again without an expiry = %q, want it", out)
+	}
+}

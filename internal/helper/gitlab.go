@@ -164,6 +164,11 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
+		if r.Token == nil && r.Expired(h.now()) {
+			// Never served again (Store.First): the same password,
+			// sent without an expiry, must be written anew.
+			continue
+		}
 		if h.Store.Elsewhere(r) {
 			continue // stored in another backend: store it in this one
 		}

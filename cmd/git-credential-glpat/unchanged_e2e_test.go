@@ -251,3 +251,23 @@ func TestStoreAgainOfAnExpiredPlainCredential(t *testing.T) {
 		t.Fatalf("get after git stored the password again without an expiry = %q, want it", out)
 	}
 }
+
+// TestStoreOfAHeldBackTokenThatWorkedServesIt: a token held back (Git's
+// server refused it while GitLab accepted it) that Git stores again, after
+// a person typed it at the prompt and the server accepted it, is not an
+// unchanged store: the server takes it now, and get must serve it again
+// instead of asking the person on every git command for the rest of the
+// hold-back.
+func TestStoreOfAHeldBackTokenThatWorkedServesIt(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.login(tok)
+	g.erase(tok)
+	if got, _ := g.get(); password(got) != "" {
+		t.Fatalf("get right after git's erase of a token GitLab accepts = %q, want it held back", got)
+	}
+	g.store("protocol=http\nhost=" + g.host + "\nusername=alice\npassword=" + tok + "\n")
+	if got, _ := g.get(); password(got) != tok {
+		t.Fatalf("get after git stored the held-back token again (it worked) = %q, want the token", got)
+	}
+}

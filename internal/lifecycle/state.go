@@ -181,6 +181,10 @@ func refusal(rec *store.Record, now time.Time) TokenState {
 	return st
 }
 
+// IsHeldBack reports whether the managed token of rec is held back from
+// Git at now (state HeldBack, whatever else is true of it).
+func IsHeldBack(rec *store.Record, now time.Time) bool { return rec.Token != nil && heldBack(rec, now) }
+
 // heldBack reports whether Git's server refused rec's token less than
 // retryAfter ago (see GitRefused).
 func heldBack(rec *store.Record, now time.Time) bool {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -122,10 +123,5 @@ func (b *attrWriter) flush(w io.Writer) error {
 // HasCapability reports whether the request announced capability[]=name
 // (git-credential(1): Git 2.46+ announces "authtype" and "state").
 func (c *Credential) HasCapability(name string) bool {
-	for _, v := range c.Capability {
-		if v == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Capability, name)
 }

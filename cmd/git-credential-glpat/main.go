@@ -16,6 +16,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
@@ -88,7 +89,7 @@ func main() {
 		// trace holds function names and addresses, not string contents.
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "git-credential-glpat: error: internal error, please report it (panic: %T)\n%s",
-				v, cli.Redact(string(debug.Stack())))
+				v, gltoken.Redact(string(debug.Stack())))
 			os.Exit(70)
 		}
 	}()

@@ -25,9 +25,9 @@
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
 // instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// RequireDPoP) can be switched at any time. Every method of Server is safe for
-// concurrent use, and the server handles many concurrent clients (helper
-// processes as well as goroutines of the test itself).
+// SetTokenFormat, RequireDPoP) can be switched at any time. Every method of
+// Server is safe for concurrent use, and the server handles many concurrent
+// clients (helper processes as well as goroutines of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and
 // TokenState does not carry them.
@@ -38,11 +38,13 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"hash/crc32"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +226,7 @@ type Server struct {
 	version     string // "" answers as the newest GitLab
 	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
 	prefix      string // personal_access_token_prefix; "" is "glpat-"
+	format      TokenFormat
 	dpopUsers   map[string]bool
 
 	// faults
@@ -240,6 +243,7 @@ type Server struct {
 type token struct {
 	id          int
 	secret      string
+	prefix      string // the instance's personal_access_token_prefix when it was made
 	name        string
 	description string
 	kind        Kind
@@ -428,8 +432,16 @@ func (s *Server) userLocked(username string, now time.Time) *user {
 func (s *Server) addTokenLocked(t *token) {
 	t.id = s.nextID.token
 	s.nextID.token++
+	t.prefix = s.prefix
+	if t.prefix == "" {
+		t.prefix = "glpat-"
+	}
 	for {
-		t.secret = newSecret(s.prefix)
+		if s.format == Classic {
+			t.secret = classicSecret(t.prefix)
+		} else {
+			t.secret = routableSecret(t.prefix, organizationID, t.user.id)
+		}
 		if _, dup := s.bySecret[t.secret]; !dup {
 			break
 		}
@@ -438,15 +450,46 @@ func (s *Server) addTokenLocked(t *token) {
 	s.bySecret[t.secret] = t
 }
 
-// newSecret makes a token value shaped like a classic GitLab PAT: "glpat-"
-// and 20 URL-safe characters.
-func newSecret(prefix string) string {
+// organizationID is the id of GitLab's default organization
+// (Organizations::Organization::DEFAULT_ORGANIZATION_ID), every token's.
+const organizationID = 1
+
+// classicSecret makes a token value as GitLab did before routable tokens:
+// the prefix and Devise.friendly_token, 20 URL-safe characters
+// (lib/authn/token_field/base.rb).
+func classicSecret(prefix string) string {
 	b := make([]byte, 15) // 15 bytes = 20 base64 characters
 	rand.Read(b)
-	if prefix == "" {
-		prefix = "glpat-"
-	}
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// routableSecret makes a routable token value as GitLab does
+// (lib/authn/token_field/generator/routable_token.rb, with the payload of
+// app/models/personal_access_token.rb): the prefix, then base64url (no
+// padding) of 16 random bytes, the routing payload "o:<organization>\nu:<user>"
+// (ids in base 36, keys sorted; no cell id outside GitLab.com's cells) and
+// the payload's length as one byte; then ".01." (format version 1 in two
+// base-36 digits), the base64 part's length in two base-36 digits, and the
+// CRC-32 of everything before it in seven base-36 digits.
+func routableSecret(prefix string, orgID, userID int) string {
+	payload := "o:" + strconv.FormatInt(int64(orgID), 36) + "\nu:" + strconv.FormatInt(int64(userID), 36)
+	raw := make([]byte, 16, 16+len(payload)+1)
+	rand.Read(raw)
+	raw = append(raw, payload...)
+	raw = append(raw, byte(len(payload)))
+	b64 := base64.RawURLEncoding.EncodeToString(raw)
+	tok := prefix + b64 + ".01." + pad36(uint64(len(b64)), 2)
+	return tok + pad36(uint64(crc32.ChecksumIEEE([]byte(tok))), 7)
+}
+
+// pad36 writes n in base 36, zero-padded to width digits (Ruby's
+// to_s(36).rjust(width, '0')).
+func pad36(n uint64, width int) string {
+	s := strconv.FormatUint(n, 36)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
 }
 
 func randomHex(n int) string {
@@ -518,16 +561,13 @@ func (s *Server) stateLocked(t *token) TokenState {
 		RotatedFrom: t.previous,
 		RotatedTo:   t.next,
 		Family:      family,
-		Fingerprint: fingerprint(t.secret),
+		Fingerprint: fingerprint(t),
 	}
 }
 
 // fingerprint shows a token the way diagnostics may: prefix and last 4.
-func fingerprint(secret string) string {
-	if len(secret) < 10 {
-		return "glpat-…"
-	}
-	return "glpat-…" + secret[len(secret)-4:]
+func fingerprint(t *token) string {
+	return t.prefix + "…" + t.secret[len(t.secret)-4:]
 }
 
 func (s *Server) expiredLocked(t *token) bool {
@@ -643,11 +683,36 @@ func (s *Server) SetMaxLifetime(days int) {
 }
 
 // SetTokenPrefix sets the instance's personal_access_token_prefix for
-// tokens created from now on ("" restores "glpat-").
+// tokens created from now on ("" restores "glpat-"). GitLab allows up to 20
+// characters of the Base64 alphabet, '@', ':' and '.'
+// (app/models/application_setting.rb); an instance prefix stands before
+// GitLab's own as "<instance>-glpat-" (lib/authn/token_field/prefix_helper.rb).
 func (s *Server) SetTokenPrefix(prefix string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prefix = prefix
+}
+
+// TokenFormat is the shape of the token values a server makes.
+type TokenFormat int
+
+const (
+	// Routable tokens, as current GitLab makes personal, project and
+	// group access tokens (app/models/personal_access_token.rb declares
+	// its token routable_token): 43 to 316 characters with dots, like
+	// "glpat-<base64url>.01.<length><crc>". The default.
+	Routable TokenFormat = iota
+	// Classic tokens, as GitLab made them before routable tokens (and
+	// does with the routable_pat feature flag off): the prefix and 20
+	// URL-safe characters, 26 in all with "glpat-".
+	Classic
+)
+
+// SetTokenFormat sets the shape of tokens created from now on.
+func (s *Server) SetTokenFormat(f TokenFormat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.format = f
 }
 
 // RequireDPoP switches DPoP on for username: API requests with that user's

@@ -20,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
@@ -553,6 +554,10 @@ func (s *Store) ReadSecret(ctx context.Context, r *Record) (*Secret, error) {
 		// Not written by us (or damaged): never echo its content.
 		return nil, fmt.Errorf("store: secret of %s is not in the expected format", r.Account)
 	}
+	if r.Token != nil {
+		// Its prefix may be an instance's own: messages hide it too.
+		gltoken.Learn(sec.Password)
+	}
 	return &sec, nil
 }
 
@@ -578,6 +583,9 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	// the secret stored (a record copied from an older one brings the
 	// older token's).
 	r.SetDigest(sec.Password)
+	if r.Token != nil {
+		gltoken.Learn(sec.Password)
+	}
 	withMeta := *sec
 	withMeta.StoredAt, withMeta.ExpiryUTC = r.StoredAt, r.ExpiryUTC
 	raw, err := json.Marshal(&withMeta)

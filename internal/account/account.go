@@ -147,6 +147,11 @@ type LoginResult struct {
 	// APIURLWritten: the config did not give the API URL login was told,
 	// and now does (api_url of the host in ConfigPath).
 	APIURLWritten bool
+	// HostAdded: the config did not name the host, and now does (an empty
+	// table [hosts."HOST"] in ConfigPath); HostNotAdded is why it could
+	// not, when it could not.
+	HostAdded    bool
+	HostNotAdded error
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -218,6 +223,16 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 			return nil, fmt.Errorf("cannot write api_url = %q for %s into the config, where rotations find it: %w; nothing was stored", apiURL, o.Host, err)
 		}
 		res.APIURLWritten = true
+	} else if !hc.Known {
+		// Named in the config, the host is a GitLab host: a token
+		// typed at git's prompt for it later is managed whatever
+		// prefix its instance gives it. Not needed for this login, so
+		// not a reason to refuse it.
+		if err := config.AddHost(s.ConfigPath, o.Host); err != nil {
+			res.HostNotAdded = err
+		} else {
+			res.HostAdded = true
+		}
 	}
 	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
 		return nil, err

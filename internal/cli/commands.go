@@ -40,6 +40,12 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	if res.APIURLWritten {
 		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, configPath)
 	}
+	if res.HostAdded {
+		fmt.Fprintf(w, "  config   [hosts.%q] added to %s: a token for %s typed at git's prompt is managed too\n", host, configPath, host)
+	}
+	if res.HostNotAdded != nil {
+		ui.Warningf("cannot add [hosts.%q] to the config: %v; a token for %s with a prefix of its instance's own, typed at git's prompt, is stored unmanaged until the config names the host", host, res.HostNotAdded, host)
+	}
 	fmt.Fprintf(w, "  token    %s (id %d)\n", t.Name, t.ID)
 	if t.Kind != "" && t.Kind != "personal" {
 		fmt.Fprintf(w, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)

@@ -93,6 +93,29 @@ func SetAPIURL(path, host, u string) error {
 	})
 }
 
+// AddHost adds an empty table [hosts."host"] at the end of the config file
+// at path, so that the host is a GitLab host: a password stored for it is
+// asked about with its API whatever its prefix (personal_access_token_prefix
+// is the instance's choice). The caller adds it only when the config does
+// not name the host yet (Host(host).Known); every other line stays as it
+// was. See edit for how the file is written.
+func AddHost(path, host string) error {
+	return edit(path, func(data []byte) []byte {
+		if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+			data = append(data, '\n')
+		}
+		if len(data) > 0 {
+			data = append(data, '\n')
+		}
+		return append(data, fmt.Sprintf("[hosts.%q]\n", host)...)
+	}, func(cfg *Config) error {
+		if !cfg.Host(host).Known {
+			return fmt.Errorf("%s would not be named after adding [hosts.%q]", host, host)
+		}
+		return nil
+	})
+}
+
 // tableHeader matches the first line of a table ([t] or [[t]]).
 func tableHeader() *regexp.Regexp { return regexp.MustCompile(`(?m)^[ \t]*\[`) }
 

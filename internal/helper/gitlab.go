@@ -3,12 +3,12 @@ package helper
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -19,21 +19,18 @@ import (
 // fires the token is stored unverified and checked on a later call.
 const storeCheckTimeout = 5 * time.Second
 
-// patPrefix starts every GitLab personal, project and group access token
-// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes),
-// unless the instance sets another personal_access_token_prefix: on a
-// configured host any password is asked about.
-const patPrefix = "glpat-"
-
 // TokenChecker reads what GitLab knows about a token.
 type TokenChecker interface {
 	Self(ctx context.Context, token string) (*gitlabapi.Token, error)
 }
 
 // gitlabToken decides whether a credential Git stores is a GitLab token to
-// manage: the host is named in the config, or the password looks like a
-// PAT. It asks the host's API (configured api_url, else https://HOST/api/v4)
-// and returns the token's metadata, or nil for a plain credential.
+// manage: the host is named in the config (setup and login name it), so
+// that any password is asked about whatever the instance's token prefix,
+// or the password has the shape of an access token of any instance
+// (gltoken.MayBeAccessToken: "glpat-", "<instance>-glpat-", routable). It
+// asks the host's API (configured api_url, else https://HOST/api/v4) and
+// returns the token's metadata, or nil for a plain credential.
 func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*store.Token, error) {
 	if req.Protocol != "https" && req.Protocol != "http" {
 		return nil, nil
@@ -43,7 +40,8 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		return nil, err
 	}
 	hc := cfg.Host(req.Host)
-	if !hc.Known && !strings.HasPrefix(req.Password, patPrefix) {
+	shaped := gltoken.MayBeAccessToken(req.Password)
+	if !hc.Known && !shaped {
 		return nil, nil
 	}
 	apiURL := hc.APIURL
@@ -67,16 +65,17 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		// A 401 that is not about the token (DPoP required for the API,
 		// lib/api/api_guard.rb): GitLab's token all the same, checked
 		// again later.
-		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || strings.HasPrefix(req.Password, patPrefix)):
+		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || shaped):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
+	case errors.Is(err, gitlabapi.ErrUnauthorized) && shaped:
 		// A GitLab token that GitLab refuses: typically one Git used just
 		// before another process rotated it. Storing it would replace
 		// the live successor with a revoked token.
 		return nil, errRefusedToken
 	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
 		// On a configured GitLab host a token may have any prefix
-		// (personal_access_token_prefix is an instance setting): one
+		// (personal_access_token_prefix is an instance setting) and no
+		// routing part to show that it is one: one
 		// GitLab refuses must not replace a managed token either. A
 		// password for an account without one is kept as a plain
 		// credential.
@@ -88,7 +87,7 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 			return nil, errRefusedToken
 		}
 		return nil, nil
-	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
+	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && shaped:
 		// A GitLab token, and a derived API URL without
 		// personal_access_tokens/self (GitLab has had it since 15.5): most
 		// likely GitLab is served under a path. Kept as a plain

@@ -18,7 +18,7 @@
 //
 // API requests authenticate with a PRIVATE-TOKEN header, a private_token query
 // parameter or "Authorization: Bearer"; Git requests with HTTP Basic auth
-// (any non-blank username, the token as password). Git is the real
+// (any username, blank included, the token as password). Git is the real
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly

@@ -419,6 +419,16 @@ type Entry struct {
 	SecretError   string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
+	// GitAccess is what the token's scopes let Git do over HTTP: "fetch,
+	// push", "fetch" or "none" (GitLab answers the rest with 403); empty
+	// while its scopes are not known.
+	GitAccess string `json:"git_access,omitempty"`
+	// HeldBackPaths are the repositories a bot's token is not handed to
+	// Git for, for a while: Git's server refused it there.
+	HeldBackPaths []lifecycle.PathHold `json:"held_back_paths,omitempty"`
+	// Notes are lines for a person that need no action (status prints
+	// them under the table; they do not count as problems).
+	Notes []string `json:"-"`
 	// Token is the lifecycle's state of a managed token (State says the
 	// same in words); RotationFailed: Problem is the last rotation's
 	// failure. Fix is what to run for a credential stored elsewhere.
@@ -477,6 +487,21 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	st := s.Lifecycle.StateAt(r, now)
 	e.Token = st
 	e.State = stateText(st.State)
+	switch {
+	case len(t.Scopes) == 0:
+		// Not known yet (stored while GitLab could not be asked).
+	case t.GitUnusable():
+		e.GitAccess = "none"
+	case t.CanPush():
+		e.GitAccess = "fetch, push"
+	case t.CanFetch():
+		e.GitAccess = "fetch"
+		e.Notes = append(e.Notes, "fetch only: GitLab answers a push with 403 \"You are not allowed to upload code.\" (the token lacks write_repository)")
+	}
+	e.HeldBackPaths = lifecycle.HeldBackPaths(r, now)
+	for _, h := range e.HeldBackPaths {
+		e.Notes = append(e.Notes, "not handed to git for "+h.Path+" until "+h.Until.Local().Format(time.Kitchen)+": git's server refused it there, though GitLab accepts it (its account cannot read that repository)")
+	}
 	if !st.Expiry.IsZero() {
 		exp := st.Expiry
 		e.Expiry = &exp
@@ -494,7 +519,9 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 			e.Problem = t.Dead + "; run " + login
 		}
 	case st.State == lifecycle.HeldBack:
-		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
+		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " and GitLab could not be asked about it; it is not handed to Git for a while (check the repository's URL and your access)"
+	case t.GitUnusable():
+		e.Problem = NoGitAccess(t.Scopes) + "; create a token with read_repository and write_repository and run " + login
 	case st.Due && !st.CanRotate:
 		e.Problem = "cannot rotate itself (needs the self_rotate or api scope); create a new token and run " + login
 	case t.NoSelfRotation != "":
@@ -548,6 +575,12 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		}
 		e.Scopes = info.Scopes
 	}
+}
+
+// NoGitAccess says that a token with scopes cannot be used by Git, and what
+// GitLab answers it (store.Token.CanFetch).
+func NoGitAccess(scopes []string) string {
+	return fmt.Sprintf("its scopes (%s) do not let git fetch or push: GitLab answers git with 403 \"You are not allowed to download code.\"", strings.Join(scopes, ", "))
 }
 
 // stateText is a state as status --json writes it.

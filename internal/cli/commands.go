@@ -51,6 +51,12 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
 	}
 	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
+	switch {
+	case t.GitUnusable():
+		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", account.NoGitAccess(t.Scopes))
+	case !t.CanPush():
+		fmt.Fprintf(w, "  git      fetch only: a push gets 403 (the token lacks write_repository)\n")
+	}
 	fmt.Fprintf(w, "  expires  %s\n", exp)
 	switch {
 	case res.CanRotate && due && set.AutoRotate:

@@ -103,6 +103,9 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
 		if en.APIError != "" {
 			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", en.Host, en.Username, en.APIError))
 		}
+		for _, n := range en.Notes {
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, n))
+		}
 	}
 }
 

@@ -267,12 +267,18 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Detail = name + " expired on " + en.ExpiresAt + " (00:00 UTC)"
 		c.Fix = login
 	case st == lifecycle.HeldBack:
-		// Git's server refused it though GitLab accepts it (erase):
-		// git gets nothing for it until the back-off ends.
+		// Git's server refused it and GitLab could not be asked
+		// (erase): git gets nothing for it until the back-off ends.
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; held back from git until " + en.Token.Until.Local().Format(time.Kitchen) +
-			": git's server refused it, though GitLab still accepts it"
+			": git's server refused it, and GitLab could not be asked whether it still accepts it"
 		c.Fix = "check the repository's URL and your access to it on " + en.Host + "; to replace the token, run `" + loginCommand(en) + "`"
+	case en.GitAccess == "none":
+		// GitLab answers git with 403, which git does not report to
+		// its helpers (it rejects a credential on 401 only).
+		c.Status = StatusFail
+		c.Detail = name + ": " + account.NoGitAccess(en.Scopes)
+		c.Fix = "create a token with read_repository and write_repository, then run `" + loginCommand(en) + "`"
 	case expiring && !en.CanRotate:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + " and cannot rotate itself: it lacks the self_rotate (or api) scope"

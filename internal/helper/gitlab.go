@@ -171,7 +171,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if h.Store.Elsewhere(r) {
 			continue // stored in another backend: store it in this one
 		}
-		if r.Token != nil && r.Token.Dead == "" && lifecycle.IsHeldBack(r, h.now()) {
+		if r.Token != nil && r.Token.Dead == "" && (lifecycle.IsHeldBack(r, h.now()) || lifecycle.IsHeldBackFrom(r, req.Path, h.now())) {
 			// Held back from Git since its server refused it; Git
 			// stores it again because the server took it now: stored
 			// anew (checked with GitLab), it is served again.

@@ -107,7 +107,7 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 	if recs, err = h.pickAccount(req, recs); err != nil {
 		return err
 	}
-	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first, req.Path) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)
@@ -223,7 +223,7 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 		case req.HasPassword && sec.Password != req.Password, r.Token.Dead != "":
 			continue
 		}
-		h.Lifecycle.GitRefused(ctx, r, sec)
+		h.Lifecycle.GitRefused(ctx, r, sec, req.Path)
 	}
 	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
 	return err

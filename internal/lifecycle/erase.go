@@ -15,14 +15,28 @@ import (
 const eraseCheckTimeout = 5 * time.Second
 
 // GitRefused handles Git's erase of a managed token, which Git sends after
-// its server refused the token. The token is never dropped on Git's word
+// its server refused the token (401; git's http.c rejects a credential on
+// 401 only, never on a 403). The token is never dropped on Git's word
 // alone: GitLab is asked once (GET /personal_access_tokens/self, the only
-// network call an erase makes). A token GitLab refuses stays listed as
-// revoked or expired (not served; login replaces it). A token GitLab still
-// accepts, or one GitLab could not be asked about, is kept and held back
-// from Git for the back-off period, so that Git does not earn the user a
-// failed-login ban by retrying it. One line says which.
-func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.Secret) {
+// network call an erase makes), and one line says what follows:
+//
+//   - GitLab refuses it: it stays listed as revoked or expired (not served;
+//     login replaces it).
+//   - GitLab accepts it: the refusal is about the repository, not the
+//     token. GitLab's API and Git check a person's account alike
+//     (Gitlab::UserAccess), but Git also refuses a project or group
+//     token's bot on a project it cannot read, with a 401 that counts as a
+//     failed login (Gitlab::Auth#personal_access_token_check,
+//     lib/gitlab/auth.rb), while the token works on its own repositories;
+//     and least-privilege bot tokens cannot tell that they are bots (GET
+//     /user needs read_user). So the token is held back from that
+//     repository alone when Git says which (path, sent with
+//     credential.useHttpPath), so that Git does not earn the user an IP
+//     ban by retrying it there, and stays served when Git does not, the
+//     line saying what each retry costs and how to have it held back.
+//   - GitLab could not be asked: it is kept and held back from Git for the
+//     back-off period, every repository (the token may be dead).
+func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.Secret, path string) {
 	upd, tok := copyRecord(rec)
 	now := m.now()
 	api, err := m.api(rec)
@@ -32,6 +46,7 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 		info, err = api.Self(actx, sec.Password)
 		cancel()
 	}
+	minutes := termtext.Plural(int(retryAfter/time.Minute), "minute")
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, now)
@@ -42,11 +57,21 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
 		upd.ExpiryUTC = expiryUnix(tok)
 		tok.CheckedAt = now.UTC()
-		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s, but GitLab still accepts it (check the repository's URL and your access to it); it is kept and not handed to Git again for %s", rec.Host, termtext.Plural(int(retryAfter/time.Minute), "minute"))
+		if path != "" {
+			paths := map[string]time.Time{path: now.UTC()}
+			for p, at := range tok.GitRefusedPaths {
+				if p != path && now.Sub(at) < retryAfter {
+					paths[p] = at
+				}
+			}
+			tok.GitRefusedPaths = paths
+			m.warn("the server refused the token for %s on %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own); it is not handed to Git for %s for %s, and still is for the others", rec.Host, path, path, minutes)
+			break
+		}
+		m.warn("the server refused the token for %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own; check the URL); it is still handed to Git for the others, and each refused try counts toward GitLab's limit of failed logins from this address (git config --global credential.%s://%s.useHttpPath true holds it back from a refused repository alone)", rec.Host, rec.Protocol, rec.Host)
 	default:
 		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, termtext.Plural(int(retryAfter/time.Minute), "minute"))
+		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, minutes)
 	}
 	m.Store.UpdateRecord(ctx, upd)
 }

@@ -28,8 +28,10 @@ import (
 // when it is held back after Git's server refused it (see GitRefused). It
 // reads no secret and no config, so a get for a token that would be
 // refused costs no keychain call (nor an unlock prompt). The rule is
-// refusal's, in state.go; Serve answers what it lets through.
-func (m *Manager) Refuses(rec *store.Record) bool {
+// refusal's, in state.go; Serve answers what it lets through. path is the
+// repository Git asks for (with credential.useHttpPath), "" when not known:
+// a bot's token may be held back from one repository alone.
+func (m *Manager) Refuses(rec *store.Record, path string) bool {
 	if rec.Token == nil {
 		return false
 	}
@@ -37,7 +39,7 @@ func (m *Manager) Refuses(rec *store.Record) bool {
 	if !m.pending(rec.Account) && m.dead(rec, now) {
 		return true
 	}
-	return heldBack(rec, now)
+	return heldBack(rec, now) || IsHeldBackFrom(rec, path, now)
 }
 
 // Serve decides what get answers for a managed credential: the stored token,
@@ -61,6 +63,13 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	}
 	if m.dead(rec, now) {
 		return nil, nil, nil
+	}
+	if rec.Token.GitUnusable() {
+		// GitLab answers git with 403 for it, and git does not tell its
+		// helpers about a 403 (http.c rejects a credential on 401 only):
+		// only here can the person learn why.
+		m.warnOnce(ctx, rec, now, "the token for %s has scopes %s, which do not let git fetch or push: GitLab answers 403 \"You are not allowed to download code.\"; create one with read_repository and write_repository and run %s",
+			rec.Host, strings.Join(rec.Token.Scopes, ", "), m.LoginCommand(rec))
 	}
 	s := m.settings(rec)
 	st := assess(rec, s, pending, false, now)

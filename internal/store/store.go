@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -129,9 +130,15 @@ type Token struct {
 	Dead   string    `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
 	// GitRefusedAt is when Git reported (by erase) that its server
-	// refused the token while GitLab still accepted it or could not be
-	// asked; it is not handed to Git again for a while.
+	// refused the token and GitLab could not be asked whether it still
+	// accepts it; it is not handed to Git again for a while.
 	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
+	// GitRefusedPaths are the repositories (Git's path, sent with
+	// credential.useHttpPath) on which Git's server refused the token while
+	// GitLab still accepted it, and when: a project or group token
+	// authenticates only on its bot's projects (lib/gitlab/auth.rb), so it
+	// is held back from those repositories alone.
+	GitRefusedPaths map[string]time.Time `json:"git_refused_paths,omitempty"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
 	// NoSelfRotation says why this GitLab cannot rotate the token itself
@@ -175,6 +182,28 @@ func (t *Token) CanRotateItself() bool {
 		}
 	}
 	return false
+}
+
+// GitUnusable reports whether the token's scopes are known (GitLab has
+// confirmed the token) and give Git no access over HTTP (CanFetch).
+func (t *Token) GitUnusable() bool { return len(t.Scopes) > 0 && !t.CanFetch() }
+
+// CanFetch reports whether the token's scopes let Git clone and fetch over
+// HTTP: they must give download_code (Gitlab::Auth#abilities_for_scopes in
+// lib/gitlab/auth.rb: api, read_api, read_repository, write_repository);
+// otherwise GitLab answers 403 "You are not allowed to download code."
+// (Gitlab::GitAccess#check_authentication_abilities!).
+func (t *Token) CanFetch() bool {
+	return slices.ContainsFunc(t.Scopes, func(s string) bool {
+		return s == "api" || s == "read_api" || s == "read_repository" || s == "write_repository"
+	})
+}
+
+// CanPush reports whether the token's scopes let Git push over HTTP: they
+// must give push_code (api, write_repository); otherwise GitLab answers 403
+// "You are not allowed to upload code.".
+func (t *Token) CanPush() bool {
+	return slices.ContainsFunc(t.Scopes, func(s string) bool { return s == "api" || s == "write_repository" })
 }
 
 // Digest is what Record.SecretSHA256 holds for a token: its SHA-256, in hex.

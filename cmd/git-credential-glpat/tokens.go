@@ -41,6 +41,7 @@ func runLogin(c *call) int {
 	username := fs.String("username", "", "")
 	tokenStdin := fs.Bool("token-stdin", false, "")
 	apiURL := fs.String("api-url", "", "")
+	caFile := fs.String("ca-file", "", "")
 	createURL := fs.Bool("create-url", false, "")
 	web := fs.Bool("web", false, "")
 	pos, err := fs.Parse(args)
@@ -79,12 +80,12 @@ func runLogin(c *call) int {
 		// Before a person creates and pastes a token: is the API there?
 		apiCtx, apiCancel := cli.Interruptible()
 		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(apiCtx, host, *apiURL)
+		err := svc.CheckAPI(apiCtx, host, *apiURL, *caFile)
 		stop()
 		apiCancel()
 		if err != nil {
 			ui.Errorf("%v", err)
-			cli.APIURLHint(ui, host)
+			cli.ReachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
 		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
@@ -113,7 +114,7 @@ func runLogin(c *call) int {
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stopProgress = cli.Progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, CAFile: *caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
@@ -125,8 +126,10 @@ func runLogin(c *call) int {
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, account.ErrOtherUser):
 			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
-		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host)
+		case errors.As(err, new(*account.ReachError)):
+			cli.ReachHint(ui, host, err, e.ConfigPath)
+		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
+			cli.APIURLHint(ui, host, svc.APIURL(host, *apiURL), e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.

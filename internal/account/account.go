@@ -98,17 +98,83 @@ func ValidateHost(host string) error {
 	return nil
 }
 
-// ErrNoAPI is wrapped by CheckAPI's error: no GitLab API answers where
-// the host's API is assumed to be.
+// ErrNoAPI is wrapped by a *ReachError whose server answered, but not as
+// GitLab's API does.
 var ErrNoAPI = errors.New("no GitLab API there")
+
+// ReachError says why login could not talk to GitLab's API at APIURL: the
+// network, DNS, the port, TLS (gitlabapi.Unreached), or a server that
+// answered but not as GitLab's API (Failure is gitlabapi.Answered). Each
+// has its own fix, which main gives as a hint.
+type ReachError struct {
+	APIURL  string
+	Failure gitlabapi.Failure
+	// Detail is the failure in words (the certificate's problem).
+	Detail string
+	Err    error
+}
+
+func (e *ReachError) Error() string {
+	u, _ := url.Parse(e.APIURL)
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	switch e.Failure {
+	case gitlabapi.NoDNS:
+		return fmt.Sprintf("cannot look up %s: %s (offline, or a typo in the host name?)", host, e.Detail)
+	case gitlabapi.NoRoute:
+		return fmt.Sprintf("cannot reach %s: %s (offline?)", host, e.Detail)
+	case gitlabapi.ConnRefused:
+		return fmt.Sprintf("%s refused the connection on port %s: nothing listens there", host, port)
+	case gitlabapi.UnknownAuthority, gitlabapi.BadCertificate:
+		return fmt.Sprintf("TLS with %s failed: %s", u.Host, e.Detail)
+	case gitlabapi.PlainHTTP:
+		return fmt.Sprintf("%s answers plain http on port %s, not https", host, port)
+	case gitlabapi.TLSFailure:
+		return fmt.Sprintf("TLS with %s failed: %s", u.Host, e.Detail)
+	case gitlabapi.TimedOut:
+		return fmt.Sprintf("no answer from %s within %s", u.Host, apiTimeout)
+	}
+	return fmt.Sprintf("%s answers, but not as GitLab's API at %s (%v)", u.Host, e.APIURL, e.Err)
+}
+
+func (e *ReachError) Unwrap() []error {
+	if e.Failure == gitlabapi.Answered {
+		return []error{ErrNoAPI, e.Err}
+	}
+	return []error{e.Err}
+}
+
+// reachError is err as a *ReachError when it says that the API at apiURL
+// was not reached, or that what answered is not GitLab's API; nil when it
+// is about something else (the token, a GitLab that failed).
+func reachError(apiURL string, err error) error {
+	if f, detail := gitlabapi.Unreached(err); f != gitlabapi.Answered {
+		return &ReachError{APIURL: apiURL, Failure: f, Detail: detail, Err: err}
+	}
+	if errors.Is(err, gitlabapi.ErrNotFound) || errors.Is(err, gitlabapi.ErrBadAnswer) {
+		return &ReachError{APIURL: apiURL, Err: err}
+	}
+	return nil
+}
+
+// CAFile is the CA file for host: the flag, else the config's ca_file.
+func (s *Service) CAFile(host, flagCA string) string {
+	if flagCA != "" {
+		return flagCA
+	}
+	return s.Config.Host(host).CAFile
+}
 
 // CheckAPI makes sure a GitLab API answers at the host's API URL before a
 // person is asked for a token: a request without a token that GitLab
 // answers 401 (lib/api/api_guard.rb), where an HTTPS URL for an HTTP server,
 // or a GitLab under a relative URL root, answers something else or nothing.
-func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
+// Its error is a *ReachError, or the ca_file's.
+func (s *Service) CheckAPI(ctx context.Context, host, flagURL, flagCA string) error {
 	apiURL := s.APIURL(host, flagURL)
-	api, err := s.api(apiURL, s.Config.Host(host).CAFile)
+	api, err := s.api(apiURL, s.CAFile(host, flagCA))
 	if err != nil {
 		return err
 	}
@@ -121,7 +187,10 @@ func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
 	if err == nil {
 		err = errors.New("it answered a request without a token")
 	}
-	return fmt.Errorf("%w: %s: %v", ErrNoAPI, apiURL, err)
+	if re := reachError(apiURL, err); re != nil {
+		return re
+	}
+	return &ReachError{APIURL: apiURL, Err: err}
 }
 
 // LoginOptions are login's inputs.
@@ -129,7 +198,11 @@ type LoginOptions struct {
 	Host     string
 	Username string
 	APIURL   string
-	Token    string
+	// CAFile is --ca-file: a PEM file of the CA that signs the API's
+	// certificate, written as the host's ca_file when the config gives
+	// another.
+	CAFile string
+	Token  string
 	// Choose, when set (a person is at the terminal), picks the account
 	// among the host's accounts when there are several and no Username
 	// was given; def is the one offered.
@@ -145,8 +218,10 @@ type LoginResult struct {
 	// "api" or "default".
 	UsernameFrom string
 	// APIURLWritten: the config did not give the API URL login was told,
-	// and now does (api_url of the host in ConfigPath).
+	// and now does (api_url of the host in ConfigPath). CAFileWritten: the
+	// same for the CA file (ca_file).
 	APIURLWritten bool
+	CAFileWritten bool
 	// HostAdded: the config did not name the host, and now does (an empty
 	// table [hosts."HOST"] in ConfigPath); HostNotAdded is why it could
 	// not, when it could not.
@@ -173,7 +248,14 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("api url %q is not an http(s) URL", apiURL)
 	}
-	api, err := s.api(apiURL, hc.CAFile)
+	if o.CAFile != "" {
+		// The config must not depend on the directory login ran in.
+		if o.CAFile, err = filepath.Abs(o.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	caFile := s.CAFile(o.Host, o.CAFile)
+	api, err := s.api(apiURL, caFile)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +265,9 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	if err != nil {
 		if errors.Is(err, gitlabapi.ErrUnauthorized) {
 			return nil, fmt.Errorf("GitLab at %s does not accept this token: %w", apiURL, err)
+		}
+		if re := reachError(apiURL, err); re != nil {
+			return nil, re
 		}
 		return nil, fmt.Errorf("checking the token at %s: %w", apiURL, err)
 	}
@@ -223,7 +308,15 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 			return nil, fmt.Errorf("cannot write api_url = %q for %s into the config, where rotations find it: %w; nothing was stored", apiURL, o.Host, err)
 		}
 		res.APIURLWritten = true
-	} else if !hc.Known {
+	}
+	// The same for the CA file the API was trusted with.
+	if caFile != hc.CAFile {
+		if err := config.SetCAFile(s.ConfigPath, o.Host, caFile); err != nil {
+			return nil, fmt.Errorf("cannot write ca_file = %q for %s into the config, where rotations find it: %w; nothing was stored", caFile, o.Host, err)
+		}
+		res.CAFileWritten = true
+	}
+	if !hc.Known && !res.APIURLWritten && !res.CAFileWritten {
 		// Named in the config, the host is a GitLab host: a token
 		// typed at git's prompt for it later is managed whatever
 		// prefix its instance gives it. Not needed for this login, so

@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -39,6 +42,9 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	}
 	if res.APIURLWritten {
 		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, configPath)
+	}
+	if res.CAFileWritten {
+		fmt.Fprintf(w, "  ca file  now ca_file under [hosts.%q] in %s (rotations trust it too)\n", host, configPath)
 	}
 	if res.HostAdded {
 		fmt.Fprintf(w, "  config   [hosts.%q] added to %s: a token for %s typed at git's prompt is managed too\n", host, configPath, host)
@@ -274,13 +280,44 @@ func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	return def, true
 }
 
-// APIURLHint says how to point login at the host's API.
-func APIURLHint(ui *UI, host string) {
-	where := "the config file"
-	if p, err := config.ConfigPath(); err == nil {
-		where = p
+// APIURLHint says how to point login at the host's API, when what answers
+// at apiURL is not GitLab's API; its examples keep apiURL's scheme.
+func APIURLHint(ui *UI, host, apiURL, configPath string) {
+	scheme := "https"
+	if u, err := url.Parse(apiURL); err == nil && u.Scheme == "http" {
+		scheme = "http"
 	}
-	ui.Hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
+	ui.Hintf("if GitLab is served under a path (such as %s://%s/gitlab), pass --api-url URL (like %s://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", scheme, host, scheme, host, host, configPath)
+}
+
+// ReachHint says what to do about err, a login that did not reach GitLab's
+// API (*account.ReachError), in one line; other errors get none.
+func ReachHint(ui *UI, host string, err error, configPath string) {
+	var re *account.ReachError
+	if !errors.As(err, &re) {
+		return
+	}
+	u, _ := url.Parse(re.APIURL)
+	switch re.Failure {
+	case gitlabapi.NoDNS:
+		ui.Hintf("check the host name (as in git's remote URL) and the network, or the VPN whose DNS knows %s", u.Hostname())
+	case gitlabapi.NoRoute:
+		ui.Hintf("connect to the network (or VPN) that reaches %s, then run git-credential-glpat login %s again", u.Hostname(), host)
+	case gitlabapi.ConnRefused:
+		ui.Hintf("if GitLab answers on another port, pass --api-url URL (like %s://%s:PORT%s)", u.Scheme, u.Hostname(), u.Path)
+	case gitlabapi.UnknownAuthority:
+		ui.Hintf("if %s's certificate comes from your organisation's own CA, pass --ca-file FILE with that CA's PEM certificate (written as ca_file under [hosts.%q] in %s)", u.Host, host, configPath)
+	case gitlabapi.BadCertificate:
+		ui.Hintf("check the host name (as in git's remote URL); a certificate that is expired or for other names is fixed on the server, by its administrator")
+	case gitlabapi.PlainHTTP:
+		ui.Hintf("for a GitLab that serves plain http (a local test instance: the token travels unencrypted), pass --api-url http://%s%s", u.Host, u.Path)
+	case gitlabapi.TLSFailure:
+		ui.Hintf("check that %s serves https on that port, or pass --api-url URL with the address GitLab answers at", u.Host)
+	case gitlabapi.TimedOut:
+		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run git-credential-glpat login %s again", host)
+	default:
+		APIURLHint(ui, host, re.APIURL, configPath)
+	}
 }
 
 // NoKeychainHelp says what there is when no OS keychain answers.

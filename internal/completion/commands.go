@@ -31,6 +31,8 @@ type Flag struct {
 	Arg string
 	// Values are the only values the flag takes, when they are fixed.
 	Values []string
+	// File: the value is a file name, completed as one.
+	File bool
 }
 
 // Word is a fixed positional argument, like schedule's "install".
@@ -64,6 +66,7 @@ var Commands = []Command{
 		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
 		{Name: "token-stdin", Help: "read the token from stdin"},
 		{Name: "api-url", Arg: "URL", Help: "the API base URL"},
+		{Name: "ca-file", Arg: "FILE", File: true, Help: "a CA certificate (PEM) to trust for the API"},
 		{Name: "web", Help: "open the page that creates a least-privilege token"},
 		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
 	}},

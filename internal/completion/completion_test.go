@@ -88,7 +88,7 @@ var allCommands = []string{"get", "store", "erase", "login", "logout", "status",
 var cases = []compCase{
 	{"commands", []string{""}, allCommands},
 	{"command prefix", []string{"lo"}, []string{"login", "logout", "lock"}},
-	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--web", "--create-url", "--help"}},
+	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--ca-file", "--web", "--create-url", "--help"}},
 	{"login host", []string{"login", ""}, hosts},
 	{"host prefix", []string{"rotate", "gitlab.e"}, []string{"gitlab.example.com:8443"}},
 	{"after a flag value", []string{"login", "--username", "alice", ""}, hosts},
@@ -217,6 +217,7 @@ func TestBash(t *testing.T) {
 		{"global flags", []string{"-"}, []string{"-h", "--help", "--version"}},
 		{"one host only", []string{"login", "gitlab.com", ""}, nil},
 		{"no value for --username", []string{"login", "--username", ""}, nil},
+		{"--ca-file takes a file", []string{"login", "--ca-file", "usa"}, []string{"usage.go"}}, // in the package's directory
 		{"schedule takes one word", []string{"schedule", "install", ""}, nil},
 		{"--to= split by bash", []string{"migrate", "--to", "=", "k"}, []string{"keyring", "kernel"}},
 		{"--to= just typed", []string{"migrate", "--to", "="}, []string{"keyring", "encrypted-file", "kernel"}},

@@ -59,7 +59,7 @@ Examples:
     $ git-credential-glpat lock
 `
 
-	loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL]
+	loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL] [--ca-file FILE]
        git-credential-glpat login [HOST] --create-url
 
 Checks a GitLab personal access token against HOST's API (default gitlab.com),
@@ -77,6 +77,9 @@ Options:
     --api-url URL    the API base URL (default: the config's api_url, else
                      https://HOST/api/v4); another one is written into the
                      config as the host's api_url, where rotations look
+    --ca-file FILE   a PEM file of the CA that signs the API's certificate
+                     (an organisation's own CA), trusted besides the system's;
+                     written into the config as the host's ca_file
     --create-url     only print the page that creates a least-privilege token
 
 Examples:

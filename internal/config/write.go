@@ -57,14 +57,27 @@ func SetBackend(path string, b Backend) error {
 }
 
 // SetAPIURL writes `api_url = "u"` into the table [hosts."host"] of the
-// config file at path, replacing the table's api_url line or adding one
-// under its header, or adding the table at the end; every other line stays
-// as it was. A host whose table the file spells otherwise (an inline table,
-// dotted keys) is refused, and the file is left alone. See edit for how the
-// file is written.
+// config file at path (see setHostKey).
 func SetAPIURL(path, host, u string) error {
-	line := fmt.Sprintf("api_url = %q", u)
-	apiURLLine := regexp.MustCompile(`(?m)^[ \t]*api_url[ \t]*=.*$`)
+	return setHostKey(path, host, "api_url", u, func(cfg *Config) string { return cfg.TokenAPIURL(host) })
+}
+
+// SetCAFile writes `ca_file = "file"` (an absolute path) into the table
+// [hosts."host"] of the config file at path (see setHostKey).
+func SetCAFile(path, host, file string) error {
+	return setHostKey(path, host, "ca_file", file, func(cfg *Config) string { return cfg.Host(host).CAFile })
+}
+
+// setHostKey writes `key = "value"` into the table [hosts."host"] of the
+// config file at path, replacing the table's line for key or adding one
+// under its header, or adding the table at the end; every other line stays
+// as it was. read is what the written file must then give. A host whose
+// table the file spells otherwise (an inline table, dotted keys) is
+// refused, and the file is left alone. See edit for how the file is
+// written.
+func setHostKey(path, host, key, value string, read func(*Config) string) error {
+	line := fmt.Sprintf("%s = %q", key, value)
+	keyLine := regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(key) + `[ \t]*=.*$`)
 	return edit(path, func(data []byte) []byte {
 		start, end, ok := hostTable(data, host)
 		if !ok {
@@ -77,7 +90,7 @@ func SetAPIURL(path, host, u string) error {
 			return append(data, fmt.Sprintf("[hosts.%q]\n%s\n", host, line)...)
 		}
 		body := data[start:end]
-		if loc := apiURLLine.FindIndex(body); loc != nil {
+		if loc := keyLine.FindIndex(body); loc != nil {
 			return slices.Concat(data[:start+loc[0]], []byte(line), data[start+loc[1]:])
 		}
 		head := data[:start]
@@ -86,8 +99,8 @@ func SetAPIURL(path, host, u string) error {
 		}
 		return slices.Concat(head, []byte(line+"\n"), data[start:])
 	}, func(cfg *Config) error {
-		if got := cfg.TokenAPIURL(host); got != u {
-			return fmt.Errorf("api_url of %s would be %q after writing %q", host, got, u)
+		if got := read(cfg); got != value {
+			return fmt.Errorf("%s of %s would be %q after writing %q", key, host, got, value)
 		}
 		return nil
 	})

@@ -99,6 +99,21 @@ func TestSetAPIURL(t *testing.T) {
 	})
 }
 
+// TestSetCAFile: ca_file goes into the host's table like api_url.
+func TestSetCAFile(t *testing.T) {
+	path := configWith(t, "[hosts.\"git.example.com\"]\napi_url = \"https://git.example.com/api/v4\"\n")
+	if err := SetCAFile(path, "git.example.com", "/etc/ssl/acme-ca.pem"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if want := "[hosts.\"git.example.com\"]\nca_file = \"/etc/ssl/acme-ca.pem\"\napi_url = \"https://git.example.com/api/v4\"\n"; string(got) != want {
+		t.Errorf("file =\n%s\nwant\n%s", got, want)
+	}
+	if err := SetCAFile(path, "git.example.com", "relative.pem"); err == nil {
+		t.Error("a relative ca_file was written")
+	}
+}
+
 // TestAddHost: the host's table is added at the end, and the host is
 // named (Known) once the file is read again.
 func TestAddHost(t *testing.T) {

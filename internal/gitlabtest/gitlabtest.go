@@ -39,6 +39,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"hash/crc32"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -314,6 +315,9 @@ func start(tb testing.TB, useTLS bool, opts []Option) *Server {
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()
 	s.srv.Listener = ln
+	// A client that refuses the certificate is what some tests are about:
+	// its handshake error goes to the test's log, not to stderr.
+	s.srv.Config.ErrorLog = log.New(&testLogWriter{s: s}, "gitlabtest: ", 0)
 	if useTLS {
 		s.srv.StartTLS()
 	} else {

@@ -65,6 +65,7 @@ _git-credential-glpat() {
 				'--username=[the Git username to store it under]:u: ' \
 				'--token-stdin[read the token from stdin]' \
 				'--api-url=[the API base URL]:url: ' \
+				'--ca-file=[a CA certificate (PEM) to trust for the API]:file:_files' \
 				'--web[open the page that creates a least-privilege token]' \
 				'--create-url[print the page that creates a least-privilege token]' \
 				'(- *)'{-h,--help}'[show the usage]' \

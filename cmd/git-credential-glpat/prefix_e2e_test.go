@@ -88,3 +88,43 @@ func TestSetupAndLoginNameTheHost(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutableTokensWithACustomPrefix: routable tokens (dots, 50 and more
+// characters) with an instance's own prefix through login, get, rotate and
+// status; no output shows one.
+func TestRoutableTokensWithACustomPrefix(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	g.gl.SetTokenPrefix("acme-pat_")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 90))})
+	if !strings.HasPrefix(tok, "acme-pat_") || !strings.Contains(tok, ".01.") {
+		t.Fatalf("the fake made %s, want a routable acme-pat_ token", fingerprintOf(tok))
+	}
+	g.login(tok)
+	var all strings.Builder
+	out, errOut := g.get()
+	all.WriteString(errOut)
+	if password(out) != tok {
+		t.Fatalf("get served %s, want the token", fingerprintOf(password(out)))
+	}
+	out, errOut, err := g.run("", binPath, "rotate", g.host, "--force")
+	all.WriteString(out + errOut)
+	if err != nil || !strings.Contains(out, "rotated") {
+		t.Fatalf("rotate --force: %v\n%s\n%s", err, out, errOut)
+	}
+	out, _ = g.get()
+	successor := password(out)
+	st, ok := g.gl.TokenByValue(successor)
+	if !ok || st.RotatedFrom != id || !strings.HasPrefix(successor, "acme-pat_") {
+		t.Errorf("get after the rotation served %s, want the successor of token %d", fingerprintOf(successor), id)
+	}
+	out, errOut, _ = g.run("", binPath, "status", g.host)
+	all.WriteString(out + errOut)
+	if !strings.Contains(out, "test-token") {
+		t.Errorf("status does not show the token:\n%s", out)
+	}
+	for _, secret := range []string{tok, successor} {
+		if secret != "" && strings.Contains(all.String(), secret) {
+			t.Errorf("a token appears in the output")
+		}
+	}
+}

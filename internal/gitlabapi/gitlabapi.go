@@ -69,9 +69,9 @@ var (
 	ErrLostAnswer = errors.New("the request was sent but no answer arrived")
 	// ErrBadAnswer: an answer that is not what GitLab sends.
 	ErrBadAnswer = errors.New("GitLab API answered something unexpected")
-	// ErrNotFound: HTTP 404 (an endpoint this GitLab does not have, or a
-	// wrong API URL), 405 or a 400 naming the path's id (an older GitLab
-	// that routes .../self/rotate to .../:id/rotate). See MissingEndpoint.
+	// ErrNotFound: HTTP 404 from a route that does not exist (an
+	// endpoint this GitLab does not have, or a wrong API URL), 405, or
+	// Grape's 400 for an id that is not one. See MissingEndpoint.
 	ErrNotFound = errors.New("GitLab API has no such endpoint")
 	// ErrServer: any other HTTP error.
 	ErrServer = errors.New("GitLab API error")
@@ -151,8 +151,11 @@ func (e *Error) InsufficientScope() bool {
 // endpoint: 404 from the API's catch-all route ({"error":"404 Not Found"},
 // or anything but GitLab's {"message": "404 … Not Found"} of a missing
 // resource, such as a web server's page for a path outside GitLab's API),
-// 405, or a 400 naming the path's id (GitLab 16.0–16.9 routes
-// .../self/rotate to .../:id/rotate and refuses "self" as an id).
+// 405, or Grape's 400 "id is invalid" of a route whose Integer id got
+// "self". GitLab 16.0–16.9 (17.8 for project and group tokens) route
+// .../self/rotate to a rotate-by-id route that answers 401, or 404 with a
+// message for an administrator: those are not missing endpoints by their
+// answer alone; only GitLab's version tells (see lifecycle).
 func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
 
 // mustBeBefore is the model's lifetime validation message

@@ -277,29 +277,45 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 		}
 	})
 	t.Run("missing endpoints", func(t *testing.T) {
-		for _, v := range []string{"16.9.0", "15.11.2"} {
-			gl := gitlabtest.New(t)
-			gl.SetVersion(v)
-			tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
-			c, _ := New(gl.APIURL(), "")
-			_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
-			var ae *Error
-			if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-				t.Errorf("GitLab %s personal rotate: %v; want a missing endpoint", v, err)
-			}
-			if got, err := c.Version(ctx, tok); got != v {
-				t.Errorf("Version = %q, %v; want %q", got, err, v)
-			}
-		}
+		// Before 16.0 the path meets the API's catch-all route: a
+		// missing endpoint.
 		gl := gitlabtest.New(t)
-		gl.SetVersion("17.8.1")
-		repo := gl.CreateRepo("acme/widgets")
-		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		gl.SetVersion("15.11.2")
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
 		c, _ := New(gl.APIURL(), "")
-		_, err := c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
 		var ae *Error
 		if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-			t.Errorf("GitLab 17.8 project rotate: %v; want a missing endpoint", err)
+			t.Errorf("GitLab 15.11 personal rotate: %v; want a missing endpoint", err)
+		}
+		if got, err := c.Version(ctx, tok); got != "15.11.2" {
+			t.Errorf("Version = %q, %v; want 15.11.2", got, err)
+		}
+		// 16.0-16.9 answer from a rotate-by-id route: a refusal that is
+		// not about the token (401), or for an administrator a 404 of a
+		// missing record, not of a missing route. Only the version tells
+		// them from other refusals.
+		gl = gitlabtest.New(t)
+		gl.SetVersion("16.9.0")
+		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 16.9 personal rotate: %v; want ErrRefused, not ErrUnauthorized", err)
+		}
+		gl.SetAdmin(gl.Token(id).Username, true)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.MissingEndpoint() || ae.Reason != "404 Not found" {
+			t.Errorf("GitLab 16.9 personal rotate by an administrator: %v; want a 404 that is not a missing endpoint", err)
+		}
+		gl = gitlabtest.New(t)
+		gl.SetVersion("17.8.1")
+		repo := gl.CreateRepo("acme/widgets")
+		tok, _ = gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 17.8 project rotate: %v; want ErrRefused, not ErrUnauthorized", err)
 		}
 		if _, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30)); err != nil {
 			t.Errorf("the bot's token on the personal endpoint of 17.8: %v", err)

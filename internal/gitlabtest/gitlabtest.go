@@ -225,6 +225,7 @@ type Server struct {
 	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
 	prefix      string // personal_access_token_prefix; "" is "glpat-"
 	dpopUsers   map[string]bool
+	more        instance // the settings of instance.go
 
 	// faults
 	failRotate  int
@@ -624,9 +625,11 @@ func (s *Server) CommitRotateAfter(d time.Duration) {
 // SetVersion makes the server answer as GitLab version v ("16.9.0") does:
 // GET /version reports it, personal self-rotation exists from 16.10 and
 // project/group self-rotation from 17.9 (with the self_rotate scope).
-// Before that, POST .../self/rotate reaches the .../:id/rotate route
-// (16.0+), whose Integer id refuses "self" with a 400, or the API's
-// catch-all 404. "" is the newest GitLab.
+// Before that, POST .../self/rotate reaches the rotate-by-id routes of
+// 16.0+, which find no token "self": 401 for a user (404 for an
+// administrator, see SetAdmin) at the personal path, 401 at the project
+// and group paths; before 16.0 it meets the API's catch-all 404. "" is the
+// newest GitLab.
 func (s *Server) SetVersion(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -542,10 +543,18 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, rerr)
 		return nil, nil, nil
-	case errors.Is(rerr, gitlabapi.ErrRefused):
-		// A 401 that is not about the token (dpop_error, or the bot is
-		// not one of that project's or group's: find_token found
-		// nothing). Whether GitLab takes the token is for .../self to say.
+	case errors.Is(rerr, gitlabapi.ErrRefused) || (ae != nil && ae.Status == http.StatusNotFound && !ae.MissingEndpoint()):
+		// A 401 that is not about the token, or a 404 of something not
+		// found: dpop_error; a project or group whose bot the token is
+		// not (find_token found nothing: 401), or that it cannot see
+		// (404); or the rotate-by-id routes of a GitLab without
+		// self-rotation (16.0-16.9 personal, 16.0-17.8 project and
+		// group), which find no token "self": 401 for a user, 404 for
+		// an administrator (see gitlabtest's noTokenSelfLocked). All of
+		// them refuse before RotateService. Whether GitLab takes the
+		// token is for .../self to say; whether the endpoint exists, for
+		// GitLab's version, never for the 401 alone (a proxy can give
+		// one too).
 		actx, cancel := m.apiContext(ctx)
 		info, err := api.Self(actx, sec.Password)
 		cancel()
@@ -556,6 +565,11 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 			return nil, nil, nil
 		case err == nil && info != nil && a.kind != gitlabapi.KindPersonal && a.fallbacks:
 			return m.fallBack(ctx, api, rec, sec, a)
+		case err == nil && info != nil:
+			if ver, known := m.version(ctx, api, sec); known && !selfRotationIn(ver, a.kind) {
+				m.removeJournal(rec.Account)
+				return m.saveNoSelfRotation(ctx, rec, sec, ver, rerr)
+			}
 		}
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
@@ -574,7 +588,8 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 			return m.fallBack(ctx, api, rec, sec, a)
 		}
 		m.removeJournal(rec.Account)
-		return m.saveNoSelfRotation(ctx, api, rec, sec, rerr)
+		ver, _ := m.version(ctx, api, sec)
+		return m.saveNoSelfRotation(ctx, rec, sec, ver, rerr)
 	case ae != nil && a.fallbacks && maxExpiryOK(ae):
 		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
 	case errors.Is(rerr, gitlabapi.ErrUnreachable):
@@ -648,18 +663,12 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 	return upd, newSec, rerr
 }
 
-// saveNoSelfRotation records that this GitLab has no self-rotate endpoint
-// for the token, and says so once.
-func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
+// saveNoSelfRotation records that this GitLab (of version ver, "" when
+// not known) has no self-rotate endpoint for the token, and says so once.
+func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, ver string, cause error) (*store.Record, *store.Secret, error) {
 	which := "this GitLab"
-	if v, ok := api.(interface {
-		Version(ctx context.Context, token string) (string, error)
-	}); ok {
-		actx, cancel := m.apiContext(ctx)
-		if ver, err := v.Version(actx, sec.Password); err == nil && ver != "" {
-			which = "this GitLab (" + ver + ")"
-		}
-		cancel()
+	if ver != "" {
+		which = "this GitLab (" + ver + ")"
 	}
 	why := which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
 	upd, tok := copyRecord(rec)
@@ -670,6 +679,40 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Re
 	m.Store.UpdateRecord(ctx, upd)
 	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
+}
+
+// version asks GitLab its version (GET /version, which the token may read
+// with api, read_api or read_user); known is false when it cannot tell.
+func (m *Manager) version(ctx context.Context, api API, sec *store.Secret) (ver string, known bool) {
+	v, ok := api.(interface {
+		Version(ctx context.Context, token string) (string, error)
+	})
+	if !ok {
+		return "", false
+	}
+	actx, cancel := m.apiContext(ctx)
+	defer cancel()
+	ver, err := v.Version(actx, sec.Password)
+	return ver, err == nil && ver != ""
+}
+
+// selfRotationIn reports whether GitLab version ver ("16.9.1-ee") has the
+// self-rotate endpoint of kind: personal access tokens from 16.10
+// (lib/api/personal_access_tokens/self_rotation.rb), project and group
+// access tokens from 17.9 (lib/api/resource_access_tokens/self_rotation.rb;
+// https://docs.gitlab.com/api/personal_access_tokens/#self-rotate). A
+// version it cannot read counts as having it: only a version that proves
+// otherwise turns rotation off.
+func selfRotationIn(ver, kind string) bool {
+	var major, minor int
+	if n, _ := fmt.Sscanf(ver, "%d.%d", &major, &minor); n != 2 {
+		return true
+	}
+	wantMajor, wantMinor := 16, 10
+	if kind == gitlabapi.KindProject || kind == gitlabapi.KindGroup {
+		wantMajor, wantMinor = 17, 9
+	}
+	return major > wantMajor || (major == wantMajor && minor >= wantMinor)
 }
 
 // unknown checks the old token after a rotate request whose outcome is

@@ -371,33 +371,88 @@ func TestBotFallsBackToPersonalEndpoint(t *testing.T) {
 }
 
 // TestGitLabWithoutSelfRotation: GitLab before 16.10 has no personal
-// self-rotate endpoint (16.0-16.9 route the path to .../:id/rotate and
-// refuse "self" with 400; older ones answer 404). The helper says so once,
-// with the version and which version can, and does not ask again on every
-// back-off.
+// self-rotate endpoint, nor before 17.9 a project or group one: 16.0 and
+// later route the path to a rotate-by-id route that answers 401 (404 for
+// an administrator), older ones answer the API's 404. With .../self
+// accepting the token and GET /version saying so, the helper says once
+// that this GitLab cannot rotate, with the version and which version can,
+// and does not ask again on every back-off.
 func TestGitLabWithoutSelfRotation(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"16.9.1", "15.11.0"} {
-		t.Run(v, func(t *testing.T) {
+	tests := []struct {
+		name    string
+		version string
+		admin   bool
+		kind    gitlabtest.Kind
+		rotates int // requests before the helper knows
+	}{
+		{"user on 16.9", "16.9.1", false, gitlabtest.Personal, 1},
+		{"administrator on 16.8", "16.8.1", true, gitlabtest.Personal, 1},
+		{"15.11", "15.11.0", false, gitlabtest.Personal, 1},
+		{"project token on 16.9", "16.9.0", false, gitlabtest.ProjectToken, 2},
+		{"project token on 15.11", "15.11.0", false, gitlabtest.ProjectToken, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			eachBackend(t, nil, func(t *testing.T, w *world) {
-				w.gl.SetVersion(v)
-				tok, id := w.createToken(10)
+				w.gl.SetVersion(tt.version)
+				spec := gitlabtest.TokenSpec{Kind: tt.kind, ExpiresAt: gitlabtest.DateOf(w.clock.Now()).AddDays(10)}
+				if tt.kind == gitlabtest.ProjectToken {
+					spec.OwnerID = w.gl.CreateRepo("acme/widgets").ID
+				}
+				tok, id := w.create(spec)
+				w.gl.SetAdmin(w.gl.Token(id).Username, tt.admin)
 				w.login(tok, id)
 				w.wantServed(w.mustServe(w.manager()), id)
-				w.wantWarnings(0, []string{"this GitLab (" + v + ") cannot rotate tokens itself", "16.10", "17.9", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
-				rotates := w.gl.Calls(gitlabtest.EndpointRotate)
+				w.wantWarnings(0, []string{"this GitLab (" + tt.version + ") cannot rotate tokens itself", "16.10", "17.9", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+					t.Errorf("rotate requests: %d, want %d", n, tt.rotates)
+				}
 				for range 3 {
 					w.clock.Advance(retryAfter)
 					w.wantServed(w.mustServe(w.manager()), id)
 				}
-				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != rotates {
-					t.Errorf("rotate requests after the answer: %d more, want none", n-rotates)
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+					t.Errorf("rotate requests after the answer: %d more, want none", n-tt.rotates)
 				}
 				w.wantWarnings(1)
+				rec, _ := w.stored()
+				if st := w.manager().State(rec); st.State != NoSelfRotation {
+					t.Errorf("state %v, want %v", st.State, NoSelfRotation)
+				}
+				// Asked again after a week, in case GitLab was upgraded.
+				w.gl.SetVersion("")
+				w.clock.Advance(recheckNoSelfRotation)
+				w.mustServe(w.manager())
+				if rec, _ := w.stored(); rec.Token.ID == int64(id) {
+					t.Errorf("not rotated a week later on an upgraded GitLab")
+				}
 			})
 		})
 	}
+}
+
+// TestBare401FromRotateIsNotAMissingEndpoint: a 401 from the rotate
+// endpoint of a GitLab that has it (a proxy's, say) says nothing about
+// the endpoint: rotation is tried again after the back-off, never
+// switched off.
+func TestBare401FromRotateIsNotAMissingEndpoint(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusUnauthorized)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "401"})
+		rec, _ := w.stored()
+		if rec.Token.NoSelfRotation != "" {
+			t.Errorf("a 401 on a GitLab with self-rotation switched rotation off: %s", rec.Token.NoSelfRotation)
+		}
+		w.gl.FailRotate(0)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+	})
 }
 
 // TestWrongDerivedAPIURL: GitLab served under a path (a relative URL root):

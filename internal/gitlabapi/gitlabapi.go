@@ -85,10 +85,13 @@ type Error struct {
 	// insufficient_scope, dpop_error, …), from the body or the
 	// WWW-Authenticate challenge.
 	Code string
-	// Reason is GitLab's error_description or message, when it gave one.
+	// Reason is GitLab's error_description or message, when it gave one
+	// (shortened).
 	Reason string
-	Kind   error // one of the Err* values above
-	Err    error // underlying transport error, if any
+	// message is Reason in full.
+	message string
+	Kind    error // one of the Err* values above
+	Err     error // underlying transport error, if any
 	// Sent reports that the request was written to the connection.
 	Sent bool
 	// raw is a 2xx body that did not decode; it may hold a new token, so
@@ -158,26 +161,47 @@ func (e *Error) InsufficientScope() bool {
 // answer alone; only GitLab's version tells (see lifecycle).
 func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
 
-// mustBeBefore is the model's lifetime validation message
-// (app/models/personal_access_token.rb, expires_at_before_instance_max_expiry_date),
-// reported by rotate_token through bad_request!.
+// isoDate finds the dates a lifetime refusal names: its validation
+// message, format(_("must be before %{expiry_date}"), …) in
+// app/models/personal_access_token.rb and its EE module, is translated
+// into the user's language (lib/api/api.rb sets the locale from the
+// current user), but the date is Date#to_s, ISO 8601 in every language.
 // Compiled on first use: the hot path of get pays no package init for it.
-var mustBeBefore = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)expiration date must be before (\d{4}-\d{2}-\d{2})`)
+var isoDate = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`)
 })
 
-// MaxExpiry reports the date a 400 "Expiration date must be before D"
-// names: the instance (or a group policy) caps the token's lifetime.
+// MaxExpiry reports the earliest date a 400 answer names, the latest
+// expiry GitLab allows when the answer is a lifetime cap's: "Expiration
+// date must be before D" (GitLab fails only when expires_at > D, so D is
+// allowed). Two policies that both fail (GitLab's own 365 days, then an
+// instance or group policy) give two messages joined into one sentence,
+// and the earliest date is the one that binds. Whether the 400 is a
+// lifetime cap's at all is the caller's to judge (every date must be
+// before the date it asked for).
 func (e *Error) MaxExpiry() (time.Time, bool) {
 	if e.Status != http.StatusBadRequest {
 		return time.Time{}, false
 	}
-	m := mustBeBefore().FindStringSubmatch(e.Reason)
-	if m == nil {
-		return time.Time{}, false
+	var earliest time.Time
+	for _, m := range isoDate().FindAllString(e.message, -1) {
+		d, err := time.Parse(time.DateOnly, m)
+		if err == nil && (earliest.IsZero() || d.Before(earliest)) {
+			earliest = d
+		}
 	}
-	d, err := time.Parse(time.DateOnly, m[1])
-	return d, err == nil
+	return earliest, !earliest.IsZero()
+}
+
+// Dates reports every date a 400 answer names, in its order.
+func (e *Error) Dates() []time.Time {
+	var out []time.Time
+	for _, m := range isoDate().FindAllString(e.message, -1) {
+		if d, err := time.Parse(time.DateOnly, m); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Token is a token as GitLab describes it
@@ -199,6 +223,34 @@ type Token struct {
 	// Token is the secret, only in the answer to a rotation. It is never
 	// marshalled.
 	Token string `json:"-"`
+	// Zone is the instance's time zone (gitlab_rails['time_zone'],
+	// config/initializers/time_zone.rb) as the answer's timestamps show
+	// it, nil when it has none. GitLab's "today" is that zone's
+	// (Date.current): the lifetime cap and a rotation's default expiry
+	// count from it.
+	Zone *time.Location `json:"-"`
+}
+
+// zoneOf is the time zone GitLab wrote its timestamps in: Rails keeps
+// them as ActiveSupport::TimeWithZone in Time.zone, whose JSON is
+// xmlschema with that zone's offset ("…-08:00"; "Z" for UTC). The latest
+// timestamp is taken, so that a change of daylight saving time since the
+// token was created counts; a fixed offset is all an answer tells.
+func zoneOf(ts ...*time.Time) *time.Location {
+	var latest *time.Time
+	for _, t := range ts {
+		if t != nil && !t.IsZero() && (latest == nil || t.After(*latest)) {
+			latest = t
+		}
+	}
+	if latest == nil {
+		return nil
+	}
+	name, off := latest.Zone()
+	if off == 0 {
+		return time.UTC
+	}
+	return time.FixedZone(name, off)
 }
 
 // User is the part of GET /user the helper uses.
@@ -542,7 +594,8 @@ func classify(op, method string, x *exchange, err error) error {
 		return &Error{Op: op, Kind: kind, Err: scrub(err), Sent: x.wrote}
 	}
 	e := &Error{Op: op, Status: x.status, Sent: true}
-	e.Code, e.Reason = reason(x.body)
+	e.Code, e.message = reason(x.body)
+	e.Reason = shorten(e.message)
 	if e.Code == "" {
 		e.Code = challengeError(x.header.Get("WWW-Authenticate"))
 	}
@@ -632,6 +685,7 @@ func decodeToken(body []byte) (*Token, error) {
 	if pt.CreatedAt != nil {
 		t.CreatedAt = *pt.CreatedAt
 	}
+	t.Zone = zoneOf(pt.CreatedAt, pt.LastUsedAt)
 	if pt.ExpiresAt != nil {
 		t.ExpiresAt = time.Time(*pt.ExpiresAt).Format(time.DateOnly)
 	}
@@ -681,11 +735,15 @@ func reason(body []byte) (code, text string) {
 	if strings.ContainsAny(code, " ") {
 		code = ""
 	}
-	text = strings.Join(strings.Fields(text), " ")
+	return code, strings.Join(strings.Fields(text), " ")
+}
+
+// shorten bounds a reason for messages.
+func shorten(text string) string {
 	if len(text) > 200 {
-		text = text[:200] + "…"
+		return strings.ToValidUTF8(text[:200], "") + "…"
 	}
-	return code, text
+	return text
 }
 
 func flatten(v any) string {

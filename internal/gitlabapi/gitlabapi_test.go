@@ -275,6 +275,17 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 		if !ok || !d.Equal(today().AddDate(0, 0, 30)) {
 			t.Errorf("rotate past the cap: %v; MaxExpiry = %v, %v; want %v", err, d, ok, today().AddDate(0, 0, 30))
 		}
+		// Past GitLab's 365 days and the policy, in German: two
+		// messages, the policy's date second, and the earliest binds.
+		gl.SetLocale(gl.Tokens()[0].Username, "de")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 400))
+		d, ok = time.Time{}, false
+		if errors.As(err, &ae) {
+			d, ok = ae.MaxExpiry()
+		}
+		if !ok || !d.Equal(today().AddDate(0, 0, 30)) || len(ae.Dates()) != 2 {
+			t.Errorf("rotate past two caps: %v; MaxExpiry = %v, %v, of %v; want %v, of 2", err, d, ok, ae.Dates(), today().AddDate(0, 0, 30))
+		}
 	})
 	t.Run("missing endpoints", func(t *testing.T) {
 		// Before 16.0 the path meets the API's catch-all route: a

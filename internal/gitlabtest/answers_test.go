@@ -3,7 +3,9 @@ package gitlabtest_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
@@ -69,5 +71,80 @@ func TestSelfRotateOnOlderVersions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLifetimeCapAnswers: the answers of the model's lifetime validations
+// to a rotation: "must be before D" for each cap the date passes, D itself
+// allowed, in the user's language, with "today" the instance's.
+func TestLifetimeCapAnswers(t *testing.T) {
+	tests := []struct {
+		name     string
+		policy   int
+		lang     string
+		zone     string
+		now      time.Time
+		days     int // requested expiry, from the UTC date of now
+		wantBody string
+	}{
+		{name: "the policy's date is allowed", policy: 60, days: 60},
+		{name: "past the policy", policy: 60, days: 61,
+			wantBody: `{"message":"400 Bad request - Expiration date must be before 2026-04-30"}`},
+		{name: "past GitLab's cap and the policy", policy: 60, days: 400,
+			wantBody: `{"message":"400 Bad request - Expiration date must be before 2027-03-01 and Expiration date must be before 2026-04-30"}`},
+		{name: "in German", policy: 60, lang: "de", days: 400,
+			wantBody: `{"message":"400 Bad request - Expiration date muss vor 2027-03-01 liegen und Expiration date muss vor 2026-04-30 liegen"}`},
+		{name: "today behind UTC", zone: "America/Los_Angeles", now: time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC), days: 365,
+			wantBody: `{"message":"400 Bad request - Expiration date must be before 2027-02-28"}`},
+		{name: "today ahead of UTC", zone: "Asia/Tokyo", now: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC), days: 366},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, clk := newServer(t)
+			if !tt.now.IsZero() {
+				clk.Set(tt.now)
+			}
+			if tt.zone != "" {
+				loc, err := time.LoadLocation(tt.zone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv.SetTimeZone(loc)
+			}
+			srv.SetMaxLifetime(tt.policy)
+			tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(10)})
+			srv.SetLocale(srv.Token(id).Username, tt.lang)
+			exp := gitlabtest.DateOf(clk.Now()).AddDays(tt.days)
+			got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok),
+				strings.NewReader(`{"expires_at":"`+exp.String()+`"}`), "application/json")
+			switch {
+			case tt.wantBody == "" && got.status != 200:
+				t.Errorf("rotate to %s: %d %s, want 200", exp, got.status, got.body)
+			case tt.wantBody != "" && (got.status != 400 || got.body != tt.wantBody):
+				t.Errorf("rotate to %s: %d %s, want 400 %s", exp, got.status, got.body, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestTimestampsInTheInstanceZone: the API writes times in the instance's
+// time zone, with its offset; a rotation's default expiry is a week from
+// the instance's today.
+func TestTimestampsInTheInstanceZone(t *testing.T) {
+	srv, clk := newServer(t)
+	clk.Set(time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC))
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetTimeZone(loc)
+	tok, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(10)})
+	got := decode(t, do(t, srv, "GET", "/personal_access_tokens/self", privateToken(tok), nil, "").body)
+	if got["created_at"] != "2026-02-28T18:30:00.000-08:00" {
+		t.Errorf("created_at = %v, want 2026-02-28T18:30:00.000-08:00", got["created_at"])
+	}
+	rot := decode(t, do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok), nil, "").body)
+	if rot["expires_at"] != "2026-03-07" {
+		t.Errorf("default expiry = %v, want 2026-03-07 (a week from the instance's 2026-02-28)", rot["expires_at"])
 	}
 }

@@ -222,17 +222,12 @@ type tokenJSON struct {
 	Token string `json:"token,omitempty"`
 }
 
-// timestamp formats t as GitLab's API does: "2023-08-01T15:00:00.000Z".
-func timestamp(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
 func (s *Server) tokenJSONLocked(t *token) *tokenJSON {
 	j := &tokenJSON{
 		ID:        t.id,
 		Name:      t.name,
 		Revoked:   t.revoked,
-		CreatedAt: timestamp(t.createdAt),
+		CreatedAt: s.timestampLocked(t.createdAt),
 		Scopes:    slices.Clone(t.scopes),
 		UserID:    t.user.id,
 		Active:    !t.revoked && !s.expiredLocked(t),
@@ -242,7 +237,7 @@ func (s *Server) tokenJSONLocked(t *token) *tokenJSON {
 		j.Description = &d
 	}
 	if !t.lastUsedAt.IsZero() {
-		u := timestamp(t.lastUsedAt)
+		u := s.timestampLocked(t.lastUsedAt)
 		j.LastUsedAt = &u
 	}
 	if !t.expiresAt.IsZero() {
@@ -451,7 +446,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 			State:     "active",
 			AvatarURL: "",
 			WebURL:    s.URL + "/" + u.username,
-			CreatedAt: timestamp(u.createdAt),
+			CreatedAt: s.timestampLocked(u.createdAt),
 			Bot:       u.bot,
 			Email:     email,
 		}}
@@ -684,20 +679,32 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 		}
 	}
 
-	today := DateOf(s.now())
+	// "Today" is the instance's (Date.current, see SetTimeZone).
+	today := s.todayLocked()
 	if exp.IsZero() {
 		exp = today.AddDays(defaultRotateDays)
 	} else {
-		days := maxLifetimeDays
+		// The model's validations, in the order they are declared:
+		// PersonalAccessToken#expires_at_before_instance_max_expiry_date
+		// (365 days, app/models/personal_access_token.rb), then the
+		// EE module's expires_at_before_max_expiry_date of an instance
+		// or group policy (ee/app/models/ee/personal_access_token.rb).
+		// Each fails only when expires_at > its date, and every one
+		// that fails adds its message; rotate_token reports them
+		// through bad_request!.
+		var caps []Date
+		if d := today.AddDays(maxLifetimeDays); exp.After(d) {
+			caps = append(caps, d)
+		}
 		if s.maxLifetime > 0 {
-			days = s.maxLifetime
+			if d := today.AddDays(s.maxLifetime); exp.After(d) {
+				caps = append(caps, d)
+			}
 		}
-		if maxDate := today.AddDays(days); exp.After(maxDate) {
-			// PersonalAccessToken#expires_at_before_instance_max_expiry_date,
-			// reported by rotate_token through bad_request!.
-			return message(http.StatusBadRequest, "400 Bad request - Expiration date must be before "+maxDate.String()), false
+		if len(caps) > 0 {
+			return message(http.StatusBadRequest, "400 Bad request - "+s.capMessageLocked(old.user, caps)), false
 		}
-		if !exp.After(today) {
+		if !exp.After(DateOf(s.now())) {
 			// Not in GitLab's source: it has no such check, and would
 			// create a token that is dead on arrival. The fake refuses a
 			// date whose midnight has passed, so that no test can rely on

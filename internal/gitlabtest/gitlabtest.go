@@ -637,8 +637,8 @@ func (s *Server) SetVersion(v string) {
 }
 
 // SetMaxLifetime sets the instance's max_personal_access_token_lifetime in
-// days (an Ultimate setting; group policies work the same way); 0 restores
-// GitLab's default of 365.
+// days (an Ultimate setting; a group policy gives the same answer), a
+// policy checked after GitLab's own cap of 365 days; 0 removes it.
 func (s *Server) SetMaxLifetime(days int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,10 +1,18 @@
 package gitlabtest
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // instance holds the instance settings and user attributes that change how
 // the rotate endpoints answer, beyond SetVersion and SetMaxLifetime. It is
 // guarded by Server.mu.
 type instance struct {
-	admins map[string]bool // usernames of administrators
+	admins  map[string]bool   // usernames of administrators
+	locales map[string]string // username -> preferred language
+	zone    *time.Location    // gitlab_rails['time_zone']; nil is UTC
 }
 
 // SetAdmin makes username an administrator (on) or a regular user. It
@@ -17,4 +25,83 @@ func (s *Server) SetAdmin(username string, on bool) {
 		s.more.admins = make(map[string]bool)
 	}
 	s.more.admins[username] = on
+}
+
+// SetTimeZone sets the instance's time zone, gitlab_rails['time_zone']
+// (config/initializers/time_zone.rb sets Time.zone from it; nil restores
+// UTC). It decides "today" where GitLab's code asks Date.current or
+// Time.current: the lifetime cap (app/models/personal_access_token.rb,
+// Date.current.advance(days: …)) and a rotation's default expiry
+// (PersonalAccessTokens::RotateService, 1.week.from_now.to_date). The
+// API's timestamps are written in that zone too: Rails loads them as
+// ActiveSupport::TimeWithZone in Time.zone, whose JSON is xmlschema with
+// the zone's offset (2026-03-09T18:30:00.000-08:00). Expiry itself is
+// unchanged: a token still stops working at 00:00 UTC of its date (see
+// Date.Midnight).
+func (s *Server) SetTimeZone(loc *time.Location) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.more.zone = loc
+}
+
+// SetLocale sets username's preferred language ("de"; "" is English).
+// GitLab answers API errors in it (lib/api/api.rb sets the locale from the
+// current user), so the lifetime cap's "must be before %{expiry_date}"
+// comes translated from locale/<lang>/gitlab.po. The fake knows the German
+// translation; other languages answer in English.
+func (s *Server) SetLocale(username, lang string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.more.locales == nil {
+		s.more.locales = make(map[string]string)
+	}
+	s.more.locales[username] = lang
+}
+
+// zoneLocked is the instance's time zone.
+func (s *Server) zoneLocked() *time.Location {
+	if s.more.zone == nil {
+		return time.UTC
+	}
+	return s.more.zone
+}
+
+// todayLocked is Date.current: today in the instance's time zone.
+func (s *Server) todayLocked() Date {
+	y, m, d := s.now().In(s.zoneLocked()).Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// timestampLocked writes t as GitLab's API does: xmlschema with
+// milliseconds, in the instance's time zone ("Z" for UTC).
+func (s *Server) timestampLocked(t time.Time) string {
+	return t.In(s.zoneLocked()).Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// Lifetime cap messages, as PersonalAccessToken's validations add them to
+// expires_at and RotateService reports new_token.errors.full_messages
+// .to_sentence: the attribute's name ("Expiration date",
+// config/locales/en.yml activerecord.attributes.personal_access_token
+// .expires_at; config/locales/de.yml names no attributes, so German falls
+// back to it — an assumption: the fallback setting was not found), then
+// _("must be before %{expiry_date}") in the user's language
+// (locale/de/gitlab.po: "muss vor %{expiry_date} liegen"), several joined
+// by support.array.two_words_connector (" and ", " und ").
+var capWords = map[string]struct{ format, and string }{
+	"":   {"Expiration date must be before %s", " and "},
+	"de": {"Expiration date muss vor %s liegen", " und "},
+}
+
+// capMessageLocked is the sentence that refuses a token's expiry for
+// user u, one part per date.
+func (s *Server) capMessageLocked(u *user, dates []Date) string {
+	w, ok := capWords[s.more.locales[u.username]]
+	if !ok {
+		w = capWords[""]
+	}
+	parts := make([]string, len(dates))
+	for i, d := range dates {
+		parts[i] = fmt.Sprintf(w.format, d)
+	}
+	return strings.Join(parts, w.and)
 }

@@ -488,21 +488,24 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		return upd, sec, nil
 	}
 
-	expiresAt := newExpiry(now, m.settings(rec).Lifetime)
+	expiresAt := newExpiry(now, m.settings(rec).Lifetime, info.Zone)
 	j := journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}
 	if err := m.writeJournal(rec.Account, j); err != nil {
 		// No journal, no rotation: it would not be crash safe.
 		m.Store.UpdateRecord(ctx, upd)
 		return m.cannotJournal(ctx, upd, sec, err)
 	}
-	return m.send(ctx, api, upd, sec, attempt{kind: tok.Kind, expiresAt: expiresAt, journal: j, fallbacks: true})
+	return m.send(ctx, api, upd, sec, attempt{kind: tok.Kind, expiresAt: expiresAt, zone: info.Zone, journal: j, fallbacks: true})
 }
 
 // attempt is one rotate request of a rotation.
 type attempt struct {
 	kind      string // the endpoint: gitlabapi.KindPersonal, KindProject, KindGroup
 	expiresAt time.Time
-	journal   journal
+	// zone is the instance's time zone, whose today GitLab counts
+	// lifetimes from (nil: UTC).
+	zone    *time.Location
+	journal journal
 	// fallbacks allows one more request after an answer that proves
 	// nothing was committed: a bot's token at the personal endpoint, or
 	// the largest expiry date an instance allows.
@@ -590,7 +593,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		m.removeJournal(rec.Account)
 		ver, _ := m.version(ctx, api, sec)
 		return m.saveNoSelfRotation(ctx, rec, sec, ver, rerr)
-	case ae != nil && a.fallbacks && maxExpiryOK(ae):
+	case ae != nil && a.fallbacks && lifetimeCap(ae, a):
 		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
 	case errors.Is(rerr, gitlabapi.ErrUnreachable):
 		// Never sent (gitlabapi tells it from "sent, no answer").
@@ -609,9 +612,21 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 	return m.unknown(ctx, api, rec, sec, a.journal, rerr)
 }
 
-func maxExpiryOK(ae *gitlabapi.Error) bool {
-	_, ok := ae.MaxExpiry()
-	return ok
+// lifetimeCap reports whether ae, the answer to a, is a lifetime cap's
+// refusal: a 400 naming one or more dates, each before the date a asked
+// for (GitLab refuses expires_at only past the date it names). Words are
+// not read: GitLab translates them into the user's language.
+func lifetimeCap(ae *gitlabapi.Error, a attempt) bool {
+	dates := ae.Dates()
+	if ae.Status != http.StatusBadRequest || len(dates) == 0 {
+		return false
+	}
+	for _, d := range dates {
+		if !d.Before(a.expiresAt) {
+			return false
+		}
+	}
+	return true
 }
 
 // fallBack rotates a project or group bot's token at the personal
@@ -627,14 +642,14 @@ func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec 
 // instance (or group) lifetime policy refused the date, and the model's
 // validation rolled the transaction back
 // (app/models/personal_access_token.rb). If the old token is still active,
-// it rotates once more with the largest date the answer allows, and tells
-// the person what to set.
+// it rotates once more with the earliest date the answer names, which
+// GitLab allows (it refuses only a date after it), and tells the person
+// what to set. The days are counted from the instance's today, as GitLab
+// counts them; the date GitLab named is what is sent, whatever the clocks
+// say.
 func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, ae *gitlabapi.Error) (*store.Record, *store.Secret, error) {
-	before, _ := ae.MaxExpiry()
-	latest := before.AddDate(0, 0, -1)
-	y, mo, d := m.now().UTC().Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-	days := int(latest.Sub(today) / (24 * time.Hour))
+	latest, _ := ae.MaxExpiry()
+	days := int(latest.Sub(civilToday(m.now(), a.zone)) / (24 * time.Hour))
 	actx, cancel := m.apiContext(ctx)
 	_, err := api.Self(actx, sec.Password)
 	cancel()
@@ -974,14 +989,27 @@ func applyInfo(tok *store.Token, info *gitlabapi.Token) {
 	tok.UserID = info.UserID
 }
 
-// newExpiry is today (UTC) + lifetime, capped at GitLab's 365 days.
-func newExpiry(now time.Time, lifetime time.Duration) time.Time {
+// newExpiry is today + lifetime, capped at GitLab's 365 days, as a date
+// (00:00 UTC of it). Today is the instance's (zone, nil for UTC): GitLab
+// counts its 365 days and any lifetime policy from Date.current in its
+// own time zone (config/initializers/time_zone.rb), so near midnight on
+// an instance behind UTC a date counted from the UTC date is a day past
+// what it allows.
+func newExpiry(now time.Time, lifetime time.Duration, zone *time.Location) time.Time {
 	if lifetime <= 0 || lifetime > maxLifetime {
 		lifetime = maxLifetime
 	}
-	y, mo, d := now.UTC().Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-	return today.Add(lifetime).Truncate(24 * time.Hour)
+	return civilToday(now, zone).Add(lifetime).Truncate(24 * time.Hour)
+}
+
+// civilToday is the date of now in zone (UTC when nil), as 00:00 UTC of
+// that date: the form the API's dates take.
+func civilToday(now time.Time, zone *time.Location) time.Time {
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, mo, d := now.In(zone).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
 func expiryUnix(tok *store.Token) int64 {

@@ -254,8 +254,8 @@ func TestStateDirThatCannotBeWritten(t *testing.T) {
 
 // TestLifetimeCap: the instance allows 60 days, the config asks for 90.
 // GitLab answers 400 "Expiration date must be before D" and commits
-// nothing; the helper rotates once more with the largest date allowed and
-// says what to set.
+// nothing; the helper rotates once more with D, the latest date GitLab
+// allows (it refuses only a date after D), and says what to set.
 func TestLifetimeCap(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, nil, func(t *testing.T, w *world) {
@@ -269,10 +269,10 @@ func TestLifetimeCap(t *testing.T) {
 		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 2 {
 			t.Errorf("rotate requests: %d, want 2 (refused, then the allowed date)", n)
 		}
-		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(59) {
-			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(59))
+		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(60) {
+			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(60))
 		}
-		w.wantWarnings(0, []string{"at most 59 days", `set lifetime = "59d"`, host})
+		w.wantWarnings(0, []string{"at most 60 days", "until " + w.today(60), `set lifetime = "60d"`, host})
 		w.wantFiles(false, false)
 		w.wantServed(w.mustServe(w.manager()), 2)
 		w.wantWarnings(1)
@@ -284,12 +284,86 @@ func TestLifetimeCap(t *testing.T) {
 		w.login(tok, id)
 		w.gl.SetMaxLifetime(20)
 		w.wantServed(w.mustServe(w.manager()), 2)
-		w.wantWarnings(0, []string{"at most 19 days", `set lifetime = "19d"`, `rotate_before`})
+		w.wantWarnings(0, []string{"at most 20 days", `set lifetime = "20d"`, `rotate_before`})
 		// Due at once, but not rotated again the same day.
 		w.clock.Advance(time.Hour)
 		w.wantServed(w.mustServe(w.manager()), 2)
 		w.wantTable("1:revoked->2 2:active")
 	})
+}
+
+// TestLifetimeCapInTheUsersLanguage: GitLab words the refusal in the
+// user's language ("Expiration date muss vor D liegen"); the date is what
+// the helper reads.
+func TestLifetimeCapInTheUsersLanguage(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.SetLocale("alice", "de")
+		w.gl.SetMaxLifetime(60)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(60) {
+			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(60))
+		}
+		w.wantWarnings(0, []string{"at most 60 days", `set lifetime = "60d"`})
+	})
+}
+
+// TestRotationNearMidnightOnAnInstanceBehindUTC: at 02:30 UTC it is still
+// yesterday in Los Angeles, and an instance set to that time zone counts
+// its caps from its own today. The helper reads the zone from GitLab's
+// timestamps: a 365-day rotation is accepted as it is, and a policy's
+// refusal is taken at its word, with the days the policy allows.
+func TestRotationNearMidnightOnAnInstanceBehindUTC(t *testing.T) {
+	t.Parallel()
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		zone       *time.Location
+		now        time.Time
+		lifetime   int
+		policy     int
+		wantExpiry string
+		rotates    int
+		warning    []string
+	}{
+		{"365 days, behind UTC", la, time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), 365, 0, "2027-03-09", 1, nil},
+		{"a 60-day policy, behind UTC", la, time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), 90, 60, "2026-05-08", 2, []string{"at most 60 days", `set lifetime = "60d"`}},
+		{"a 60-day policy, ahead of UTC", tokyo, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC), 90, 60, "2026-05-10", 2, []string{"at most 60 days", `set lifetime = "60d"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.clock.Set(tt.now)
+			w.gl.SetTimeZone(tt.zone)
+			w.gl.SetMaxLifetime(tt.policy)
+			w.setSettings(func(s *Settings) { s.Lifetime = time.Duration(tt.lifetime) * day })
+			tok, id := w.createToken(10)
+			w.login(tok, id)
+			w.clock.Advance(time.Minute)
+			w.wantServed(w.mustServe(w.manager()), 2)
+			if st := w.gl.Token(2); st.ExpiresAt.String() != tt.wantExpiry {
+				t.Errorf("new token expires %s, want %s", st.ExpiresAt, tt.wantExpiry)
+			}
+			if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+				t.Errorf("rotate requests: %d, want %d", n, tt.rotates)
+			}
+			if tt.warning == nil {
+				w.wantWarnings(0)
+			} else {
+				w.wantWarnings(0, tt.warning)
+			}
+		})
+	}
 }
 
 // TestForbiddenIsRetried: a 403 that is not insufficient_scope (a blocked

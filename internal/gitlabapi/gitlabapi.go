@@ -27,9 +27,11 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	gitlab "gitlab.com/gitlab-org/api/client-go"
 
@@ -90,8 +92,13 @@ type Error struct {
 	Reason string
 	// message is Reason in full.
 	message string
-	Kind    error // one of the Err* values above
-	Err     error // underlying transport error, if any
+	// retryAfter and retryAt are what a 429 said of when to ask again:
+	// Retry-After in seconds (retryAfter) or as a date, and
+	// RateLimit-Reset (both absolute, in retryAt, the later kept).
+	retryAfter time.Duration
+	retryAt    time.Time
+	Kind       error // one of the Err* values above
+	Err        error // underlying transport error, if any
 	// Sent reports that the request was written to the connection.
 	Sent bool
 	// raw is a 2xx body that did not decode; it may hold a new token, so
@@ -202,6 +209,55 @@ func (e *Error) Dates() []time.Time {
 		}
 	}
 	return out
+}
+
+// RateLimited reports a 429: a rate limiter refused the request before
+// anything was done (Rack::Attack in front of the application,
+// lib/gitlab/rack_attack.rb, or Gitlab::ApplicationRateLimiter in an
+// endpoint, lib/api/helpers/rate_limiter.rb).
+func (e *Error) RateLimited() bool { return e.Status == http.StatusTooManyRequests }
+
+// RetryAt is when a 429 said to ask again, for an answer that came at now:
+// the later of Retry-After (seconds, or a date) and RateLimit-Reset (Unix
+// time), which Rack::Attack sends both of
+// (Gitlab::RackAttack.throttled_response_headers); zero when it said
+// nothing (the application limiter's JSON answer).
+func (e *Error) RetryAt(now time.Time) time.Time {
+	at := e.retryAt
+	if e.retryAfter > 0 {
+		if t := now.Add(e.retryAfter); t.After(at) {
+			at = t
+		}
+	}
+	return at
+}
+
+// maxRetryAfter bounds how far off a 429 may put the next request, so
+// that a header gone wrong cannot stop rotation for good.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// readRetryAfter reads a 429's Retry-After and RateLimit-Reset into e.
+// The Date header, when there is one, anchors Retry-After's date form
+// against this machine's clock.
+func (e *Error) readRetryAfter(h http.Header) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			e.retryAfter = min(time.Duration(n)*time.Second, maxRetryAfter)
+		} else if t, err := http.ParseTime(v); err == nil {
+			if date, err := http.ParseTime(h.Get("Date")); err == nil {
+				e.retryAfter = min(max(t.Sub(date), 0), maxRetryAfter)
+			} else {
+				e.retryAt = t
+			}
+		}
+	}
+	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			if t := time.Unix(n, 0); t.After(e.retryAt) {
+				e.retryAt = t
+			}
+		}
+	}
 }
 
 // Token is a token as GitLab describes it
@@ -595,6 +651,13 @@ func classify(op, method string, x *exchange, err error) error {
 	}
 	e := &Error{Op: op, Status: x.status, Sent: true}
 	e.Code, e.message = reason(x.body)
+	if x.status == http.StatusTooManyRequests {
+		e.readRetryAfter(x.header)
+		if e.message == "" {
+			// Rack::Attack's answer is text/plain, "Retry later".
+			e.message = plainText(x.header, x.body)
+		}
+	}
 	e.Reason = shorten(e.message)
 	if e.Code == "" {
 		e.Code = challengeError(x.header.Get("WWW-Authenticate"))
@@ -725,6 +788,13 @@ func reason(body []byte) (code, text string) {
 	}
 	desc := flatten(e.Description)
 	errText := flatten(e.Error)
+	if inner, ok := e.Message.(map[string]any); ok {
+		// {"message": {"error": …}}: render_api_error! of a hash, as
+		// the rate limiters answer (lib/api/helpers/rate_limiter.rb).
+		if m, ok := inner["error"].(string); ok {
+			e.Message = m
+		}
+	}
 	if desc != "" {
 		code, text = errText, desc
 	} else if m := flatten(e.Message); m != "" {
@@ -736,6 +806,15 @@ func reason(body []byte) (code, text string) {
 		code = ""
 	}
 	return code, strings.Join(strings.Fields(text), " ")
+}
+
+// plainText is a short text/plain body, one line, or "".
+func plainText(h http.Header, body []byte) string {
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	if strings.TrimSpace(ct) != "text/plain" || len(body) > 200 || !utf8.Valid(body) {
+		return ""
+	}
+	return strings.Join(strings.Fields(string(body)), " ")
 }
 
 // shorten bounds a reason for messages.

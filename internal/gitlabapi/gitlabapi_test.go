@@ -332,6 +332,26 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 			t.Errorf("the bot's token on the personal endpoint of 17.8: %v", err)
 		}
 	})
+	t.Run("rate limits", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		gl.ThrottleRotate(gitlabtest.RackAttack, 90*time.Second)
+		now := time.Now()
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "Retry later" {
+			t.Fatalf("Rack::Attack: %v; want a 429 saying Retry later", err)
+		}
+		if at := ae.RetryAt(now); at.Before(now.Add(89*time.Second)) || at.After(now.Add(92*time.Second)) {
+			t.Errorf("Rack::Attack: RetryAt = %s, want about %s", at, now.Add(90*time.Second))
+		}
+		gl.ThrottleRotate(gitlabtest.ApplicationLimiter, time.Hour)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "This endpoint has been requested too many times. Try again later." || !ae.RetryAt(now).IsZero() {
+			t.Errorf("application limiter: %v (RetryAt %s); want a 429 with GitLab's message and no time", err, ae.RetryAt(now))
+		}
+	})
 	t.Run("resource mismatch", func(t *testing.T) {
 		gl := gitlabtest.New(t)
 		repo := gl.CreateRepo("acme/widgets")

@@ -148,3 +148,43 @@ func TestTimestampsInTheInstanceZone(t *testing.T) {
 		t.Errorf("default expiry = %v, want 2026-03-07 (a week from the instance's 2026-02-28)", rot["expires_at"])
 	}
 }
+
+// TestThrottledRotate: 429 answers of the two limiters, and that neither
+// commits anything.
+func TestThrottledRotate(t *testing.T) {
+	t.Run("Rack::Attack", func(t *testing.T) {
+		srv, clk := newServer(t)
+		tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(10)})
+		srv.ThrottleRotate(gitlabtest.RackAttack, 40*time.Minute)
+		clk.Set(start.Add(10 * time.Minute))
+		got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", nil, nil, "")
+		reset := start.Add(40 * time.Minute)
+		if got.status != 429 || got.body != "Retry later\n" || got.header.Get("Content-Type") != "text/plain" ||
+			got.header.Get("Retry-After") != "1800" || got.header.Get("RateLimit-Reset") != fmt.Sprint(reset.Unix()) ||
+			got.header.Get("RateLimit-ResetTime") != reset.Format(http.TimeFormat) {
+			t.Errorf("throttled (even without a token): %d %q %v", got.status, got.body, got.header)
+		}
+		clk.Set(reset)
+		if got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok), nil, ""); got.status != 200 {
+			t.Errorf("at the reset: %d %s, want 200", got.status, got.body)
+		}
+		if !srv.Token(id).Revoked || len(srv.Tokens()) != 2 {
+			t.Errorf("tokens: %v, want one rotation", srv.Tokens())
+		}
+	})
+	t.Run("application limiter", func(t *testing.T) {
+		srv, _ := newServer(t)
+		tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(10)})
+		srv.ThrottleRotate(gitlabtest.ApplicationLimiter, time.Hour)
+		if got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", nil, nil, ""); got.status != 401 {
+			t.Errorf("without a token: %d, want 401 (it authenticates first)", got.status)
+		}
+		got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok), nil, "")
+		if got.status != 429 || got.body != `{"message":{"error":"This endpoint has been requested too many times. Try again later."}}` || got.header.Get("Retry-After") != "" {
+			t.Errorf("throttled: %d %s %v", got.status, got.body, got.header)
+		}
+		if srv.Token(id).Revoked {
+			t.Errorf("a throttled rotation revoked the token")
+		}
+	})
+}

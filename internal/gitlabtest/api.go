@@ -62,12 +62,18 @@ var (
 type reply struct {
 	status int
 	header http.Header
-	body   any // marshalled as JSON; nil writes no body
+	body   any    // marshalled as JSON; nil writes no body (or text)
+	text   string // a body that is not JSON, with the header's Content-Type
 }
 
 func send(w http.ResponseWriter, rep reply) {
 	for k, v := range rep.header {
 		w.Header()[k] = v
+	}
+	if rep.text != "" {
+		w.WriteHeader(rep.status)
+		io.WriteString(w, rep.text)
+		return
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)
@@ -513,6 +519,12 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		return
 	}
 	s.mu.Lock()
+	if rep, ok := s.throttledLocked(RackAttack); ok {
+		// Rack::Attack answers before the application sees anything.
+		s.mu.Unlock()
+		send(w, rep)
+		return
+	}
 	if st := s.failRotate; st != 0 {
 		s.mu.Unlock()
 		writeMessage(w, st, fmt.Sprintf("%d %s", st, http.StatusText(st)))
@@ -547,6 +559,11 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 	s.mu.Lock()
 	old, rep := s.authLocked(r, rotateScopes, true)
 	if old == nil {
+		s.mu.Unlock()
+		send(w, rep)
+		return
+	}
+	if rep, ok := s.throttledLocked(ApplicationLimiter); ok {
 		s.mu.Unlock()
 		send(w, rep)
 		return

@@ -2,6 +2,9 @@ package gitlabtest
 
 import (
 	"fmt"
+	"math"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -13,6 +16,9 @@ type instance struct {
 	admins  map[string]bool   // usernames of administrators
 	locales map[string]string // username -> preferred language
 	zone    *time.Location    // gitlab_rails['time_zone']; nil is UTC
+
+	throttle       Limiter // the limiter that refuses rotations
+	throttledUntil time.Time
 }
 
 // SetAdmin makes username an administrator (on) or a regular user. It
@@ -104,4 +110,64 @@ func (s *Server) capMessageLocked(u *user, dates []Date) string {
 		parts[i] = fmt.Sprintf(w.format, d)
 	}
 	return strings.Join(parts, w.and)
+}
+
+// Limiter is one of GitLab's rate limiters, for ThrottleRotate.
+type Limiter int
+
+const (
+	// RackAttack is the request throttle in front of the application
+	// (lib/gitlab/rack_attack.rb, throttle_authenticated_api): 429
+	// text/plain "Retry later\n" (Gitlab::Throttle.rate_limiting_response_text)
+	// with RateLimit-* headers and Retry-After, before authentication.
+	RackAttack Limiter = iota + 1
+	// ApplicationLimiter is Gitlab::ApplicationRateLimiter as an endpoint
+	// checks it (check_rate_limit!, lib/api/helpers/rate_limiter.rb):
+	// 429 {"message":{"error":"This endpoint has been requested too many
+	// times. Try again later."}}, without rate-limit headers, after
+	// authentication. The self-rotate endpoints do not call it in the
+	// source read (lib/api/personal_access_tokens/self_rotation.rb); it
+	// stands for any application-level limit an instance adds.
+	ApplicationLimiter
+)
+
+// ThrottleRotate makes every rotate endpoint answer 429 from limiter until
+// d from now (by the server's clock), committing nothing; d <= 0 turns it
+// off.
+func (s *Server) ThrottleRotate(limiter Limiter, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.more.throttle, s.more.throttledUntil = limiter, time.Time{}
+	if d > 0 {
+		s.more.throttledUntil = s.now().Add(d)
+	}
+}
+
+// throttledLocked reports whether limiter refuses a rotate request now,
+// and the answer it gives.
+func (s *Server) throttledLocked(limiter Limiter) (reply, bool) {
+	now := s.now()
+	if s.more.throttle != limiter || !now.Before(s.more.throttledUntil) {
+		return reply{}, false
+	}
+	if limiter == ApplicationLimiter {
+		return reply{status: http.StatusTooManyRequests, body: map[string]any{
+			"message": map[string]string{"error": "This endpoint has been requested too many times. Try again later."},
+		}}, true
+	}
+	// Gitlab::RackAttack.throttled_response_headers: Retry-After is the
+	// seconds left in the period, RateLimit-Reset its end in Unix time,
+	// RateLimit-ResetTime the same as an HTTP date.
+	retry := int(math.Ceil(s.more.throttledUntil.Sub(now).Seconds()))
+	reset := now.Add(time.Duration(retry) * time.Second)
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain")
+	h.Set("RateLimit-Name", "throttle_authenticated_api")
+	h.Set("RateLimit-Limit", "2000")
+	h.Set("RateLimit-Observed", "2001")
+	h.Set("RateLimit-Remaining", "0")
+	h.Set("RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	h.Set("RateLimit-ResetTime", reset.UTC().Format(http.TimeFormat))
+	h.Set("Retry-After", strconv.Itoa(retry))
+	return reply{status: http.StatusTooManyRequests, header: h, text: "Retry later\n"}, true
 }

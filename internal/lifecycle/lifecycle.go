@@ -260,9 +260,23 @@ func (m *Manager) autoRotation(rec *store.Record, now time.Time) bool {
 }
 
 // backingOff reports whether the last rotation of rec failed less than
-// retryAfter ago.
+// retryAfter ago, or GitLab's rate limiter said to wait longer.
 func backingOff(rec *store.Record, now time.Time) bool {
-	return !rec.Token.RotateFailedAt.IsZero() && now.Sub(rec.Token.RotateFailedAt) < retryAfter
+	return !retryAt(rec.Token).IsZero() && now.Before(retryAt(rec.Token))
+}
+
+// retryAt is when the back-off after tok's last failed rotation ends:
+// retryAfter after it, or when GitLab's rate limiter said, whichever is
+// later; zero when no rotation failed.
+func retryAt(tok *store.Token) time.Time {
+	if tok.RotateFailedAt.IsZero() {
+		return time.Time{}
+	}
+	at := tok.RotateFailedAt.Add(retryAfter)
+	if tok.RateLimitedUntil.After(at) {
+		at = tok.RateLimitedUntil
+	}
+	return at
 }
 
 // dead reports (and tells the person, once per call) whether the token
@@ -785,6 +799,7 @@ func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string)
 	upd, tok := copyRecord(rec)
 	tok.RotateFailedAt = m.now().UTC()
 	tok.RotateError = reason
+	tok.RateLimitedUntil = time.Time{}
 	m.Store.UpdateRecord(ctx, upd)
 	return upd
 }
@@ -938,8 +953,41 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
+	var ae *gitlabapi.Error
+	if errors.As(cause, &ae) && ae.RateLimited() {
+		m.saveRateLimited(ctx, rec, ae)
+		return
+	}
 	m.backOff(ctx, rec, cause.Error())
 	m.warn("could not rotate the token for %s: %v; it keeps working until %s", rec.Host, cause, expiryText(rec))
+}
+
+// saveRateLimited records a 429 (nothing was done: the limiters answer
+// before the endpoint acts) and backs off until the time it gave, when
+// that is later than the usual back-off.
+func (m *Manager) saveRateLimited(ctx context.Context, rec *store.Record, ae *gitlabapi.Error) {
+	now := m.now()
+	why := fmt.Sprintf("rate-limited by GitLab (%v); asked again after %s", ae, clockText(now.Add(retryAfter), now))
+	until := ae.RetryAt(now)
+	if !until.IsZero() {
+		why = fmt.Sprintf("rate-limited until %s (%v)", clockText(until, now), ae)
+	}
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = now.UTC()
+	tok.RotateError = why
+	tok.RateLimitedUntil = until.UTC()
+	m.Store.UpdateRecord(ctx, upd)
+	m.warn("could not rotate the token for %s: %s; it keeps working until %s", rec.Host, why, expiryText(rec))
+}
+
+// clockText writes t for a message read at now: "15:04 UTC" on the same
+// (UTC) day, with the date otherwise.
+func clockText(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2006-01-02 15:04 UTC")
 }
 
 // warnOnce warns at most once per warnEvery for the same record.

@@ -595,3 +595,51 @@ func TestUnsettledWhileGitLabIsUnreachable(t *testing.T) {
 	w.wantCalls(3, 1) // backing off: no more checks
 	w.wantFiles(true, false)
 }
+
+// TestRateLimitedRotation: GitLab's rate limiters answer 429, having done
+// nothing. With Retry-After and RateLimit-Reset (Rack::Attack) the helper
+// asks no earlier than they say, however long that is, and says so; the
+// application limiter's JSON gives no time, and the usual back-off holds.
+func TestRateLimitedRotation(t *testing.T) {
+	t.Parallel()
+	t.Run("Rack::Attack", func(t *testing.T) {
+		t.Parallel()
+		eachBackend(t, nil, func(t *testing.T, w *world) {
+			tok, id := w.createToken(10)
+			w.login(tok, id)
+			w.gl.ThrottleRotate(gitlabtest.RackAttack, 40*time.Minute)
+			w.wantServed(w.mustServe(w.manager()), id)
+			w.wantWarnings(0, []string{"could not rotate the token for " + host, "rate-limited until 10:10 UTC", "keeps working until 2026-03-20 00:00 UTC"})
+			rec, _ := w.stored()
+			if st := w.manager().State(rec); st.Outcome != RotationFailed || !st.RetryAt.Equal(t0.Add(40*time.Minute)) || !strings.Contains(st.Why, "rate-limited until 10:10 UTC") {
+				t.Errorf("state: outcome %d, retry at %s, why %q; want failed, retried at 10:10, rate-limited", st.Outcome, st.RetryAt, st.Why)
+			}
+			for _, d := range []time.Duration{retryAfter, 20 * time.Minute, 4*time.Minute + 59*time.Second} {
+				w.clock.Advance(d)
+				w.wantServed(w.mustServe(w.manager()), id)
+			}
+			if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+				t.Errorf("rotate requests before the reset: %d, want 1", n)
+			}
+			w.clock.Advance(time.Second)
+			w.wantServed(w.mustServe(w.manager()), 2)
+			w.wantWarnings(1)
+		})
+	})
+	t.Run("application limiter", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.ThrottleRotate(gitlabtest.ApplicationLimiter, 20*time.Minute)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "rate-limited", "requested too many times"})
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), id) // throttled again
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 3 {
+			t.Errorf("rotate requests: %d, want 3", n)
+		}
+	})
+}

@@ -128,7 +128,7 @@ func assess(rec *store.Record, s Settings, pending, elsewhere bool, now time.Tim
 	st.CanRotate = t.CanRotateItself()
 	st.Due = Due(rec, s, now)
 	if backingOff(rec, now) {
-		st.RetryAt = t.RotateFailedAt.Add(retryAfter)
+		st.RetryAt = retryAt(t)
 	}
 	switch {
 	case pending:

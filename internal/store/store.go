@@ -143,6 +143,10 @@ type Token struct {
 	// that a GitLab that is down is not asked again on every git command.
 	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`
 	RotateError    string    `json:"rotate_error,omitempty"`
+	// RateLimitedUntil is when GitLab's rate limiter (a 429 with
+	// Retry-After or RateLimit-Reset) said to ask again after the last
+	// failed rotation, when that is later than the usual back-off.
+	RateLimitedUntil time.Time `json:"rate_limited_until,omitzero"`
 	// WarnedAt is when a person was last warned about this token, so that
 	// a warning that needs no new action is not repeated on every call.
 	WarnedAt time.Time `json:"warned_at,omitzero"`

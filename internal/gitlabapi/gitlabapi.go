@@ -211,6 +211,19 @@ func (e *Error) Dates() []time.Time {
 	return out
 }
 
+// LegacyRotationDisabled reports GitLab 18's refusal to rotate a legacy
+// (not fine-grained) personal access token while fine-grained tokens are
+// enforced: 400 "Rotation of legacy personal access tokens is disabled.
+// Use a fine-grained token instead."
+// (app/services/personal_access_tokens/rotate_service.rb, before its
+// transaction). The text is s_('AccessTokens|…'), which the locale files
+// read do not translate yet; a translation of it would not be recognised
+// and is handled as any other 400.
+func (e *Error) LegacyRotationDisabled() bool {
+	return e.Status == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(e.message), "rotation of legacy personal access tokens is disabled")
+}
+
 // RateLimited reports a 429: a rate limiter refused the request before
 // anything was done (Rack::Attack in front of the application,
 // lib/gitlab/rack_attack.rb, or Gitlab::ApplicationRateLimiter in an

@@ -188,3 +188,28 @@ func TestThrottledRotate(t *testing.T) {
 		}
 	})
 }
+
+// TestLegacyRotationDisabled: with fine-grained tokens enforced, a
+// person's legacy token is refused rotation, a bot's is not, and nothing
+// changes before GitLab 18.
+func TestLegacyRotationDisabled(t *testing.T) {
+	const refusal = `{"message":"400 Bad request - Rotation of legacy personal access tokens is disabled. Use a fine-grained token instead."}`
+	srv, _ := newServer(t)
+	srv.EnforceFineGrainedTokens(true)
+	tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(10)})
+	if got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok), nil, ""); got.status != 400 || got.body != refusal {
+		t.Errorf("a person's legacy token: %d %s, want 400 %s", got.status, got.body, refusal)
+	}
+	if srv.Token(id).Revoked {
+		t.Errorf("the refused token was revoked")
+	}
+	repo := srv.CreateRepo("acme/widgets")
+	bot, _ := srv.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: today.AddDays(10)})
+	if got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(bot), nil, ""); got.status != 200 {
+		t.Errorf("a bot's token: %d %s, want 200", got.status, got.body)
+	}
+	srv.SetVersion("17.11.0")
+	if got := do(t, srv, "POST", "/personal_access_tokens/self/rotate", privateToken(tok), nil, ""); got.status != 200 {
+		t.Errorf("on 17.11: %d %s, want 200", got.status, got.body)
+	}
+}

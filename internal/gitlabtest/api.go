@@ -696,6 +696,11 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 		}
 	}
 
+	// RotateService#execute, before its transaction.
+	if s.legacyRotationRefusedLocked(old) {
+		return message(http.StatusBadRequest, "400 Bad request - "+legacyRotationDisabled), false
+	}
+
 	// "Today" is the instance's (Date.current, see SetTimeZone).
 	today := s.todayLocked()
 	if exp.IsZero() {

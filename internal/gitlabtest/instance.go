@@ -19,6 +19,8 @@ type instance struct {
 
 	throttle       Limiter // the limiter that refuses rotations
 	throttledUntil time.Time
+
+	fineGrainedOnly bool // granular_tokens_enforced
 }
 
 // SetAdmin makes username an administrator (on) or a regular user. It
@@ -170,4 +172,31 @@ func (s *Server) throttledLocked(limiter Limiter) (reply, bool) {
 	h.Set("RateLimit-ResetTime", reset.UTC().Format(http.TimeFormat))
 	h.Set("Retry-After", strconv.Itoa(retry))
 	return reply{status: http.StatusTooManyRequests, header: h, text: "Retry later\n"}, true
+}
+
+// legacyRotationDisabled is RotateService's refusal when fine-grained
+// tokens are enforced (app/services/personal_access_tokens/rotate_service.rb,
+// s_('AccessTokens|…'); no translation of it is in locale/de/gitlab.po, so
+// every language gets the English text).
+const legacyRotationDisabled = "Rotation of legacy personal access tokens is disabled. Use a fine-grained token instead."
+
+// EnforceFineGrainedTokens switches the instance setting
+// granular_tokens_enforced (GitLab 18, with the granular_personal_access_tokens
+// feature flag on): RotateService then refuses to rotate a legacy (not
+// fine-grained) personal access token of a human user, before its
+// transaction, with 400 "Rotation of legacy personal access tokens is
+// disabled. Use a fine-grained token instead." Bots' tokens are not
+// affected (target_user.human?). Every token the fake makes is legacy. It
+// has no effect on a version before 18.0 (the exact version the setting
+// came in is not in the source read; 18.0 is an assumption).
+func (s *Server) EnforceFineGrainedTokens(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.more.fineGrainedOnly = on
+}
+
+// legacyRotationRefusedLocked reports whether RotateService refuses to
+// rotate t because fine-grained tokens are enforced.
+func (s *Server) legacyRotationRefusedLocked(t *token) bool {
+	return s.more.fineGrainedOnly && !t.user.bot && s.versionAtLeastLocked(18, 0)
 }

@@ -585,7 +585,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		case err == nil && info != nil:
 			if ver, known := m.version(ctx, api, sec); known && !selfRotationIn(ver, a.kind) {
 				m.removeJournal(rec.Account)
-				return m.saveNoSelfRotation(ctx, rec, sec, ver, rerr)
+				return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
 			}
 		}
 		m.removeJournal(rec.Account)
@@ -606,7 +606,12 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		}
 		m.removeJournal(rec.Account)
 		ver, _ := m.version(ctx, api, sec)
-		return m.saveNoSelfRotation(ctx, rec, sec, ver, rerr)
+		return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
+	case ae != nil && ae.LegacyRotationDisabled():
+		// Refused before RotateService's transaction. Not this
+		// token's scopes: the instance's setting, which may change.
+		m.removeJournal(rec.Account)
+		return m.saveNoSelfRotation(ctx, rec, sec, "this GitLab has disabled the rotation of legacy personal access tokens, so the token cannot rotate itself: a fine-grained personal access token is needed", rerr)
 	case ae != nil && a.fallbacks && lifetimeCap(ae, a):
 		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
 	case errors.Is(rerr, gitlabapi.ErrUnreachable):
@@ -692,14 +697,11 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 	return upd, newSec, rerr
 }
 
-// saveNoSelfRotation records that this GitLab (of version ver, "" when
-// not known) has no self-rotate endpoint for the token, and says so once.
-func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, ver string, cause error) (*store.Record, *store.Secret, error) {
-	which := "this GitLab"
-	if ver != "" {
-		which = "this GitLab (" + ver + ")"
-	}
-	why := which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
+// saveNoSelfRotation records why this GitLab cannot rotate the token
+// itself (its self-rotate endpoint is missing, or it refuses to rotate
+// legacy tokens), says so once, and leaves the token alone for
+// recheckNoSelfRotation.
+func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why string, cause error) (*store.Record, *store.Secret, error) {
 	upd, tok := copyRecord(rec)
 	tok.NoSelfRotation = why
 	tok.NoSelfRotationAt = m.now().UTC()
@@ -708,6 +710,16 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec
 	m.Store.UpdateRecord(ctx, upd)
 	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
+}
+
+// tooOld says that a GitLab of version ver ("" when not known) has no
+// self-rotate endpoint, and which versions do.
+func tooOld(ver string) string {
+	which := "this GitLab"
+	if ver != "" {
+		which = "this GitLab (" + ver + ")"
+	}
+	return which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
 }
 
 // version asks GitLab its version (GET /version, which the token may read

@@ -643,3 +643,30 @@ func TestRateLimitedRotation(t *testing.T) {
 		}
 	})
 }
+
+// TestLegacyTokenRotationDisabled: GitLab 18 with fine-grained tokens
+// enforced refuses to rotate a legacy token (400, before anything is
+// done). The token cannot rotate itself there: the helper says once that a
+// fine-grained token is needed, and does not ask again on every back-off.
+func TestLegacyTokenRotationDisabled(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.EnforceFineGrainedTokens(true)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"disabled the rotation of legacy personal access tokens", "fine-grained", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
+		for range 4 {
+			w.clock.Advance(retryAfter)
+			w.wantServed(w.mustServe(w.manager()), id)
+		}
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Errorf("rotate requests: %d, want 1", n)
+		}
+		w.wantWarnings(1)
+		rec, _ := w.stored()
+		if st := w.manager().State(rec); st.State != NoSelfRotation || !strings.Contains(st.Why, "fine-grained") {
+			t.Errorf("state %v (%q), want %v saying a fine-grained token is needed", st.State, st.Why, NoSelfRotation)
+		}
+	})
+}

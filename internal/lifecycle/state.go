@@ -24,7 +24,8 @@ const (
 	CannotRotateItself
 	// NoSelfRotation: served; due, and its GitLab was found to have no
 	// self-rotate endpoint (older than 16.10, or 17.9 for project and
-	// group tokens) less than recheckNoSelfRotation ago.
+	// group tokens), or to refuse rotating legacy tokens (fine-grained
+	// tokens enforced), less than recheckNoSelfRotation ago.
 	NoSelfRotation
 	// Unverified: served; stored while GitLab could not be reached, and
 	// not checked since.

@@ -135,8 +135,10 @@ type Token struct {
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
 	// NoSelfRotation says why this GitLab cannot rotate the token itself
 	// (its self-rotate endpoint is missing: GitLab before 16.10, or 17.9
-	// for project and group tokens), and NoSelfRotationAt when that was
-	// found; asked again after a while, in case the server was upgraded.
+	// for project and group tokens; or it refuses to rotate legacy
+	// tokens while fine-grained ones are enforced), and NoSelfRotationAt
+	// when that was found; asked again after a while, in case the server
+	// was upgraded or its setting changed.
 	NoSelfRotation   string    `json:"no_self_rotation,omitempty"`
 	NoSelfRotationAt time.Time `json:"no_self_rotation_at,omitzero"`
 	// RotateFailedAt and RotateError record the last failed rotation, so

@@ -286,7 +286,7 @@ func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	case st.State != Expired && st.State != Revoked:
 		return false
 	case rec.Token.Dead != "":
-		m.warn("the token for %s is %s; run %s", rec.Host, rec.Token.Dead, m.LoginCommand(rec))
+		m.warn("the token for %s is %s; run %s", rec.Host, DeadReason(rec.Token), m.LoginCommand(rec))
 	default:
 		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
 	}
@@ -766,7 +766,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	cancel()
 	switch {
 	case err == nil && m.now().Before(settled(j)):
-		m.warn("could not rotate the token for %s: %v; GitLab may still be acting on the request until %s: until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
+		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
 			rec.Host, cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
 		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	case err == nil:
@@ -788,12 +788,14 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	}
 }
 
-// lost ends a rotation that GitLab carried out but whose answer, with the
-// new token, never arrived: the old token is revoked and the new one is
-// nowhere.
+// lost ends a rotation whose answer, with the new token if GitLab made
+// one, never arrived, once GitLab no longer accepts the old token: GitLab
+// may have rotated it, or it was revoked meanwhile, and nothing GitLab
+// says tells the two apart. Either way the old token is dead and no new
+// one is known.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, deadLost)
-	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
+	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -894,7 +896,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		m.lost(ctx, rec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
+		m.lost(ctx, rec, fmt.Errorf("the rotation sent at %s had no known outcome", clockText(j.StartedAt, m.now())))
 		return nil, nil, nil
 	default:
 		// Back off, as unknown does, so that an unreachable GitLab does

@@ -58,13 +58,13 @@ func TestSlowRotateCommittedAfterTheDeadline(t *testing.T) {
 
 		w.wantServed(w.mustServe(w.manager()), id)
 		w.wantFiles(true, false)
-		w.wantWarnings(0, []string{"could not rotate the token for " + host, "may still be acting on the request"})
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "not known yet", "may still be acting on the request"})
 
 		waitFor(t, func() bool { return w.gl.Token(id).Revoked })
 		w.clock.Advance(time.Minute)
 		w.wantServed(w.mustServe(w.manager()), 0)
 		w.wantTable("1:revoked->2 2:active")
-		w.wantWarnings(1, []string{"GitLab rotated the token for " + host, "git-credential-glpat login " + host})
+		w.wantWarnings(1, []string{"the token for " + host + " may have been rotated; its answer was lost", "git-credential-glpat login " + host})
 		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
 			t.Errorf("rotate requests: %d, want 1", n)
 		}
@@ -669,4 +669,54 @@ func TestLegacyTokenRotationDisabled(t *testing.T) {
 			t.Errorf("state %v (%q), want %v saying a fine-grained token is needed", st.State, st.Why, NoSelfRotation)
 		}
 	})
+}
+
+// TestRevokedWhileTheOutcomeIsUnknown: GitLab answered the rotation 500
+// (and did nothing), then the person revoked the token by hand. GitLab no
+// longer accepts it, and nothing it says tells a rotation from a
+// revocation: the helper says what it does not know, never "GitLab rotated
+// the token".
+func TestRevokedWhileTheOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusInternalServerError)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "not known yet"})
+		w.gl.Revoke(id)
+		w.clock.Advance(time.Minute)
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantWarnings(1, []string{"may have been rotated", "revoked meanwhile", "git-credential-glpat login " + host})
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantWarnings(2, []string{"may have been rotated", "git-credential-glpat login " + host})
+		for _, msg := range w.allWarnings() {
+			if strings.Contains(msg, "GitLab rotated the token") {
+				t.Errorf("a guess stated as fact: %q", msg)
+			}
+		}
+		rec, _ := w.stored()
+		st := w.manager().State(rec)
+		if st.Outcome != AnswerLost || !strings.Contains(st.OutcomeText(w.clock.Now()), "may have been rotated") || !strings.Contains(DeadReason(rec.Token), "may have been rotated") {
+			t.Errorf("state: outcome %d, %q, dead %q; want the answer lost, saying it may have been rotated", st.Outcome, st.OutcomeText(w.clock.Now()), DeadReason(rec.Token))
+		}
+	})
+}
+
+// TestOutcomeTextWhileUnsettled: what State says of a rotation whose
+// outcome is not known yet: when it was sent and when to try again.
+func TestOutcomeTextWhileUnsettled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tok, id := w.createToken(10)
+	w.login(tok, id)
+	w.gl.FailRotate(http.StatusBadGateway)
+	w.clock.Set(time.Date(2026, 3, 10, 14, 2, 0, 0, time.UTC))
+	w.wantServed(w.mustServe(w.manager()), id)
+	rec, _ := w.stored()
+	st := w.manager().State(rec)
+	want := "a rotation sent at 14:02 UTC may still be in progress at GitLab; try again after 14:07 UTC"
+	if st.Outcome != OutcomeUnknown || st.OutcomeText(w.clock.Now()) != want {
+		t.Errorf("outcome %d, %q; want unknown, %q", st.Outcome, st.OutcomeText(w.clock.Now()), want)
+	}
 }

@@ -382,8 +382,8 @@ func TestLostRotateAnswerIsNeverRetried(t *testing.T) {
 	w.wantTable("1:revoked->2 2:active")
 	w.wantCalls(2, 1)
 	w.wantWarnings(0, []string{
-		"GitLab rotated the token for " + host + " but its answer was lost",
-		"the old one is revoked",
+		"the token for " + host + " may have been rotated; its answer was lost",
+		"GitLab no longer accepts the old token",
 		"create a new token and run git-credential-glpat login " + host,
 	})
 	w.wantFiles(false, false)

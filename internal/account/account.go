@@ -667,6 +667,11 @@ func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
 	}
 	if nr.Token.ID != r.Token.ID {
 		res.Outcome, res.ExpiresAt = OutcomeRotated, nr.Token.ExpiresAt
+		res.Reason = "the new token expires " + nr.Token.ExpiresAt
+		if nr.Token.ExpiresAt == "" {
+			// An answer cut short: its metadata is read on the next call.
+			res.Reason = "the new token's expiry is read from GitLab on the next call"
+		}
 		return
 	}
 	st := s.Lifecycle.StateAt(nr, now)

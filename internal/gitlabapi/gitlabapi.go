@@ -242,6 +242,10 @@ func (e *Error) RetryAt(now time.Time) time.Time {
 			at = t
 		}
 	}
+	if limit := now.Add(maxRetryAfter); at.After(limit) {
+		// A clock far off, or a header gone wrong.
+		at = limit
+	}
 	return at
 }
 

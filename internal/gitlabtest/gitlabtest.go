@@ -23,9 +23,10 @@
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
-// ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
-// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// RequireDPoP) can be switched at any time. Every method of Server is safe for
+// ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
+// Garbage), instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
+// SetTimeZone, EnforceFineGrainedTokens) and users' (RequireDPoP,
+// SetAdmin, SetLocale) can be switched at any time. Every method of Server is safe for
 // concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //

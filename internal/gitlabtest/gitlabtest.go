@@ -24,10 +24,9 @@
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage,
-// ProxyUnauthorized) and
-// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// RequireDPoP) can be switched at any time. Every method of Server is safe for
-// concurrent use, and the server handles many concurrent clients (helper
+// ProxyUnauthorized) and instance settings (SetVersion, SetMaxLifetime,
+// SetTokenPrefix, RequireDPoP) can be switched at any time. Every method of
+// Server is safe for concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and

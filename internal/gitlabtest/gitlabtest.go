@@ -26,8 +26,8 @@
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage,
 // ProxyUnauthorized) and instance settings (SetVersion, SetMaxLifetime,
 // SetTokenPrefix, RequireDPoP) can be switched at any time. Every method of
-// Server is safe for concurrent use, and the server handles many concurrent clients (helper
-// processes as well as goroutines of the test itself).
+// Server is safe for concurrent use, and the server handles many concurrent
+// clients (helper processes as well as goroutines of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and
 // TokenState does not carry them.

@@ -92,7 +92,9 @@ func TestProxy401DuringADueCheckKeepsTheToken(t *testing.T) {
 		t.Fatalf("get once GitLab answers again, within the back-off = %q, want the token", out)
 	}
 	// The back-off ends.
-	g.editToken(func(tok map[string]any) { tok["rotate_failed_at"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) })
+	g.editToken(func(tok map[string]any) {
+		tok["rotate_failed_at"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	})
 	out, errOut = g.get()
 	if p := password(out); p == "" || p == tok || g.gl.Calls(gitlabtest.EndpointRotate) != 1 {
 		t.Fatalf("get after the back-off: %d rotations, stderr %q; want the token rotated once and the new one served", g.gl.Calls(gitlabtest.EndpointRotate), errOut)
@@ -114,7 +116,9 @@ func TestRevokedTokenIsDeadOnceGitLabSaysSo(t *testing.T) {
 	g.gl.ProxyUnauthorized(true)
 	g.get()
 	g.gl.ProxyUnauthorized(false)
-	g.editToken(func(tok map[string]any) { tok["rotate_failed_at"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) })
+	g.editToken(func(tok map[string]any) {
+		tok["rotate_failed_at"] = time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	})
 	out, errOut := g.get()
 	if out != "" {
 		t.Fatalf("get of a token GitLab says is revoked = %q, want nothing", out)

@@ -75,25 +75,13 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		// it counts; a password then stays a plain credential).
 		errors.Is(err, gitlabapi.ErrUnrecognized):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
-		// A GitLab token that GitLab refuses: typically one Git used just
-		// before another process rotated it. Storing it would replace
-		// the live successor with a revoked token.
+	case errors.Is(err, gitlabapi.ErrUnauthorized):
+		// GitLab's word that this token, whatever its prefix
+		// (personal_access_token_prefix is an instance setting), is
+		// revoked or expired: typically one Git used just before another
+		// process rotated it. Storing it would replace the live successor
+		// with a revoked token. (A password gets a bare 401, above.)
 		return nil, errRefusedToken
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
-		// On a configured GitLab host a token may have any prefix
-		// (personal_access_token_prefix is an instance setting): one
-		// GitLab refuses must not replace a managed token either. A
-		// password for an account without one is kept as a plain
-		// credential.
-		keep, kerr := h.keepsManagedToken(ctx, &store.Record{Protocol: req.Protocol, Host: req.Host, Username: req.Username}, req.Password)
-		if kerr != nil {
-			return nil, kerr
-		}
-		if keep {
-			return nil, errRefusedToken
-		}
-		return nil, nil
 	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
 		// A GitLab token, and a derived API URL without
 		// personal_access_tokens/self (GitLab has had it since 15.5): most

@@ -284,3 +284,17 @@ func TestStoreAgainOfADeadTokenAsksOnlyTheConfiguredAPI(t *testing.T) {
 		t.Errorf("get after the store = %q, want the token GitLab accepts", out)
 	}
 }
+
+// TestStoreOfATokenGitLabSaysIsRevokedStoresNothing: on a configured host a
+// token may have any prefix; one GitLab calls revoked (401 invalid_token)
+// is not stored, not even as a plain credential that get would hand Git.
+func TestStoreOfATokenGitLabSaysIsRevokedStoresNothing(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	g.gl.SetTokenPrefix("acme-")
+	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 200))})
+	g.gl.Revoke(id)
+	g.store("protocol=http\nhost=" + g.host + "\nusername=alice\npassword=" + tok + "\n")
+	if out, _ := g.get(); out != "" {
+		t.Errorf("get after git stored a token GitLab calls revoked = %q, want nothing", out)
+	}
+}

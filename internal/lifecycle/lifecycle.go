@@ -785,6 +785,9 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		case err == nil:
 			info.Token = token
 			return m.adopt(ctx, rec, info)
+		case errors.Is(err, gitlabapi.ErrUnrecognized):
+			// A bare 401: GitLab does not know it (or a proxy answered
+			// for it): not a token to put in place of the stored one.
 		case !errors.Is(err, gitlabapi.ErrUnauthorized):
 			// The file holds GitLab's answer to a rotation, so the
 			// stored token is revoked: store the new one now (its

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -116,7 +117,7 @@ func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err = api.Self(actx, "")
-	if errors.Is(err, gitlabapi.ErrUnauthorized) {
+	if ae := (*gitlabapi.Error)(nil); errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 		return nil
 	}
 	if err == nil {
@@ -177,7 +178,10 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	defer cancel()
 	info, err := api.Self(actx, o.Token)
 	if err != nil {
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
+		// A bare 401 (ErrUnrecognized) is most often a token cut short
+		// or from another instance; its text says a proxy may have
+		// answered instead.
+		if errors.Is(err, gitlabapi.ErrUnauthorized) || errors.Is(err, gitlabapi.ErrUnrecognized) {
 			return nil, fmt.Errorf("GitLab at %s does not accept this token: %w", apiURL, err)
 		}
 		return nil, fmt.Errorf("checking the token at %s: %w", apiURL, err)

@@ -24,11 +24,12 @@
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
-// Garbage), instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// SetTimeZone, EnforceFineGrainedTokens) and users' (RequireDPoP,
-// SetAdmin, SetLocale) can be switched at any time. Every method of Server is safe for
-// concurrent use, and the server handles many concurrent clients (helper
-// processes as well as goroutines of the test itself).
+// Garbage, ProxyUnauthorized), instance settings (SetVersion,
+// SetMaxLifetime, SetTokenPrefix, SetTimeZone, EnforceFineGrainedTokens)
+// and users' (RequireDPoP, SetAdmin, SetLocale) can be switched at any
+// time. Every method of Server is safe for concurrent use, and the server
+// handles many concurrent clients (helper processes as well as goroutines
+// of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and
 // TokenState does not carry them.
@@ -237,6 +238,7 @@ type Server struct {
 	committed   chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
+	proxy401    bool
 }
 
 type token struct {
@@ -549,6 +551,31 @@ func (s *Server) Revoke(id int) {
 	t.revoked = true
 }
 
+// Delete removes the token with this id, as deleting its user does
+// (app/models/user.rb: has_many :personal_access_tokens, dependent:
+// :destroy): from then on GitLab does not know it at all and answers it
+// as it answers any unknown token, a bare 401 {"message":"401 Unauthorized"}
+// (see ProxyUnauthorized). It fails the test when there is no such token.
+func (s *Server) Delete(id int) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		s.tb.Fatalf("gitlabtest: Delete: no token with id %d", id)
+	}
+	delete(s.tokens, id)
+	delete(s.bySecret, t.secret)
+	for _, o := range s.tokens {
+		if o.previous == id {
+			o.previous = 0
+		}
+		if o.next == id {
+			o.next = 0
+		}
+	}
+}
+
 // Calls returns how many requests reached endpoint (one of the Endpoint
 // constants), counted on arrival, before any fault or authentication.
 // EndpointGitAuthFail counts Git requests whose credentials failed.
@@ -681,13 +708,29 @@ func (s *Server) Garbage(endpoint string, on bool) {
 	s.garbage[endpoint] = on
 }
 
-// arrive counts a request for endpoint and applies Delay and Garbage. It
+// ProxyUnauthorized makes every API request answered 401
+// {"message":"401 Unauthorized"} before GitLab sees it, committing
+// nothing, as a gateway or maintenance page in front of GitLab may answer
+// for a while. It is GitLab's own answer for a request whose token it does
+// not know at all (unauthorized! in lib/api/helpers.rb, after
+// AuthFinders#find_personal_access_token raised UnauthorizedError), word
+// for word and without a WWW-Authenticate challenge, so nothing in the
+// answer tells the two apart. Git over HTTP is not affected.
+func (s *Server) ProxyUnauthorized(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proxy401 = on
+}
+
+// arrive counts a request for endpoint and applies Delay, ProxyUnauthorized
+// and Garbage. It
 // reports false when the request has been answered (or abandoned) already.
 func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
 	s.calls[endpoint]++
 	d := s.delays[endpoint]
 	garbage := s.garbage[endpoint]
+	proxy401 := s.proxy401 && endpoint != EndpointGit
 	s.mu.Unlock()
 	if d > 0 {
 		timer := time.NewTimer(d)
@@ -699,6 +742,10 @@ func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string)
 		case <-s.done:
 			return false
 		}
+	}
+	if proxy401 {
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+		return false
 	}
 	if garbage {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -49,7 +49,9 @@ func (m *Manager) Refuses(rec *store.Record) bool {
 func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
 	now := m.now()
 	if rec.Token.Unverified {
-		rec = m.verify(ctx, rec, sec, now)
+		if rec = m.verify(ctx, ctx, rec, sec, now); rec.Token == nil {
+			return rec, sec, nil // a plain credential after all
+		}
 	}
 	// A rotation that a process left unfinished is settled first, due or
 	// not: GitLab may have revoked the stored token already, and the new
@@ -146,6 +148,8 @@ func HostSettings(hc config.HostConfig) Settings {
 type API interface {
 	Self(ctx context.Context, token string) (*gitlabapi.Token, error)
 	Rotate(ctx context.Context, token, kind string, ownerID int64, expiresAt time.Time) (*gitlabapi.Token, error)
+	// CurrentUser is the second opinion on a bare 401 (see ask).
+	CurrentUser(ctx context.Context, token string) (*gitlabapi.User, error)
 }
 
 // Manager rotates and checks managed tokens. All fields but Store and
@@ -293,9 +297,11 @@ func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	return true
 }
 
-// verify checks a token that was stored while GitLab could not be reached,
-// at most once per retryAfter.
-func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secret, now time.Time) *store.Record {
+// verify checks a credential that was stored as a token while GitLab could
+// not confirm it, at most once per retryAfter, asking GitLab under apiCtx.
+// It returns the record as stored now: a token, or a plain credential
+// (Token nil) once GitLab has shown it does not know it as a token.
+func (m *Manager) verify(ctx, apiCtx context.Context, rec *store.Record, sec *store.Secret, now time.Time) *store.Record {
 	if now.Sub(rec.Token.CheckedAt) < retryAfter {
 		return rec
 	}
@@ -303,10 +309,8 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	if err != nil {
 		return rec
 	}
-	actx, cancel := m.apiContext(ctx)
-	defer cancel()
-	info, err := api.Self(actx, sec.Password)
-	upd, tok := copyRecord(rec)
+	asked, info, err := m.ask(apiCtx, api, rec, sec.Password)
+	upd, tok := copyRecord(asked)
 	// The answer's time, not the call's: a slow GitLab must not shorten
 	// the wait before the next check.
 	tok.CheckedAt = m.now().UTC()
@@ -320,6 +324,11 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 		tok.Unverified = false
 		upd.ExpiryUTC = expiryUnix(tok)
 		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
+	case errors.Is(err, errNotAToken):
+		// Never confirmed, and GitLab does not know it as a token: a
+		// password typed for a configured host (GitLab answers one as it
+		// answers any unknown token). It works for Git as what it is.
+		upd.Token = nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, tok.CheckedAt)
 	default:
@@ -467,9 +476,9 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		// it; the other record's next call settles the outcome.
 		var err error
 		if info == nil {
-			actx, cancel := m.apiContext(ctx)
-			_, err = api.Self(actx, sec.Password)
-			cancel()
+			asked := rec
+			asked, _, err = m.ask(ctx, api, rec, sec.Password)
+			rec = m.keep(ctx, rec, asked)
 		}
 		if errors.Is(err, gitlabapi.ErrUnauthorized) {
 			m.saveDead(ctx, rec, err)
@@ -479,11 +488,10 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	}
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
-		// to the rotate endpoint (SPEC: GitLab hosts).
-		actx, cancel := m.apiContext(ctx)
+		// to the rotate endpoint (SPEC: GitLab hosts), whatever ask
+		// makes of the 401.
 		var err error
-		info, err = api.Self(actx, sec.Password)
-		cancel()
+		rec, info, err = m.ask(ctx, api, rec, sec.Password)
 		if err != nil {
 			if errors.Is(err, gitlabapi.ErrUnauthorized) {
 				m.saveDead(ctx, rec, err)
@@ -761,9 +769,9 @@ func selfRotationIn(ver, kind string) bool {
 // still be acting on the request: the journal stays until settled, and
 // until then every call checks the token before serving it.
 func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, cause error) (*store.Record, *store.Secret, error) {
-	actx, cancel := m.apiContext(ctx)
-	_, err := api.Self(actx, sec.Password)
-	cancel()
+	// A bare 401 here is not what a rotation leaves (GitLab answers a
+	// rotated token invalid_token, revoked): unknown, as ask says.
+	rec, _, err := m.ask(ctx, api, rec, sec.Password)
 	switch {
 	case err == nil && m.now().Before(settled(j)):
 		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
@@ -796,6 +804,15 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, deadLost)
 	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
+}
+
+// keep stores asked, what ask returned for before, when it changed (a
+// caller with nothing else to store), and returns it.
+func (m *Manager) keep(ctx context.Context, before, asked *store.Record) *store.Record {
+	if asked != before {
+		m.Store.UpdateRecord(ctx, asked)
+	}
+	return asked
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -855,6 +872,9 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		case err == nil:
 			info.Token = token
 			return m.adopt(ctx, rec, info)
+		case errors.Is(err, gitlabapi.ErrUnrecognized):
+			// A bare 401: GitLab does not know it (or a proxy answered
+			// for it): not a token to put in place of the stored one.
 		case !errors.Is(err, gitlabapi.ErrUnauthorized):
 			// The file holds GitLab's answer to a rotation, so the
 			// stored token is revoked: store the new one now (its
@@ -863,9 +883,8 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 			return m.adopt(ctx, rec, &gitlabapi.Token{Token: token})
 		}
 	}
-	actx, cancel := m.apiContext(ctx)
-	info, err := api.Self(actx, sec.Password)
-	cancel()
+	asked, info, err := m.ask(ctx, api, rec, sec.Password)
+	rec, before := asked, rec
 	now := m.now()
 	switch {
 	case err == nil && j.OldTokenID != 0 && info.ID != j.OldTokenID:
@@ -886,15 +905,22 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	case err == nil && now.Before(settled(j)):
 		// GitLab still accepts the token, but may yet act on the
 		// request: serve it, and ask again on the next call.
-		return rec, sec, nil
+		return m.keep(ctx, before, rec), sec, nil
 	case err == nil:
 		// The interrupted rotation never happened, and GitLab is done
 		// with it.
 		m.removeJournal(rec.Account)
 		if !want(rec, now) {
-			return rec, sec, nil
+			return m.keep(ctx, before, rec), sec, nil
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
+	case errors.Is(err, errNotAToken):
+		// Not what a rotation leaves (GitLab answers a rotated token
+		// invalid_token, revoked): the token is gone (deleted with its
+		// user), and so is any rotation of it.
+		m.removeJournal(rec.Account)
+		m.saveDead(ctx, rec, err)
+		return nil, nil, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		m.lost(ctx, rec, fmt.Errorf("the rotation sent at %s had no known outcome", clockText(j.StartedAt, m.now())))
 		return nil, nil, nil

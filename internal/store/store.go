@@ -127,6 +127,11 @@ type Token struct {
 	// never handed to Git.
 	Dead   string    `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
+	// UnrecognizedSince is when GET .../self first answered a bare 401
+	// (GitLab's answer for a token it does not know, and a proxy's) with
+	// no answer accepting the token since; lifecycle decides when that
+	// counts.
+	UnrecognizedSince time.Time `json:"unrecognized_since,omitzero"`
 	// GitRefusedAt is when Git reported (by erase) that its server
 	// refused the token while GitLab still accepted it or could not be
 	// asked; it is not handed to Git again for a while.

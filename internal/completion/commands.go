@@ -11,6 +11,8 @@ import (
 // Command is one command of git-credential-glpat as completion offers it.
 type Command struct {
 	Name string
+	// Git: Git runs it (gitcredentials(7)), people do not.
+	Git  bool
 	Help string // one line, shown by zsh and fish
 	// Usage is what COMMAND -h and help COMMAND print; empty for help,
 	// which prints the program's usage.
@@ -57,9 +59,9 @@ var passphraseStdin = Flag{Name: "passphrase-stdin", Help: "read the passphrase 
 // completion scripts read. The man page test checks that doc/git-credential-glpat.1
 // documents every one of them and their flags.
 var Commands = []Command{
-	{Name: "get", Help: "answer git with a stored credential (git calls it)", Usage: gitOpUsage},
-	{Name: "store", Help: "store a credential (git calls it)", Usage: gitOpUsage},
-	{Name: "erase", Help: "erase matching credentials (git calls it)", Usage: gitOpUsage},
+	{Name: "get", Git: true, Help: "answer git with a stored credential (git calls it)", Usage: gitOpUsage},
+	{Name: "store", Git: true, Help: "store a credential (git calls it)", Usage: gitOpUsage},
+	{Name: "erase", Git: true, Help: "erase matching credentials (git calls it)", Usage: gitOpUsage},
 	{Name: "login", Help: "check a GitLab token and store it", Usage: loginUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
 		{Name: "token-stdin", Help: "read the token from stdin"},
@@ -140,13 +142,36 @@ func Lookup(name string) (Command, bool) {
 	return Command{}, false
 }
 
-// Suggest returns the command closest to a mistyped one, if any is close.
+// Suggest returns the command a person most likely meant by s, a word
+// that is not a command, or "" when s is close to none: at most one edit
+// (a swap of neighbours counts one) from a name of up to four letters,
+// two from a longer one. Git's own operations are never suggested, and a
+// word as close to one of them as to any other command is taken for an
+// operation Git may grow (gitcredentials(7) has helpers ignore those), not
+// for a typo.
 func Suggest(s string) string {
-	best, bestD := "", 3
+	s = strings.ToLower(s)
+	best, bestD, gitD := "", 3, 3
 	for _, c := range Commands {
-		if d := editdist.Distance(strings.ToLower(s), c.Name); d < bestD {
+		d := editdist.Distance(s, c.Name)
+		switch {
+		case c.Git:
+			gitD = min(gitD, d)
+		case d <= closeEnough(c.Name) && d < bestD:
 			best, bestD = c.Name, d
 		}
 	}
+	if gitD <= bestD {
+		return ""
+	}
 	return best
+}
+
+// closeEnough is how many edits from name a word may be and still be taken
+// for it: two edits leave half of a four-letter name ("quit" for "init").
+func closeEnough(name string) int {
+	if len(name) <= 4 {
+		return 1
+	}
+	return 2
 }

@@ -164,6 +164,17 @@ func (c *call) usage() string {
 	return cmd.Usage
 }
 
+// word is the command's one positional word, which the table says it
+// takes (schedule's action, completion's shell).
+func (c *call) word(pos []string) (string, bool) {
+	cmd, _ := completion.Lookup(c.name)
+	words := make([]string, len(cmd.Words))
+	for i, w := range cmd.Words {
+		words[i] = w.Name
+	}
+	return cli.Word(c.ui, c.name, cmd.Noun, pos, words)
+}
+
 // alias returns the command that name is another name of. A switch, not
 // a map: a map literal is built at init, in every process.
 func alias(name string) (string, bool) {
@@ -192,8 +203,7 @@ var runners = []struct {
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
 
 func runVersion(c *call) int {
-	if len(c.args) > 0 {
-		c.ui.Errorf("version takes no arguments")
+	if !cli.NoArgs(c.ui, "version", c.args) {
 		return 2
 	}
 	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
@@ -208,8 +218,7 @@ func runHelp(c *call) int {
 		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(args) > 1:
-		ui.Errorf("help takes one COMMAND")
-		return 2
+		return ui.ArgError("help", "unexpected argument %q", args[1])
 	case args[0] == "help" || isHelpFlag(args[0]):
 		fmt.Fprint(c.stdout, usage)
 		return 0
@@ -219,11 +228,9 @@ func runHelp(c *call) int {
 		return 0
 	}
 	if s := completion.Suggest(args[0]); s != "" {
-		ui.Errorf("help: unknown command %q (did you mean %s?)", args[0], s)
-	} else {
-		ui.Errorf("help: unknown command %q (git-credential-glpat help lists the commands)", args[0])
+		return ui.ArgError("help", "unknown command %q (did you mean %s?)", args[0], s)
 	}
-	return 2
+	return ui.ArgError("help", "unknown command %q (git-credential-glpat help lists the commands)", args[0])
 }
 
 func runGitOp(c *call) int {

@@ -25,8 +25,7 @@ func runSetup(c *call) int {
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("setup", "%v", err)
 		}
 	}
 	e, err := openSession(false, ui)

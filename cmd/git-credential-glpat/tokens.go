@@ -68,12 +68,10 @@ func runLogin(c *call) int {
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
 	if *web && *tokenStdin {
-		ui.Errorf("login: --web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
-		return 2
+		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}
 	if *web && !atTerminal {
-		ui.Errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
-		return 2
+		return ui.ArgError("login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
@@ -178,8 +176,7 @@ func runLogout(c *call) int {
 		var needYes *cli.NeedYesError
 		switch {
 		case errors.As(err, &needYes):
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("logout", "%v", err)
 		case err != nil:
 			code, _ := promptEnded(err, ui)
 			return code
@@ -280,8 +277,7 @@ func runRotate(c *call) int {
 		return fs.Exit(err)
 	}
 	if *all && len(pos) > 0 {
-		ui.Errorf("give a HOST or --all, not both")
-		return 2
+		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
 	def := account.DefaultHost
 	if *all {

@@ -66,7 +66,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 type NeedYesError struct{ Live []string }
 
 func (e *NeedYesError) Error() string {
-	return fmt.Sprintf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
+	return fmt.Sprintf("--revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
 }
 
 // ConfirmRevoke asks before logout revokes the tokens of recs, when they
@@ -250,11 +250,11 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	switch {
 	case len(pos) > 1:
-		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
 		return "", false
 	case len(pos) == 1:
 		if err := account.ValidateHost(pos[0]); err != nil {
-			ui.Errorf("%v", err)
+			ui.ArgError(cmd, "%v", err)
 			return "", false
 		}
 		return pos[0], true

@@ -23,6 +23,8 @@ type Command struct {
 	// (one of Words).
 	Args  string
 	Words []Word
+	// Noun is what messages call a Word ("shell").
+	Noun string
 }
 
 // Flag is a command's flag, written with two dashes.
@@ -89,12 +91,12 @@ var Commands = []Command{
 	{Name: "doctor", Help: "check what the helper depends on and say how to fix it", Usage: doctorUsage, Flags: []Flag{
 		{Name: "json", Help: "print JSON"},
 	}},
-	{Name: "schedule", Help: "rotate daily from the system's scheduler", Usage: scheduleUsage, Args: ArgWord, Words: []Word{
+	{Name: "schedule", Help: "rotate daily from the system's scheduler", Usage: scheduleUsage, Args: ArgWord, Noun: "action", Words: []Word{
 		{"install", "write and enable the daily job"},
 		{"remove", "disable and remove the daily job"},
 		{"status", "say whether the daily job is installed"},
 	}},
-	{Name: "completion", Help: "print a shell completion script", Usage: completionUsage, Args: ArgWord, Words: []Word{
+	{Name: "completion", Help: "print a shell completion script", Usage: completionUsage, Args: ArgWord, Noun: "shell", Words: []Word{
 		{"bash", "bash completion"},
 		{"zsh", "zsh completion"},
 		{"fish", "fish completion"},
@@ -108,7 +110,7 @@ var Commands = []Command{
 		{Name: "to", Arg: "BACKEND", Values: Backends, Help: "the backend to move to"},
 	}},
 	{Name: "version", Help: "print the version and commit", Usage: versionUsage},
-	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command, added on first use
+	{Name: "help", Help: "show the usage of a command", Args: ArgWord, Noun: "command"}, // Words: every command, added on first use
 }
 
 // helpWords fills in help's words on first use rather than at package
@@ -143,35 +145,23 @@ func Lookup(name string) (Command, bool) {
 }
 
 // Suggest returns the command a person most likely meant by s, a word
-// that is not a command, or "" when s is close to none: at most one edit
-// (a swap of neighbours counts one) from a name of up to four letters,
-// two from a longer one. Git's own operations are never suggested, and a
-// word as close to one of them as to any other command is taken for an
-// operation Git may grow (gitcredentials(7) has helpers ignore those), not
-// for a typo.
+// that is not a command, or "" when s is close to none (editdist.Nearest).
+// Git's own operations are never suggested, and a word at least as close
+// to one of them as to the command is taken for an operation Git may grow
+// (gitcredentials(7) has helpers ignore those), not for a typo.
 func Suggest(s string) string {
-	s = strings.ToLower(s)
-	best, bestD, gitD := "", 3, 3
+	var people []string
+	gitD := 3
 	for _, c := range Commands {
-		d := editdist.Distance(s, c.Name)
-		switch {
-		case c.Git:
-			gitD = min(gitD, d)
-		case d <= closeEnough(c.Name) && d < bestD:
-			best, bestD = c.Name, d
+		if c.Git {
+			gitD = min(gitD, editdist.Distance(strings.ToLower(s), c.Name))
+		} else {
+			people = append(people, c.Name)
 		}
 	}
-	if gitD <= bestD {
+	near := editdist.Nearest(s, people)
+	if near == "" || gitD <= editdist.Distance(strings.ToLower(s), near) {
 		return ""
 	}
-	return best
-}
-
-// closeEnough is how many edits from name a word may be and still be taken
-// for it: two edits leave half of a four-letter name ("quit" for "init").
-func closeEnough(name string) int {
-	if len(name) <= 4 {
-		return 1
-	}
-	return 2
+	return near
 }

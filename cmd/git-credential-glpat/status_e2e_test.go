@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
 func exitCode(err error) int {
@@ -78,5 +82,43 @@ func TestStatusOfAHostNamesOthersAsCommandsTakeThem(t *testing.T) {
 	out, errOut, _ := w.run("", binPath, "status", "127.0.0.1:8929", "--offline")
 	if !strings.Contains(out, "127.0.0.1:8929") || strings.Contains(out, "Nothing is stored") || errOut != "" {
 		t.Errorf("status of the host as listed:\n%s%s", out, errOut)
+	}
+}
+
+// TestStatusFitsTheTerminal: at a terminal status's table and the lines
+// under it fit its width, as doctor's do, with commands kept whole (wrapped
+// between words); into a pipe they fit 100 columns.
+func TestStatusFitsTheTerminal(t *testing.T) {
+	g, _, carol := twoAccountWorld(t)
+	exp := gitlabtest.DateOf(today().AddDate(0, 0, 200))
+	long, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "bartholomew-longname", Name: "git-credential-glpat on a-workstation-with-a-long-name",
+		Scopes: []string{"read_repository", "write_repository", "self_rotate", "read_api"}, ExpiresAt: exp})
+	g.mustLogin(long, "as bartholomew-longname", "--username", "bartholomew-longname")
+	st, _ := g.gl.TokenByValue(carol)
+	g.gl.Revoke(st.ID)
+	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
+	// GitLab saw the tokens used (login asked it), from 127.0.0.1.
+	for _, cols := range []int{80, 72} {
+		cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols %d rows 40; %s status", cols, binPath), "/dev/null")
+		cmd.Env = append(g.env[:len(g.env):len(g.env)], "NO_COLOR=1")
+		out, _ := cmd.CombinedOutput()
+		text := strings.ReplaceAll(string(out), "\r", "")
+		if !strings.Contains(text, "LAST USED") || !strings.Contains(text, "--username carol") {
+			t.Fatalf("%d columns: status lacks the last use or carol's hint:\n%s", cols, text)
+		}
+		for _, l := range strings.Split(text, "\n") {
+			if n := utf8.RuneCountInString(l); n > cols {
+				t.Errorf("%d columns: a line of %d:\n%s\nin:\n%s", cols, n, l, text)
+			}
+		}
+	}
+	out, _, _ := g.run("", binPath, "status")
+	for _, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("into a pipe: a line of %d:\n%s", n, l)
+		}
+	}
+	if !strings.Contains(out, "--username carol") {
+		t.Errorf("into a pipe: no hint for carol:\n%s", out)
 	}
 }

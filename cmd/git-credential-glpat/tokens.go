@@ -234,7 +234,8 @@ func runStatus(c *call) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now}
+	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}

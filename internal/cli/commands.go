@@ -156,6 +156,8 @@ type StatusReport struct {
 	StateDir              string
 	Schedule              string // the scheduled rotation's line, if known
 	Now                   func() time.Time
+	// Width is the width to fit: the terminal's, else StatusWidth.
+	Width int
 }
 
 // NeedAction counts the entries that need a person.
@@ -183,15 +185,20 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 	if len(r.Entries) == 0 && r.Host != "" {
 		elsewhere = storedHosts(r.Records)
 	}
+	width := r.Width
+	if width <= 0 {
+		width = StatusWidth
+	}
 	if len(elsewhere) > 0 {
-		fmt.Fprintf(w, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", r.Host, strings.Join(elsewhere, ", "))
+		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).", r.Host, strings.Join(elsewhere, ", ")), width)
 	} else {
-		WriteStatus(w, r.Entries, r.Now)
+		WriteStatus(w, r.Entries, r.Now, width)
 	}
 	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
-	fmt.Fprintf(w, "secrets: %s: %s\nstate:   %s\n", r.Secrets, r.SecretsState, r.StateDir)
+	writeWrapped(w, fmt.Sprintf("secrets: %s: %s", r.Secrets, r.SecretsState), width)
+	writeWrapped(w, "state:   "+r.StateDir, width)
 	if r.Schedule != "" {
-		fmt.Fprintln(w, r.Schedule)
+		writeWrapped(w, r.Schedule, width)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
@@ -278,7 +277,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 	var fails, warns int
 	for _, c := range checks {
 		tag := fmt.Sprintf("%-6s", "["+c.Status+"]")
-		lines := wrap(c.Name+": "+c.Detail, width-7)
+		lines := termtext.Wrap(c.Name+": "+c.Detail, width-7)
 		if color {
 			tag = termtext.Paint(statusColor(c.Status), tag)
 		}
@@ -289,7 +288,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 			fmt.Fprintf(w, "       %s\n", l)
 		}
 		if c.Fix != "" {
-			fix := wrap(c.Fix, width-12)
+			fix := termtext.Wrap(c.Fix, width-12)
 			fmt.Fprintf(w, "       fix: %s\n", fix[0])
 			for _, l := range fix[1:] {
 				fmt.Fprintf(w, "            %s\n", l)
@@ -329,30 +328,4 @@ func statusColor(status string) string {
 		return termtext.Red
 	}
 	return ""
-}
-
-// wrap breaks s into lines of at most width runes at spaces; a word longer
-// than width gets a line of its own.
-func wrap(s string, width int) []string {
-	if width < 20 {
-		width = 20
-	}
-	var lines []string
-	var cur strings.Builder
-	n := 0
-	for _, word := range strings.Fields(s) {
-		wl := utf8.RuneCountInString(word)
-		if n > 0 && n+1+wl > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-			n = 0
-		}
-		if n > 0 {
-			cur.WriteByte(' ')
-			n++
-		}
-		cur.WriteString(word)
-		n += wl
-	}
-	return append(lines, cur.String())
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // validDuration reports whether s is a duration config.ParseDuration takes.
@@ -139,7 +140,7 @@ func runMigrate(c *call) int {
 		return 0
 	}
 	for _, g := range rep.Groups {
-		fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", g.Moved, g.From, rep.Dest)
+		fmt.Fprintf(stdout, "moved %s from %s to %s\n", termtext.Plural(g.Moved, "credential"), g.From, rep.Dest)
 		for _, a := range g.Missing {
 			fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
 		}

@@ -61,10 +61,13 @@ func TestStatusShowsLockedAsItIs(t *testing.T) {
 func TestStatusOfAHostSaysWhatExistsElsewhere(t *testing.T) {
 	w := newWorld(t)
 	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
-	w.run("protocol=https\nhost=b.example\nusername=u\npassword=p\n", binPath, "store")
+	w.run("protocol=http\nhost=b.example\nusername=u\npassword=p\n", binPath, "store")
 	out, _, _ := w.run("", binPath, "status", "c.example", "--offline")
-	if !strings.Contains(out, "c.example") || !strings.Contains(out, "a.example") || !strings.Contains(out, "b.example") {
+	if !strings.Contains(out, "c.example") || !strings.Contains(out, "a.example") || !strings.Contains(out, "b.example (http)") {
 		t.Errorf("status c.example does not say what is stored elsewhere:\n%s", out)
+	}
+	if strings.Contains(out, ") (") {
+		t.Errorf("two parentheses in a row:\n%s", out)
 	}
 }
 
@@ -72,12 +75,12 @@ func TestStatusOfAHostSaysWhatExistsElsewhere(t *testing.T) {
 // written as http://H:P, which status, logout and rotate refuse as a host.
 func TestStatusOfAHostNamesOthersAsCommandsTakeThem(t *testing.T) {
 	w := newWorld(t)
-	w.run("protocol=http\nhost=127.0.0.1:8929\nusername=u\npassword=p\n", binPath, "store")
 	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
 	w.run("protocol=https\nhost=a.example\nusername=v\npassword=p\n", binPath, "store")
+	w.run("protocol=http\nhost=127.0.0.1:8929\nusername=u\npassword=p\n", binPath, "store")
 	out, _, _ := w.run("", binPath, "status", "c.example", "--offline")
-	if strings.Contains(out, "://") || !strings.Contains(out, "127.0.0.1:8929 (http)") || strings.Count(out, "a.example") != 1 {
-		t.Errorf("status c.example names the other hosts in a form the commands refuse, or twice:\n%s", out)
+	if strings.Contains(out, "://") || !strings.Contains(out, "127.0.0.1:8929 (http)") || strings.Count(out, "a.example") != 1 || strings.Contains(out, ") (") {
+		t.Errorf("status c.example names the other hosts in a form the commands refuse, or twice, or with two parentheses in a row:\n%s", out)
 	}
 	out, errOut, _ := w.run("", binPath, "status", "127.0.0.1:8929", "--offline")
 	if !strings.Contains(out, "127.0.0.1:8929") || strings.Contains(out, "Nothing is stored") || errOut != "" {

@@ -55,7 +55,7 @@ func TestStatusColourOnlyOnATerminal(t *testing.T) {
 		t.Errorf("status into a pipe has escape sequences:\n%q", out)
 	}
 	out, _, _ := g.run("", binPath, "status", "--offline")
-	if !strings.Contains(out, "in 199 days") || !strings.Contains(out, "1 credential(s), 0 need action") {
+	if !strings.Contains(out, "in 199 days") || !strings.Contains(out, "1 credential stored; nothing needs action") {
 		t.Errorf("status lacks the relative expiry or the summary:\n%s", out)
 	}
 }

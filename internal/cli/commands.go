@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // WriteLogin writes what login stored, and how the token will rotate;
@@ -190,11 +191,18 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 		width = StatusWidth
 	}
 	if len(elsewhere) > 0 {
-		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).", r.Host, strings.Join(elsewhere, ", ")), width)
+		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; git-credential-glpat status shows the credentials stored for %s.", r.Host, strings.Join(elsewhere, ", ")), width)
 	} else {
 		WriteStatus(w, r.Entries, r.Now, width)
 	}
-	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
+	switch r.NeedAction {
+	case 0:
+		fmt.Fprintf(w, "\n%s stored; nothing needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	case 1:
+		fmt.Fprintf(w, "\n%s stored; 1 problem needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	default:
+		fmt.Fprintf(w, "\n%s stored; %d problems need action\n", termtext.Plural(len(r.Entries), "credential"), r.NeedAction)
+	}
 	writeWrapped(w, fmt.Sprintf("secrets: %s: %s", r.Secrets, r.SecretsState), width)
 	writeWrapped(w, "state:   "+r.StateDir, width)
 	if r.Schedule != "" {

@@ -505,7 +505,7 @@ func TestRun(t *testing.T) {
 	if err := WriteText(&txt, checks, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"[ok]   git: git version 2.47.0\n", "[fail] token gitlab.com (alice): ", "       fix: create a new token", "2 problems need action (2 failed, 0 warning)"} {
+	for _, w := range []string{"[ok]   git: git version 2.47.0\n", "[fail] token gitlab.com (alice): ", "       fix: create a new token", "\n2 failures need action\n"} {
 		if !strings.Contains(txt.String(), w) {
 			t.Errorf("text report does not contain %q:\n%s", w, txt.String())
 		}
@@ -557,7 +557,9 @@ func TestWriteTextSummary(t *testing.T) {
 		want   []string
 	}{
 		{"all fine", []Check{{Name: "git", Status: StatusOK, Detail: "git version 2.47.0"}}, false, []string{"no problems found"}},
-		{"one warning", []Check{{Name: "clock", Status: StatusWarn, Detail: "off", Fix: "fix it"}}, false, []string{"[warn] clock: off\n       fix: fix it\n", "1 problem needs action (0 failed, 1 warning)"}},
+		{"one warning", []Check{{Name: "clock", Status: StatusWarn, Detail: "off", Fix: "fix it"}}, false, []string{"[warn] clock: off\n       fix: fix it\n", "\n1 warning needs action\n"}},
+		{"both", []Check{{Name: "git", Status: StatusFail, Detail: "x"}, {Name: "clock", Status: StatusWarn, Detail: "off"}, {Name: "a", Status: StatusWarn, Detail: "b"}}, false,
+			[]string{"\n1 failure and 2 warnings need action\n"}},
 		{"colour", []Check{{Name: "git", Status: StatusFail, Detail: "x"}}, true, []string{"\x1b[31m[fail]\x1b[0m git: x"}},
 	}
 	for _, tt := range tests {

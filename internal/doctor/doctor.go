@@ -301,15 +301,21 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 			warns++
 		}
 	}
+	var parts []string
+	if fails > 0 {
+		parts = append(parts, termtext.Plural(fails, "failure"))
+	}
+	if warns > 0 {
+		parts = append(parts, termtext.Plural(warns, "warning"))
+	}
 	var err error
-	if fails+warns == 0 {
+	switch {
+	case len(parts) == 0:
 		_, err = fmt.Fprintln(w, "\nno problems found")
-	} else {
-		verb := "need"
-		if fails+warns == 1 {
-			verb = "needs"
-		}
-		_, err = fmt.Fprintf(w, "\n%s %s action (%d failed, %d warning)\n", termtext.Plural(fails+warns, "problem"), verb, fails, warns)
+	case fails+warns == 1:
+		_, err = fmt.Fprintf(w, "\n%s needs action\n", parts[0])
+	default:
+		_, err = fmt.Fprintf(w, "\n%s need action\n", strings.Join(parts, " and "))
 	}
 	return err
 }

@@ -139,3 +139,23 @@ func TestHintsNameTheAccount(t *testing.T) {
 		t.Errorf("doctor's fix lacks --username carol:\n%s", out)
 	}
 }
+
+// TestWrongUserHintNamesTheAccount: a login refused because the account
+// holds another GitLab user's token names the account to use when it is
+// known: the account that holds a token of this token's user, else the
+// user GitLab names for the token.
+func TestWrongUserHintNamesTheAccount(t *testing.T) {
+	g, _, _ := twoAccountWorld(t)
+	exp := gitlabtest.DateOf(today().AddDate(0, 0, 200))
+	carol2, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: []string{"read_repository", "self_rotate"}, ExpiresAt: exp})
+	_, errOut, err := g.run(carol2+"\n", binPath, "login", g.host, "--token-stdin", "--username", "alice")
+	if err == nil || !strings.Contains(errOut, "login "+g.host+" --username carol") || strings.Contains(errOut, "NAME") {
+		t.Errorf("carol's token into alice's account: want a hint with --username carol, got:\n%s", errOut)
+	}
+	// dave may read his user (api): his name is the account to add.
+	dave, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "dave", Scopes: []string{"api"}, ExpiresAt: exp})
+	_, errOut, err = g.run(dave+"\n", binPath, "login", g.host, "--token-stdin", "--username", "alice")
+	if err == nil || !strings.Contains(errOut, "login "+g.host+" --username dave") || strings.Contains(errOut, "NAME") {
+		t.Errorf("dave's token into alice's account: want a hint with --username dave, got:\n%s", errOut)
+	}
+}

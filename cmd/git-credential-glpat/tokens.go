@@ -122,7 +122,12 @@ func runLogin(c *call) int {
 		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, account.ErrOtherUser):
-			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+			var ou *account.OtherUserError
+			if errors.As(err, &ou) && ou.Account != "" {
+				ui.Hintf("run git-credential-glpat login %s --username %s, the account of this token's user", host, ou.Account)
+			} else {
+				ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+			}
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			cli.APIURLHint(ui, host)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:

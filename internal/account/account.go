@@ -307,12 +307,21 @@ func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accou
 		}
 	}
 	if username == "" || otherUser(username) {
-		return "", "", otherUserError(username, o.Host, userID, accounts)
+		err := otherUserError(username, o.Host, userID, accounts)
+		// The account to use, when it is known: the one holding a token
+		// of this user, else the user's own name.
+		switch {
+		case owner != "":
+			err.Account = owner
+		case apiUser != "" && !otherUser(apiUser):
+			err.Account = apiUser
+		}
+		return "", "", err
 	}
 	return username, from, nil
 }
 
-func otherUserError(username, host string, userID int64, accounts []account) error {
+func otherUserError(username, host string, userID int64, accounts []account) *OtherUserError {
 	var list []string
 	what := "has no account of its own on " + host
 	for _, a := range accounts {
@@ -325,16 +334,22 @@ func otherUserError(username, host string, userID int64, accounts []account) err
 			what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user (%d)", username, host, a.userID)
 		}
 	}
-	return &otherUserErr{fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
+	return &OtherUserError{msg: fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
 		userID, what, host, strings.Join(list, ", "))}
 }
 
-// otherUserErr is ErrOtherUser with the accounts it is about; the command
-// says what to run (login HOST --username NAME).
-type otherUserErr struct{ msg string }
+// OtherUserError is ErrOtherUser with the accounts it is about; the command
+// says what to run (login HOST --username Account).
+type OtherUserError struct {
+	msg string
+	// Account is the account the token belongs in, when it is known: the
+	// one holding a token of the same GitLab user, else that user's
+	// username (GET /user); empty otherwise.
+	Account string
+}
 
-func (e *otherUserErr) Error() string        { return e.msg }
-func (e *otherUserErr) Is(target error) bool { return target == ErrOtherUser }
+func (e *OtherUserError) Error() string        { return e.msg }
+func (e *OtherUserError) Is(target error) bool { return target == ErrOtherUser }
 
 // botKind recognises the bot user of a project or group access token by the
 // name GitLab gives it (app/services/resource_access_tokens/create_service.rb):

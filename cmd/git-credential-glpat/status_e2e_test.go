@@ -32,7 +32,7 @@ func TestStatusShowsAnUnreadableBackend(t *testing.T) {
 	if exitCode(err) != 1 {
 		t.Errorf("status with no keychain: exit %d, want 1\n%s%s", exitCode(err), out, errOut)
 	}
-	if !strings.Contains(out, "cannot be read") || !strings.Contains(out, "no D-Bus session bus") || !strings.Contains(out, "dbus-run-session") {
+	if out := flat(out); !strings.Contains(out, "cannot be read") || !strings.Contains(out, "no D-Bus session bus") || !strings.Contains(out, "migrate --to kernel") {
 		t.Errorf("status does not say what is wrong and how to fix it:\n%s", out)
 	}
 }

@@ -616,7 +616,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		sec, err := s.Store.ReadSecret(ctx, r)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("reading the token of %s (%s): %w", r.Host, r.Username, err)
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
 		switch {
@@ -681,7 +681,7 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
 			if err != nil {
-				return removed, err
+				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", r.Host, r.Username, err)
 			}
 			api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
 			if err != nil {

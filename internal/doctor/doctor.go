@@ -79,6 +79,7 @@ type Env struct {
 	GOOS     string // runtime.GOOS when empty
 	Now      func() time.Time
 	Getenv   func(string) string
+	Getuid   func() int
 	ReadFile func(string) ([]byte, error)
 	Stat     func(string) (fs.FileInfo, error)
 	LookPath func(string) (string, error)
@@ -114,6 +115,9 @@ func (e Env) withDefaults() *Env {
 	}
 	if e.Getenv == nil {
 		e.Getenv = os.Getenv
+	}
+	if e.Getuid == nil {
+		e.Getuid = os.Getuid
 	}
 	if e.ReadFile == nil {
 		e.ReadFile = os.ReadFile

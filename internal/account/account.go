@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -147,6 +148,24 @@ type LoginResult struct {
 	// APIURLWritten: the config did not give the API URL login was told,
 	// and now does (api_url of the host in ConfigPath).
 	APIURLWritten bool
+	// Answering is the account git gets for the host when a request names
+	// none (no user in the URL, no path the config maps), after this
+	// login, as get decides it (helper.Answering); Answered is the one it
+	// got before ("" when none).
+	Answering, Answered string
+	// ByConfig: the config's username for the host decides Answering;
+	// otherwise the most recently stored account does.
+	ByConfig bool
+	// Accounts are the host's GitLab accounts after this login, each with
+	// the repository path prefixes the config gives it.
+	Accounts []AccountPaths
+}
+
+// AccountPaths is an account on a host and the repository path prefixes
+// ("acme/team") the config gives it.
+type AccountPaths struct {
+	Username string
+	Paths    []string
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -219,11 +238,34 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		}
 		res.APIURLWritten = true
 	}
+	// Which account git gets for the host, before and after: a new
+	// account is the most recently stored, and may take over what another
+	// answered (helper.Answering is get's own rule).
+	bare := &credential.Credential{Protocol: u.Scheme, Host: o.Host}
+	cfg := func() (*config.Config, error) { return s.Config, nil }
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answered = r.Username
+	}
 	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
 		return nil, err
 	}
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answering = r.Username
+	}
+	res.ByConfig = hc.Username != "" && hc.Username == res.Answering
+	if accounts, err := s.accounts(u.Scheme, o.Host); err == nil {
+		for _, a := range accounts {
+			ap := AccountPaths{Username: a.username}
+			for _, ca := range hc.Accounts {
+				if ca.Username == a.username {
+					ap.Paths = append(ap.Paths, ca.Paths...)
+				}
+			}
+			res.Accounts = append(res.Accounts, ap)
+		}
+	}
 	return res, nil
 }
 

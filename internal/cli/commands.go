@@ -60,6 +60,48 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
 		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
 	}
+	writeAnswering(w, ui, res, configPath)
+}
+
+// writeAnswering says, when the host has several accounts, which one git
+// gets for what; and warns when this login took over the requests another
+// account answered (the most recently stored answers), with how to choose.
+func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath string) {
+	if len(res.Accounts) < 2 {
+		return
+	}
+	host := res.Record.Host
+	names := make([]string, len(res.Accounts))
+	for i, a := range res.Accounts {
+		names[i] = a.Username
+	}
+	fmt.Fprintf(w, "  accounts %s\n", strings.Join(names, ", "))
+	every := "every URL"
+	for _, a := range res.Accounts {
+		if len(a.Paths) > 0 {
+			every = "every other URL"
+		}
+	}
+	for _, a := range res.Accounts {
+		var line string
+		switch {
+		case a.Username == res.Answering && res.ByConfig:
+			line = a.Username + " answers " + every + " that names no account (the config's username)"
+		case a.Username == res.Answering:
+			line = a.Username + " answers " + every + " that names no account (the most recently stored)"
+		case len(a.Paths) > 0:
+			line = a.Username + " answers the repositories under " + strings.Join(a.Paths, ", ") + " (paths in the config) and URLs that name it"
+		default:
+			line = fmt.Sprintf("%s answers only URLs that name it: https://%s@%s/…", a.Username, a.Username, host)
+		}
+		fmt.Fprintf(w, "           %s\n", line)
+	}
+	if res.Answered == "" || res.Answered == res.Answering || res.Answering != res.Record.Username {
+		return
+	}
+	ui.Warningf("%s now answers git for %s in place of %s: where the URL names no account, the most recently stored account answers", res.Answering, host, res.Answered)
+	ui.Hintf("to keep %s: username = %q under [hosts.%q] in %s; to give %s only some repositories: paths under [[hosts.%q.accounts]], then git-credential-glpat setup %s; or log in again with --username to store the token under another account",
+		res.Answered, res.Answered, host, configPath, res.Answering, host, host)
 }
 
 // NeedYesError: logout --revoke would revoke several tokens, and there is

@@ -137,7 +137,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 	}
 	check("before")
 	out, errOut, err := g.run("", binPath, "migrate", "--to", "kernel")
-	if err != nil || !strings.Contains(out, "moved 2 credential(s)") {
+	if err != nil || !strings.Contains(out, "moved 2 credentials from") {
 		t.Fatalf("migrate --to kernel: %v\n%s\n%s", err, out, errOut)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(g.dir, "config.toml"))
@@ -200,7 +200,7 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 	inFlight.Unlock()
 	select {
 	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "moved 2 credential(s)") {
+		if err != nil || !strings.Contains(out.String(), "moved 2 credentials from") {
 			t.Fatalf("migrate: %v\n%s%s", err, out.String(), errText())
 		}
 	case <-time.After(30 * time.Second):
@@ -301,7 +301,7 @@ func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 			t.Fatal("migrate did not finish")
 		}
 		switch {
-		case err == nil && strings.Contains(m.stdout.String(), "moved 1 credential(s)"):
+		case err == nil && strings.Contains(m.stdout.String(), "moved 1 credential from"):
 			moved++
 		case err != nil && strings.Contains(m.stderr(), "another migrate ran meanwhile; nothing was changed"):
 			stopped++

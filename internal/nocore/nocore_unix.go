@@ -8,7 +8,8 @@ import "syscall"
 // nothing later in the process can raise it: Git runs helpers in the
 // repository, where a core file could be committed, token and all. macOS
 // and the BSDs have no PR_SET_DUMPABLE; the limit alone stops the core
-// file (macOS writes none over RLIMIT_CORE 0, core(5)).
+// file, which the kernel writes only up to RLIMIT_CORE (core(5),
+// getrlimit(2)).
 func Enable() error {
 	return syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
 }

@@ -92,8 +92,8 @@ func (l Location) String() string {
 // may only view and read it), so each call links it into the calling
 // thread's keyring, with the goroutine locked to its OS thread for the
 // call, and never into a session keyring. A thread keyring is the
-// thread's alone: new threads start without one, fork and exec drop it, and
-// it goes when the process goes, killed or not. Earlier versions linked the
+// thread's alone: a thread it starts gets an empty one of its own, fork and
+// exec drop it, and it goes when the process goes, killed or not. Earlier versions linked the
 // persistent keyring into the caller's session keyring (or the
 // user-session keyring), where another uid could inherit it; each call
 // removes such a link from both. The first call to find our keyring with

@@ -31,9 +31,15 @@ const maxSymlinks = 40
 // checkFile checks it on the descriptor it is read from. A relative name
 // is taken from the working directory.
 func resolvePrivate(name string) (string, error) {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return "", err
+	// Not filepath.Abs: it would drop "dir/.." before dir is resolved,
+	// where the kernel resolves dir first (it may be a symlink).
+	abs := name
+	if !filepath.IsAbs(name) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		abs = wd + "/" + name
 	}
 	fi, err := os.Lstat("/")
 	if err != nil {

@@ -60,3 +60,17 @@ func TestReadPrivateMissingFile(t *testing.T) {
 		}
 	}
 }
+
+// ".." after a symlink goes up from where the symlink points, as the
+// kernel resolves it, not from where the symlink is.
+func TestReadPrivateResolvesDotDotAfterASymlink(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(dir+"/real/sub", 0o700)
+	os.WriteFile(dir+"/real/config.toml", []byte("real\n"), 0o600)
+	os.WriteFile(dir+"/config.toml", []byte("beside the link\n"), 0o600)
+	os.Symlink(dir+"/real/sub", dir+"/link")
+	want, _ := os.ReadFile(dir + "/link/../config.toml")
+	if got, err := ReadPrivate(dir+"/link/../config.toml", 1<<10); err != nil || string(got) != string(want) {
+		t.Errorf("ReadPrivate = %q, %v; want %q, as open(2) reads", got, err, want)
+	}
+}

@@ -58,8 +58,20 @@ func (realSyscalls) read(id int) ([]byte, error) {
 }
 
 func (realSyscalls) describe(id int) (string, error) {
-	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
-	return d, os.NewSyscallError("keyctl KEYCTL_DESCRIBE", err)
+	// One call where unix.KeyctlString makes two (length, then text):
+	// every call of ours describes our keyring.
+	buf := make([]byte, 128)
+	for {
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_DESCRIBE, id, buf, 0)
+		if err != nil {
+			return "", os.NewSyscallError("keyctl KEYCTL_DESCRIBE", err)
+		}
+		if n <= len(buf) {
+			// n counts the terminating NUL.
+			return string(buf[:max(n-1, 0)]), nil
+		}
+		buf = make([]byte, n)
+	}
 }
 
 func (realSyscalls) setTimeout(id int, d time.Duration) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/nocore"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
@@ -83,6 +84,9 @@ var (
 const gitOpTimeout = 2 * time.Minute
 
 func main() {
+	// First, before anything reads a token: no core file may hold one.
+	// Nothing to tell a person if it fails; internal/nocore says why.
+	nocore.Enable()
 	defer func() {
 		// A bug must not print a secret. The panic value may hold one
 		// (it could be anything), so only its type is shown; the stack

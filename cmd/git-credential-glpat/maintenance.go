@@ -7,8 +7,8 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
 
@@ -24,7 +24,7 @@ func runDoctor(c *call) int {
 		return 2
 	}
 	e, err := openSession(false, ui)
-	var np *config.NotPrivateError
+	var np *safefile.NotPrivateError
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
 		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,9 +18,11 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // DefaultHost is the host commands use when none is given.
@@ -181,7 +184,7 @@ func (s *Service) CheckAPI(ctx context.Context, host, flagURL, flagCA string) er
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err = api.Self(actx, "")
-	if errors.Is(err, gitlabapi.ErrUnauthorized) {
+	if ae := (*gitlabapi.Error)(nil); errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 		return nil
 	}
 	if err == nil {
@@ -227,6 +230,24 @@ type LoginResult struct {
 	// not, when it could not.
 	HostAdded    bool
 	HostNotAdded error
+	// Answering is the account git gets for the host when a request names
+	// none (no user in the URL, no path the config maps), after this
+	// login, as get decides it (helper.Answering); Answered is the one it
+	// got before ("" when none).
+	Answering, Answered string
+	// ByConfig: the config's username for the host decides Answering;
+	// otherwise the most recently stored account does.
+	ByConfig bool
+	// Accounts are the host's GitLab accounts after this login, each with
+	// the repository path prefixes the config gives it.
+	Accounts []AccountPaths
+}
+
+// AccountPaths is an account on a host and the repository path prefixes
+// ("acme/team") the config gives it.
+type AccountPaths struct {
+	Username string
+	Paths    []string
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -263,7 +284,10 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	defer cancel()
 	info, err := api.Self(actx, o.Token)
 	if err != nil {
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
+		// A bare 401 (ErrUnrecognized) is most often a token cut short
+		// or from another instance; its text says a proxy may have
+		// answered instead.
+		if errors.Is(err, gitlabapi.ErrUnauthorized) || errors.Is(err, gitlabapi.ErrUnrecognized) {
 			return nil, fmt.Errorf("GitLab at %s does not accept this token: %w", apiURL, err)
 		}
 		if re := reachError(apiURL, err); re != nil {
@@ -327,11 +351,34 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 			res.HostAdded = true
 		}
 	}
+	// Which account git gets for the host, before and after: a new
+	// account is the most recently stored, and may take over what another
+	// answered (helper.Answering is get's own rule).
+	bare := &credential.Credential{Protocol: u.Scheme, Host: o.Host}
+	cfg := func() (*config.Config, error) { return s.Config, nil }
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answered = r.Username
+	}
 	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
 		return nil, err
 	}
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answering = r.Username
+	}
+	res.ByConfig = hc.Username != "" && hc.Username == res.Answering
+	if accounts, err := s.accounts(u.Scheme, o.Host); err == nil {
+		for _, a := range accounts {
+			ap := AccountPaths{Username: a.username}
+			for _, ca := range hc.Accounts {
+				if ca.Username == a.username {
+					ap.Paths = append(ap.Paths, ca.Paths...)
+				}
+			}
+			res.Accounts = append(res.Accounts, ap)
+		}
+	}
 	return res, nil
 }
 
@@ -415,12 +462,21 @@ func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accou
 		}
 	}
 	if username == "" || otherUser(username) {
-		return "", "", otherUserError(username, o.Host, userID, accounts)
+		err := otherUserError(username, o.Host, userID, accounts)
+		// The account to use, when it is known: the one holding a token
+		// of this user, else the user's own name.
+		switch {
+		case owner != "":
+			err.Account = owner
+		case apiUser != "" && !otherUser(apiUser):
+			err.Account = apiUser
+		}
+		return "", "", err
 	}
 	return username, from, nil
 }
 
-func otherUserError(username, host string, userID int64, accounts []account) error {
+func otherUserError(username, host string, userID int64, accounts []account) *OtherUserError {
 	var list []string
 	what := "has no account of its own on " + host
 	for _, a := range accounts {
@@ -433,16 +489,22 @@ func otherUserError(username, host string, userID int64, accounts []account) err
 			what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user (%d)", username, host, a.userID)
 		}
 	}
-	return &otherUserErr{fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
+	return &OtherUserError{msg: fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
 		userID, what, host, strings.Join(list, ", "))}
 }
 
-// otherUserErr is ErrOtherUser with the accounts it is about; the command
-// says what to run (login HOST --username NAME).
-type otherUserErr struct{ msg string }
+// OtherUserError is ErrOtherUser with the accounts it is about; the command
+// says what to run (login HOST --username Account).
+type OtherUserError struct {
+	msg string
+	// Account is the account the token belongs in, when it is known: the
+	// one holding a token of the same GitLab user, else that user's
+	// username (GET /user); empty otherwise.
+	Account string
+}
 
-func (e *otherUserErr) Error() string        { return e.msg }
-func (e *otherUserErr) Is(target error) bool { return target == ErrOtherUser }
+func (e *OtherUserError) Error() string        { return e.msg }
+func (e *OtherUserError) Is(target error) bool { return target == ErrOtherUser }
 
 // botKind recognises the bot user of a project or group access token by the
 // name GitLab gives it (app/services/resource_access_tokens/create_service.rb):
@@ -523,11 +585,15 @@ type Entry struct {
 	// them under the table; they do not count as problems).
 	Notes []string `json:"-"`
 	// Token is the lifecycle's state of a managed token (State says the
-	// same in words); RotationFailed: Problem is the last rotation's
-	// failure. Fix is what to run for a credential stored elsewhere.
+	// same in words); RotationFailed: Problem is about the last
+	// rotation, which failed or whose outcome is not known. Fix is what
+	// to run for a credential stored elsewhere.
 	Token          lifecycle.TokenState `json:"-"`
 	RotationFailed bool                 `json:"-"`
-	Fix            string               `json:"-"`
+	// Settling: Problem says that a rotation's outcome is not known yet,
+	// which the helper settles by itself; no person need act on it.
+	Settling bool   `json:"-"`
+	Fix      string `json:"-"`
 }
 
 // Status reports every stored credential (of host, if not empty). Unless
@@ -607,10 +673,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	switch {
 	case st.State == lifecycle.Expired || st.State == lifecycle.Revoked:
-		e.Problem = "expired; run " + login
-		if t.Dead != "" {
-			e.Problem = t.Dead + "; run " + login
-		}
+		e.Problem = lifecycle.DeadReason(t) + "; run " + login
 	case st.State == lifecycle.HeldBack:
 		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " and GitLab could not be asked about it; it is not handed to Git for a while (check the repository's URL and your access)"
 	case t.GitUnusable():
@@ -621,8 +684,16 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
 		e.CanRotate = false
 		e.Problem = t.NoSelfRotation
-	case t.RotateError != "":
+	case st.Outcome == lifecycle.OutcomeUnknown:
+		// Not a failure: GitLab may have rotated the token. Nothing for
+		// a person to do yet: the helper settles it.
+		e.Problem = st.OutcomeText(now)
+		e.RotationFailed, e.Settling = true, true
+	case st.Outcome == lifecycle.RotationFailed || t.RotateError != "":
 		e.Problem = "last rotation failed: " + t.RotateError
+		if st.Outcome == lifecycle.RotationFailed {
+			e.Problem = st.OutcomeText(now)
+		}
 		e.RotationFailed = true
 	}
 	if s.Lifecycle.HasLeftovers(r.Account) {
@@ -632,6 +703,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
 		e.RecoveryFile = f
+		e.Settling = false
 		e.Problem = "a rotated token waits in " + f + "; run " + login + " --token-stdin < " + f
 	}
 	if offline || t.Dead != "" {
@@ -639,7 +711,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
 	if errors.Is(err, secrets.ErrNotFound) {
-		e.SecretMissing = true
+		e.SecretMissing, e.Settling = true, false
 		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
 		return
 	}
@@ -657,7 +729,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	info, err := api.Self(actx, sec.Password)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		e.Token.State = lifecycle.Revoked
+		e.Token.State, e.Settling = lifecycle.Revoked, false
 		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
 	case err != nil:
 		e.APIError = err.Error()
@@ -704,14 +776,42 @@ func fileExists(name string) bool {
 // do not allow it to rotate itself.
 const OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
 
+// Outcomes of rotate, besides OutcomeCannotRotate.
+const (
+	OutcomeRotated = "rotated"
+	OutcomeNotDue  = "not due"
+	OutcomeDead    = "dead"
+	// OutcomeFailed: GitLab refused, or could not be reached; nothing
+	// was rotated.
+	OutcomeFailed = "failed"
+	// OutcomeUnknown: a rotation was sent and whether GitLab carried it
+	// out is not known yet.
+	OutcomeUnknown = "unknown"
+	// OutcomeNoSelfRotation: this GitLab does not rotate the token
+	// itself (too old, or legacy tokens' rotation disabled).
+	OutcomeNoSelfRotation = "no self-rotation"
+)
+
 // RotateResult is the outcome for one token.
 type RotateResult struct {
 	Host     string `json:"host"`
 	Username string `json:"username"`
-	// Outcome is "rotated", "not due", "failed", "dead" or
-	// OutcomeCannotRotate.
+	// Outcome is one of the Outcome constants.
 	Outcome   string `json:"outcome"`
 	ExpiresAt string `json:"expires_at,omitempty"`
+	// Reason says why, in words: when the token is due, why it failed
+	// and when it is tried again, what is not known, what to do.
+	Reason string `json:"reason,omitempty"`
+}
+
+// NeedsPerson reports whether the outcome is one a person must act on or
+// look at again.
+func (r RotateResult) NeedsPerson() bool {
+	switch r.Outcome {
+	case OutcomeRotated, OutcomeNotDue:
+		return false
+	}
+	return true
 }
 
 // Rotate rotates the managed tokens of host (all hosts when host is
@@ -730,36 +830,86 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
 		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
-			res.Outcome = "not due"
+			res.Outcome, res.Reason = OutcomeNotDue, notDueReason(st, s.Lifecycle.SettingsFor(r))
 			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
 				// Known dead (status says so) and no unfinished
 				// rotation to recover: rotate must not report
 				// success over it.
-				res.Outcome = "dead"
+				res.Outcome = OutcomeDead
+				res.Reason = lifecycle.DeadReason(r.Token) + "; run " + s.Lifecycle.LoginCommand(r)
 			}
 			out = append(out, res)
 			continue
 		}
 		sec, err := s.Store.ReadSecret(ctx, r)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("reading the token of %s (%s): %w", r.Host, r.Username, err)
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
-		switch {
-		case err != nil:
+		if err != nil {
 			return out, err
-		case nr == nil:
-			res.Outcome = "dead"
-		case nr.Token.ID != r.Token.ID:
-			res.Outcome, res.ExpiresAt = "rotated", nr.Token.ExpiresAt
-		case !nr.Token.CanRotateItself():
-			res.Outcome = OutcomeCannotRotate
-		default:
-			res.Outcome = "failed"
 		}
+		s.rotateResult(&res, r, nr)
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// rotateResult fills in res with what the rotation of r came to: nr, the
+// record Lifecycle.Rotate returned (nil when the token is dead).
+func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
+	now := s.now()
+	login := s.Lifecycle.LoginCommand(r)
+	if nr == nil {
+		res.Outcome, res.Reason = OutcomeDead, "GitLab no longer accepts it; run "+login
+		if cur := s.record(r.Account); cur != nil && cur.Token != nil && lifecycle.DeadReason(cur.Token) != "" {
+			res.Reason = lifecycle.DeadReason(cur.Token) + "; run " + login
+		}
+		return
+	}
+	if nr.Token.ID != r.Token.ID {
+		res.Outcome, res.ExpiresAt = OutcomeRotated, nr.Token.ExpiresAt
+		res.Reason = "the new token expires " + nr.Token.ExpiresAt
+		if nr.Token.ExpiresAt == "" {
+			// An answer cut short: its metadata is read on the next call.
+			res.Reason = "the new token's expiry is read from GitLab on the next call"
+		}
+		return
+	}
+	st := s.Lifecycle.StateAt(nr, now)
+	switch {
+	case st.Outcome == lifecycle.OutcomeUnknown:
+		res.Outcome, res.Reason = OutcomeUnknown, st.OutcomeText(now)
+	case !nr.Token.CanRotateItself():
+		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+login
+	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
+		// Found by this rotation.
+		res.Outcome, res.Reason = OutcomeNoSelfRotation, nr.Token.NoSelfRotation+"; create a new token before it expires and run "+login
+	default:
+		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
+		if res.Reason == "" {
+			res.Reason = "not rotated: " + nr.Token.RotateError
+		}
+	}
+}
+
+// notDueReason says when a token that is not due will be.
+func notDueReason(st lifecycle.TokenState, set lifecycle.Settings) string {
+	if st.Expiry.IsZero() {
+		return "it never expires"
+	}
+	return fmt.Sprintf("due from %s, %s before it expires", st.Expiry.Add(-set.RotateBefore).UTC().Format(time.DateOnly), termtext.Plural(int(set.RotateBefore/(24*time.Hour)), "day"))
+}
+
+// record is the stored record of account, nil when there is none.
+func (s *Service) record(account string) *store.Record {
+	recs, _ := s.Store.List()
+	for i := range recs {
+		if recs[i].Account == account {
+			return &recs[i]
+		}
+	}
+	return nil
 }
 
 // LogoutPlan lists the records Logout(host, username) would remove.
@@ -802,12 +952,12 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 		}
 		rm := Removed{Record: *r}
 		if revoke && r.Token != nil && r.Token.Dead != "" {
-			rm.Dead, rm.NotSent = r.Token.Dead, true
+			rm.Dead, rm.NotSent = lifecycle.DeadReason(r.Token), true
 		}
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
 			if err != nil {
-				return removed, err
+				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", r.Host, r.Username, err)
 			}
 			api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // WriteLogin writes what login stored, and how the token will rotate;
@@ -77,6 +78,48 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
 		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
 	}
+	writeAnswering(w, ui, res, configPath)
+}
+
+// writeAnswering says, when the host has several accounts, which one git
+// gets for what; and warns when this login took over the requests another
+// account answered (the most recently stored answers), with how to choose.
+func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath string) {
+	if len(res.Accounts) < 2 {
+		return
+	}
+	host := res.Record.Host
+	names := make([]string, len(res.Accounts))
+	for i, a := range res.Accounts {
+		names[i] = a.Username
+	}
+	fmt.Fprintf(w, "  accounts %s\n", strings.Join(names, ", "))
+	every := "every URL"
+	for _, a := range res.Accounts {
+		if len(a.Paths) > 0 {
+			every = "every other URL"
+		}
+	}
+	for _, a := range res.Accounts {
+		var line string
+		switch {
+		case a.Username == res.Answering && res.ByConfig:
+			line = a.Username + " answers " + every + " that names no account (the config's username)"
+		case a.Username == res.Answering:
+			line = a.Username + " answers " + every + " that names no account (the most recently stored)"
+		case len(a.Paths) > 0:
+			line = a.Username + " answers the repositories under " + strings.Join(a.Paths, ", ") + " (paths in the config) and URLs that name it"
+		default:
+			line = fmt.Sprintf("%s answers only URLs that name it: https://%s@%s/…", a.Username, a.Username, host)
+		}
+		fmt.Fprintf(w, "           %s\n", line)
+	}
+	if res.Answered == "" || res.Answered == res.Answering || res.Answering != res.Record.Username {
+		return
+	}
+	ui.Warningf("%s now answers git for %s in place of %s: where the URL names no account, the most recently stored account answers", res.Answering, host, res.Answered)
+	ui.Hintf("to keep %s: username = %q under [hosts.%q] in %s; to give %s only some repositories: paths under [[hosts.%q.accounts]], then git-credential-glpat setup %s; or log in again with --username to store the token under another account",
+		res.Answered, res.Answered, host, configPath, res.Answering, host, host)
 }
 
 // NeedYesError: logout --revoke would revoke several tokens, and there is
@@ -84,7 +127,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 type NeedYesError struct{ Live []string }
 
 func (e *NeedYesError) Error() string {
-	return fmt.Sprintf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
+	return fmt.Sprintf("--revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
 }
 
 // ConfirmRevoke asks before logout revokes the tokens of recs, when they
@@ -126,7 +169,7 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 func RotateFailed(results []account.RotateResult) int {
 	failed := 0
 	for _, r := range results {
-		if r.Outcome == "failed" || r.Outcome == "dead" || r.Outcome == account.OutcomeCannotRotate {
+		if r.NeedsPerson() {
 			failed++
 		}
 	}
@@ -144,11 +187,15 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		return
 	}
 	for _, r := range results {
-		switch r.Outcome {
-		case "rotated":
+		switch {
+		case r.Outcome == account.OutcomeRotated:
 			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
-		case "not due":
-			fmt.Fprintf(w, "%s (%s): not due (expires %s)\n", r.Host, r.Username, r.ExpiresAt)
+		case r.Outcome == account.OutcomeNotDue:
+			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
+		case r.Outcome == account.OutcomeUnknown:
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), StatusWidth)
+		case r.Reason != "":
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), StatusWidth)
 		default:
 			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
 		}
@@ -174,13 +221,15 @@ type StatusReport struct {
 	StateDir              string
 	Schedule              string // the scheduled rotation's line, if known
 	Now                   func() time.Time
+	// Width is the width to fit: the terminal's, else StatusWidth.
+	Width int
 }
 
 // NeedAction counts the entries that need a person.
 func NeedAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
-		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
+		if st := en.Token.State; (en.Problem != "" && !en.Settling) || st == lifecycle.Expired || st == lifecycle.Revoked {
 			n++
 		}
 	}
@@ -201,15 +250,27 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 	if len(r.Entries) == 0 && r.Host != "" {
 		elsewhere = storedHosts(r.Records)
 	}
-	if len(elsewhere) > 0 {
-		fmt.Fprintf(w, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", r.Host, strings.Join(elsewhere, ", "))
-	} else {
-		WriteStatus(w, r.Entries, r.Now)
+	width := r.Width
+	if width <= 0 {
+		width = StatusWidth
 	}
-	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
-	fmt.Fprintf(w, "secrets: %s: %s\nstate:   %s\n", r.Secrets, r.SecretsState, r.StateDir)
+	if len(elsewhere) > 0 {
+		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; git-credential-glpat status shows the credentials stored for %s.", r.Host, strings.Join(elsewhere, ", ")), width)
+	} else {
+		WriteStatus(w, r.Entries, r.Now, width)
+	}
+	switch r.NeedAction {
+	case 0:
+		fmt.Fprintf(w, "\n%s stored; nothing needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	case 1:
+		fmt.Fprintf(w, "\n%s stored; 1 problem needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	default:
+		fmt.Fprintf(w, "\n%s stored; %d problems need action\n", termtext.Plural(len(r.Entries), "credential"), r.NeedAction)
+	}
+	writeWrapped(w, fmt.Sprintf("secrets: %s: %s", r.Secrets, r.SecretsState), width)
+	writeWrapped(w, "state:   "+r.StateDir, width)
 	if r.Schedule != "" {
-		fmt.Fprintln(w, r.Schedule)
+		writeWrapped(w, r.Schedule, width)
 	}
 }
 
@@ -268,11 +329,11 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	switch {
 	case len(pos) > 1:
-		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
 		return "", false
 	case len(pos) == 1:
 		if err := account.ValidateHost(pos[0]); err != nil {
-			ui.Errorf("%v", err)
+			ui.ArgError(cmd, "%v", err)
 			return "", false
 		}
 		return pos[0], true

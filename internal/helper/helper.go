@@ -94,19 +94,11 @@ func (h *Helper) warn(format string, args ...any) {
 }
 
 func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Writer) error {
-	recs, err := h.Store.Find(req)
+	recs, err := candidates(h.Store, req, h.config)
 	if err != nil {
 		return err
 	}
 	capable := req.HasCapability("authtype")
-	if !capable {
-		// A pre-encoded credential without a username and password
-		// answers only a Git that can use it (git-credential-cache).
-		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
-	}
-	if recs, err = h.pickAccount(req, recs); err != nil {
-		return err
-	}
 	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first, req.Path) {
 		return nil
 	}
@@ -148,12 +140,26 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
 		return nil
 	}
-	same, err := h.sameAsStored(ctx, req)
+	same, stored, err := h.sameAsStored(ctx, req)
 	switch {
 	case errors.Is(err, store.ErrCorruptIndex):
 		// Put moves the damaged index aside and starts a new one.
-	case err != nil || same:
+	case err != nil:
 		return err
+	case same && h.Lifecycle != nil && stored.Token != nil && (stored.Token.Dead != "" || stored.Token.Unverified):
+		// Git stores what its server has just accepted: a token the
+		// record calls dead or unverified is checked with GitLab, and
+		// served again once GitLab accepts it. Read as get reads it:
+		// a compared record's API URL is the index's, never used to
+		// reach GitLab.
+		rec, sec, err := h.Store.Lookup(ctx, stored.Protocol, stored.Host, stored.Account)
+		if err != nil || rec == nil || rec.Token == nil || sec.Password != req.Password {
+			return err
+		}
+		h.Lifecycle.StoredAgain(ctx, rec, sec)
+		return nil
+	case same:
+		return nil
 	}
 	rec := &store.Record{
 		Protocol:        req.Protocol,
@@ -227,6 +233,38 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 	}
 	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
 	return err
+}
+
+// candidates are the records that may answer req, in the order get tries
+// them: those that match, most recently stored first, less what this Git
+// cannot use, and of several GitLab accounts the one the config picks.
+// cfg is called only when there are several.
+func candidates(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error)) ([]store.Record, error) {
+	recs, err := s.Find(req)
+	if err != nil {
+		return nil, err
+	}
+	if !req.HasCapability("authtype") {
+		// A pre-encoded credential without a username and password
+		// answers only a Git that can use it (git-credential-cache).
+		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
+	}
+	return pickAccount(req, recs, cfg)
+}
+
+// Answering is the record whose credential get would answer req from, by
+// get's own rule (candidates, then the first that is not past its expiry),
+// without reading a secret or asking GitLab; nil when none would. login
+// uses it to say which account git gets.
+func Answering(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error), now time.Time) (*store.Record, error) {
+	recs, err := candidates(s, req, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r := firstCandidate(recs, now); r.Account != "" {
+		return r, nil
+	}
+	return nil, nil
 }
 
 // firstCandidate is the record Store.First would try first (a plain

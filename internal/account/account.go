@@ -219,7 +219,7 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		}
 		res.APIURLWritten = true
 	}
-	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
+	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token, UserID: info.UserID}); err != nil {
 		return nil, err
 	}
 	res.Record = rec

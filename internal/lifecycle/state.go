@@ -82,6 +82,9 @@ const (
 	deadRefused = "no longer accepted by GitLab"
 	deadLost    = "revoked: GitLab rotated it but the answer with the new token was lost"
 	deadUnsaved = "revoked (it was rotated, but the new token could not be saved)"
+	// deadUnconfirmed: revoked, and the token in the recovery file cannot
+	// be confirmed as its successor (see recoverFile).
+	deadUnconfirmed = "revoked (rotated; a token in the recovery file may be its successor)"
 )
 
 // TokenState is State's answer for one token.

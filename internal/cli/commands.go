@@ -158,12 +158,12 @@ func RotateFailed(results []account.RotateResult) int {
 	return failed
 }
 
-// WriteRotate writes rotate's results for host ("" for every host); err
-// is what stopped rotate, if anything.
 // rotateWidth keeps each of rotate's outcome lines whole: the daily job's
 // log is read by grep as much as by people.
 const rotateWidth = 1 << 20
 
+// WriteRotate writes rotate's results for host ("" for every host); err
+// is what stopped rotate, if anything.
 func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
 	if asJSON {
 		if results == nil {

@@ -359,7 +359,7 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
 		res.Answered = r.Username
 	}
-	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
+	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token, UserID: info.UserID}); err != nil {
 		return nil, err
 	}
 	res.Record = rec

@@ -176,6 +176,10 @@ func RotateFailed(results []account.RotateResult) int {
 	return failed
 }
 
+// rotateWidth keeps each of rotate's outcome lines whole: the daily job's
+// log is read by grep as much as by people.
+const rotateWidth = 1 << 20
+
 // WriteRotate writes rotate's results for host ("" for every host); err
 // is what stopped rotate, if anything.
 func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
@@ -193,9 +197,9 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		case r.Outcome == account.OutcomeNotDue:
 			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
 		case r.Outcome == account.OutcomeUnknown:
-			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), StatusWidth)
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), rotateWidth)
 		case r.Reason != "":
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), StatusWidth)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), rotateWidth)
 		default:
 			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
 		}

@@ -189,6 +189,7 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 			return err
 		}
 	}
+	sec := &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential}
 	if tok != nil {
 		// A GitLab token is good for every repository of its account.
 		rec.Path = ""
@@ -196,8 +197,11 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		if exp, ok := tok.Expiry(); ok {
 			rec.ExpiryUTC = exp.Unix()
 		}
+		if !tok.Unverified {
+			sec.UserID = tok.UserID // GitLab's answer, just now
+		}
 	}
-	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential})
+	return h.Store.Put(ctx, rec, sec)
 }
 
 // erase removes what matches req, except managed GitLab tokens: Git erases

@@ -199,6 +199,9 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, repoPath, op s
 	var t *token
 	if hasCreds {
 		t = s.bySecret[password]
+		if t == nil && username != "" {
+			t = s.oauthGitTokenLocked(password) // an OAuth access token: oauth.go
+		}
 		if password == "" || username == "" || t == nil || t.revoked || s.expiredLocked(t) {
 			t = nil
 			s.calls[EndpointGitAuthFail]++

@@ -16,9 +16,12 @@
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
 //
+// and GitLab's OAuth 2.0 provider under /oauth/ (see oauth.go: the
+// authorization code and device grants, refresh, revoke, token info).
+//
 // API requests authenticate with a PRIVATE-TOKEN header, a private_token query
 // parameter or "Authorization: Bearer"; Git requests with HTTP Basic auth
-// (any non-blank username, the token as password). Git is the real
+// (any non-blank username, the token or an OAuth access token as password). Git is the real
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
@@ -71,7 +74,8 @@ const (
 	EndpointGitAuthFail = "git-auth-fail"
 )
 
-var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail}
+var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail,
+	EndpointOAuthToken, EndpointOAuthRefresh, EndpointOAuthDevice, EndpointOAuthRevoke, EndpointOAuthInfo} // the OAuth provider's: oauth.go
 
 // Kind is the kind of an access token.
 type Kind int
@@ -235,6 +239,8 @@ type Server struct {
 	committed   chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
+
+	oauth *oauthState // the OAuth provider (oauth.go), made on first use
 }
 
 type token struct {
@@ -558,7 +564,7 @@ func (s *Server) Calls(endpoint string) int {
 }
 
 func mustEndpoint(endpoint string, countOnly bool) {
-	if !slices.Contains(endpoints, endpoint) || (!countOnly && endpoint == EndpointGitAuthFail) {
+	if !slices.Contains(endpoints, endpoint) || (!countOnly && (endpoint == EndpointGitAuthFail || endpoint == EndpointOAuthRefresh)) {
 		panic(fmt.Sprintf("gitlabtest: unknown endpoint %q", endpoint))
 	}
 }
@@ -720,6 +726,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rest, ok := strings.CutPrefix(path, "/api/v4/"); ok {
 		s.serveAPI(w, r, rest)
+		return
+	}
+	if strings.HasPrefix(path, "/oauth/") {
+		s.serveOAuth(w, r, path) // oauth.go
 		return
 	}
 	if repo, op, ok := parseGitPath(r.URL.Path); ok {

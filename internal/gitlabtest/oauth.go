@@ -185,12 +185,12 @@ type oauthToken struct {
 }
 
 type oauthCode struct {
-	app                  *oauthApp
-	user                 *user
-	redirect, scope      string
-	challenge, method    string
-	expires              time.Time
-	used                 bool
+	app               *oauthApp
+	user              *user
+	redirect, scope   string
+	challenge, method string
+	expires           time.Time
+	used              bool
 }
 
 type deviceGrant struct {

@@ -75,6 +75,10 @@ type HostConfig struct {
 	APIURL   string
 	Username string // default account on this host; empty when unset
 	CAFile   string // extra CA certificates (PEM); empty when unset
+	// OAuthClientID is the Application ID of the OAuth application a
+	// person registered on this GitLab for login --oauth; empty when
+	// unset. The helper ships none.
+	OAuthClientID string
 
 	RotateBefore Duration
 	Lifetime     Duration

@@ -658,15 +658,15 @@ func (s *Server) handleDevicePage(w http.ResponseWriter, r *http.Request) {
 // handleOAuthToken serves POST /oauth/token (Oauth::TokensController over
 // Doorkeeper's token strategies).
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
-	if !s.arrive(w, r, EndpointOAuthToken) {
-		return
-	}
 	r.ParseForm()
 	grant := r.PostFormValue("grant_type")
 	if grant == "refresh_token" {
 		s.mu.Lock()
-		s.calls[EndpointOAuthRefresh]++
+		s.calls[EndpointOAuthRefresh]++ // on arrival, as Calls counts
 		s.mu.Unlock()
+	}
+	if !s.arrive(w, r, EndpointOAuthToken) {
+		return
 	}
 	s.mu.Lock()
 	var rep reply

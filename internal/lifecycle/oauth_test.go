@@ -369,4 +369,3 @@ func TestOAuthState(t *testing.T) {
 		t.Errorf("dead: %v, want revoked", st.State)
 	}
 }
-

@@ -67,6 +67,8 @@ _git-credential-glpat() {
 				'--api-url=[the API base URL]:url: ' \
 				'--web[open the page that creates a least-privilege token]' \
 				'--create-url[print the page that creates a least-privilege token]' \
+				'--oauth[log in with GitLab'\''s OAuth instead of a token]' \
+				'--flow=[the OAuth login'\''s flow (default\: browser, device over SSH)]:flow:(browser device)' \
 				'(- *)'{-h,--help}'[show the usage]' \
 				'1:host:_git-credential-glpat_hosts' \
 				&& ret=0

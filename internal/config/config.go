@@ -68,8 +68,6 @@ type HostConfig struct {
 	// Host is the host key as the config file writes it, or the host asked
 	// for when the config does not name it.
 	Host string
-	// Known reports whether the config file has a table for this host.
-	Known bool
 	// APIURL is the configured api_url without a trailing slash, or empty
 	// when the config sets none; Config.APIURL applies the default.
 	APIURL   string
@@ -83,6 +81,11 @@ type HostConfig struct {
 	RotateBefore Duration
 	Lifetime     Duration
 	AutoRotate   bool
+	// Known reports whether the config file has a table for this host.
+	// (Beside AutoRotate, so that the two share a word: the struct fits
+	// 128 bytes, the most a map keeps inline, and reading a config costs
+	// no allocation per host for it; TestHostConfigFitsInAMapSlot.)
+	Known bool
 
 	Accounts []Account
 }

@@ -109,6 +109,22 @@ func TestLoginOAuthDeviceFlow(t *testing.T) {
 	if err != nil || !strings.Contains(sout, "OAuth") {
 		t.Errorf("status: %v\n%s", err, sout)
 	}
+	// rotate --force refreshes now; logout --revoke revokes at GitLab.
+	if rout, rerr, err := o.run("", binPath, "rotate", o.host, "--force"); err != nil || !strings.Contains(rout, "refreshed") {
+		t.Errorf("rotate --force: %v\n%s%s", err, rout, rerr)
+	}
+	if n := o.gl.Calls(gitlabtest.EndpointOAuthRefresh); n != 1 {
+		t.Errorf("%d refreshes after rotate --force, want 1", n)
+	}
+	lout, lerr, err := o.run("", binPath, "logout", o.host, "--revoke")
+	if err != nil || !strings.Contains(lout, "revoked and forgot") {
+		t.Errorf("logout --revoke: %v\n%s%s", err, lout, lerr)
+	}
+	for _, st := range o.gl.OAuthTokens() {
+		if !st.Revoked {
+			t.Errorf("after logout --revoke, OAuth token %d is live", st.ID)
+		}
+	}
 }
 
 // TestLoginOAuthBrowserFlow: at a terminal, login --oauth --flow browser

@@ -79,6 +79,9 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 		if r.Token != nil && r.Token.Dead == "" {
 			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
 		}
+		if r.OAuth != nil && r.OAuth.Dead == "" {
+			live = append(live, fmt.Sprintf("%s (%s): OAuth login", r.Host, r.Username))
+		}
 	}
 	if len(live) < 2 {
 		return true, nil

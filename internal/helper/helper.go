@@ -259,6 +259,9 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 // index only.
 func (h *Helper) keepsOAuth(req *credential.Credential) (bool, error) {
 	recs, err := h.Store.FindToCompare(&credential.Credential{Protocol: req.Protocol, Host: req.Host, Username: req.Username, HasUsername: true})
+	if errors.Is(err, store.ErrCorruptIndex) {
+		return false, nil // Put moves the damaged index aside, as store says
+	}
 	if err != nil {
 		return false, err
 	}

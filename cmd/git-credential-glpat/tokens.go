@@ -130,7 +130,7 @@ func runLogin(c *call) int {
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		switch {
-		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
+		case errors.Is(err, gitlabapi.ErrUnauthorized), errors.Is(err, gitlabapi.ErrUnrecognized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, account.ErrOtherUser):
 			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)

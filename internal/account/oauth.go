@@ -203,17 +203,24 @@ func (s *Service) describeOAuth(ctx context.Context, e *Entry, r *store.Record, 
 	}
 }
 
+// OutcomeRefreshed is rotate's outcome for an OAuth credential it
+// refreshed.
+const OutcomeRefreshed = "refreshed"
+
 // rotateOAuth is rotate for an OAuth credential: refresh it now (with
 // force, or when a refresh is due).
 func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, now time.Time) (RotateResult, error) {
 	res := RotateResult{Host: r.Host, Username: r.Username}
+	access := time.Unix(r.ExpiryUTC, 0).UTC().Format("15:04 UTC")
 	st := s.Lifecycle.StateAt(r, now)
 	if st.State == lifecycle.Revoked && st.Outcome != lifecycle.OutcomeUnknown {
-		res.Outcome = "dead"
+		res.Outcome, res.Reason = OutcomeDead, "the OAuth login has ended: "+r.OAuth.Dead+"; run "+s.Lifecycle.OAuthLoginCommand(r)
 		return res, nil
 	}
 	if !force && !st.Due && st.Outcome != lifecycle.OutcomeUnknown {
-		res.Outcome = "not due"
+		res.Outcome = OutcomeNotDue
+		res.ExpiresAt = access
+		res.Reason = "the OAuth access token is refreshed in its last minutes; --force refreshes it now"
 		return res, nil
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
@@ -225,12 +232,14 @@ func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, 
 	case err != nil:
 		return res, err
 	case nr == nil:
-		res.Outcome = "dead"
+		res.Outcome, res.Reason = OutcomeDead, "see the line above; run "+s.Lifecycle.OAuthLoginCommand(r)
 	case nsec.OAuthRefreshToken != sec.OAuthRefreshToken:
-		res.Outcome = "refreshed"
-		res.ExpiresAt = time.Unix(nr.ExpiryUTC, 0).UTC().Format(time.RFC3339)
+		res.Outcome = OutcomeRefreshed
+		res.ExpiresAt = time.Unix(nr.ExpiryUTC, 0).UTC().Format("2006-01-02 15:04 UTC")
+	case s.Lifecycle.StateAt(nr, s.now()).Outcome == lifecycle.OutcomeUnknown:
+		res.Outcome, res.Reason = OutcomeUnknown, "a refresh got no answer; whether GitLab made a new pair is checked on the next git command"
 	default:
-		res.Outcome = "failed"
+		res.Outcome, res.Reason = OutcomeFailed, nr.OAuth.RefreshError
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package gitlabapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -45,6 +46,70 @@ func TestSelfAndRotate(t *testing.T) {
 	}
 }
 
+// TestSelf401s: only GitLab's invalid_token answer (expired, revoked) is
+// ErrUnauthorized; a bare 401, GitLab's answer for a token it does not know
+// and a proxy's alike, is ErrUnrecognized; a 401 GitLab would not give is
+// not about the token.
+func TestSelf401s(t *testing.T) {
+	ctx := context.Background()
+	gl := gitlabtest.New(t)
+	c, _ := New(gl.APIURL(), "")
+	revoked, revokedID := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	gl.Revoke(revokedID)
+	expired, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today())})
+	deleted, deletedID := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	gl.Delete(deletedID)
+	live, _ := gl.CreateToken(gitlabtest.TokenSpec{Username: "dora", ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "<html><body>401 Unauthorized: sign in to the gateway</body></html>")
+	}))
+	defer page.Close()
+	pc, _ := New(page.URL+"/api/v4", "")
+
+	tests := []struct {
+		name  string
+		c     *Client
+		token string
+		setup func(on bool)
+		want  error
+		check func(*Error) bool
+	}{
+		{"revoked", c, revoked, nil, ErrUnauthorized, (*Error).Revoked},
+		{"expired", c, expired, nil, ErrUnauthorized, (*Error).Expired},
+		{"deleted", c, deleted, nil, ErrUnrecognized, (*Error).Unrecognized},
+		{"no token", c, "", nil, ErrUnrecognized, (*Error).Unrecognized},
+		{"live behind a proxy's 401", c, live, gl.ProxyUnauthorized, ErrUnrecognized, (*Error).Unrecognized},
+		{"DPoP required", c, live, func(on bool) { gl.RequireDPoP("dora", on) }, ErrRefused, func(e *Error) bool { return e.Code == "dpop_error" && !e.Unrecognized() }},
+		{"a gateway's page", pc, live, nil, ErrRefused, func(e *Error) bool { return !e.Unrecognized() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.setup != nil {
+				tt.setup(true)
+				defer tt.setup(false)
+			}
+			_, err := tt.c.Self(ctx, tt.token)
+			var ae *Error
+			if !errors.As(err, &ae) || !errors.Is(err, tt.want) || !tt.check(ae) {
+				t.Fatalf("Self: %v, want %v", err, tt.want)
+			}
+			for _, other := range []error{ErrUnauthorized, ErrUnrecognized, ErrRefused} {
+				if other != tt.want && errors.Is(err, other) {
+					t.Errorf("Self: %v is also %v", err, other)
+				}
+			}
+		})
+	}
+	// GET /user tells the same bare 401 by Unrecognized (its kind is
+	// ErrRefused: only .../self is about the token for certain).
+	_, err := c.CurrentUser(ctx, deleted)
+	if ae := (*Error)(nil); !errors.As(err, &ae) || !ae.Unrecognized() {
+		t.Errorf("CurrentUser of a deleted token: %v, want a bare 401", err)
+	}
+}
+
 func TestErrorKinds(t *testing.T) {
 	gl := gitlabtest.New(t)
 	c, _ := New(gl.APIURL(), "")
@@ -56,8 +121,8 @@ func TestErrorKinds(t *testing.T) {
 	if _, err := c.CurrentUser(ctx, tok); !errors.Is(err, ErrForbidden) {
 		t.Errorf("/user without scope: %v, want ErrForbidden", err)
 	}
-	if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnauthorized) {
-		t.Errorf("unknown token: %v", err)
+	if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnrecognized) {
+		t.Errorf("unknown token: %v, want ErrUnrecognized", err)
 	}
 	api, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
 	gl.Garbage(gitlabtest.EndpointSelf, true)
@@ -275,34 +340,81 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 		if !ok || !d.Equal(today().AddDate(0, 0, 30)) {
 			t.Errorf("rotate past the cap: %v; MaxExpiry = %v, %v; want %v", err, d, ok, today().AddDate(0, 0, 30))
 		}
+		// Past GitLab's 365 days and the policy, in German: two
+		// messages, the policy's date second, and the earliest binds.
+		gl.SetLocale(gl.Tokens()[0].Username, "de")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 400))
+		d, ok = time.Time{}, false
+		if errors.As(err, &ae) {
+			d, ok = ae.MaxExpiry()
+		}
+		if !ok || !d.Equal(today().AddDate(0, 0, 30)) || len(ae.Dates()) != 2 {
+			t.Errorf("rotate past two caps: %v; MaxExpiry = %v, %v, of %v; want %v, of 2", err, d, ok, ae.Dates(), today().AddDate(0, 0, 30))
+		}
 	})
 	t.Run("missing endpoints", func(t *testing.T) {
-		for _, v := range []string{"16.9.0", "15.11.2"} {
-			gl := gitlabtest.New(t)
-			gl.SetVersion(v)
-			tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
-			c, _ := New(gl.APIURL(), "")
-			_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
-			var ae *Error
-			if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-				t.Errorf("GitLab %s personal rotate: %v; want a missing endpoint", v, err)
-			}
-			if got, err := c.Version(ctx, tok); got != v {
-				t.Errorf("Version = %q, %v; want %q", got, err, v)
-			}
-		}
+		// Before 16.0 the path meets the API's catch-all route: a
+		// missing endpoint.
 		gl := gitlabtest.New(t)
-		gl.SetVersion("17.8.1")
-		repo := gl.CreateRepo("acme/widgets")
-		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		gl.SetVersion("15.11.2")
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
 		c, _ := New(gl.APIURL(), "")
-		_, err := c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
 		var ae *Error
 		if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-			t.Errorf("GitLab 17.8 project rotate: %v; want a missing endpoint", err)
+			t.Errorf("GitLab 15.11 personal rotate: %v; want a missing endpoint", err)
+		}
+		if got, err := c.Version(ctx, tok); got != "15.11.2" {
+			t.Errorf("Version = %q, %v; want 15.11.2", got, err)
+		}
+		// 16.0-16.9 answer from a rotate-by-id route: a refusal that is
+		// not about the token (401), or for an administrator a 404 of a
+		// missing record, not of a missing route. Only the version tells
+		// them from other refusals.
+		gl = gitlabtest.New(t)
+		gl.SetVersion("16.9.0")
+		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 16.9 personal rotate: %v; want ErrRefused, not ErrUnauthorized", err)
+		}
+		gl.SetAdmin(gl.Token(id).Username, true)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.MissingEndpoint() || ae.Reason != "404 Not found" {
+			t.Errorf("GitLab 16.9 personal rotate by an administrator: %v; want a 404 that is not a missing endpoint", err)
+		}
+		gl = gitlabtest.New(t)
+		gl.SetVersion("17.8.1")
+		repo := gl.CreateRepo("acme/widgets")
+		tok, _ = gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 17.8 project rotate: %v; want ErrRefused, not ErrUnauthorized", err)
 		}
 		if _, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30)); err != nil {
 			t.Errorf("the bot's token on the personal endpoint of 17.8: %v", err)
+		}
+	})
+	t.Run("rate limits", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		gl.ThrottleRotate(gitlabtest.RackAttack, 90*time.Second)
+		now := time.Now()
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "Retry later" {
+			t.Fatalf("Rack::Attack: %v; want a 429 saying Retry later", err)
+		}
+		if at := ae.RetryAt(now); at.Before(now.Add(89*time.Second)) || at.After(now.Add(92*time.Second)) {
+			t.Errorf("Rack::Attack: RetryAt = %s, want about %s", at, now.Add(90*time.Second))
+		}
+		gl.ThrottleRotate(gitlabtest.ApplicationLimiter, time.Hour)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "This endpoint has been requested too many times. Try again later." || !ae.RetryAt(now).IsZero() {
+			t.Errorf("application limiter: %v (RetryAt %s); want a 429 with GitLab's message and no time", err, ae.RetryAt(now))
 		}
 	})
 	t.Run("resource mismatch", func(t *testing.T) {
@@ -319,8 +431,8 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 	t.Run("dead tokens", func(t *testing.T) {
 		gl := gitlabtest.New(t)
 		c, _ := New(gl.APIURL(), "")
-		if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnauthorized) {
-			t.Errorf("Self of an unknown token: %v; want ErrUnauthorized", err)
+		if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnrecognized) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("Self of an unknown token: %v; want ErrUnrecognized, not ErrUnauthorized", err)
 		}
 		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
 		gl.Revoke(id)

@@ -26,11 +26,13 @@
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
-// ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
-// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// RequireDPoP) can be switched at any time. Every method of Server is safe for
-// concurrent use, and the server handles many concurrent clients (helper
-// processes as well as goroutines of the test itself).
+// ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
+// Garbage, ProxyUnauthorized), instance settings (SetVersion,
+// SetMaxLifetime, SetTokenPrefix, SetTimeZone, EnforceFineGrainedTokens)
+// and users' (RequireDPoP, SetAdmin, SetLocale) can be switched at any
+// time. Every method of Server is safe for concurrent use, and the server
+// handles many concurrent clients (helper processes as well as goroutines
+// of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and
 // TokenState does not carry them.
@@ -229,6 +231,7 @@ type Server struct {
 	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
 	prefix      string // personal_access_token_prefix; "" is "glpat-"
 	dpopUsers   map[string]bool
+	more        instance // the settings of instance.go
 
 	// faults
 	failRotate  int
@@ -239,6 +242,7 @@ type Server struct {
 	committed   chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
+	proxy401    bool
 
 	oauth *oauthState // the OAuth provider (oauth.go), made on first use
 }
@@ -553,6 +557,31 @@ func (s *Server) Revoke(id int) {
 	t.revoked = true
 }
 
+// Delete removes the token with this id, as deleting its user does
+// (app/models/user.rb: has_many :personal_access_tokens, dependent:
+// :destroy): from then on GitLab does not know it at all and answers it
+// as it answers any unknown token, a bare 401 {"message":"401 Unauthorized"}
+// (see ProxyUnauthorized). It fails the test when there is no such token.
+func (s *Server) Delete(id int) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		s.tb.Fatalf("gitlabtest: Delete: no token with id %d", id)
+	}
+	delete(s.tokens, id)
+	delete(s.bySecret, t.secret)
+	for _, o := range s.tokens {
+		if o.previous == id {
+			o.previous = 0
+		}
+		if o.next == id {
+			o.next = 0
+		}
+	}
+}
+
 // Calls returns how many requests reached endpoint (one of the Endpoint
 // constants), counted on arrival, before any fault or authentication.
 // EndpointGitAuthFail counts Git requests whose credentials failed.
@@ -630,9 +659,11 @@ func (s *Server) CommitRotateAfter(d time.Duration) {
 // SetVersion makes the server answer as GitLab version v ("16.9.0") does:
 // GET /version reports it, personal self-rotation exists from 16.10 and
 // project/group self-rotation from 17.9 (with the self_rotate scope).
-// Before that, POST .../self/rotate reaches the .../:id/rotate route
-// (16.0+), whose Integer id refuses "self" with a 400, or the API's
-// catch-all 404. "" is the newest GitLab.
+// Before that, POST .../self/rotate reaches the rotate-by-id routes of
+// 16.0+, which find no token "self": 401 for a user (404 for an
+// administrator, see SetAdmin) at the personal path, 401 at the project
+// and group paths; before 16.0 it meets the API's catch-all 404. "" is the
+// newest GitLab.
 func (s *Server) SetVersion(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -640,8 +671,8 @@ func (s *Server) SetVersion(v string) {
 }
 
 // SetMaxLifetime sets the instance's max_personal_access_token_lifetime in
-// days (an Ultimate setting; group policies work the same way); 0 restores
-// GitLab's default of 365.
+// days (an Ultimate setting; a group policy gives the same answer), a
+// policy checked after GitLab's own cap of 365 days; 0 removes it.
 func (s *Server) SetMaxLifetime(days int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -683,13 +714,29 @@ func (s *Server) Garbage(endpoint string, on bool) {
 	s.garbage[endpoint] = on
 }
 
-// arrive counts a request for endpoint and applies Delay and Garbage. It
+// ProxyUnauthorized makes every API request answered 401
+// {"message":"401 Unauthorized"} before GitLab sees it, committing
+// nothing, as a gateway or maintenance page in front of GitLab may answer
+// for a while. It is GitLab's own answer for a request whose token it does
+// not know at all (unauthorized! in lib/api/helpers.rb, after
+// AuthFinders#find_personal_access_token raised UnauthorizedError), word
+// for word and without a WWW-Authenticate challenge, so nothing in the
+// answer tells the two apart. Git over HTTP is not affected.
+func (s *Server) ProxyUnauthorized(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proxy401 = on
+}
+
+// arrive counts a request for endpoint and applies Delay, ProxyUnauthorized
+// and Garbage. It
 // reports false when the request has been answered (or abandoned) already.
 func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
 	s.calls[endpoint]++
 	d := s.delays[endpoint]
 	garbage := s.garbage[endpoint]
+	proxy401 := s.proxy401 && endpoint != EndpointGit
 	s.mu.Unlock()
 	if d > 0 {
 		timer := time.NewTimer(d)
@@ -701,6 +748,10 @@ func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string)
 		case <-s.done:
 			return false
 		}
+	}
+	if proxy401 {
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+		return false
 	}
 	if garbage {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -485,29 +485,37 @@ func TestUnauthorizedAnswers(t *testing.T) {
 	expired, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(1)})
 	revoked, revokedID := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
 	srv.Revoke(revokedID)
+	deleted, deletedID := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	srv.Delete(deletedID)
+	live, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
 	clk.Set(today.AddDays(1).Midnight())
 
 	tests := []struct {
 		name     string
 		auth     func(*http.Request)
+		proxy    bool // ProxyUnauthorized on
 		wantBody string
 		wantAuth string
 	}{
-		{"no token", nil, `{"message":"401 Unauthorized"}`, ""},
-		{"unknown token", privateToken("glpat-AAAAAAAAAAAAAAAAAAAA"), `{"message":"401 Unauthorized"}`, ""},
+		{"no token", nil, false, `{"message":"401 Unauthorized"}`, ""},
+		{"unknown token", privateToken("glpat-AAAAAAAAAAAAAAAAAAAA"), false, `{"message":"401 Unauthorized"}`, ""},
+		{"deleted token", privateToken(deleted), false, `{"message":"401 Unauthorized"}`, ""},
+		{"live token behind a proxy that answers 401", privateToken(live), true, `{"message":"401 Unauthorized"}`, ""},
 		{
-			"expired token", privateToken(expired),
+			"expired token", privateToken(expired), false,
 			`{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}`,
 			`Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="Token is expired. You can either do re-authorization or token refresh."`,
 		},
 		{
-			"revoked token", bearer(revoked),
+			"revoked token", bearer(revoked), false,
 			`{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}`,
 			`Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="Token was revoked. You have to re-authorize from the user."`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			srv.ProxyUnauthorized(tt.proxy)
+			defer srv.ProxyUnauthorized(false)
 			for _, ep := range []string{"/personal_access_tokens/self", "/user"} {
 				got := do(t, srv, "GET", ep, tt.auth, nil, "")
 				if got.status != http.StatusUnauthorized || got.body != tt.wantBody {
@@ -521,6 +529,33 @@ func TestUnauthorizedAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProxyUnauthorizedIsForAWhile: the proxy's 401 ends when it is
+// switched off, and the token it answered for is as live as before; a
+// deleted token stays unknown.
+func TestProxyUnauthorizedIsForAWhile(t *testing.T) {
+	srv, _ := newServer(t)
+	live, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	deleted, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	srv.Delete(id)
+	srv.ProxyUnauthorized(true)
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(live), nil, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("self behind the proxy: %d, want 401", got.status)
+	}
+	srv.ProxyUnauthorized(false)
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(live), nil, ""); got.status != http.StatusOK {
+		t.Errorf("self once the proxy is gone: %d %s, want 200", got.status, got.body)
+	}
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(deleted), nil, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("self of the deleted token: %d, want 401", got.status)
+	}
+	if _, ok := srv.TokenByValue(deleted); ok {
+		t.Errorf("TokenByValue finds the deleted token")
+	}
+	if n := srv.Calls(gitlabtest.EndpointSelf); n != 3 {
+		t.Errorf("Calls(self) = %d, want 3 (the proxy's answer counts as an arrival)", n)
 	}
 }
 

@@ -67,27 +67,21 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		// A 401 that is not about the token (DPoP required for the API,
 		// lib/api/api_guard.rb): GitLab's token all the same, checked
 		// again later.
-		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || strings.HasPrefix(req.Password, patPrefix)):
+		errors.Is(err, gitlabapi.ErrRefused),
+		// A bare 401: GitLab's answer for a token it does not know (a
+		// password typed for a configured host gets it too) and a
+		// proxy's alike, while Git's server has just accepted the
+		// credential. Checked again later (lifecycle's ask decides when
+		// it counts; a password then stays a plain credential).
+		errors.Is(err, gitlabapi.ErrUnrecognized):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
-		// A GitLab token that GitLab refuses: typically one Git used just
-		// before another process rotated it. Storing it would replace
-		// the live successor with a revoked token.
+	case errors.Is(err, gitlabapi.ErrUnauthorized):
+		// GitLab's word that this token, whatever its prefix
+		// (personal_access_token_prefix is an instance setting), is
+		// revoked or expired: typically one Git used just before another
+		// process rotated it. Storing it would replace the live successor
+		// with a revoked token. (A password gets a bare 401, above.)
 		return nil, errRefusedToken
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
-		// On a configured GitLab host a token may have any prefix
-		// (personal_access_token_prefix is an instance setting): one
-		// GitLab refuses must not replace a managed token either. A
-		// password for an account without one is kept as a plain
-		// credential.
-		keep, kerr := h.keepsManagedToken(ctx, &store.Record{Protocol: req.Protocol, Host: req.Host, Username: req.Username}, req.Password)
-		if kerr != nil {
-			return nil, kerr
-		}
-		if keep {
-			return nil, errRefusedToken
-		}
-		return nil, nil
 	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
 		// A GitLab token, and a derived API URL without
 		// personal_access_tokens/self (GitLab has had it since 15.5): most
@@ -144,14 +138,16 @@ func (h *Helper) newAPI(apiURL, caFile string) (TokenChecker, error) {
 // Git before 2.40 sends no password_expiry_utc back, and before 2.41 no
 // oauth_refresh_token (git's credential.c writes only the fields it knows),
 // so a field the request lacks is taken as unchanged, not as erased.
-func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, error) {
+//
+// When it is the same, it returns the stored record that holds it.
+func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, *store.Record, error) {
 	probe := *req
 	probe.Path = "" // a managed token has no path; plain ones are compared below
 	probe.HasPassword = false
 	// Only compared: no API URL needed, so the config file is not read.
 	recs, err := h.Store.FindToCompare(&probe)
 	if err != nil || len(recs) == 0 {
-		return false, err
+		return false, nil, err
 	}
 	for i := range recs {
 		r := &recs[i]
@@ -182,7 +178,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			req.Credential == "" && r.AuthType == req.AuthType &&
 			(req.PasswordExpiryUTC == 0 || req.PasswordExpiryUTC == r.ExpiryUTC) {
 			if same {
-				return true, nil
+				return true, r, nil
 			}
 			// Otherwise the backend decides, as without a digest: the
 			// index may be older than the secret (a crash between the
@@ -193,7 +189,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			continue // a person deleted it: store it again
 		}
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) &&
 			sec.Credential == req.Credential && r.AuthType == req.AuthType {
@@ -206,10 +202,10 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 					h.Store.UpdateRecord(ctx, r)
 				}
 			}
-			return true, nil
+			return true, r, nil
 		}
 	}
-	return false, nil
+	return false, nil, nil
 }
 
 // pickAccount chooses among several GitLab accounts on one host when Git did

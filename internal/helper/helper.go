@@ -160,12 +160,26 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
 		return nil
 	}
-	same, err := h.sameAsStored(ctx, req)
+	same, stored, err := h.sameAsStored(ctx, req)
 	switch {
 	case errors.Is(err, store.ErrCorruptIndex):
 		// Put moves the damaged index aside and starts a new one.
-	case err != nil || same:
+	case err != nil:
 		return err
+	case same && h.Lifecycle != nil && stored.Token != nil && (stored.Token.Dead != "" || stored.Token.Unverified):
+		// Git stores what its server has just accepted: a token the
+		// record calls dead or unverified is checked with GitLab, and
+		// served again once GitLab accepts it. Read as get reads it:
+		// a compared record's API URL is the index's, never used to
+		// reach GitLab.
+		rec, sec, err := h.Store.Lookup(ctx, stored.Protocol, stored.Host, stored.Account)
+		if err != nil || rec == nil || rec.Token == nil || sec.Password != req.Password {
+			return err
+		}
+		h.Lifecycle.StoredAgain(ctx, rec, sec)
+		return nil
+	case same:
+		return nil
 	}
 	if keep, err := h.keepsOAuth(req); err != nil || keep {
 		return err

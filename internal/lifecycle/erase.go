@@ -23,15 +23,16 @@ const eraseCheckTimeout = 5 * time.Second
 // from Git for the back-off period, so that Git does not earn the user a
 // failed-login ban by retrying it. One line says which.
 func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.Secret) {
-	upd, tok := copyRecord(rec)
 	now := m.now()
 	api, err := m.api(rec)
 	var info *gitlabapi.Token
+	asked := rec
 	if err == nil {
 		actx, cancel := context.WithTimeout(ctx, eraseCheckTimeout)
-		info, err = api.Self(actx, sec.Password)
+		asked, info, err = m.ask(actx, api, rec, sec.Password)
 		cancel()
 	}
+	upd, tok := copyRecord(asked)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, now)
@@ -44,9 +45,52 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 		tok.CheckedAt = now.UTC()
 		tok.GitRefusedAt = now.UTC()
 		m.warn("the server refused the token for %s, but GitLab still accepts it (check the repository's URL and your access to it); it is kept and not handed to Git again for %s", rec.Host, termtext.Plural(int(retryAfter/time.Minute), "minute"))
+	case errors.Is(err, gitlabapi.ErrUnrecognized):
+		tok.GitRefusedAt = now.UTC()
+		m.warn("the server refused the token for %s, and GitLab's API answered 401 without saying that it is revoked or expired (GitLab answers so for a token it does not know, and so may something in front of GitLab); it is kept and not handed to Git again for %s", rec.Host, termtext.Plural(int(retryAfter/time.Minute), "minute"))
 	default:
 		tok.GitRefusedAt = now.UTC()
 		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, termtext.Plural(int(retryAfter/time.Minute), "minute"))
 	}
+	m.Store.UpdateRecord(ctx, upd)
+}
+
+// storedAgainTimeout bounds the API calls of StoredAgain: Git is waiting
+// (the push already succeeded).
+const storedAgainTimeout = 5 * time.Second
+
+// StoredAgain handles Git's store of the very token rec holds while rec
+// says it is dead or unverified. Git stores a credential after its server
+// has accepted it, so this is no unchanged store: the token worked a moment
+// ago. It is checked with GitLab (by ask's rule), and one that GitLab
+// accepts is served again. An unverified one is checked as get checks it
+// (verify, at most once per retryAfter: get serves it meanwhile, and a
+// GitLab that cannot be reached must not cost every push a network
+// timeout). Nothing is written to the backend: the secret is the same.
+func (m *Manager) StoredAgain(ctx context.Context, rec *store.Record, sec *store.Secret) {
+	actx, cancel := context.WithTimeout(ctx, storedAgainTimeout)
+	defer cancel()
+	if rec.Token.Dead == "" {
+		m.verify(ctx, actx, rec, sec, m.now())
+		return
+	}
+	api, err := m.api(rec)
+	if err != nil {
+		return
+	}
+	asked, info, err := m.ask(actx, api, rec, sec.Password)
+	if err != nil {
+		// Dead by GitLab's word, or still not known: it stays dead
+		// until GitLab accepts it (login replaces it).
+		m.keep(ctx, rec, asked)
+		return
+	}
+	upd, tok := copyRecord(asked)
+	applyInfo(tok, info)
+	tok.Unverified = false
+	tok.Dead, tok.DeadAt, tok.GitRefusedAt, tok.WarnedAt = "", time.Time{}, time.Time{}, time.Time{}
+	tok.CheckedAt = m.now().UTC()
+	upd.ExpiryUTC = expiryUnix(tok)
+	upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
 	m.Store.UpdateRecord(ctx, upd)
 }

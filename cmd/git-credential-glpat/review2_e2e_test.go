@@ -106,7 +106,7 @@ func TestLoginOtherUserErrorReadsOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	if exitCode(err) != 1 || len(lines) != 2 || strings.Count(errOut, "another GitLab user") > 1 ||
 		!strings.HasPrefix(lines[0], "git-credential-glpat: error: ") || !strings.Contains(lines[0], "the account carol on "+g.host+" holds a token of another GitLab user (") ||
-		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username NAME") {
+		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username alice") {
 		t.Errorf("exit %d\n%s", exitCode(err), errOut)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
@@ -25,8 +26,7 @@ func runSetup(c *call) int {
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("setup", "%v", err)
 		}
 	}
 	e, err := openSession(false, ui)
@@ -71,11 +71,14 @@ func runSetup(c *call) int {
 		changes, err = gitsetup.Setup(ctx, opts, hosts)
 	}
 	for _, c := range changes {
-		vals := make([]string, len(c.Values))
-		for i, v := range c.Values {
-			vals[i] = fmt.Sprintf("%q", v)
+		line := fmt.Sprintf("%-15s %s %s", c.Action, c.Key, quoted(c.Values))
+		switch {
+		case c.Action == gitsetup.Replaced && slices.Equal(c.Old, c.Values):
+			line += " (moved to the end, after the lines added since)"
+		case c.Action == gitsetup.Replaced:
+			line += " (was " + quoted(c.Old) + ")"
 		}
-		fmt.Fprintf(stdout, "%-15s %s %s\n", c.Action, c.Key, strings.Join(vals, " "))
+		fmt.Fprintln(stdout, line)
 		if c.Warning != "" {
 			ui.Warningf("%s", c.Warning)
 		}
@@ -88,6 +91,15 @@ func runSetup(c *call) int {
 		fmt.Fprintln(stdout, "nothing to undo")
 	}
 	return 0
+}
+
+// quoted writes git config values as setup prints them: each quoted.
+func quoted(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, " ")
 }
 
 // selfPath is the absolute path a person ran this program by: a package

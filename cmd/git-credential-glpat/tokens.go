@@ -77,12 +77,10 @@ func runLogin(c *call) int {
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
 	if *web && *tokenStdin {
-		ui.Errorf("login: --web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
-		return 2
+		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}
 	if *web && !atTerminal {
-		ui.Errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
-		return 2
+		return ui.ArgError("login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
@@ -133,7 +131,12 @@ func runLogin(c *call) int {
 		case errors.Is(err, gitlabapi.ErrUnauthorized), errors.Is(err, gitlabapi.ErrUnrecognized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, account.ErrOtherUser):
-			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+			var ou *account.OtherUserError
+			if errors.As(err, &ou) && ou.Account != "" {
+				ui.Hintf("run git-credential-glpat login %s --username %s, the account of this token's user", host, ou.Account)
+			} else {
+				ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+			}
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
 			cli.APIURLHint(ui, host)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
@@ -187,8 +190,7 @@ func runLogout(c *call) int {
 		var needYes *cli.NeedYesError
 		switch {
 		case errors.As(err, &needYes):
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("logout", "%v", err)
 		case err != nil:
 			code, _ := promptEnded(err, ui)
 			return code
@@ -246,7 +248,8 @@ func runStatus(c *call) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now}
+	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}
@@ -289,8 +292,7 @@ func runRotate(c *call) int {
 		return fs.Exit(err)
 	}
 	if *all && len(pos) > 0 {
-		ui.Errorf("give a HOST or --all, not both")
-		return 2
+		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
 	def := account.DefaultHost
 	if *all {

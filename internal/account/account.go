@@ -18,6 +18,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -149,6 +150,24 @@ type LoginResult struct {
 	// APIURLWritten: the config did not give the API URL login was told,
 	// and now does (api_url of the host in ConfigPath).
 	APIURLWritten bool
+	// Answering is the account git gets for the host when a request names
+	// none (no user in the URL, no path the config maps), after this
+	// login, as get decides it (helper.Answering); Answered is the one it
+	// got before ("" when none).
+	Answering, Answered string
+	// ByConfig: the config's username for the host decides Answering;
+	// otherwise the most recently stored account does.
+	ByConfig bool
+	// Accounts are the host's GitLab accounts after this login, each with
+	// the repository path prefixes the config gives it.
+	Accounts []AccountPaths
+}
+
+// AccountPaths is an account on a host and the repository path prefixes
+// ("acme/team") the config gives it.
+type AccountPaths struct {
+	Username string
+	Paths    []string
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -224,11 +243,34 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		}
 		res.APIURLWritten = true
 	}
-	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
+	// Which account git gets for the host, before and after: a new
+	// account is the most recently stored, and may take over what another
+	// answered (helper.Answering is get's own rule).
+	bare := &credential.Credential{Protocol: u.Scheme, Host: o.Host}
+	cfg := func() (*config.Config, error) { return s.Config, nil }
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answered = r.Username
+	}
+	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token, UserID: info.UserID}); err != nil {
 		return nil, err
 	}
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answering = r.Username
+	}
+	res.ByConfig = hc.Username != "" && hc.Username == res.Answering
+	if accounts, err := s.accounts(u.Scheme, o.Host); err == nil {
+		for _, a := range accounts {
+			ap := AccountPaths{Username: a.username}
+			for _, ca := range hc.Accounts {
+				if ca.Username == a.username {
+					ap.Paths = append(ap.Paths, ca.Paths...)
+				}
+			}
+			res.Accounts = append(res.Accounts, ap)
+		}
+	}
 	return res, nil
 }
 
@@ -316,12 +358,21 @@ func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accou
 		}
 	}
 	if username == "" || otherUser(username) {
-		return "", "", otherUserError(username, o.Host, userID, accounts)
+		err := otherUserError(username, o.Host, userID, accounts)
+		// The account to use, when it is known: the one holding a token
+		// of this user, else the user's own name.
+		switch {
+		case owner != "":
+			err.Account = owner
+		case apiUser != "" && !otherUser(apiUser):
+			err.Account = apiUser
+		}
+		return "", "", err
 	}
 	return username, from, nil
 }
 
-func otherUserError(username, host string, userID int64, accounts []account) error {
+func otherUserError(username, host string, userID int64, accounts []account) *OtherUserError {
 	var list []string
 	what := "has no account of its own on " + host
 	for _, a := range accounts {
@@ -334,16 +385,22 @@ func otherUserError(username, host string, userID int64, accounts []account) err
 			what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user (%d)", username, host, a.userID)
 		}
 	}
-	return &otherUserErr{fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
+	return &OtherUserError{msg: fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
 		userID, what, host, strings.Join(list, ", "))}
 }
 
-// otherUserErr is ErrOtherUser with the accounts it is about; the command
-// says what to run (login HOST --username NAME).
-type otherUserErr struct{ msg string }
+// OtherUserError is ErrOtherUser with the accounts it is about; the command
+// says what to run (login HOST --username Account).
+type OtherUserError struct {
+	msg string
+	// Account is the account the token belongs in, when it is known: the
+	// one holding a token of the same GitLab user, else that user's
+	// username (GET /user); empty otherwise.
+	Account string
+}
 
-func (e *otherUserErr) Error() string        { return e.msg }
-func (e *otherUserErr) Is(target error) bool { return target == ErrOtherUser }
+func (e *OtherUserError) Error() string        { return e.msg }
+func (e *OtherUserError) Is(target error) bool { return target == ErrOtherUser }
 
 // botKind recognises the bot user of a project or group access token by the
 // name GitLab gives it (app/services/resource_access_tokens/create_service.rb):
@@ -668,7 +725,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		sec, err := s.Store.ReadSecret(ctx, r)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("reading the token of %s (%s): %w", r.Host, r.Username, err)
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
 		if err != nil {
@@ -790,7 +847,7 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
 			if err != nil {
-				return removed, err
+				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", r.Host, r.Username, err)
 			}
 			api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
 			if err != nil {

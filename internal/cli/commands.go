@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // WriteLogin writes what login stored, and how the token will rotate;
@@ -59,6 +60,48 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
 		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
 	}
+	writeAnswering(w, ui, res, configPath)
+}
+
+// writeAnswering says, when the host has several accounts, which one git
+// gets for what; and warns when this login took over the requests another
+// account answered (the most recently stored answers), with how to choose.
+func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath string) {
+	if len(res.Accounts) < 2 {
+		return
+	}
+	host := res.Record.Host
+	names := make([]string, len(res.Accounts))
+	for i, a := range res.Accounts {
+		names[i] = a.Username
+	}
+	fmt.Fprintf(w, "  accounts %s\n", strings.Join(names, ", "))
+	every := "every URL"
+	for _, a := range res.Accounts {
+		if len(a.Paths) > 0 {
+			every = "every other URL"
+		}
+	}
+	for _, a := range res.Accounts {
+		var line string
+		switch {
+		case a.Username == res.Answering && res.ByConfig:
+			line = a.Username + " answers " + every + " that names no account (the config's username)"
+		case a.Username == res.Answering:
+			line = a.Username + " answers " + every + " that names no account (the most recently stored)"
+		case len(a.Paths) > 0:
+			line = a.Username + " answers the repositories under " + strings.Join(a.Paths, ", ") + " (paths in the config) and URLs that name it"
+		default:
+			line = fmt.Sprintf("%s answers only URLs that name it: https://%s@%s/…", a.Username, a.Username, host)
+		}
+		fmt.Fprintf(w, "           %s\n", line)
+	}
+	if res.Answered == "" || res.Answered == res.Answering || res.Answering != res.Record.Username {
+		return
+	}
+	ui.Warningf("%s now answers git for %s in place of %s: where the URL names no account, the most recently stored account answers", res.Answering, host, res.Answered)
+	ui.Hintf("to keep %s: username = %q under [hosts.%q] in %s; to give %s only some repositories: paths under [[hosts.%q.accounts]], then git-credential-glpat setup %s; or log in again with --username to store the token under another account",
+		res.Answered, res.Answered, host, configPath, res.Answering, host, host)
 }
 
 // NeedYesError: logout --revoke would revoke several tokens, and there is
@@ -66,7 +109,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 type NeedYesError struct{ Live []string }
 
 func (e *NeedYesError) Error() string {
-	return fmt.Sprintf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
+	return fmt.Sprintf("--revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
 }
 
 // ConfirmRevoke asks before logout revokes the tokens of recs, when they
@@ -118,6 +161,10 @@ func RotateFailed(results []account.RotateResult) int {
 	return failed
 }
 
+// rotateWidth keeps each of rotate's outcome lines whole: the daily job's
+// log is read by grep as much as by people.
+const rotateWidth = 1 << 20
+
 // WriteRotate writes rotate's results for host ("" for every host); err
 // is what stopped rotate, if anything.
 func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
@@ -137,9 +184,9 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		case r.Outcome == account.OutcomeNotDue:
 			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
 		case r.Outcome == account.OutcomeUnknown:
-			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason))
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), rotateWidth)
 		case r.Reason != "":
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason))
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), rotateWidth)
 		default:
 			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
 		}
@@ -165,6 +212,8 @@ type StatusReport struct {
 	StateDir              string
 	Schedule              string // the scheduled rotation's line, if known
 	Now                   func() time.Time
+	// Width is the width to fit: the terminal's, else StatusWidth.
+	Width int
 }
 
 // NeedAction counts the entries that need a person.
@@ -192,15 +241,27 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 	if len(r.Entries) == 0 && r.Host != "" {
 		elsewhere = storedHosts(r.Records)
 	}
-	if len(elsewhere) > 0 {
-		fmt.Fprintf(w, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", r.Host, strings.Join(elsewhere, ", "))
-	} else {
-		WriteStatus(w, r.Entries, r.Now)
+	width := r.Width
+	if width <= 0 {
+		width = StatusWidth
 	}
-	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
-	fmt.Fprintf(w, "secrets: %s: %s\nstate:   %s\n", r.Secrets, r.SecretsState, r.StateDir)
+	if len(elsewhere) > 0 {
+		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; git-credential-glpat status shows the credentials stored for %s.", r.Host, strings.Join(elsewhere, ", ")), width)
+	} else {
+		WriteStatus(w, r.Entries, r.Now, width)
+	}
+	switch r.NeedAction {
+	case 0:
+		fmt.Fprintf(w, "\n%s stored; nothing needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	case 1:
+		fmt.Fprintf(w, "\n%s stored; 1 problem needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	default:
+		fmt.Fprintf(w, "\n%s stored; %d problems need action\n", termtext.Plural(len(r.Entries), "credential"), r.NeedAction)
+	}
+	writeWrapped(w, fmt.Sprintf("secrets: %s: %s", r.Secrets, r.SecretsState), width)
+	writeWrapped(w, "state:   "+r.StateDir, width)
 	if r.Schedule != "" {
-		fmt.Fprintln(w, r.Schedule)
+		writeWrapped(w, r.Schedule, width)
 	}
 }
 
@@ -259,11 +320,11 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	switch {
 	case len(pos) > 1:
-		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
 		return "", false
 	case len(pos) == 1:
 		if err := account.ValidateHost(pos[0]); err != nil {
-			ui.Errorf("%v", err)
+			ui.ArgError(cmd, "%v", err)
 			return "", false
 		}
 		return pos[0], true

@@ -398,3 +398,30 @@ func TestFish(t *testing.T) {
 		})
 	}
 }
+
+// TestSuggest: a word close to a command people type gets that command; a
+// word as close to one of Git's operations, or far from every command,
+// gets none (Git may send it one day).
+func TestSuggest(t *testing.T) {
+	for _, tc := range []struct{ word, want string }{
+		{"rotat", "rotate"},
+		{"stauts", "status"},
+		{"stat", "status"},
+		{"logut", "logout"},
+		{"LOGIN", "login"},
+		{"hlep", "help"},
+		{"lcok", "lock"},
+		{"migrte", "migrate"},
+		{"quit", ""},    // two edits from init: half the word
+		{"set", ""},     // one from get, two from setup
+		{"restore", ""}, // two from store
+		{"gets", ""},
+		{"get", ""},
+		{"list", ""},
+		{"capability", ""},
+	} {
+		if got := Suggest(tc.word); got != tc.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+}

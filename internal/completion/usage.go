@@ -49,8 +49,9 @@ never needs the passphrase. passphrase changes it.
 
 With --passphrase-stdin each passphrase is read once, one line each: init
 and unlock read one line, passphrase reads the current one, then the new one.
-At a terminal a new passphrase is asked twice. A new passphrase has at least
-8 characters.
+At a terminal a new passphrase is asked twice, and asked again (three tries)
+when it is too short or the two differ. A new passphrase has at least 8
+characters.
 
 Examples:
     $ git-credential-glpat init

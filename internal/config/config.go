@@ -99,7 +99,12 @@ type Error struct {
 	// `hosts."gitlab.com".lifetime`; empty for syntax errors.
 	Key string
 	Msg string
+	// Err is what failed, when the problem is not in the file's content
+	// (a *safefile.NotPrivateError, say).
+	Err error
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
@@ -128,33 +133,42 @@ func Default() *Config {
 func Load(path string) (*Config, error) {
 	c := Default()
 	c.Path = path
-	fi, err := os.Stat(path)
+	// Bounded in time, never a FIFO or a device (get reads this file), and
+	// private: api_url decides where tokens are sent.
+	data, err := safefile.ReadPrivate(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
-	}
-	if fi.IsDir() {
-		return nil, &Error{File: path, Msg: "is a directory, not a file"}
-	}
-	if err := checkConfigFile(path, fi); err != nil {
-		return nil, err
-	}
-	// Bounded in time, never a FIFO or a device (get reads this file).
-	data, err := safefile.ReadFile(path, maxFileSize)
-	switch {
-	case errors.Is(err, safefile.ErrTooLarge):
-		return nil, &Error{File: path, Msg: "file is larger than 1 MiB; this is not a config file"}
-	case errors.Is(err, safefile.ErrNotRegular):
-		return nil, &Error{File: path, Msg: "is not a regular file; remove it"}
-	case err != nil:
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
+		return nil, readError(path, err)
 	}
 	if err := c.parse(data); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// readError is the *Error for a config file at path that
+// safefile.ReadPrivate did not read.
+func readError(path string, err error) *Error {
+	e := &Error{File: path, Err: err}
+	var np *safefile.NotPrivateError
+	switch {
+	case errors.As(err, &np) && np.Path == path:
+		e.Msg = np.Problem + "; run " + np.Fix
+	case errors.As(err, &np):
+		e.Msg = np.Error() // a directory or symlink on the way, or the file a link names
+	case errors.Is(err, safefile.ErrTooLarge):
+		e.Msg = "file is larger than 1 MiB; this is not a config file"
+	case errors.Is(err, safefile.ErrNotRegular):
+		e.Msg = "is not a regular file; remove it"
+		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+			e.Msg = "is a directory, not a file"
+		}
+	default:
+		e.Msg = "cannot read: " + errText(err)
+	}
+	return e
 }
 
 // errText is err's text without the path that *fs.PathError repeats.

@@ -21,12 +21,12 @@ import (
 // `get` reads the file once and parses it only when this is true. A missing
 // file names nothing.
 func MayNameBackend(path string) (bool, error) {
-	data, err := safefile.ReadFile(path, maxFileSize)
+	data, err := safefile.ReadPrivate(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &Error{File: path, Msg: err.Error()}
+		return false, readError(path, err)
 	}
 	return bytes.Contains(data, []byte("backend")), nil
 }
@@ -133,18 +133,21 @@ func hostTable(data []byte, host string) (start, end int, ok bool) {
 // is rewritten. The file is created (0600, in a 0700 directory) when
 // missing, and written atomically.
 func edit(path string, change func([]byte) []byte, check func(*Config) error) error {
+	// What is there is checked as Load checks it: the content carried
+	// over decides where tokens go.
+	data, err := safefile.ReadPrivate(path, maxFileSize)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return readError(path, err)
+	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	data, err := os.ReadFile(path)
 	mode := os.FileMode(0o600)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return &Error{File: path, Msg: err.Error()}
 		}
-	case err != nil:
-		return &Error{File: path, Msg: err.Error()}
 	default:
 		if fi, err := os.Stat(path); err == nil {
 			mode = fi.Mode().Perm()

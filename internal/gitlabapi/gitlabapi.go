@@ -377,8 +377,9 @@ func New(baseURL, caFile string) (*Client, error) {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		// Bounded, and never a FIFO: this is read on the path of get.
-		pem, err := safefile.ReadFile(caFile, maxCAFile)
+		// Bounded, never a FIFO (this is read on the path of get), and
+		// private: whoever could write it could vouch for any server.
+		pem, err := safefile.ReadPrivate(caFile, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("gitlab: ca_file: %w", err)
 		}

@@ -373,6 +373,7 @@ func (s *Server) handleSelf(w http.ResponseWriter, r *http.Request) {
 		rep = reply{status: http.StatusOK, body: s.tokenWithIPsLocked(t)}
 	}
 	s.mu.Unlock()
+	s.holdSelfAnswer(r)
 	send(w, rep)
 }
 

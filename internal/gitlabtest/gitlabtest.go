@@ -27,12 +27,12 @@
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
-// Garbage, ProxyUnauthorized), instance settings (SetVersion,
-// SetMaxLifetime, SetTokenPrefix, SetTimeZone, EnforceFineGrainedTokens)
-// and users' (RequireDPoP, SetAdmin, SetLocale) can be switched at any
-// time. Every method of Server is safe for concurrent use, and the server
-// handles many concurrent clients (helper processes as well as goroutines
-// of the test itself).
+// SlowSelfAnswer, Garbage, ProxyUnauthorized), instance settings
+// (SetVersion, SetMaxLifetime, SetTokenPrefix, SetTimeZone,
+// EnforceFineGrainedTokens) and users' (RequireDPoP, SetAdmin, SetLocale)
+// can be switched at any time. Every method of Server is safe for
+// concurrent use, and the server handles many concurrent clients (helper
+// processes as well as goroutines of the test itself).
 //
 // Token values are secrets even in tests: the package never logs them, and
 // TokenState does not carry them.
@@ -43,6 +43,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -243,6 +244,9 @@ type Server struct {
 	delays      map[string]time.Duration
 	garbage     map[string]bool
 	proxy401    bool
+	// slowSelf holds answers of GET .../self for a random time in
+	// [slowSelfMin, slowSelfMax] (SlowSelfAnswer).
+	slowSelfMin, slowSelfMax time.Duration
 
 	oauth *oauthState // the OAuth provider (oauth.go), made on first use
 }
@@ -703,6 +707,39 @@ func (s *Server) Delay(endpoint string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delays[endpoint] = d
+}
+
+// SlowSelfAnswer makes GET .../personal_access_tokens/self check the token
+// as soon as the request arrives and then hold its answer for a random time
+// between min and max (0, 0 turns it off), as a loaded GitLab whose answers
+// are slow to come back: two clients can both be told that a token is
+// active before either of them rotates it. (Delay, by contrast, waits
+// before the token is checked.)
+func (s *Server) SlowSelfAnswer(min, max time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slowSelfMin, s.slowSelfMax = min, max
+}
+
+// holdSelfAnswer waits as SlowSelfAnswer says, or until the client goes
+// away or the test ends.
+func (s *Server) holdSelfAnswer(r *http.Request) {
+	s.mu.Lock()
+	d := s.slowSelfMin
+	if span := s.slowSelfMax - s.slowSelfMin; span > 0 {
+		d += time.Duration(mathrand.Int64N(int64(span) + 1))
+	}
+	s.mu.Unlock()
+	if d <= 0 {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+	case <-s.done:
+	}
 }
 
 // Garbage makes endpoint answer 200 with an HTML page instead of its JSON (as

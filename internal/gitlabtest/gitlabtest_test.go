@@ -832,6 +832,29 @@ func TestFaults(t *testing.T) {
 		srv.Delay(gitlabtest.EndpointSelf, 0)
 	})
 
+	t.Run("SlowSelfAnswer checks the token first", func(t *testing.T) {
+		srv, _ := newServer(t)
+		tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(3)})
+		srv.SlowSelfAnswer(time.Second, time.Second)
+		status := make(chan int, 1)
+		go func() {
+			status <- do(t, srv, "GET", "/personal_access_tokens/self", privateToken(tok), nil, "").status
+		}()
+		// Revoked while the answer is held: the answer is still the one
+		// GitLab computed when the request arrived.
+		for srv.Calls(gitlabtest.EndpointSelf) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		srv.Revoke(id)
+		if got := <-status; got != 200 {
+			t.Errorf("self held back while the token was revoked: status %d, want 200", got)
+		}
+		srv.SlowSelfAnswer(0, 0)
+		if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(tok), nil, ""); got.status != 401 {
+			t.Errorf("self after the revocation: status %d, want 401", got.status)
+		}
+	})
+
 	t.Run("Garbage", func(t *testing.T) {
 		srv, _ := newServer(t)
 		tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(3)})

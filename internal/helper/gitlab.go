@@ -213,11 +213,11 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 // ([[hosts."gitlab.com".accounts]] username = "alice-work", paths = ["acme"]),
 // else the host's default username applies. The config is read only in that
 // case, so the common one-account get never opens it.
-func (h *Helper) pickAccount(req *credential.Credential, recs []store.Record) ([]store.Record, error) {
+func pickAccount(req *credential.Credential, recs []store.Record, config func() (*config.Config, error)) ([]store.Record, error) {
 	if req.HasUsername || !severalAccounts(recs) {
 		return recs, nil
 	}
-	cfg, err := h.config()
+	cfg, err := config()
 	if err != nil {
 		return nil, err
 	}

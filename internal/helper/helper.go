@@ -94,19 +94,11 @@ func (h *Helper) warn(format string, args ...any) {
 }
 
 func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Writer) error {
-	recs, err := h.Store.Find(req)
+	recs, err := candidates(h.Store, req, h.config)
 	if err != nil {
 		return err
 	}
 	capable := req.HasCapability("authtype")
-	if !capable {
-		// A pre-encoded credential without a username and password
-		// answers only a Git that can use it (git-credential-cache).
-		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
-	}
-	if recs, err = h.pickAccount(req, recs); err != nil {
-		return err
-	}
 	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first) || h.Lifecycle.RefusesOAuth(first)) {
 		return nil
 	}
@@ -212,6 +204,7 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 			return err
 		}
 	}
+	sec := &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential}
 	if tok != nil {
 		// A GitLab token is good for every repository of its account.
 		rec.Path = ""
@@ -219,8 +212,11 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		if exp, ok := tok.Expiry(); ok {
 			rec.ExpiryUTC = exp.Unix()
 		}
+		if !tok.Unverified {
+			sec.UserID = tok.UserID // GitLab's answer, just now
+		}
 	}
-	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential})
+	return h.Store.Put(ctx, rec, sec)
 }
 
 // erase removes what matches req, except managed GitLab tokens: Git erases
@@ -285,6 +281,38 @@ func (h *Helper) keepsOAuth(req *credential.Credential) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// candidates are the records that may answer req, in the order get tries
+// them: those that match, most recently stored first, less what this Git
+// cannot use, and of several GitLab accounts the one the config picks.
+// cfg is called only when there are several.
+func candidates(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error)) ([]store.Record, error) {
+	recs, err := s.Find(req)
+	if err != nil {
+		return nil, err
+	}
+	if !req.HasCapability("authtype") {
+		// A pre-encoded credential without a username and password
+		// answers only a Git that can use it (git-credential-cache).
+		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
+	}
+	return pickAccount(req, recs, cfg)
+}
+
+// Answering is the record whose credential get would answer req from, by
+// get's own rule (candidates, then the first that is not past its expiry),
+// without reading a secret or asking GitLab; nil when none would. login
+// uses it to say which account git gets.
+func Answering(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error), now time.Time) (*store.Record, error) {
+	recs, err := candidates(s, req, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r := firstCandidate(recs, now); r.Account != "" {
+		return r, nil
+	}
+	return nil, nil
 }
 
 // firstCandidate is the record Store.First would try first (a plain

@@ -399,6 +399,10 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	if cur == nil || cur.Token == nil {
 		return nil, nil, nil // logged out meanwhile
 	}
+	// A store torn between the backend and the index (killed, or a full
+	// disk) leaves a record that does not describe the secret: work from
+	// the one that does, whose token GitLab is asked about below.
+	cur = m.Store.Reconciled(ctx, cur, curSec)
 	now := m.now()
 	// A journal left by a process that died mid-rotation: find out whether
 	// GitLab rotated before sending this token again. Rotating with an
@@ -414,9 +418,10 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		if m.dead(cur, now) {
 			return nil, nil, nil
 		}
-		if curSec.Password != sec.Password {
-			// Rotated by another process (or a new login) meanwhile;
-			// even a forced rotation has happened then.
+		if superseded(rec, sec, cur, curSec) {
+			// Rotated by another process (or a new login, or Git's
+			// store) since the caller read it; even a forced rotation
+			// has happened then.
 			return cur, curSec, nil
 		}
 		if !want(cur, now) {
@@ -436,6 +441,67 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		return m.recover(ctx, api, rec, sec, j, want)
 	}
 	return m.rotateLocked(ctx, api, rec, sec, nil)
+}
+
+// superseded reports whether the credential the caller read (rec and its
+// secret sec) is no longer the stored one (cur and curSec, read under the
+// rotation lock): stored anew since (rotated by another process, a login,
+// Git's store), or never one store to begin with (the caller read the
+// record, another process stored, then the caller read the secret, as
+// rotate --all does for each record of the index it listed). Either way the
+// caller's decision was about another generation than the stored one. A
+// generation is named by when it was stored, as the backend says (the
+// secret's envelope), not the index.
+func superseded(rec *store.Record, sec *store.Secret, cur *store.Record, curSec *store.Secret) bool {
+	return sec.Password != curSec.Password || !rec.StoredAt.Equal(generation(cur, curSec))
+}
+
+// generation is when the secret sec was stored: its envelope says; one of
+// an earlier version (no time in it) goes by its record rec.
+func generation(rec *store.Record, sec *store.Secret) time.Time {
+	if !sec.StoredAt.IsZero() {
+		return sec.StoredAt
+	}
+	return rec.StoredAt
+}
+
+// storedSince re-reads the store after a slow call made under the rotation
+// lock and reports whether rec's credential was stored anew since it was
+// read as rec and sec (or its rotation started elsewhere), with what is
+// stored now.
+func (m *Manager) storedSince(ctx context.Context, rec *store.Record, sec *store.Secret) (now time.Time, changed bool, cur *store.Record, curSec *store.Secret) {
+	cur, curSec, err := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
+	now = m.now()
+	switch {
+	case err != nil:
+		// The backend cannot say what it holds now (locked, gone): no
+		// rotation on a guess; the token read before is still served.
+		return now, true, rec, sec
+	case cur == nil || cur.Token == nil:
+		return now, true, nil, nil // logged out meanwhile
+	case superseded(rec, sec, cur, curSec):
+		return now, true, m.Store.Reconciled(ctx, cur, curSec), curSec
+	}
+	if _, pending := m.readJournal(rec.Account); pending {
+		// Only a helper that does not take this lock (an earlier
+		// version, during an upgrade) can have started one.
+		return now, true, cur, curSec
+	}
+	return now, false, nil, nil
+}
+
+// refreshed brings rec up to date with GitLab's answer (info) about the
+// token stored with it (sec), and returns it.
+func (m *Manager) refreshed(ctx context.Context, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) *store.Record {
+	upd, tok := copyRecord(rec)
+	applyInfo(tok, info)
+	tok.Unverified = false
+	tok.CheckedAt = m.now().UTC()
+	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
+	upd.ExpiryUTC = expiryUnix(tok)
+	upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
 }
 
 // cannotJournal serves rec's token when the state directory cannot take
@@ -509,6 +575,36 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 			return rec, sec, nil
 		}
 	}
+	if rec.Token.ID != 0 && info.ID != rec.Token.ID {
+		// The stored secret is not the token the record describes (a
+		// store torn between the backend and the index, a record
+		// restored or planted): whether to rotate was decided from the
+		// record, so nothing is sent; the record is brought up to date
+		// from GitLab's answer, and the next call decides from it.
+		return m.refreshed(ctx, rec, sec, info), sec, nil
+	}
+	// The check may have taken long. No other rotation of this host can
+	// have run meanwhile (this process holds the host's lock), but a login
+	// or Git's store may have replaced the token: the decision to send
+	// stands only for the token still stored.
+	if now, changed, cur, curSec := m.storedSince(ctx, rec, sec); changed {
+		if cur == nil || m.dead(cur, now) {
+			return nil, nil, nil
+		}
+		return cur, curSec, nil
+	}
+	if sec.UserID == 0 && info.UserID != 0 {
+		// A secret stored without its GitLab user (by an earlier version,
+		// or while GitLab could not be asked): name it in the backend
+		// now, before the token is revoked by its rotation, so that its
+		// successor can be recognised if the keychain refuses it and it
+		// waits in the recovery file (see recover). Best effort.
+		if m.Store.KeepUserID(ctx, rec, sec, info.UserID) == nil {
+			withUser := *sec
+			withUser.UserID = info.UserID
+			sec = &withUser
+		}
+	}
 	upd, tok := copyRecord(rec)
 	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
@@ -551,7 +647,7 @@ func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *sto
 	if err != nil {
 		return m.rotateFailed(ctx, api, rec, sec, a, err)
 	}
-	return m.adopt(ctx, rec, newTok)
+	return m.adopt(ctx, rec, sec, newTok)
 }
 
 // rotateFailed sorts out a failed rotate call. Only an answer that proves
@@ -867,32 +963,26 @@ func lastCheckAnswered(rec *store.Record) bool {
 func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
 	// The new token may have reached the recovery file before the crash
 	// (or the keychain refused it).
+	var old *selfAnswer
 	if token, ok := m.readRecovery(rec.Account); ok {
-		actx, cancel := m.apiContext(ctx)
-		info, err := api.Self(actx, token)
-		cancel()
-		switch {
-		case err == nil && rec.Token.UserID != 0 && info.UserID != rec.Token.UserID:
-			// Not this token's successor (a rotation keeps the user): a
-			// file someone put in the state dir. Adopting it would
-			// replace the user's token with another user's.
-			m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".token"), rec.Host)
-		case err == nil:
-			info.Token = token
-			return m.adopt(ctx, rec, info)
-		case errors.Is(err, gitlabapi.ErrUnrecognized):
-			// A bare 401: GitLab does not know it (or a proxy answered
-			// for it): not a token to put in place of the stored one.
-		case !errors.Is(err, gitlabapi.ErrUnauthorized):
-			// The file holds GitLab's answer to a rotation, so the
-			// stored token is revoked: store the new one now (its
-			// metadata is checked on a later call) rather than ask
-			// an unreachable GitLab on every call.
-			return m.adopt(ctx, rec, &gitlabapi.Token{Token: token})
+		var done bool
+		var r *store.Record
+		var s *store.Secret
+		if r, s, done, old = m.recoverFile(ctx, api, rec, sec, token); done {
+			return r, s, nil
 		}
 	}
-	asked, info, err := m.ask(ctx, api, rec, sec.Password)
-	rec, before := asked, rec
+	// The stored token is asked about through ask, which counts a bare 401
+	// only when it lasts (unauthorized.go); recoverFile's answer is used
+	// when it is GitLab's word either way.
+	before := rec
+	var info *gitlabapi.Token
+	var err error
+	if old != nil && !errors.Is(old.err, gitlabapi.ErrUnrecognized) {
+		info, err = old.info, old.err
+	} else {
+		rec, info, err = m.ask(ctx, api, rec, sec.Password)
+	}
 	now := m.now()
 	switch {
 	case err == nil && j.OldTokenID != 0 && info.ID != j.OldTokenID:
@@ -940,22 +1030,115 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	}
 }
 
-// adopt stores a new token from GitLab: first in the recovery file, then in
-// the keychain, then it drops the recovery file and the journal. If the
-// keychain write fails, the recovery file stays and the person is told where.
-func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
+// selfAnswer is GitLab's answer to GET .../self about one token.
+type selfAnswer struct {
+	info *gitlabapi.Token
+	err  error
+}
+
+func (m *Manager) askSelf(ctx context.Context, api API, token string) *selfAnswer {
+	actx, cancel := m.apiContext(ctx)
+	defer cancel()
+	info, err := api.Self(actx, token)
+	return &selfAnswer{info, err}
+}
+
+// recoverFile decides about token, read from rec's recovery file: the
+// state dir is not an authority, so it takes the stored token's place only
+// when GitLab answers that it is active and belongs to the same GitLab
+// user as the stored token (a rotation keeps the user), that user named
+// by the backend (the secret's envelope) or by GitLab (.../self with the
+// stored token), never by the index. Until then nothing is adopted: the
+// stored token stays, and so does the file. done is false when the stored
+// token decides what happens; old is GitLab's answer about it, if asked.
+func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, sec *store.Secret, token string) (r *store.Record, s *store.Secret, done bool, old *selfAnswer) {
+	file := m.path("recovery", rec.Account, ".token")
+	found := m.askSelf(ctx, api, token)
+	switch {
+	case errors.Is(found.err, gitlabapi.ErrUnauthorized), errors.Is(found.err, gitlabapi.ErrUnrecognized),
+		found.err == nil && !activeAnswer(found.info):
+		// Not a live token (a bare 401 included: GitLab does not know
+		// it): it proves nothing either way.
+		return nil, nil, false, nil
+	case found.err != nil:
+		r, s = m.unconfirmed(ctx, rec, sec, file, found.err)
+		return r, s, true, nil
+	}
+	user := sec.UserID
+	if user == 0 {
+		old = m.askSelf(ctx, api, sec.Password)
+		if old.err == nil {
+			user = old.info.UserID
+		}
+	}
+	switch {
+	case user != 0 && found.info.UserID == user:
+		found.info.Token = token
+		r, s, _ = m.adopt(ctx, rec, sec, found.info)
+		return r, s, true, nil
+	case user != 0:
+		// Not this token's successor: a file someone put in the state
+		// dir. Adopting it would replace the user's token with another
+		// user's.
+		m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", file, rec.Host)
+		return nil, nil, false, old
+	case old.err == nil:
+		// GitLab accepts the stored token but named no user: the
+		// stored token decides.
+		return nil, nil, false, old
+	case errors.Is(old.err, gitlabapi.ErrUnauthorized):
+		// The stored token is revoked (rotated, most likely), and
+		// nothing tells whose it was: the file's token cannot be
+		// confirmed as its successor. A person can.
+		m.saveLost(ctx, rec, deadUnconfirmed)
+		m.warn("GitLab no longer accepts the token for %s, and the token in %s cannot be confirmed as its successor (the keychain does not say whose the stored token was); if it is yours, run %s --token-stdin < %s, then delete the file",
+			rec.Host, file, m.LoginCommand(rec), file)
+		return nil, nil, true, nil
+	default:
+		r, s = m.unconfirmed(ctx, rec, sec, file, old.err)
+		return r, s, true, nil
+	}
+}
+
+// unconfirmed keeps the stored token, and the recovery file, while GitLab
+// cannot be asked about the file's token (cause): it is asked again after
+// the back-off, and one line says what a person can do meanwhile.
+func (m *Manager) unconfirmed(ctx context.Context, rec *store.Record, sec *store.Secret, file string, cause error) (*store.Record, *store.Secret) {
+	m.warn("cannot ask GitLab about the token in %s (%v), so it is not used yet: the stored token for %s is kept and GitLab asked again in %s; or run %s --token-stdin < %s, then delete the file",
+		file, cause, rec.Host, retryAfter, m.LoginCommand(rec), file)
+	return m.backOff(ctx, rec, "recovered token not confirmed: "+cause.Error()), sec
+}
+
+// activeAnswer reports whether GitLab's answer about a token says it is
+// active, as login judges it.
+func activeAnswer(info *gitlabapi.Token) bool {
+	return info != nil && !info.Revoked && (info.Active || info.ExpiresAt == "")
+}
+
+// adopt stores a new token from GitLab, the successor of old's token
+// (whose secret is oldSec): first in the recovery file, then in the
+// keychain, then it drops the recovery file and the journal. If the
+// keychain write fails, the recovery file stays and the person is told
+// where.
+func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Secret, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	recoveryFile, rerr := m.writeRecovery(old.Account, nt)
 	m.hook("after-answer") // the new token is safe on disk, not yet in the keychain
 	upd, tok := copyRecord(old)
 	applyInfo(tok, nt)
-	// Without GitLab's metadata (an answer cut short, or a recovered token
-	// adopted while GitLab is unreachable), the next call asks for it.
+	// Without GitLab's metadata (an answer cut short), the next call asks
+	// for it.
 	tok.Unverified = nt.ID == 0
 	tok.RotatedAt = m.now().UTC()
 	tok.CheckedAt = tok.RotatedAt
 	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
 	upd.ExpiryUTC = expiryUnix(tok)
-	sec := &store.Secret{Password: nt.Token}
+	// The user is GitLab's word: its answer's, else the old secret's (a
+	// rotation keeps the user).
+	sec := &store.Secret{Password: nt.Token, UserID: nt.UserID}
+	if sec.UserID == 0 {
+		sec.UserID = oldSec.UserID
+		tok.UserID = oldSec.UserID
+	}
 	if err := m.Store.Put(ctx, upd, sec); err != nil {
 		if cur, gerr := m.Store.ReadSecret(ctx, old); gerr == nil && cur.Password == nt.Token {
 			// The keychain took the new token; the index did not (a full
@@ -1122,15 +1305,23 @@ func expiryText(rec *store.Record) string {
 	return "never"
 }
 
-// lockPath names the rotation lock of rec's token: per token, not per
-// account, so that one token stored under two usernames is still rotated
-// only once (a second rotate with it would be reuse, which revokes the
-// family). A token whose id is not known yet falls back to its account.
+// lockPath names the rotation lock of rec's host: every rotation of a token
+// of that host, under any account, is sent holding it. It is named after
+// what every process agrees on, the host Git names (part of the
+// credential's identity, and of every account name), never after a field
+// of an index record that another process may have superseded: named after
+// the token's id, two processes that read the record before and after a
+// rotation took two locks, and both sent the same token to rotate (reuse of
+// a revoked token, which revokes the whole family). Per host rather than
+// per account, so that one token stored under two usernames (Git stored it
+// for https://alice@host and https://oauth2@host) is rotated under one
+// lock, and siblingUnsettled sees every journal of the host as it is; the
+// price, that rotations of two accounts of one host wait for each other, is
+// a second or two, a few times a year. The protocol is left out (http and
+// https of one host are one GitLab) and the case folded, as host names are.
+// The name cannot be an account's: those hold "://".
 func (m *Manager) lockPath(rec *store.Record) string {
-	if rec.Token != nil && rec.Token.ID != 0 {
-		return m.path("rotation", fmt.Sprintf("%s#%d", rec.Token.APIURL, rec.Token.ID), ".lock")
-	}
-	return m.path("rotation", rec.Account, ".lock")
+	return m.path("rotation", "host "+strings.ToLower(rec.Host), ".lock")
 }
 
 // journal records a rotation in flight, so that a process that finds it

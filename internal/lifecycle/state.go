@@ -89,6 +89,9 @@ const (
 	deadLost       = "rotation answer lost"
 	deadLostBefore = "revoked: GitLab rotated it but the answer with the new token was lost"
 	deadUnsaved    = "revoked (it was rotated, but the new token could not be saved)"
+	// deadUnconfirmed: revoked, and the token in the recovery file cannot
+	// be confirmed as its successor (see recoverFile).
+	deadUnconfirmed = "revoked (rotated; a token in the recovery file may be its successor)"
 )
 
 // answerLost reports whether dead (store.Token.Dead) says a rotation's

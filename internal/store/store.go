@@ -270,10 +270,16 @@ type Secret struct {
 	// before 0.9.
 	StoredAt  time.Time `json:"stored_at,omitzero"`
 	ExpiryUTC int64     `json:"password_expiry_utc,omitempty"`
-	// UserID is the GitLab user of an OAuth credential, kept with the
-	// secret: a refreshed pair found in the state directory is adopted
-	// only for the same user, known from here or from GitLab, never from
-	// the index.
+	// UserID is the GitLab user a managed token belongs to, as GitLab
+	// named it (GET .../personal_access_tokens/self, or the answer of the
+	// rotation that made the token); 0 when not known (a plain credential,
+	// a token stored while GitLab could not be asked, a secret of an
+	// earlier version). It travels with the secret because it decides
+	// whether a token found in the state dir may take this one's place
+	// (the successor of a rotation keeps the user): the backend is an
+	// authority, the index is not. It costs no extra read. Writers set it
+	// from GitLab's answer only, never from an index record. For an OAuth
+	// credential it is the user of the pair, from GitLab's token info.
 	UserID int64 `json:"user_id,omitempty"`
 }
 
@@ -471,7 +477,7 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		if err != nil {
 			return nil, nil, err
 		}
-		if !sec.StoredAt.IsZero() && !sec.StoredAt.Equal(r.StoredAt) {
+		if !Describes(r, sec) {
 			r = s.reconcile(ctx, r, sec)
 			if !r.Managed() && r.Expired(now) {
 				continue
@@ -608,6 +614,58 @@ func (s *Store) ReadSecret(ctx context.Context, r *Record) (*Secret, error) {
 		return nil, fmt.Errorf("store: secret of %s is not in the expected format", r.Account)
 	}
 	return &sec, nil
+}
+
+// Describes reports whether r is the index record of sec: written by the
+// same Put (a secret of an earlier version, without a store time, is
+// taken at its record's word).
+func Describes(r *Record, sec *Secret) bool {
+	return sec.StoredAt.IsZero() || sec.StoredAt.Equal(r.StoredAt)
+}
+
+// Reconciled returns r when it describes sec, else the record that does
+// (see First): a store that wrote sec and failed before its index record.
+func (s *Store) Reconciled(ctx context.Context, r *Record, sec *Secret) *Record {
+	if Describes(r, sec) {
+		return r
+	}
+	return s.reconcile(ctx, r, sec)
+}
+
+// KeepUserID writes userID into the envelope of r's secret, which sec was
+// read as, when the backend still holds exactly that secret for r (no store
+// since: the index lock keeps Put out meanwhile). It is for a secret
+// written without the user (by an earlier version, or while GitLab could
+// not be asked) once GitLab has named the user: one read and one write,
+// before a rotation and never on get's path of a hit.
+func (s *Store) KeepUserID(ctx context.Context, r *Record, sec *Secret, userID int64) error {
+	if userID == 0 || sec.UserID == userID {
+		return nil
+	}
+	return s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		found := false
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
+				found = true
+			}
+		}
+		if !found {
+			return nil // stored again since
+		}
+		cur, err := s.ReadSecret(ctx, r)
+		if err != nil {
+			return err
+		}
+		if cur.Password != sec.Password || cur.OAuthRefreshToken != sec.OAuthRefreshToken || cur.Credential != sec.Credential || !cur.StoredAt.Equal(sec.StoredAt) {
+			return nil // not the secret the caller read
+		}
+		cur.UserID = userID
+		raw, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		return s.Secrets.Set(ctx, r.Account, string(raw))
+	})
 }
 
 // dropStale removes r from the index if it is unchanged, best effort.

@@ -68,17 +68,24 @@ type HostConfig struct {
 	// Host is the host key as the config file writes it, or the host asked
 	// for when the config does not name it.
 	Host string
-	// Known reports whether the config file has a table for this host.
-	Known bool
 	// APIURL is the configured api_url without a trailing slash, or empty
 	// when the config sets none; Config.APIURL applies the default.
 	APIURL   string
 	Username string // default account on this host; empty when unset
 	CAFile   string // extra CA certificates (PEM); empty when unset
+	// OAuthClientID is the Application ID of the OAuth application a
+	// person registered on this GitLab for login --oauth; empty when
+	// unset. The helper ships none.
+	OAuthClientID string
 
 	RotateBefore Duration
 	Lifetime     Duration
 	AutoRotate   bool
+	// Known reports whether the config file has a table for this host.
+	// (Beside AutoRotate, so that the two share a word: the struct fits
+	// 128 bytes, the most a map keeps inline, and reading a config costs
+	// no allocation per host for it; TestHostConfigFitsInAMapSlot.)
+	Known bool
 
 	Accounts []Account
 }

@@ -55,6 +55,7 @@ auto_rotate   = false
 api_url   = "https://gitlab.com/api/v4/"
 username  = "alice"
 ca_file   = "/etc/ssl/my-ca.pem"
+oauth_client_id = "0123456789abcdef"
 
 [[hosts."gitlab.com".accounts]]
 username = "alice-work"
@@ -84,7 +85,7 @@ func TestLoadFullConfig(t *testing.T) {
 	gotCom := c.Host("gitlab.com")
 	wantCom := HostConfig{
 		Host: "gitlab.com", Known: true,
-		APIURL: "https://gitlab.com/api/v4", Username: "alice", CAFile: "/etc/ssl/my-ca.pem",
+		APIURL: "https://gitlab.com/api/v4", Username: "alice", CAFile: "/etc/ssl/my-ca.pem", OAuthClientID: "0123456789abcdef",
 		RotateBefore: Duration(14 * Day), Lifetime: Duration(60 * Day), AutoRotate: false,
 		Accounts: []Account{
 			{Username: "alice-work", Paths: []string{"acme"}},
@@ -505,6 +506,18 @@ var loadErrorTests = []struct {
 		content: "[hosts.\"gitlab.com\"]\nca_file = \"certs/ca.pem\"\n",
 		want:    `:2: ca_file in [hosts."gitlab.com"]: "certs/ca.pem" is not an absolute path`,
 		wantKey: `hosts."gitlab.com".ca_file`,
+	},
+	{
+		name:    "oauth_client_id with a space",
+		content: "[hosts.\"gitlab.com\"]\noauth_client_id = \"abc def\"\n",
+		want:    `:2: oauth_client_id in [hosts."gitlab.com"]: "abc def" is not an application ID (GitLab's Application ID, without spaces)`,
+		wantKey: `hosts."gitlab.com".oauth_client_id`,
+	},
+	{
+		name:    "empty oauth_client_id",
+		content: "[hosts.\"gitlab.com\"]\noauth_client_id = \"\"\n",
+		want:    `:2: oauth_client_id in [hosts."gitlab.com"]: empty; remove the line or give the Application ID`,
+		wantKey: `hosts."gitlab.com".oauth_client_id`,
 	},
 	{
 		name:    "account without username",

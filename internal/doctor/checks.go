@@ -220,6 +220,10 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
 			continue
 		}
+		if en.Kind == "oauth" {
+			checks = append(checks, oauthCheck(en, cfg)) // oauth.go
+			continue
+		}
 		checks = append(checks, tokenCheck(en, cfg))
 	}
 	if len(plain) > 0 {

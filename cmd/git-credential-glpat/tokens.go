@@ -14,6 +14,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
@@ -50,7 +51,7 @@ func runLogin(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := cli.OneHost("login", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("login", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
@@ -66,7 +67,11 @@ func runLogin(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(svc.APIURL(host, *apiURL))
+	hostAPI, err := svc.APIURL(host, *apiURL)
+	if err != nil {
+		return ui.ArgError("login", "%v", err)
+	}
+	create := svc.CreateTokenURL(hostAPI)
 	if *createURL {
 		fmt.Fprintln(stdout, create)
 		return 0
@@ -86,8 +91,8 @@ func runLogin(c *call) int {
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
 		apiCtx, apiCancel := cli.Interruptible()
-		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(apiCtx, host, *apiURL, *caFile)
+		stop := cli.Progress(ui, "looking for GitLab's API at "+hostAPI)
+		err := svc.CheckAPI(apiCtx, host.Name, hostAPI, *caFile)
 		stop()
 		apiCancel()
 		if err != nil {
@@ -95,7 +100,7 @@ func runLogin(c *call) int {
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
-		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
+		b, err := cli.PromptToken(f, ui, host.String(), create, *web, account.LeastPrivilegeScopes)
 		if code, stop := promptEnded(err, ui); stop {
 			return code
 		}
@@ -110,7 +115,7 @@ func runLogin(c *call) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			return cli.AskAccountUntil(ctx, f, ui, host, accounts, def)
+			return cli.AskAccountUntil(ctx, f, ui, host.String(), accounts, def)
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -120,8 +125,8 @@ func runLogin(c *call) int {
 	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	stopProgress = cli.Progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, CAFile: *caFile, Token: token, Choose: choose})
+	stopProgress = cli.Progress(ui, "checking the token with "+host.String())
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host.Name, Username: *username, APIURL: hostAPI, CAFile: *caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
@@ -141,7 +146,7 @@ func runLogin(c *call) int {
 		case errors.As(err, new(*account.ReachError)):
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host, svc.APIURL(host, *apiURL), e.ConfigPath)
+			cli.APIURLHint(ui, host.Name, hostAPI, e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
@@ -178,7 +183,7 @@ func runLogout(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := cli.OneHost("logout", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("logout", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
@@ -230,7 +235,7 @@ func runStatus(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	host, ok := cli.OneHost("status", pos, "", ui)
+	host, ok := cli.OneHost("status", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -251,13 +256,13 @@ func runStatus(c *call) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}
 	if !*asJSON {
-		if len(entries) == 0 && host != "" {
+		if len(entries) == 0 && !host.IsZero() {
 			r.Records, _ = e.Store.List()
 		}
 		r.Secrets, r.SecretsState, r.StateDir = backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir
@@ -297,9 +302,9 @@ func runRotate(c *call) int {
 	if *all && len(pos) > 0 {
 		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
-	def := account.DefaultHost
+	def := hostarg.Host{Name: account.DefaultHost}
 	if *all {
-		def = ""
+		def = hostarg.Host{}
 	}
 	host, ok := cli.OneHost("rotate", pos, def, ui)
 	if !ok {
@@ -315,7 +320,7 @@ func runRotate(c *call) int {
 	stop := cli.Progress(ui, "rotating")
 	results, err := svc.Rotate(ctx, host, *force)
 	stop()
-	cli.WriteRotate(stdout, results, host, *asJSON, err)
+	cli.WriteRotate(stdout, results, host.String(), *asJSON, err)
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		return 1

@@ -44,6 +44,8 @@ func runLogin(c *call) int {
 	caFile := fs.String("ca-file", "", "")
 	createURL := fs.Bool("create-url", false, "")
 	web := fs.Bool("web", false, "")
+	withOAuth := fs.Bool("oauth", false, "")
+	flow := fs.String("flow", "", "")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return fs.Exit(err)
@@ -52,12 +54,19 @@ func runLogin(c *call) int {
 	if !ok {
 		return 2
 	}
+	if *withOAuth || *flow != "" {
+		if *tokenStdin || *web || *createURL {
+			ui.Errorf("login: --oauth logs in through GitLab's OAuth provider, without a token: it excludes --token-stdin, --web and --create-url")
+			return 2
+		}
+		return runLoginOAuth(c, host, *username, *apiURL, *flow) // oauth.go
+	}
 	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(host, svc.APIURL(host, *apiURL))
+	create := svc.CreateTokenURL(svc.APIURL(host, *apiURL))
 	if *createURL {
 		fmt.Fprintln(stdout, create)
 		return 0

@@ -62,26 +62,20 @@ func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	return gitlabapi.New(apiURL, caFile)
 }
 
-// APIURL is the API base URL for host: the flag, else the config, else
-// https://HOST/api/v4.
+// APIURL is the API base URL login uses for host: the --api-url flag,
+// else where the host's tokens are sent (config.TokenAPIURL).
 func (s *Service) APIURL(host, flagURL string) string {
 	if flagURL != "" {
 		return strings.TrimRight(flagURL, "/")
 	}
-	if u := s.Config.Host(host).APIURL; u != "" {
-		return u
-	}
-	return config.DefaultAPIURL("https", host)
+	return s.Config.TokenAPIURL(host)
 }
 
 // CreateTokenURL is GitLab's page for a new personal access token, pre-filled
 // with a name and the least-privilege scopes
 // (https://docs.gitlab.com/user/profile/personal_access_tokens/#prefill-personal-access-token-name-and-scopes).
-func (s *Service) CreateTokenURL(host, apiURL string) string {
-	base := "https://" + host
-	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
-		base = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/api/v4")
-	}
+func (s *Service) CreateTokenURL(apiURL string) string {
+	base := config.WebURL(apiURL)
 	q := url.Values{}
 	hostname, _ := os.Hostname()
 	name := "git-credential-glpat"
@@ -397,6 +391,10 @@ func (s *Service) accounts(protocol, host string) ([]account, error) {
 	}
 	var out []account
 	for _, r := range recs {
+		if a, ok := oauthAccount(&r); ok {
+			out = append(out, a) // oauth.go
+			continue
+		}
 		if r.Token == nil || r.Path != "" {
 			continue
 		}
@@ -539,11 +537,14 @@ func botSuffix(tail string) bool {
 
 // Entry is one stored credential as status reports it.
 type Entry struct {
-	Host        string     `json:"host"`
-	Protocol    string     `json:"protocol"`
-	Path        string     `json:"path,omitempty"`
-	Username    string     `json:"username"`
-	Managed     bool       `json:"managed"`
+	Host     string `json:"host"`
+	Protocol string `json:"protocol"`
+	Path     string `json:"path,omitempty"`
+	Username string `json:"username"`
+	Managed  bool   `json:"managed"`
+	// Kind is "oauth" for an OAuth credential (login --oauth), empty for
+	// a token.
+	Kind        string     `json:"kind,omitempty"`
 	TokenID     int64      `json:"token_id,omitempty"`
 	TokenName   string     `json:"token_name,omitempty"`
 	Scopes      []string   `json:"scopes,omitempty"`
@@ -554,6 +555,9 @@ type Entry struct {
 	CanRotate   bool       `json:"can_rotate"`
 	AutoRotate  bool       `json:"auto_rotate"`
 	RotatedAt   *time.Time `json:"rotated_at,omitempty"`
+	// AccessExpiry is when an OAuth credential's access token expires
+	// (it is refreshed before; the credential itself has no expiry).
+	AccessExpiry *time.Time `json:"access_token_expiry,omitempty"`
 	// State is "ok", "expiring", "expired", "revoked", "unverified" or
 	// "plain" (not a managed GitLab token).
 	State       string     `json:"state"`
@@ -612,6 +616,11 @@ func (s *Service) Status(ctx context.Context, host string, offline bool) ([]Entr
 		if s.Store.Elsewhere(r) {
 			e.State, e.Problem, e.Fix = "elsewhere", s.Store.ElsewhereProblem(r), s.Store.ElsewhereFix(r)
 			e.Token.State = lifecycle.StoredElsewhere
+			out = append(out, e)
+			continue
+		}
+		if r.OAuth != nil {
+			s.describeOAuth(ctx, &e, r, now, offline) // oauth.go
 			out = append(out, e)
 			continue
 		}
@@ -808,7 +817,7 @@ type RotateResult struct {
 // look at again.
 func (r RotateResult) NeedsPerson() bool {
 	switch r.Outcome {
-	case OutcomeRotated, OutcomeNotDue:
+	case OutcomeRotated, OutcomeNotDue, OutcomeRefreshed: // OutcomeRefreshed: oauth.go
 		return false
 	}
 	return true
@@ -825,6 +834,14 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]
+		if r.OAuth != nil && (host == "" || strings.EqualFold(r.Host, host)) {
+			res, err := s.rotateOAuth(ctx, r, force, now) // oauth.go
+			if err != nil {
+				return out, err
+			}
+			out = append(out, res)
+			continue
+		}
 		if r.Token == nil || (host != "" && !strings.EqualFold(r.Host, host)) {
 			continue
 		}
@@ -951,6 +968,14 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 			continue
 		}
 		rm := Removed{Record: *r}
+		if revoke && r.OAuth != nil && r.OAuth.Dead != "" {
+			rm.Dead, rm.NotSent = r.OAuth.Dead, true
+		} else if revoke && r.OAuth != nil {
+			if err := s.revokeOAuth(ctx, r); err != nil { // oauth.go
+				return removed, err
+			}
+			rm.Revoked = true
+		}
 		if revoke && r.Token != nil && r.Token.Dead != "" {
 			rm.Dead, rm.NotSent = lifecycle.DeadReason(r.Token), true
 		}

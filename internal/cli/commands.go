@@ -140,6 +140,9 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 		if r.Token != nil && r.Token.Dead == "" {
 			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
 		}
+		if r.OAuth != nil && r.OAuth.Dead == "" {
+			live = append(live, fmt.Sprintf("%s (%s): OAuth login", r.Host, r.Username))
+		}
 	}
 	if len(live) < 2 {
 		return true, nil
@@ -194,6 +197,8 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		switch {
 		case r.Outcome == account.OutcomeRotated:
 			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+		case r.Outcome == account.OutcomeRefreshed:
+			fmt.Fprintf(w, "%s (%s): refreshed; the new OAuth access token expires %s\n", r.Host, r.Username, r.ExpiresAt)
 		case r.Outcome == account.OutcomeNotDue:
 			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
 		case r.Outcome == account.OutcomeUnknown:

@@ -73,6 +73,8 @@ var Commands = []Command{
 		{Name: "ca-file", Arg: "FILE", File: true, Help: "a CA certificate (PEM) to trust for the API"},
 		{Name: "web", Help: "open the page that creates a least-privilege token"},
 		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
+		{Name: "oauth", Help: "log in with GitLab's OAuth instead of a token"},
+		{Name: "flow", Arg: "FLOW", Values: []string{"browser", "device"}, Help: "the OAuth login's flow (default: browser, device over SSH)"},
 	}},
 	{Name: "logout", Help: "forget a host's credentials", Usage: logoutUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "only this user's credential"},

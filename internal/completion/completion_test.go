@@ -88,7 +88,7 @@ var allCommands = []string{"get", "store", "erase", "login", "logout", "status",
 var cases = []compCase{
 	{"commands", []string{""}, allCommands},
 	{"command prefix", []string{"lo"}, []string{"login", "logout", "lock"}},
-	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--ca-file", "--web", "--create-url", "--help"}},
+	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--ca-file", "--web", "--create-url", "--oauth", "--flow", "--help"}},
 	{"login host", []string{"login", ""}, hosts},
 	{"host prefix", []string{"rotate", "gitlab.e"}, []string{"gitlab.example.com:8443"}},
 	{"after a flag value", []string{"login", "--username", "alice", ""}, hosts},

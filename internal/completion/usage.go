@@ -62,10 +62,16 @@ Examples:
 
 	loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL] [--ca-file FILE]
        git-credential-glpat login [HOST] --create-url
+       git-credential-glpat login [HOST] --oauth [--flow browser|device] [--username U]
 
 Checks a GitLab personal access token against HOST's API (default gitlab.com),
 shows its name, scopes and expiry, and stores it in the keychain. The token is
 read from a hidden prompt, or from stdin with --token-stdin; never from argv.
+
+With --oauth it logs in through GitLab's OAuth provider instead, with the
+application whose Application ID is oauth_client_id under [hosts."HOST"] in
+the config: in the browser, or over SSH and without a browser with a code to
+confirm on another device. The access token is refreshed before it expires.
 
 Options:
     --username U     the account (Git username) to store it under (default: the
@@ -82,11 +88,15 @@ Options:
                      (an organisation's own CA), trusted besides the system's;
                      written into the config as the host's ca_file
     --create-url     only print the page that creates a least-privilege token
+    --oauth          log in with GitLab's OAuth instead of a token
+    --flow FLOW      browser or device (default: device over SSH, without a
+                     graphical session or without a terminal, else browser)
 
 Examples:
     $ git-credential-glpat login
     $ git-credential-glpat login gitlab.example.com --username alice
     $ git-credential-glpat login gitlab.example.com --token-stdin < token.txt
+    $ git-credential-glpat login gitlab.com --oauth
 `
 
 	logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]

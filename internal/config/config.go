@@ -68,17 +68,24 @@ type HostConfig struct {
 	// Host is the host key as the config file writes it, or the host asked
 	// for when the config does not name it.
 	Host string
-	// Known reports whether the config file has a table for this host.
-	Known bool
 	// APIURL is the configured api_url without a trailing slash, or empty
 	// when the config sets none; Config.APIURL applies the default.
 	APIURL   string
 	Username string // default account on this host; empty when unset
 	CAFile   string // extra CA certificates (PEM); empty when unset
+	// OAuthClientID is the Application ID of the OAuth application a
+	// person registered on this GitLab for login --oauth; empty when
+	// unset. The helper ships none.
+	OAuthClientID string
 
 	RotateBefore Duration
 	Lifetime     Duration
 	AutoRotate   bool
+	// Known reports whether the config file has a table for this host.
+	// (Beside AutoRotate, so that the two share a word: the struct fits
+	// 128 bytes, the most a map keeps inline, and reading a config costs
+	// no allocation per host for it; TestHostConfigFitsInAMapSlot.)
+	Known bool
 
 	Accounts []Account
 }
@@ -193,22 +200,6 @@ func (c *Config) Hosts() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// APIURL returns the GitLab API base URL for host reached over protocol
-// ("https" or "http", as Git's `protocol` attribute says): the configured
-// api_url, else DefaultAPIURL(protocol, host).
-func (c *Config) APIURL(protocol, host string) string {
-	if u := c.hosts[strings.ToLower(host)].APIURL; u != "" {
-		return u
-	}
-	return DefaultAPIURL(protocol, host)
-}
-
-// DefaultAPIURL is the API base URL GitLab serves for a host:
-// <protocol>://<host>/api/v4 (https://docs.gitlab.com/api/rest/).
-func DefaultAPIURL(protocol, host string) string {
-	return protocol + "://" + host + "/api/v4"
 }
 
 // AccountFor returns the username to use on host for the repository at

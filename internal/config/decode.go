@@ -32,6 +32,8 @@ type (
 		APIURL   any `toml:"api_url"`
 		Username any `toml:"username"`
 		CAFile   any `toml:"ca_file"`
+		// OAuthClientID is the Application ID login --oauth uses.
+		OAuthClientID any `toml:"oauth_client_id"`
 		rotationTOML
 		Accounts toml.Primitive `toml:"accounts"`
 	}
@@ -54,7 +56,7 @@ type (
 // TestEveryKnownKeyIsDecoded holds the lists and the tags together.
 var (
 	fileKeys    = []string{"backend", "rotate_before", "lifetime", "auto_rotate", "hosts"}
-	hostKeys    = []string{"api_url", "username", "ca_file", "rotate_before", "lifetime", "auto_rotate", "accounts"}
+	hostKeys    = []string{"api_url", "username", "ca_file", "oauth_client_id", "rotate_before", "lifetime", "auto_rotate", "accounts"}
 	accountKeys = []string{"username", "paths"}
 )
 
@@ -212,6 +214,9 @@ func (d *decoder) host(name string, v toml.Primitive) {
 		d.bad(p.with("ca_file"), "%q is not an absolute path", s)
 	} else if ok {
 		e.CAFile = s
+	}
+	if s, ok := d.str(p, "oauth_client_id", t.OAuthClientID); ok {
+		e.OAuthClientID = d.clientID(p, s)
 	}
 	e.RotateBefore, e.Lifetime, e.AutoRotate = d.rotation(p, t.rotationTOML, c.RotateBefore, c.Lifetime, c.AutoRotate)
 	if d.md.IsDefined("hosts", name, "accounts") {
@@ -379,6 +384,19 @@ func (d *decoder) username(p keyPath, s string) string {
 		d.bad(p.with("username"), "empty username")
 	case hasControl(s):
 		d.bad(p.with("username"), "contains a control character")
+	}
+	return s
+}
+
+// clientID accepts as the oauth_client_id of the table at p an OAuth
+// application's ID: GitLab's are 64 hex digits, but any visible characters
+// without spaces are taken.
+func (d *decoder) clientID(p keyPath, s string) string {
+	switch {
+	case s == "":
+		d.bad(p.with("oauth_client_id"), "empty; remove the line or give the Application ID")
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		d.bad(p.with("oauth_client_id"), "%q is not an application ID (GitLab's Application ID, without spaces)", s)
 	}
 	return s
 }

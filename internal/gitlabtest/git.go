@@ -207,6 +207,12 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, repoPath, op s
 	var t *token
 	if hasCreds {
 		t = s.bySecret[password]
+		if t == nil && username == "oauth2" {
+			// An OAuth access token: GitLab takes one for git only under
+			// the username oauth2 (oauth_access_token_check in
+			// lib/gitlab/auth.rb); oauth.go.
+			t = s.oauthGitTokenLocked(password)
+		}
 		switch {
 		case password == "" || t == nil || t.revoked || s.expiredLocked(t),
 			t.user.bot && repo != nil && !s.canSeeLocked(t, repo):

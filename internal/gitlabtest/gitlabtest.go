@@ -16,9 +16,13 @@
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
 //
+// and GitLab's OAuth 2.0 provider under /oauth/ (see oauth.go: the
+// authorization code and device grants, refresh, revoke, token info).
+//
 // API requests authenticate with a PRIVATE-TOKEN header, a private_token query
 // parameter or "Authorization: Bearer"; Git requests with HTTP Basic auth
-// (any username, blank included, the token as password). Git is the real
+// (any username, blank included, the token as password; an OAuth access
+// token under the username oauth2). Git is the real
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
@@ -77,7 +81,8 @@ const (
 	EndpointGitAuthFail = "git-auth-fail"
 )
 
-var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail}
+var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail,
+	EndpointOAuthToken, EndpointOAuthRefresh, EndpointOAuthDevice, EndpointOAuthRevoke, EndpointOAuthInfo} // the OAuth provider's: oauth.go
 
 // Kind is the kind of an access token.
 type Kind int
@@ -247,6 +252,8 @@ type Server struct {
 	// slowSelf holds answers of GET .../self for a random time in
 	// [slowSelfMin, slowSelfMax] (SlowSelfAnswer).
 	slowSelfMin, slowSelfMax time.Duration
+
+	oauth *oauthState // the OAuth provider (oauth.go), made on first use
 }
 
 type token struct {
@@ -635,7 +642,7 @@ func (s *Server) Calls(endpoint string) int {
 }
 
 func mustEndpoint(endpoint string, countOnly bool) {
-	if !slices.Contains(endpoints, endpoint) || (!countOnly && endpoint == EndpointGitAuthFail) {
+	if !slices.Contains(endpoints, endpoint) || (!countOnly && (endpoint == EndpointGitAuthFail || endpoint == EndpointOAuthRefresh)) {
 		panic(fmt.Sprintf("gitlabtest: unknown endpoint %q", endpoint))
 	}
 }
@@ -877,6 +884,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rest, ok := strings.CutPrefix(path, "/api/v4/"); ok {
 		s.serveAPI(w, r, rest)
+		return
+	}
+	if strings.HasPrefix(path, "/oauth/") {
+		s.serveOAuth(w, r, path) // oauth.go
 		return
 	}
 	if repo, op, ok := parseGitPath(r.URL.Path); ok {

@@ -44,12 +44,7 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 	if !hc.Known && !shaped {
 		return nil, nil
 	}
-	apiURL := hc.APIURL
-	if apiURL == "" {
-		// Only HTTPS is derived: a token is never sent in clear text to
-		// an address the user did not configure.
-		apiURL = config.DefaultAPIURL("https", req.Host)
-	}
+	apiURL := cfg.TokenAPIURL(req.Host)
 	api, err := h.newAPI(apiURL, hc.CAFile)
 	if err != nil {
 		return nil, err
@@ -149,16 +144,16 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Path != req.Path && (r.Token == nil || r.Path != "") {
+		if r.Path != req.Path && (!r.Managed() || r.Path != "") {
 			// It would not answer this request (Record.Matches): a
 			// managed token under a path (planted or edited) answers
 			// only that path, and must not stand in for this one.
 			continue
 		}
-		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
+		if !r.Managed() && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
-		if r.Token == nil && r.Expired(h.now()) {
+		if !r.Managed() && r.Expired(h.now()) {
 			// Never served again (Store.First): the same password,
 			// sent without an expiry, must be written anew.
 			continue
@@ -234,7 +229,7 @@ func pickAccount(req *credential.Credential, recs []store.Record, config func() 
 
 func severalAccounts(recs []store.Record) bool {
 	for _, r := range recs[min(1, len(recs)):] {
-		if r.Token != nil && r.Username != recs[0].Username {
+		if r.Managed() && r.Username != recs[0].Username {
 			return true
 		}
 	}

@@ -99,7 +99,7 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 		return err
 	}
 	capable := req.HasCapability("authtype")
-	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first, req.Path) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first, req.Path) || h.Lifecycle.RefusesOAuth(first)) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)
@@ -115,11 +115,23 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 			return err
 		}
 	}
+	if rec.OAuth != nil && h.Lifecycle != nil {
+		rec, sec, err = h.Lifecycle.ServeOAuth(ctx, rec, sec)
+		if err != nil || rec == nil {
+			return err
+		}
+	}
 	ans := &credential.Credential{
 		Username:          rec.Username,
 		Password:          sec.Password,
 		PasswordExpiryUTC: rec.ExpiryUTC,
 		OAuthRefreshToken: sec.OAuthRefreshToken,
+	}
+	if rec.OAuth != nil {
+		// The refresh token never leaves the helper: Git would hand it
+		// to its other helpers (git-credential-store writes it in plain
+		// text), and only this helper may use it, once.
+		ans.OAuthRefreshToken = ""
 	}
 	if rec.AuthType != "" && capable {
 		ans.AuthType, ans.Credential = rec.AuthType, sec.Credential
@@ -160,6 +172,9 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		return nil
 	case same:
 		return nil
+	}
+	if keep, err := h.keepsOAuth(req); err != nil || keep {
+		return err
 	}
 	rec := &store.Record{
 		Protocol:        req.Protocol,
@@ -220,7 +235,7 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 	stale := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Token == nil {
+		if !r.Managed() {
 			continue
 		}
 		sec, err := h.Store.ReadSecret(ctx, r)
@@ -230,13 +245,42 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 			continue
 		case err != nil:
 			return err
-		case req.HasPassword && sec.Password != req.Password, r.Token.Dead != "":
+		case req.HasPassword && sec.Password != req.Password:
+			continue
+		case r.OAuth != nil:
+			if r.OAuth.Dead == "" {
+				h.Lifecycle.OAuthGitRefused(ctx, r, sec)
+			}
+			continue
+		case r.Token.Dead != "":
 			continue
 		}
 		h.Lifecycle.GitRefused(ctx, r, sec, req.Path)
 	}
-	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
+	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return !r.Managed() || stale[r.Account] })
 	return err
+}
+
+// keepsOAuth reports whether Git is storing a credential for an account
+// that holds an OAuth credential of this helper's, which such a store must
+// not replace: its password is an access token that another process has
+// refreshed since, or another helper's, and its oauth_refresh_token (if
+// any) is not trusted over the stored one. login replaces it. It reads the
+// index only.
+func (h *Helper) keepsOAuth(req *credential.Credential) (bool, error) {
+	recs, err := h.Store.FindToCompare(&credential.Credential{Protocol: req.Protocol, Host: req.Host, Username: req.Username, HasUsername: true})
+	if errors.Is(err, store.ErrCorruptIndex) {
+		return false, nil // Put moves the damaged index aside, as store says
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, r := range recs {
+		if r.OAuth != nil && r.Path == "" {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // candidates are the records that may answer req, in the order get tries
@@ -275,7 +319,7 @@ func Answering(s *store.Store, req *credential.Credential, cfg func() (*config.C
 // credential past its expiry is skipped), or an empty one.
 func firstCandidate(recs []store.Record, now time.Time) *store.Record {
 	for i := range recs {
-		if recs[i].Token != nil || !recs[i].Expired(now) {
+		if recs[i].Managed() || !recs[i].Expired(now) {
 			return &recs[i]
 		}
 	}

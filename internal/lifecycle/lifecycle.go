@@ -141,6 +141,9 @@ type Settings struct {
 	AutoRotate   bool
 	// CAFile is an extra CA for the API's TLS.
 	CAFile string
+	// OAuthClientID is the OAuth application that refreshes the host's
+	// OAuth credentials (oauth.go).
+	OAuthClientID string
 }
 
 // HostSettings are the rotation settings the config gives a host.
@@ -150,6 +153,8 @@ func HostSettings(hc config.HostConfig) Settings {
 		Lifetime:     time.Duration(hc.Lifetime),
 		AutoRotate:   hc.AutoRotate,
 		CAFile:       hc.CAFile,
+		// OAuth credentials: oauth.go.
+		OAuthClientID: hc.OAuthClientID,
 	}
 }
 
@@ -176,6 +181,9 @@ type Manager struct {
 	Warn       func(format string, args ...any)
 	LockWait   time.Duration
 	APITimeout time.Duration
+	// NewOAuth returns a client of GitLab's OAuth provider (oauth.go); nil
+	// means oauth.New.
+	NewOAuth func(apiURL, caFile, clientID string) (OAuthAPI, error)
 	// Hook, when set, is called at the named points of a rotation
 	// ("before-rotate", "after-answer", "after-store"); crash tests use it
 	// to kill the process exactly there.

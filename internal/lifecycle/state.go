@@ -184,6 +184,9 @@ func (m *Manager) State(rec *store.Record) TokenState {
 // StateAt reports what rec's token is at now, for a caller whose decision
 // has read the clock already.
 func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
+	if rec.OAuth != nil {
+		return m.oauthState(rec, now) // oauth.go
+	}
 	elsewhere := m.Store != nil && m.Store.Elsewhere(rec)
 	j, pending := m.readJournal(rec.Account)
 	st := assess(rec, m.settings(rec), pending, elsewhere, now)

@@ -97,6 +97,11 @@ type Record struct {
 	CredentialOnly bool   `json:"credential_only,omitempty"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
+	// OAuth is set for a GitLab OAuth credential this helper manages (login
+	// --oauth): the secret's Password is the access token, its
+	// OAuthRefreshToken the refresh token (never handed to Git), and
+	// ExpiryUTC the access token's expiry.
+	OAuth *OAuth `json:"oauth,omitempty"`
 	// SecretSHA256 is the hex SHA-256 digest of a managed token that GitLab
 	// has confirmed, so that Git's store of the token it just used is
 	// answered from the index (SameSecret). A token is a random secret, so
@@ -167,6 +172,38 @@ type Token struct {
 	WarnedAt time.Time `json:"warned_at,omitzero"`
 }
 
+// OAuth is the metadata of a managed OAuth credential: an access token of
+// two hours and the refresh token that replaces it, which GitLab revokes on
+// use.
+type OAuth struct {
+	// APIURL is the host's API base URL; GitLab's OAuth provider is beside
+	// it. Like a token's, it comes from the config, never the index.
+	APIURL string `json:"api_url"`
+	// ClientID is the application the pair was issued to, as the config
+	// named it at login.
+	ClientID string   `json:"client_id,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// UserID is the GitLab user, as GitLab said at login.
+	UserID      int64     `json:"user_id,omitempty"`
+	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
+	// Dead says why the refresh token can no longer work ("revoked", "the
+	// refresh answer was lost"): a person must log in again.
+	Dead   string    `json:"dead,omitempty"`
+	DeadAt time.Time `json:"dead_at,omitzero"`
+	// RefreshFailedAt and RefreshError record the last failed refresh.
+	RefreshFailedAt time.Time `json:"refresh_failed_at,omitzero"`
+	RefreshError    string    `json:"refresh_error,omitempty"`
+	// GitRefusedAt is when Git's server refused the access token while
+	// GitLab still accepted it (or could not be asked).
+	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
+	// WarnedAt is when a person was last warned about this credential.
+	WarnedAt time.Time `json:"warned_at,omitzero"`
+}
+
+// Managed reports whether the helper manages r's lifecycle: a GitLab
+// token or an OAuth credential.
+func (r *Record) Managed() bool { return r.Token != nil || r.OAuth != nil }
+
 // Expiry returns the instant the token stops working: 00:00 UTC on its
 // expires_at date (https://docs.gitlab.com/user/profile/personal_access_tokens/#access-token-expiration).
 // ok is false when the token has no expiry date.
@@ -227,7 +264,7 @@ func Digest(token string) string {
 // token that GitLab has confirmed. One stored while GitLab could not be
 // reached may be a person's password, typed for a configured host.
 func (r *Record) keepsDigest() bool {
-	return r.Token != nil && !r.Token.Unverified
+	return r.Token != nil && !r.Token.Unverified || r.OAuth != nil
 }
 
 // SameSecret reports whether password is the secret r was stored with, as
@@ -271,7 +308,8 @@ type Secret struct {
 	// whether a token found in the state dir may take this one's place
 	// (the successor of a rotation keeps the user): the backend is an
 	// authority, the index is not. It costs no extra read. Writers set it
-	// from GitLab's answer only, never from an index record.
+	// from GitLab's answer only, never from an index record. For an OAuth
+	// credential it is the user of the pair, from GitLab's token info.
 	UserID int64 `json:"user_id,omitempty"`
 }
 
@@ -344,10 +382,10 @@ func (r *Record) Matches(c *credential.Credential) bool {
 	if r.Protocol != c.Protocol || r.Host != c.Host {
 		return false
 	}
-	// A managed GitLab token is stored without a path and is good for
-	// every repository of its account, so it also answers requests that
-	// carry a path (credential.useHttpPath).
-	if c.Path != "" && r.Path != c.Path && (r.Token == nil || r.Path != "") {
+	// A managed GitLab token (or OAuth credential) is stored without a
+	// path and is good for every repository of its account, so it also
+	// answers requests that carry a path (credential.useHttpPath).
+	if c.Path != "" && r.Path != c.Path && (!r.Managed() || r.Path != "") {
 		return false
 	}
 	if c.HasUsername && r.Username != c.Username {
@@ -449,8 +487,9 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 	for i := range recs {
 		r := &recs[i]
 		// A managed token's expiry is the lifecycle's to judge: it tells
-		// the person to log in again instead of staying silent.
-		if r.Token == nil && r.Expired(now) {
+		// the person to log in again instead of staying silent (an OAuth
+		// access token's, that it is refreshed).
+		if !r.Managed() && r.Expired(now) {
 			continue
 		}
 		if s.Elsewhere(r) {
@@ -470,7 +509,7 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		}
 		if !Describes(r, sec) {
 			r = s.reconcile(ctx, r, sec)
-			if r.Token == nil && r.Expired(now) {
+			if !r.Managed() && r.Expired(now) {
 				continue
 			}
 		} else if r.Backend == "" && s.Backend != "" {
@@ -981,6 +1020,9 @@ func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 		for i := range idx.Records {
 			if t := idx.Records[i].Token; t != nil {
 				t.APIURL = s.APIURL(idx.Records[i].Host)
+			}
+			if o := idx.Records[i].OAuth; o != nil {
+				o.APIURL = s.APIURL(idx.Records[i].Host)
 			}
 		}
 	}

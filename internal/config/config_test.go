@@ -559,6 +559,14 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."zz.example".lifetime`,
 	},
 	{
+		// Then the values, table by table: a value out of bounds in an
+		// earlier table comes before a value of the wrong type in a later one.
+		name:    "several problems: the top level before the hosts",
+		content: "lifetime = \"400d\"\n[hosts.\"a.example\"]\nusername = 1\n",
+		want:    `:1: lifetime: 400d is more than 365d, the longest lifetime GitLab allows`,
+		wantKey: "lifetime",
+	},
+	{
 		name:    "item of paths in the first of two accounts",
 		content: "[[hosts.\"g.example\".accounts]]\nusername = \"a\"\npaths = [\"x\",\n  \"/\"]\n[[hosts.\"g.example\".accounts]]\nusername = \"b\"\npaths = [\"y\", \"z\"]\n",
 		want:    `:3: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,

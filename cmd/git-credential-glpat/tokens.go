@@ -66,7 +66,7 @@ func runLogin(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(host, svc.APIURL(host, *apiURL))
+	create := svc.CreateTokenURL(svc.APIURL(host, *apiURL))
 	if *createURL {
 		fmt.Fprintln(stdout, create)
 		return 0

@@ -62,26 +62,20 @@ func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	return gitlabapi.New(apiURL, caFile)
 }
 
-// APIURL is the API base URL for host: the flag, else the config, else
-// https://HOST/api/v4.
+// APIURL is the API base URL login uses for host: the --api-url flag,
+// else where the host's tokens are sent (config.TokenAPIURL).
 func (s *Service) APIURL(host, flagURL string) string {
 	if flagURL != "" {
 		return strings.TrimRight(flagURL, "/")
 	}
-	if u := s.Config.Host(host).APIURL; u != "" {
-		return u
-	}
-	return config.DefaultAPIURL("https", host)
+	return s.Config.TokenAPIURL(host)
 }
 
 // CreateTokenURL is GitLab's page for a new personal access token, pre-filled
 // with a name and the least-privilege scopes
 // (https://docs.gitlab.com/user/profile/personal_access_tokens/#prefill-personal-access-token-name-and-scopes).
-func (s *Service) CreateTokenURL(host, apiURL string) string {
-	base := "https://" + host
-	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
-		base = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/api/v4")
-	}
+func (s *Service) CreateTokenURL(apiURL string) string {
+	base := config.WebURL(apiURL)
 	q := url.Values{}
 	hostname, _ := os.Hostname()
 	name := "git-credential-glpat"

@@ -160,31 +160,6 @@ username = "bob"
 	}
 }
 
-func TestAPIURL(t *testing.T) {
-	c, err := Load(writeConfig(t, `[hosts."gitlab.example.com"]
-api_url = "https://api.example.com/gitlab/api/v4/"
-[hosts."gitlab.com"]
-username = "x"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ name, protocol, host, want string }{
-		{"configured, trailing slash dropped", "https", "gitlab.example.com", "https://api.example.com/gitlab/api/v4"},
-		{"configured, any case", "https", "GITLAB.example.com", "https://api.example.com/gitlab/api/v4"},
-		{"known host without api_url", "https", "gitlab.com", "https://gitlab.com/api/v4"},
-		{"unknown host keeps the port", "https", "git.local:8443", "https://git.local:8443/api/v4"},
-		{"http protocol", "http", "localhost:3000", "http://localhost:3000/api/v4"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := c.APIURL(tt.protocol, tt.host); got != tt.want {
-				t.Errorf("APIURL(%q, %q) = %q, want %q", tt.protocol, tt.host, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestAccountFor(t *testing.T) {
 	c, err := Load(writeConfig(t, `[hosts."gitlab.com"]
 username = "default-user"

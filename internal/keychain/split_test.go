@@ -339,8 +339,9 @@ func TestSplitKilledPartWay(t *testing.T) {
 // and so on until one runs through; after each death, the value must be
 // the old one or the new one, whole. Then a later store and erase must
 // leave the keychain empty. open makes a fresh keychain and the
-// listing of every item in it.
-func killPartWay(t *testing.T, open func(t *testing.T) (*Keychain, *limited, *testClock, func() []string), size int) {
+// listing of every item in it. only, when given, names the changes to
+// run.
+func killPartWay(t *testing.T, open func(t *testing.T) (*Keychain, *limited, *testClock, func() []string), size int, only ...string) {
 	const absent = "\x00absent"
 	large := secretstest.LargeSecret(size, "large")
 	other := secretstest.LargeSecret(size/2+1000, "other")
@@ -354,6 +355,9 @@ func killPartWay(t *testing.T, open func(t *testing.T) (*Keychain, *limited, *te
 		{"overwrite a large secret with a small one", large, "small"},
 		{"erase a large secret", large, absent},
 	} {
+		if len(only) > 0 && !slices.Contains(only, tc.name) {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			for n := 0; ; n++ {

@@ -4,8 +4,10 @@ package keychain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -98,34 +100,50 @@ func TestLargeSecretsOnSecretService(t *testing.T) {
 // writes its whole file on every change).
 func itemFits16K(_, _ string, size int) bool { return size <= 16<<10 }
 
-// Split secrets work on a real keychain: the contract of a secrets.Store,
-// with a limit on one item in front of gnome-keyring.
+// Split secrets work on a real keychain, with a limit on one item in
+// front of gnome-keyring: stored over a small one, read back whole,
+// overwritten, erased; what lists the credentials of the service
+// (secret-tool search, Seahorse) sees the credential alone, and an erase
+// leaves nothing. (TestConformanceWithItemLimits runs the whole contract
+// with Windows' and macOS's limits, in memory.)
 func TestSplitOnSecretService(t *testing.T) {
 	keyringtest.Require(t)
-	secretstest.Conformance(t, func(t *testing.T) secrets.Store {
-		return &Keychain{Service: splitService(), Timeout: DefaultTimeout, fits: itemFits16K}
-	}, secretstest.HoldsLargeSecrets())
-
-	// What lists the credentials of a service (secret-tool search, or
-	// the Delete of all that gnome-keyring's Seahorse offers) sees the
-	// head alone; a Delete leaves nothing.
 	ctx := context.Background()
-	k := &Keychain{Service: splitService(), Timeout: DefaultTimeout, fits: windowsItemFits}
-	if err := k.Set(ctx, "https://alice@example.com", secretstest.LargeSecret(6000, "x")); err != nil {
-		t.Fatal(err)
-	}
-	items := secretServiceItems(t, k.Service)
-	heads := slices.DeleteFunc(slices.Clone(items), func(s string) bool { return s != k.Service+" https://alice@example.com" })
-	if len(heads) != 1 || len(items) != 1+3+1 {
-		t.Errorf("items = %q, want the head, 3 parts and the journal", items)
-	}
-	if err := k.Delete(ctx, "https://alice@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if left := secretServiceItems(t, k.Service); len(left) != 0 {
-		t.Errorf("items after Delete = %q, want none", left)
+	k := &Keychain{Service: splitService(), Timeout: DefaultTimeout, fits: itemFits16K}
+	const acct = "https://alice@example.com"
+	for _, size := range []int{16<<10 + 1, 65535, 200000} {
+		if err := k.Set(ctx, acct, "small"); err != nil {
+			t.Fatal(err)
+		}
+		big := secretstest.LargeSecret(size, "big")
+		if err := k.Set(ctx, acct, big); err != nil {
+			t.Fatalf("Set of %d bytes: %v", size, err)
+		}
+		mustGet(t, k, acct, big)
+		parts := (size + 16<<10 - 1) / (16 << 10)
+		items := secretServiceItems(t, k.Service)
+		heads := slices.DeleteFunc(slices.Clone(items), func(s string) bool { return !strings.HasPrefix(s, k.Service+" ") })
+		if !slices.Equal(heads, []string{k.Service + " " + acct}) || len(items) != 1+parts+1 {
+			t.Errorf("items = %q, want the head, %d parts and the journal", items, parts)
+		}
+		other := secretstest.LargeSecret(size-size/3, "other")
+		if err := k.Set(ctx, acct, other); err != nil {
+			t.Fatalf("Set of %d bytes over %d: %v", len(other), size, err)
+		}
+		mustGet(t, k, acct, other)
+		if err := k.Delete(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Get(ctx, acct); !errors.Is(err, secrets.ErrNotFound) {
+			t.Errorf("Get after Delete: %v, want ErrNotFound", err)
+		}
+		if left := secretServiceItems(t, k.Service); len(left) != 0 {
+			t.Errorf("items after Delete = %q, want none", left)
+		}
 	}
 }
+
+func itemFits4K(_, _ string, size int) bool { return size <= 4<<10 }
 
 // Killed part way on a real keychain, an overwrite of a large secret
 // leaves the old or the new value whole; a later store and erase leave
@@ -133,9 +151,9 @@ func TestSplitOnSecretService(t *testing.T) {
 func TestSplitKilledPartWayOnSecretService(t *testing.T) {
 	keyringtest.Require(t)
 	killPartWay(t, func(t *testing.T) (*Keychain, *limited, *testClock, func() []string) {
-		k, _, lim, clock := memKeychain(windowsItemFits)
+		k, _, lim, clock := memKeychain(itemFits4K)
 		lim.inner = goKeyring{}
 		k.Service = splitService()
 		return k, lim, clock, func() []string { return secretServiceItems(t, k.Service) }
-	}, 6000, "overwrite a large secret with another")
+	}, 9000, "overwrite a large secret with another")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -120,7 +119,7 @@ func runMigrate(c *call) int {
 	rep, err := backend.MoveAll(ctx, backend.Move{
 		Index: e.Store, Current: e.Kind, StateDir: e.StateDir, Options: e.BackendOptions, Target: target,
 		SwitchConfig: func() error { return config.SetBackend(e.ConfigPath, target) },
-		Hook:         session.CrashHook(os.Getenv("GLPAT_TEST_KILL_AT")),
+		Hook:         session.CrashHook(testHooks.killAt),
 	})
 	var te *backend.TargetError
 	switch {

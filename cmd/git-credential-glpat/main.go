@@ -220,8 +220,7 @@ func runGitOp(c *call) int {
 		return 1
 	}
 	defer s.Close()
-	if os.Getenv("GLPAT_TEST_PANIC") == "1" {
-		// The leak tests force a panic whose value holds the answer.
+	if testHooks.panicOnAnswer {
 		stdout = panicWriter{}
 	}
 	if err := s.Helper().Run(ctx, op, stdin, stdout); err != nil {
@@ -239,7 +238,7 @@ func runGitOp(c *call) int {
 // openSession opens what a command works with; writes: the command may
 // store something. The caller closes it when the command is done.
 func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
-	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(os.Getenv("GLPAT_TEST_KILL_AT"))}
+	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(testHooks.killAt)}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -247,8 +246,7 @@ func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
 		}
 		o.Backend = append(o.Backend, backend.WithKeychainTimeout(d))
 	}
-	if v := os.Getenv("GLPAT_KERNEL_KEYRING"); v != "" {
-		// Tests name their own kernel keyring; people need not.
+	if v := testHooks.kernelKeyring; v != "" {
 		o.Backend = append(o.Backend, backend.WithKernelKeyringName(v))
 	}
 	return session.Open(o)

@@ -70,10 +70,10 @@ func TestLifetimeCapThroughTheBinary(t *testing.T) {
 	g.login(tok)
 	out, errOut := g.get()
 	st, ok := g.gl.TokenByValue(password(out))
-	if !ok || !st.Active || st.RotatedFrom != id || st.ExpiresAt != gitlabtest.DateOf(today().AddDate(0, 0, 59)) {
-		t.Fatalf("get served %v, want the successor of %d expiring in 59 days", st, id)
+	if !ok || !st.Active || st.RotatedFrom != id || st.ExpiresAt != gitlabtest.DateOf(today().AddDate(0, 0, 60)) {
+		t.Fatalf("get served %v, want the successor of %d expiring in 60 days", st, id)
 	}
-	if !strings.Contains(errOut, `set lifetime = "59d"`) || strings.Count(errOut, "\n") != 1 {
+	if !strings.Contains(errOut, `set lifetime = "60d"`) || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("stderr = %q, want one line saying what to set", errOut)
 	}
 }

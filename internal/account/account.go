@@ -20,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // DefaultHost is the host commands use when none is given.
@@ -405,11 +406,15 @@ type Entry struct {
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
 	// Token is the lifecycle's state of a managed token (State says the
-	// same in words); RotationFailed: Problem is the last rotation's
-	// failure. Fix is what to run for a credential stored elsewhere.
+	// same in words); RotationFailed: Problem is about the last
+	// rotation, which failed or whose outcome is not known. Fix is what
+	// to run for a credential stored elsewhere.
 	Token          lifecycle.TokenState `json:"-"`
 	RotationFailed bool                 `json:"-"`
-	Fix            string               `json:"-"`
+	// Settling: Problem says that a rotation's outcome is not known yet,
+	// which the helper settles by itself; no person need act on it.
+	Settling bool   `json:"-"`
+	Fix      string `json:"-"`
 }
 
 // Status reports every stored credential (of host, if not empty). Unless
@@ -474,10 +479,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	switch {
 	case st.State == lifecycle.Expired || st.State == lifecycle.Revoked:
-		e.Problem = "expired; run " + login
-		if t.Dead != "" {
-			e.Problem = t.Dead + "; run " + login
-		}
+		e.Problem = lifecycle.DeadReason(t) + "; run " + login
 	case st.State == lifecycle.HeldBack:
 		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
 	case st.Due && !st.CanRotate:
@@ -486,8 +488,16 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
 		e.CanRotate = false
 		e.Problem = t.NoSelfRotation
-	case t.RotateError != "":
+	case st.Outcome == lifecycle.OutcomeUnknown:
+		// Not a failure: GitLab may have rotated the token. Nothing for
+		// a person to do yet: the helper settles it.
+		e.Problem = st.OutcomeText(now)
+		e.RotationFailed, e.Settling = true, true
+	case st.Outcome == lifecycle.RotationFailed || t.RotateError != "":
 		e.Problem = "last rotation failed: " + t.RotateError
+		if st.Outcome == lifecycle.RotationFailed {
+			e.Problem = st.OutcomeText(now)
+		}
 		e.RotationFailed = true
 	}
 	if s.Lifecycle.HasLeftovers(r.Account) {
@@ -497,6 +507,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
 		e.RecoveryFile = f
+		e.Settling = false
 		e.Problem = "a rotated token waits in " + f + "; run " + login + " --token-stdin < " + f
 	}
 	if offline || t.Dead != "" {
@@ -504,7 +515,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
 	if errors.Is(err, secrets.ErrNotFound) {
-		e.SecretMissing = true
+		e.SecretMissing, e.Settling = true, false
 		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
 		return
 	}
@@ -522,7 +533,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	info, err := api.Self(actx, sec.Password)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		e.Token.State = lifecycle.Revoked
+		e.Token.State, e.Settling = lifecycle.Revoked, false
 		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
 	case err != nil:
 		e.APIError = err.Error()
@@ -563,14 +574,42 @@ func fileExists(name string) bool {
 // do not allow it to rotate itself.
 const OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
 
+// Outcomes of rotate, besides OutcomeCannotRotate.
+const (
+	OutcomeRotated = "rotated"
+	OutcomeNotDue  = "not due"
+	OutcomeDead    = "dead"
+	// OutcomeFailed: GitLab refused, or could not be reached; nothing
+	// was rotated.
+	OutcomeFailed = "failed"
+	// OutcomeUnknown: a rotation was sent and whether GitLab carried it
+	// out is not known yet.
+	OutcomeUnknown = "unknown"
+	// OutcomeNoSelfRotation: this GitLab does not rotate the token
+	// itself (too old, or legacy tokens' rotation disabled).
+	OutcomeNoSelfRotation = "no self-rotation"
+)
+
 // RotateResult is the outcome for one token.
 type RotateResult struct {
 	Host     string `json:"host"`
 	Username string `json:"username"`
-	// Outcome is "rotated", "not due", "failed", "dead" or
-	// OutcomeCannotRotate.
+	// Outcome is one of the Outcome constants.
 	Outcome   string `json:"outcome"`
 	ExpiresAt string `json:"expires_at,omitempty"`
+	// Reason says why, in words: when the token is due, why it failed
+	// and when it is tried again, what is not known, what to do.
+	Reason string `json:"reason,omitempty"`
+}
+
+// NeedsPerson reports whether the outcome is one a person must act on or
+// look at again.
+func (r RotateResult) NeedsPerson() bool {
+	switch r.Outcome {
+	case OutcomeRotated, OutcomeNotDue:
+		return false
+	}
+	return true
 }
 
 // Rotate rotates the managed tokens of host (all hosts when host is
@@ -589,12 +628,13 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
 		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
-			res.Outcome = "not due"
+			res.Outcome, res.Reason = OutcomeNotDue, notDueReason(st, s.Lifecycle.SettingsFor(r))
 			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
 				// Known dead (status says so) and no unfinished
 				// rotation to recover: rotate must not report
 				// success over it.
-				res.Outcome = "dead"
+				res.Outcome = OutcomeDead
+				res.Reason = lifecycle.DeadReason(r.Token) + "; run " + s.Lifecycle.LoginCommand(r)
 			}
 			out = append(out, res)
 			continue
@@ -604,21 +644,70 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			return out, err
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
-		switch {
-		case err != nil:
+		if err != nil {
 			return out, err
-		case nr == nil:
-			res.Outcome = "dead"
-		case nr.Token.ID != r.Token.ID:
-			res.Outcome, res.ExpiresAt = "rotated", nr.Token.ExpiresAt
-		case !nr.Token.CanRotateItself():
-			res.Outcome = OutcomeCannotRotate
-		default:
-			res.Outcome = "failed"
 		}
+		s.rotateResult(&res, r, nr)
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// rotateResult fills in res with what the rotation of r came to: nr, the
+// record Lifecycle.Rotate returned (nil when the token is dead).
+func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
+	now := s.now()
+	login := s.Lifecycle.LoginCommand(r)
+	if nr == nil {
+		res.Outcome, res.Reason = OutcomeDead, "GitLab no longer accepts it; run "+login
+		if cur := s.record(r.Account); cur != nil && cur.Token != nil && lifecycle.DeadReason(cur.Token) != "" {
+			res.Reason = lifecycle.DeadReason(cur.Token) + "; run " + login
+		}
+		return
+	}
+	if nr.Token.ID != r.Token.ID {
+		res.Outcome, res.ExpiresAt = OutcomeRotated, nr.Token.ExpiresAt
+		res.Reason = "the new token expires " + nr.Token.ExpiresAt
+		if nr.Token.ExpiresAt == "" {
+			// An answer cut short: its metadata is read on the next call.
+			res.Reason = "the new token's expiry is read from GitLab on the next call"
+		}
+		return
+	}
+	st := s.Lifecycle.StateAt(nr, now)
+	switch {
+	case st.Outcome == lifecycle.OutcomeUnknown:
+		res.Outcome, res.Reason = OutcomeUnknown, st.OutcomeText(now)
+	case !nr.Token.CanRotateItself():
+		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+login
+	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
+		// Found by this rotation.
+		res.Outcome, res.Reason = OutcomeNoSelfRotation, nr.Token.NoSelfRotation+"; create a new token before it expires and run "+login
+	default:
+		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
+		if res.Reason == "" {
+			res.Reason = "not rotated: " + nr.Token.RotateError
+		}
+	}
+}
+
+// notDueReason says when a token that is not due will be.
+func notDueReason(st lifecycle.TokenState, set lifecycle.Settings) string {
+	if st.Expiry.IsZero() {
+		return "it never expires"
+	}
+	return fmt.Sprintf("due from %s, %s before it expires", st.Expiry.Add(-set.RotateBefore).UTC().Format(time.DateOnly), termtext.Plural(int(set.RotateBefore/(24*time.Hour)), "day"))
+}
+
+// record is the stored record of account, nil when there is none.
+func (s *Service) record(account string) *store.Record {
+	recs, _ := s.Store.List()
+	for i := range recs {
+		if recs[i].Account == account {
+			return &recs[i]
+		}
+	}
+	return nil
 }
 
 // LogoutPlan lists the records Logout(host, username) would remove.
@@ -661,7 +750,7 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 		}
 		rm := Removed{Record: *r}
 		if revoke && r.Token != nil && r.Token.Dead != "" {
-			rm.Dead, rm.NotSent = r.Token.Dead, true
+			rm.Dead, rm.NotSent = lifecycle.DeadReason(r.Token), true
 		}
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)

@@ -108,7 +108,7 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 func RotateFailed(results []account.RotateResult) int {
 	failed := 0
 	for _, r := range results {
-		if r.Outcome == "failed" || r.Outcome == "dead" || r.Outcome == account.OutcomeCannotRotate {
+		if r.NeedsPerson() {
 			failed++
 		}
 	}
@@ -126,11 +126,15 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		return
 	}
 	for _, r := range results {
-		switch r.Outcome {
-		case "rotated":
+		switch {
+		case r.Outcome == account.OutcomeRotated:
 			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
-		case "not due":
-			fmt.Fprintf(w, "%s (%s): not due (expires %s)\n", r.Host, r.Username, r.ExpiresAt)
+		case r.Outcome == account.OutcomeNotDue:
+			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
+		case r.Outcome == account.OutcomeUnknown:
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason))
+		case r.Reason != "":
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason))
 		default:
 			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
 		}
@@ -162,7 +166,7 @@ type StatusReport struct {
 func NeedAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
-		if st := en.Token.State; en.Problem != "" || st == lifecycle.Expired || st == lifecycle.Revoked {
+		if st := en.Token.State; (en.Problem != "" && !en.Settling) || st == lifecycle.Expired || st == lifecycle.Revoked {
 			n++
 		}
 	}

@@ -27,9 +27,11 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	gitlab "gitlab.com/gitlab-org/api/client-go"
 
@@ -69,9 +71,9 @@ var (
 	ErrLostAnswer = errors.New("the request was sent but no answer arrived")
 	// ErrBadAnswer: an answer that is not what GitLab sends.
 	ErrBadAnswer = errors.New("GitLab API answered something unexpected")
-	// ErrNotFound: HTTP 404 (an endpoint this GitLab does not have, or a
-	// wrong API URL), 405 or a 400 naming the path's id (an older GitLab
-	// that routes .../self/rotate to .../:id/rotate). See MissingEndpoint.
+	// ErrNotFound: HTTP 404 from a route that does not exist (an
+	// endpoint this GitLab does not have, or a wrong API URL), 405, or
+	// Grape's 400 for an id that is not one. See MissingEndpoint.
 	ErrNotFound = errors.New("GitLab API has no such endpoint")
 	// ErrServer: any other HTTP error.
 	ErrServer = errors.New("GitLab API error")
@@ -85,10 +87,18 @@ type Error struct {
 	// insufficient_scope, dpop_error, …), from the body or the
 	// WWW-Authenticate challenge.
 	Code string
-	// Reason is GitLab's error_description or message, when it gave one.
+	// Reason is GitLab's error_description or message, when it gave one
+	// (shortened).
 	Reason string
-	Kind   error // one of the Err* values above
-	Err    error // underlying transport error, if any
+	// message is Reason in full.
+	message string
+	// retryAfter and retryAt are what a 429 said of when to ask again:
+	// Retry-After in seconds (retryAfter) or as a date, and
+	// RateLimit-Reset (both absolute, in retryAt, the later kept).
+	retryAfter time.Duration
+	retryAt    time.Time
+	Kind       error // one of the Err* values above
+	Err        error // underlying transport error, if any
 	// Sent reports that the request was written to the connection.
 	Sent bool
 	// raw is a 2xx body that did not decode; it may hold a new token, so
@@ -151,30 +161,120 @@ func (e *Error) InsufficientScope() bool {
 // endpoint: 404 from the API's catch-all route ({"error":"404 Not Found"},
 // or anything but GitLab's {"message": "404 … Not Found"} of a missing
 // resource, such as a web server's page for a path outside GitLab's API),
-// 405, or a 400 naming the path's id (GitLab 16.0–16.9 routes
-// .../self/rotate to .../:id/rotate and refuses "self" as an id).
+// 405, or Grape's 400 "id is invalid" of a route whose Integer id got
+// "self". GitLab 16.0–16.9 (17.8 for project and group tokens) route
+// .../self/rotate to a rotate-by-id route that answers 401, or 404 with a
+// message for an administrator: those are not missing endpoints by their
+// answer alone; only GitLab's version tells (see lifecycle).
 func (e *Error) MissingEndpoint() bool { return errors.Is(e.Kind, ErrNotFound) }
 
-// mustBeBefore is the model's lifetime validation message
-// (app/models/personal_access_token.rb, expires_at_before_instance_max_expiry_date),
-// reported by rotate_token through bad_request!.
+// isoDate finds the dates a lifetime refusal names: its validation
+// message, format(_("must be before %{expiry_date}"), …) in
+// app/models/personal_access_token.rb and its EE module, is translated
+// into the user's language (lib/api/api.rb sets the locale from the
+// current user), but the date is Date#to_s, ISO 8601 in every language.
 // Compiled on first use: the hot path of get pays no package init for it.
-var mustBeBefore = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)expiration date must be before (\d{4}-\d{2}-\d{2})`)
+var isoDate = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`)
 })
 
-// MaxExpiry reports the date a 400 "Expiration date must be before D"
-// names: the instance (or a group policy) caps the token's lifetime.
+// MaxExpiry reports the earliest date a 400 answer names, the latest
+// expiry GitLab allows when the answer is a lifetime cap's: "Expiration
+// date must be before D" (GitLab fails only when expires_at > D, so D is
+// allowed). Two policies that both fail (GitLab's own 365 days, then an
+// instance or group policy) give two messages joined into one sentence,
+// and the earliest date is the one that binds. Whether the 400 is a
+// lifetime cap's at all is the caller's to judge (every date must be
+// before the date it asked for).
 func (e *Error) MaxExpiry() (time.Time, bool) {
 	if e.Status != http.StatusBadRequest {
 		return time.Time{}, false
 	}
-	m := mustBeBefore().FindStringSubmatch(e.Reason)
-	if m == nil {
-		return time.Time{}, false
+	var earliest time.Time
+	for _, m := range isoDate().FindAllString(e.message, -1) {
+		d, err := time.Parse(time.DateOnly, m)
+		if err == nil && (earliest.IsZero() || d.Before(earliest)) {
+			earliest = d
+		}
 	}
-	d, err := time.Parse(time.DateOnly, m[1])
-	return d, err == nil
+	return earliest, !earliest.IsZero()
+}
+
+// Dates reports every date a 400 answer names, in its order.
+func (e *Error) Dates() []time.Time {
+	var out []time.Time
+	for _, m := range isoDate().FindAllString(e.message, -1) {
+		if d, err := time.Parse(time.DateOnly, m); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// LegacyRotationDisabled reports GitLab 18's refusal to rotate a legacy
+// (not fine-grained) personal access token while fine-grained tokens are
+// enforced: 400 "Rotation of legacy personal access tokens is disabled.
+// Use a fine-grained token instead."
+// (app/services/personal_access_tokens/rotate_service.rb, before its
+// transaction). The text is s_('AccessTokens|…'), which the locale files
+// read do not translate yet; a translation of it would not be recognised
+// and is handled as any other 400.
+func (e *Error) LegacyRotationDisabled() bool {
+	return e.Status == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(e.message), "rotation of legacy personal access tokens is disabled")
+}
+
+// RateLimited reports a 429: a rate limiter refused the request before
+// anything was done (Rack::Attack in front of the application,
+// lib/gitlab/rack_attack.rb, or Gitlab::ApplicationRateLimiter in an
+// endpoint, lib/api/helpers/rate_limiter.rb).
+func (e *Error) RateLimited() bool { return e.Status == http.StatusTooManyRequests }
+
+// RetryAt is when a 429 said to ask again, for an answer that came at now:
+// the later of Retry-After (seconds, or a date) and RateLimit-Reset (Unix
+// time), which Rack::Attack sends both of
+// (Gitlab::RackAttack.throttled_response_headers); zero when it said
+// nothing (the application limiter's JSON answer).
+func (e *Error) RetryAt(now time.Time) time.Time {
+	at := e.retryAt
+	if e.retryAfter > 0 {
+		if t := now.Add(e.retryAfter); t.After(at) {
+			at = t
+		}
+	}
+	if limit := now.Add(maxRetryAfter); at.After(limit) {
+		// A clock far off, or a header gone wrong.
+		at = limit
+	}
+	return at
+}
+
+// maxRetryAfter bounds how far off a 429 may put the next request, so
+// that a header gone wrong cannot stop rotation for good.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// readRetryAfter reads a 429's Retry-After and RateLimit-Reset into e.
+// The Date header, when there is one, anchors Retry-After's date form
+// against this machine's clock.
+func (e *Error) readRetryAfter(h http.Header) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			e.retryAfter = min(time.Duration(n)*time.Second, maxRetryAfter)
+		} else if t, err := http.ParseTime(v); err == nil {
+			if date, err := http.ParseTime(h.Get("Date")); err == nil {
+				e.retryAfter = min(max(t.Sub(date), 0), maxRetryAfter)
+			} else {
+				e.retryAt = t
+			}
+		}
+	}
+	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			if t := time.Unix(n, 0); t.After(e.retryAt) {
+				e.retryAt = t
+			}
+		}
+	}
 }
 
 // Token is a token as GitLab describes it
@@ -196,6 +296,34 @@ type Token struct {
 	// Token is the secret, only in the answer to a rotation. It is never
 	// marshalled.
 	Token string `json:"-"`
+	// Zone is the instance's time zone (gitlab_rails['time_zone'],
+	// config/initializers/time_zone.rb) as the answer's timestamps show
+	// it, nil when it has none. GitLab's "today" is that zone's
+	// (Date.current): the lifetime cap and a rotation's default expiry
+	// count from it.
+	Zone *time.Location `json:"-"`
+}
+
+// zoneOf is the time zone GitLab wrote its timestamps in: Rails keeps
+// them as ActiveSupport::TimeWithZone in Time.zone, whose JSON is
+// xmlschema with that zone's offset ("…-08:00"; "Z" for UTC). The latest
+// timestamp is taken, so that a change of daylight saving time since the
+// token was created counts; a fixed offset is all an answer tells.
+func zoneOf(ts ...*time.Time) *time.Location {
+	var latest *time.Time
+	for _, t := range ts {
+		if t != nil && !t.IsZero() && (latest == nil || t.After(*latest)) {
+			latest = t
+		}
+	}
+	if latest == nil {
+		return nil
+	}
+	name, off := latest.Zone()
+	if off == 0 {
+		return time.UTC
+	}
+	return time.FixedZone(name, off)
 }
 
 // User is the part of GET /user the helper uses.
@@ -539,7 +667,15 @@ func classify(op, method string, x *exchange, err error) error {
 		return &Error{Op: op, Kind: kind, Err: scrub(err), Sent: x.wrote}
 	}
 	e := &Error{Op: op, Status: x.status, Sent: true}
-	e.Code, e.Reason = reason(x.body)
+	e.Code, e.message = reason(x.body)
+	if x.status == http.StatusTooManyRequests {
+		e.readRetryAfter(x.header)
+		if e.message == "" {
+			// Rack::Attack's answer is text/plain, "Retry later".
+			e.message = plainText(x.header, x.body)
+		}
+	}
+	e.Reason = shorten(e.message)
 	if e.Code == "" {
 		e.Code = challengeError(x.header.Get("WWW-Authenticate"))
 	}
@@ -629,6 +765,7 @@ func decodeToken(body []byte) (*Token, error) {
 	if pt.CreatedAt != nil {
 		t.CreatedAt = *pt.CreatedAt
 	}
+	t.Zone = zoneOf(pt.CreatedAt, pt.LastUsedAt)
 	if pt.ExpiresAt != nil {
 		t.ExpiresAt = time.Time(*pt.ExpiresAt).Format(time.DateOnly)
 	}
@@ -668,6 +805,13 @@ func reason(body []byte) (code, text string) {
 	}
 	desc := flatten(e.Description)
 	errText := flatten(e.Error)
+	if inner, ok := e.Message.(map[string]any); ok {
+		// {"message": {"error": …}}: render_api_error! of a hash, as
+		// the rate limiters answer (lib/api/helpers/rate_limiter.rb).
+		if m, ok := inner["error"].(string); ok {
+			e.Message = m
+		}
+	}
 	if desc != "" {
 		code, text = errText, desc
 	} else if m := flatten(e.Message); m != "" {
@@ -678,11 +822,24 @@ func reason(body []byte) (code, text string) {
 	if strings.ContainsAny(code, " ") {
 		code = ""
 	}
-	text = strings.Join(strings.Fields(text), " ")
-	if len(text) > 200 {
-		text = text[:200] + "…"
+	return code, strings.Join(strings.Fields(text), " ")
+}
+
+// plainText is a short text/plain body, one line, or "".
+func plainText(h http.Header, body []byte) string {
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	if strings.TrimSpace(ct) != "text/plain" || len(body) > 200 || !utf8.Valid(body) {
+		return ""
 	}
-	return code, text
+	return strings.Join(strings.Fields(string(body)), " ")
+}
+
+// shorten bounds a reason for messages.
+func shorten(text string) string {
+	if len(text) > 200 {
+		return strings.ToValidUTF8(text[:200], "") + "…"
+	}
+	return text
 }
 
 func flatten(v any) string {

@@ -275,34 +275,81 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 		if !ok || !d.Equal(today().AddDate(0, 0, 30)) {
 			t.Errorf("rotate past the cap: %v; MaxExpiry = %v, %v; want %v", err, d, ok, today().AddDate(0, 0, 30))
 		}
+		// Past GitLab's 365 days and the policy, in German: two
+		// messages, the policy's date second, and the earliest binds.
+		gl.SetLocale(gl.Tokens()[0].Username, "de")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 400))
+		d, ok = time.Time{}, false
+		if errors.As(err, &ae) {
+			d, ok = ae.MaxExpiry()
+		}
+		if !ok || !d.Equal(today().AddDate(0, 0, 30)) || len(ae.Dates()) != 2 {
+			t.Errorf("rotate past two caps: %v; MaxExpiry = %v, %v, of %v; want %v, of 2", err, d, ok, ae.Dates(), today().AddDate(0, 0, 30))
+		}
 	})
 	t.Run("missing endpoints", func(t *testing.T) {
-		for _, v := range []string{"16.9.0", "15.11.2"} {
-			gl := gitlabtest.New(t)
-			gl.SetVersion(v)
-			tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
-			c, _ := New(gl.APIURL(), "")
-			_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
-			var ae *Error
-			if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-				t.Errorf("GitLab %s personal rotate: %v; want a missing endpoint", v, err)
-			}
-			if got, err := c.Version(ctx, tok); got != v {
-				t.Errorf("Version = %q, %v; want %q", got, err, v)
-			}
-		}
+		// Before 16.0 the path meets the API's catch-all route: a
+		// missing endpoint.
 		gl := gitlabtest.New(t)
-		gl.SetVersion("17.8.1")
-		repo := gl.CreateRepo("acme/widgets")
-		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		gl.SetVersion("15.11.2")
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
 		c, _ := New(gl.APIURL(), "")
-		_, err := c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
 		var ae *Error
 		if !errors.As(err, &ae) || !ae.MissingEndpoint() {
-			t.Errorf("GitLab 17.8 project rotate: %v; want a missing endpoint", err)
+			t.Errorf("GitLab 15.11 personal rotate: %v; want a missing endpoint", err)
+		}
+		if got, err := c.Version(ctx, tok); got != "15.11.2" {
+			t.Errorf("Version = %q, %v; want 15.11.2", got, err)
+		}
+		// 16.0-16.9 answer from a rotate-by-id route: a refusal that is
+		// not about the token (401), or for an administrator a 404 of a
+		// missing record, not of a missing route. Only the version tells
+		// them from other refusals.
+		gl = gitlabtest.New(t)
+		gl.SetVersion("16.9.0")
+		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 16.9 personal rotate: %v; want ErrRefused, not ErrUnauthorized", err)
+		}
+		gl.SetAdmin(gl.Token(id).Username, true)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || ae.MissingEndpoint() || ae.Reason != "404 Not found" {
+			t.Errorf("GitLab 16.9 personal rotate by an administrator: %v; want a 404 that is not a missing endpoint", err)
+		}
+		gl = gitlabtest.New(t)
+		gl.SetVersion("17.8.1")
+		repo := gl.CreateRepo("acme/widgets")
+		tok, _ = gl.CreateToken(gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: repo.ID, ExpiresAt: in(9)})
+		c, _ = New(gl.APIURL(), "")
+		_, err = c.Rotate(ctx, tok, KindProject, int64(repo.ID), today().AddDate(0, 0, 30))
+		if !errors.Is(err, ErrRefused) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("GitLab 17.8 project rotate: %v; want ErrRefused, not ErrUnauthorized", err)
 		}
 		if _, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30)); err != nil {
 			t.Errorf("the bot's token on the personal endpoint of 17.8: %v", err)
+		}
+	})
+	t.Run("rate limits", func(t *testing.T) {
+		gl := gitlabtest.New(t)
+		tok, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
+		c, _ := New(gl.APIURL(), "")
+		gl.ThrottleRotate(gitlabtest.RackAttack, 90*time.Second)
+		now := time.Now()
+		_, err := c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		var ae *Error
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "Retry later" {
+			t.Fatalf("Rack::Attack: %v; want a 429 saying Retry later", err)
+		}
+		if at := ae.RetryAt(now); at.Before(now.Add(89*time.Second)) || at.After(now.Add(92*time.Second)) {
+			t.Errorf("Rack::Attack: RetryAt = %s, want about %s", at, now.Add(90*time.Second))
+		}
+		gl.ThrottleRotate(gitlabtest.ApplicationLimiter, time.Hour)
+		_, err = c.Rotate(ctx, tok, KindPersonal, 0, today().AddDate(0, 0, 30))
+		if !errors.As(err, &ae) || !ae.RateLimited() || ae.Reason != "This endpoint has been requested too many times. Try again later." || !ae.RetryAt(now).IsZero() {
+			t.Errorf("application limiter: %v (RetryAt %s); want a 429 with GitLab's message and no time", err, ae.RetryAt(now))
 		}
 	})
 	t.Run("resource mismatch", func(t *testing.T) {

@@ -62,12 +62,18 @@ var (
 type reply struct {
 	status int
 	header http.Header
-	body   any // marshalled as JSON; nil writes no body
+	body   any    // marshalled as JSON; nil writes no body (or text)
+	text   string // a body that is not JSON, with the header's Content-Type
 }
 
 func send(w http.ResponseWriter, rep reply) {
 	for k, v := range rep.header {
 		w.Header()[k] = v
+	}
+	if rep.text != "" {
+		w.WriteHeader(rep.status)
+		io.WriteString(w, rep.text)
+		return
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)
@@ -222,17 +228,12 @@ type tokenJSON struct {
 	Token string `json:"token,omitempty"`
 }
 
-// timestamp formats t as GitLab's API does: "2023-08-01T15:00:00.000Z".
-func timestamp(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
 func (s *Server) tokenJSONLocked(t *token) *tokenJSON {
 	j := &tokenJSON{
 		ID:        t.id,
 		Name:      t.name,
 		Revoked:   t.revoked,
-		CreatedAt: timestamp(t.createdAt),
+		CreatedAt: s.timestampLocked(t.createdAt),
 		Scopes:    slices.Clone(t.scopes),
 		UserID:    t.user.id,
 		Active:    !t.revoked && !s.expiredLocked(t),
@@ -242,7 +243,7 @@ func (s *Server) tokenJSONLocked(t *token) *tokenJSON {
 		j.Description = &d
 	}
 	if !t.lastUsedAt.IsZero() {
-		u := timestamp(t.lastUsedAt)
+		u := s.timestampLocked(t.lastUsedAt)
 		j.LastUsedAt = &u
 	}
 	if !t.expiresAt.IsZero() {
@@ -451,7 +452,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 			State:     "active",
 			AvatarURL: "",
 			WebURL:    s.URL + "/" + u.username,
-			CreatedAt: timestamp(u.createdAt),
+			CreatedAt: s.timestampLocked(u.createdAt),
 			Bot:       u.bot,
 			Email:     email,
 		}}
@@ -518,12 +519,18 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		return
 	}
 	s.mu.Lock()
+	if rep, ok := s.throttledLocked(RackAttack); ok {
+		// Rack::Attack answers before the application sees anything.
+		s.mu.Unlock()
+		send(w, rep)
+		return
+	}
 	if st := s.failRotate; st != 0 {
 		s.mu.Unlock()
 		writeMessage(w, st, fmt.Sprintf("%d %s", st, http.StatusText(st)))
 		return
 	}
-	missing := s.missingRotateLocked(kind)
+	route := s.rotateRouteLocked(kind)
 	reset, cut, late := s.resetRotate, s.cutRotate, s.lateCommit
 	s.mu.Unlock()
 
@@ -534,9 +541,9 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		dropConnection(w)
 		return
 	}
-	if missing.status == http.StatusNotFound {
+	if route == noRoute {
 		// The catch-all route: no authentication at all.
-		send(w, missing)
+		notFoundRoute(w)
 		return
 	}
 	if late > 0 {
@@ -556,11 +563,17 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		send(w, rep)
 		return
 	}
-	if missing.status != 0 {
-		// The .../:id/rotate route of 16.0-16.9 authenticates first
-		// (before { authenticate! }), then Grape refuses "self" as an id.
+	if rep, ok := s.throttledLocked(ApplicationLimiter); ok {
 		s.mu.Unlock()
-		send(w, missing)
+		send(w, rep)
+		return
+	}
+	if route == byIDRoute {
+		// The rotate-by-id routes authenticate first (before {
+		// authenticate! }), then find no token "self".
+		rep := s.noTokenSelfLocked(old, kind)
+		s.mu.Unlock()
+		send(w, rep)
 		return
 	}
 	rep, drop := s.rotateLocked(old, kind, resourceID, exp, paramErr)
@@ -590,26 +603,49 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 	send(w, rep)
 }
 
-// missingRotateLocked is the answer of a GitLab too old to have the
-// self-rotate endpoint of kind (see SetVersion), or a zero reply.
-func (s *Server) missingRotateLocked(kind Kind) reply {
+// rotateRoute is the route a POST to a self-rotate path reaches.
+type rotateRoute int
+
+const (
+	selfRoute rotateRoute = iota // the self-rotate endpoint itself
+	byIDRoute                    // a rotate-by-id route, with id "self" (16.0+)
+	noRoute                      // the API's catch-all 404 (before 16.0)
+)
+
+// rotateRouteLocked is the route POST .../self/rotate of kind reaches on
+// the server's version (see SetVersion).
+func (s *Server) rotateRouteLocked(kind Kind) rotateRoute {
 	major, minor := 16, 10
-	param := "id"
 	if kind != Personal {
 		major, minor = 17, 9
-		param = "token_id"
 	}
 	switch {
 	case s.versionAtLeastLocked(major, minor):
-		return reply{}
+		return selfRoute
 	case s.versionAtLeastLocked(16, 0):
-		// .../:id/rotate (personal) and .../access_tokens/:token_id/rotate
-		// (resource) exist since 16.0 and declare the id an Integer:
-		// Grape's validation error for "self".
-		return reply{status: http.StatusBadRequest, body: map[string]string{"error": param + " is invalid"}}
-	default:
-		return reply{status: http.StatusNotFound, body: map[string]string{"error": "404 Not Found"}}
+		return byIDRoute
 	}
+	return noRoute
+}
+
+// noTokenSelfLocked is the answer of a rotate-by-id route of GitLab
+// 16.0–16.9 (personal) or 16.0–17.8 (project, group) to the id "self",
+// for an authenticated token t. GitLab 16.8.1 was seen answering a user
+// 401 {"message":"401 Unauthorized"} and an administrator 404
+// {"message":"404 Not found"} at the personal path
+// (https://gitlab.com/gitlab-org/gitlab/-/issues/442317): the token lookup
+// of "self" finds nothing, a user is then not allowed to manage it
+// (unauthorized!), and an administrator's lookup raises RecordNotFound,
+// which lib/api/api.rb answers {"message":"404 Not found"}. The project
+// and group paths answer 401 the same way up to 17.8. The 16.x source of
+// lib/api/personal_access_tokens.rb and lib/api/resource_access_tokens.rb
+// is not in the index searched for this fake: this follows that issue and
+// the rescue_from in lib/api/api.rb.
+func (s *Server) noTokenSelfLocked(t *token, kind Kind) reply {
+	if kind == Personal && s.more.admins[t.user.username] {
+		return message(http.StatusNotFound, "404 Not found")
+	}
+	return message(http.StatusUnauthorized, "401 Unauthorized")
 }
 
 // cutAnswer sends rep's head and its body up to just after the token's
@@ -660,20 +696,37 @@ func (s *Server) rotateLocked(old *token, kind Kind, resourceID string, exp Date
 		}
 	}
 
-	today := DateOf(s.now())
+	// RotateService#execute, before its transaction.
+	if s.legacyRotationRefusedLocked(old) {
+		return message(http.StatusBadRequest, "400 Bad request - "+legacyRotationDisabled), false
+	}
+
+	// "Today" is the instance's (Date.current, see SetTimeZone).
+	today := s.todayLocked()
 	if exp.IsZero() {
 		exp = today.AddDays(defaultRotateDays)
 	} else {
-		days := maxLifetimeDays
+		// The model's validations, in the order they are declared:
+		// PersonalAccessToken#expires_at_before_instance_max_expiry_date
+		// (365 days, app/models/personal_access_token.rb), then the
+		// EE module's expires_at_before_max_expiry_date of an instance
+		// or group policy (ee/app/models/ee/personal_access_token.rb).
+		// Each fails only when expires_at > its date, and every one
+		// that fails adds its message; rotate_token reports them
+		// through bad_request!.
+		var caps []Date
+		if d := today.AddDays(maxLifetimeDays); exp.After(d) {
+			caps = append(caps, d)
+		}
 		if s.maxLifetime > 0 {
-			days = s.maxLifetime
+			if d := today.AddDays(s.maxLifetime); exp.After(d) {
+				caps = append(caps, d)
+			}
 		}
-		if maxDate := today.AddDays(days); exp.After(maxDate) {
-			// PersonalAccessToken#expires_at_before_instance_max_expiry_date,
-			// reported by rotate_token through bad_request!.
-			return message(http.StatusBadRequest, "400 Bad request - Expiration date must be before "+maxDate.String()), false
+		if len(caps) > 0 {
+			return message(http.StatusBadRequest, "400 Bad request - "+s.capMessageLocked(old.user, caps)), false
 		}
-		if !exp.After(today) {
+		if !exp.After(DateOf(s.now())) {
 			// Not in GitLab's source: it has no such check, and would
 			// create a token that is dead on arrival. The fake refuses a
 			// date whose midnight has passed, so that no test can rely on

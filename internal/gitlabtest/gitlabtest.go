@@ -23,9 +23,10 @@
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
-// ResetRotate, CutRotateAnswer, CommitRotateAfter, Delay, Garbage) and
-// instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// RequireDPoP) can be switched at any time. Every method of Server is safe for
+// ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
+// Garbage), instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
+// SetTimeZone, EnforceFineGrainedTokens) and users' (RequireDPoP,
+// SetAdmin, SetLocale) can be switched at any time. Every method of Server is safe for
 // concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //
@@ -225,6 +226,7 @@ type Server struct {
 	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
 	prefix      string // personal_access_token_prefix; "" is "glpat-"
 	dpopUsers   map[string]bool
+	more        instance // the settings of instance.go
 
 	// faults
 	failRotate  int
@@ -624,9 +626,11 @@ func (s *Server) CommitRotateAfter(d time.Duration) {
 // SetVersion makes the server answer as GitLab version v ("16.9.0") does:
 // GET /version reports it, personal self-rotation exists from 16.10 and
 // project/group self-rotation from 17.9 (with the self_rotate scope).
-// Before that, POST .../self/rotate reaches the .../:id/rotate route
-// (16.0+), whose Integer id refuses "self" with a 400, or the API's
-// catch-all 404. "" is the newest GitLab.
+// Before that, POST .../self/rotate reaches the rotate-by-id routes of
+// 16.0+, which find no token "self": 401 for a user (404 for an
+// administrator, see SetAdmin) at the personal path, 401 at the project
+// and group paths; before 16.0 it meets the API's catch-all 404. "" is the
+// newest GitLab.
 func (s *Server) SetVersion(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -634,8 +638,8 @@ func (s *Server) SetVersion(v string) {
 }
 
 // SetMaxLifetime sets the instance's max_personal_access_token_lifetime in
-// days (an Ultimate setting; group policies work the same way); 0 restores
-// GitLab's default of 365.
+// days (an Ultimate setting; a group policy gives the same answer), a
+// policy checked after GitLab's own cap of 365 days; 0 removes it.
 func (s *Server) SetMaxLifetime(days int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

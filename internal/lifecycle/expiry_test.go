@@ -46,21 +46,24 @@ func TestNewExpiry(t *testing.T) {
 		name     string
 		now      time.Time
 		lifetime time.Duration
+		zone     *time.Location
 		want     string
 	}{
-		{"today plus lifetime", t0, 90 * day, "2026-06-08"},
-		{"at midnight UTC", midnight("2026-03-10"), 90 * day, "2026-06-08"},
-		{"one nanosecond before midnight UTC is still today", midnight("2026-03-11").Add(-1), 90 * day, "2026-06-08"},
-		{"today is the UTC date, not the local one", time.Date(2026, 3, 11, 0, 30, 0, 0, paris), 90 * day, "2026-06-08"},
-		{"lifetime of 365 days is GitLab's limit", t0, 365 * day, "2027-03-10"},
-		{"lifetime beyond 365 days is capped", t0, 400 * day, "2027-03-10"},
-		{"a part day is dropped", t0, 90*day + 23*time.Hour, "2026-06-08"},
-		{"across a leap day", midnight("2028-02-01"), 30 * day, "2028-03-02"},
-		{"no lifetime means the longest", t0, 0, "2027-03-10"},
+		{"today plus lifetime", t0, 90 * day, nil, "2026-06-08"},
+		{"at midnight UTC", midnight("2026-03-10"), 90 * day, nil, "2026-06-08"},
+		{"one nanosecond before midnight UTC is still today", midnight("2026-03-11").Add(-1), 90 * day, nil, "2026-06-08"},
+		{"today is the instance's date, not the local one", time.Date(2026, 3, 11, 0, 30, 0, 0, paris), 90 * day, nil, "2026-06-08"},
+		{"an instance behind UTC is still on yesterday", time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), 365 * day, time.FixedZone("PST", -8*3600), "2027-03-09"},
+		{"an instance ahead of UTC is on tomorrow", time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC), 90 * day, time.FixedZone("JST", 9*3600), "2026-06-09"},
+		{"lifetime of 365 days is GitLab's limit", t0, 365 * day, nil, "2027-03-10"},
+		{"lifetime beyond 365 days is capped", t0, 400 * day, nil, "2027-03-10"},
+		{"a part day is dropped", t0, 90*day + 23*time.Hour, nil, "2026-06-08"},
+		{"across a leap day", midnight("2028-02-01"), 30 * day, nil, "2028-03-02"},
+		{"no lifetime means the longest", t0, 0, nil, "2027-03-10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := newExpiry(tt.now, tt.lifetime)
+			got := newExpiry(tt.now, tt.lifetime, tt.zone)
 			if got.Format(time.DateOnly) != tt.want || !got.Equal(midnight(tt.want)) {
 				t.Errorf("newExpiry(%s, %s): got %s, want %s 00:00 UTC", tt.now.Format(time.RFC3339Nano), tt.lifetime, got.Format(time.RFC3339Nano), tt.want)
 			}

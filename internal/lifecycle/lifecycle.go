@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,9 +260,23 @@ func (m *Manager) autoRotation(rec *store.Record, now time.Time) bool {
 }
 
 // backingOff reports whether the last rotation of rec failed less than
-// retryAfter ago.
+// retryAfter ago, or GitLab's rate limiter said to wait longer.
 func backingOff(rec *store.Record, now time.Time) bool {
-	return !rec.Token.RotateFailedAt.IsZero() && now.Sub(rec.Token.RotateFailedAt) < retryAfter
+	return !retryAt(rec.Token).IsZero() && now.Before(retryAt(rec.Token))
+}
+
+// retryAt is when the back-off after tok's last failed rotation ends:
+// retryAfter after it, or when GitLab's rate limiter said, whichever is
+// later; zero when no rotation failed.
+func retryAt(tok *store.Token) time.Time {
+	if tok.RotateFailedAt.IsZero() {
+		return time.Time{}
+	}
+	at := tok.RotateFailedAt.Add(retryAfter)
+	if tok.RateLimitedUntil.After(at) {
+		at = tok.RateLimitedUntil
+	}
+	return at
 }
 
 // dead reports (and tells the person, once per call) whether the token
@@ -271,7 +286,7 @@ func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	case st.State != Expired && st.State != Revoked:
 		return false
 	case rec.Token.Dead != "":
-		m.warn("the token for %s is %s; run %s", rec.Host, rec.Token.Dead, m.LoginCommand(rec))
+		m.warn("the token for %s is %s; run %s", rec.Host, DeadReason(rec.Token), m.LoginCommand(rec))
 	default:
 		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
 	}
@@ -487,21 +502,24 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		return upd, sec, nil
 	}
 
-	expiresAt := newExpiry(now, m.settings(rec).Lifetime)
+	expiresAt := newExpiry(now, m.settings(rec).Lifetime, info.Zone)
 	j := journal{OldTokenID: tok.ID, StartedAt: now.UTC(), Host: rec.Host}
 	if err := m.writeJournal(rec.Account, j); err != nil {
 		// No journal, no rotation: it would not be crash safe.
 		m.Store.UpdateRecord(ctx, upd)
 		return m.cannotJournal(ctx, upd, sec, err)
 	}
-	return m.send(ctx, api, upd, sec, attempt{kind: tok.Kind, expiresAt: expiresAt, journal: j, fallbacks: true})
+	return m.send(ctx, api, upd, sec, attempt{kind: tok.Kind, expiresAt: expiresAt, zone: info.Zone, journal: j, fallbacks: true})
 }
 
 // attempt is one rotate request of a rotation.
 type attempt struct {
 	kind      string // the endpoint: gitlabapi.KindPersonal, KindProject, KindGroup
 	expiresAt time.Time
-	journal   journal
+	// zone is the instance's time zone, whose today GitLab counts
+	// lifetimes from (nil: UTC).
+	zone    *time.Location
+	journal journal
 	// fallbacks allows one more request after an answer that proves
 	// nothing was committed: a bot's token at the personal endpoint, or
 	// the largest expiry date an instance allows.
@@ -542,10 +560,18 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, rerr)
 		return nil, nil, nil
-	case errors.Is(rerr, gitlabapi.ErrRefused):
-		// A 401 that is not about the token (dpop_error, or the bot is
-		// not one of that project's or group's: find_token found
-		// nothing). Whether GitLab takes the token is for .../self to say.
+	case errors.Is(rerr, gitlabapi.ErrRefused) || (ae != nil && ae.Status == http.StatusNotFound && !ae.MissingEndpoint()):
+		// A 401 that is not about the token, or a 404 of something not
+		// found: dpop_error; a project or group whose bot the token is
+		// not (find_token found nothing: 401), or that it cannot see
+		// (404); or the rotate-by-id routes of a GitLab without
+		// self-rotation (16.0-16.9 personal, 16.0-17.8 project and
+		// group), which find no token "self": 401 for a user, 404 for
+		// an administrator (see gitlabtest's noTokenSelfLocked). All of
+		// them refuse before RotateService. Whether GitLab takes the
+		// token is for .../self to say; whether the endpoint exists, for
+		// GitLab's version, never for the 401 alone (a proxy can give
+		// one too).
 		actx, cancel := m.apiContext(ctx)
 		info, err := api.Self(actx, sec.Password)
 		cancel()
@@ -556,6 +582,11 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 			return nil, nil, nil
 		case err == nil && info != nil && a.kind != gitlabapi.KindPersonal && a.fallbacks:
 			return m.fallBack(ctx, api, rec, sec, a)
+		case err == nil && info != nil:
+			if ver, known := m.version(ctx, api, sec); known && !selfRotationIn(ver, a.kind) {
+				m.removeJournal(rec.Account)
+				return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
+			}
 		}
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
@@ -574,8 +605,14 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 			return m.fallBack(ctx, api, rec, sec, a)
 		}
 		m.removeJournal(rec.Account)
-		return m.saveNoSelfRotation(ctx, api, rec, sec, rerr)
-	case ae != nil && a.fallbacks && maxExpiryOK(ae):
+		ver, _ := m.version(ctx, api, sec)
+		return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
+	case ae != nil && ae.LegacyRotationDisabled():
+		// Refused before RotateService's transaction. Not this
+		// token's scopes: the instance's setting, which may change.
+		m.removeJournal(rec.Account)
+		return m.saveNoSelfRotation(ctx, rec, sec, "this GitLab has disabled the rotation of legacy personal access tokens, so the token cannot rotate itself: a fine-grained personal access token is needed", rerr)
+	case ae != nil && a.fallbacks && lifetimeCap(ae, a):
 		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
 	case errors.Is(rerr, gitlabapi.ErrUnreachable):
 		// Never sent (gitlabapi tells it from "sent, no answer").
@@ -594,9 +631,21 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 	return m.unknown(ctx, api, rec, sec, a.journal, rerr)
 }
 
-func maxExpiryOK(ae *gitlabapi.Error) bool {
-	_, ok := ae.MaxExpiry()
-	return ok
+// lifetimeCap reports whether ae, the answer to a, is a lifetime cap's
+// refusal: a 400 naming one or more dates, each before the date a asked
+// for (GitLab refuses expires_at only past the date it names). Words are
+// not read: GitLab translates them into the user's language.
+func lifetimeCap(ae *gitlabapi.Error, a attempt) bool {
+	dates := ae.Dates()
+	if ae.Status != http.StatusBadRequest || len(dates) == 0 {
+		return false
+	}
+	for _, d := range dates {
+		if !d.Before(a.expiresAt) {
+			return false
+		}
+	}
+	return true
 }
 
 // fallBack rotates a project or group bot's token at the personal
@@ -612,14 +661,14 @@ func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec 
 // instance (or group) lifetime policy refused the date, and the model's
 // validation rolled the transaction back
 // (app/models/personal_access_token.rb). If the old token is still active,
-// it rotates once more with the largest date the answer allows, and tells
-// the person what to set.
+// it rotates once more with the earliest date the answer names, which
+// GitLab allows (it refuses only a date after it), and tells the person
+// what to set. The days are counted from the instance's today, as GitLab
+// counts them; the date GitLab named is what is sent, whatever the clocks
+// say.
 func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, ae *gitlabapi.Error) (*store.Record, *store.Secret, error) {
-	before, _ := ae.MaxExpiry()
-	latest := before.AddDate(0, 0, -1)
-	y, mo, d := m.now().UTC().Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-	days := int(latest.Sub(today) / (24 * time.Hour))
+	latest, _ := ae.MaxExpiry()
+	days := int(latest.Sub(civilToday(m.now(), a.zone)) / (24 * time.Hour))
 	actx, cancel := m.apiContext(ctx)
 	_, err := api.Self(actx, sec.Password)
 	cancel()
@@ -648,20 +697,11 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 	return upd, newSec, rerr
 }
 
-// saveNoSelfRotation records that this GitLab has no self-rotate endpoint
-// for the token, and says so once.
-func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
-	which := "this GitLab"
-	if v, ok := api.(interface {
-		Version(ctx context.Context, token string) (string, error)
-	}); ok {
-		actx, cancel := m.apiContext(ctx)
-		if ver, err := v.Version(actx, sec.Password); err == nil && ver != "" {
-			which = "this GitLab (" + ver + ")"
-		}
-		cancel()
-	}
-	why := which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
+// saveNoSelfRotation records why this GitLab cannot rotate the token
+// itself (its self-rotate endpoint is missing, or it refuses to rotate
+// legacy tokens), says so once, and leaves the token alone for
+// recheckNoSelfRotation.
+func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why string, cause error) (*store.Record, *store.Secret, error) {
 	upd, tok := copyRecord(rec)
 	tok.NoSelfRotation = why
 	tok.NoSelfRotationAt = m.now().UTC()
@@ -670,6 +710,50 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, api API, rec *store.Re
 	m.Store.UpdateRecord(ctx, upd)
 	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
+}
+
+// tooOld says that a GitLab of version ver ("" when not known) has no
+// self-rotate endpoint, and which versions do.
+func tooOld(ver string) string {
+	which := "this GitLab"
+	if ver != "" {
+		which = "this GitLab (" + ver + ")"
+	}
+	return which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
+}
+
+// version asks GitLab its version (GET /version, which the token may read
+// with api, read_api or read_user); known is false when it cannot tell.
+func (m *Manager) version(ctx context.Context, api API, sec *store.Secret) (ver string, known bool) {
+	v, ok := api.(interface {
+		Version(ctx context.Context, token string) (string, error)
+	})
+	if !ok {
+		return "", false
+	}
+	actx, cancel := m.apiContext(ctx)
+	defer cancel()
+	ver, err := v.Version(actx, sec.Password)
+	return ver, err == nil && ver != ""
+}
+
+// selfRotationIn reports whether GitLab version ver ("16.9.1-ee") has the
+// self-rotate endpoint of kind: personal access tokens from 16.10
+// (lib/api/personal_access_tokens/self_rotation.rb), project and group
+// access tokens from 17.9 (lib/api/resource_access_tokens/self_rotation.rb;
+// https://docs.gitlab.com/api/personal_access_tokens/#self-rotate). A
+// version it cannot read counts as having it: only a version that proves
+// otherwise turns rotation off.
+func selfRotationIn(ver, kind string) bool {
+	var major, minor int
+	if n, _ := fmt.Sscanf(ver, "%d.%d", &major, &minor); n != 2 {
+		return true
+	}
+	wantMajor, wantMinor := 16, 10
+	if kind == gitlabapi.KindProject || kind == gitlabapi.KindGroup {
+		wantMajor, wantMinor = 17, 9
+	}
+	return major > wantMajor || (major == wantMajor && minor >= wantMinor)
 }
 
 // unknown checks the old token after a rotate request whose outcome is
@@ -682,7 +766,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	cancel()
 	switch {
 	case err == nil && m.now().Before(settled(j)):
-		m.warn("could not rotate the token for %s: %v; GitLab may still be acting on the request until %s: until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
+		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
 			rec.Host, cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
 		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	case err == nil:
@@ -704,12 +788,14 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	}
 }
 
-// lost ends a rotation that GitLab carried out but whose answer, with the
-// new token, never arrived: the old token is revoked and the new one is
-// nowhere.
+// lost ends a rotation whose answer, with the new token if GitLab made
+// one, never arrived, once GitLab no longer accepts the old token: GitLab
+// may have rotated it, or it was revoked meanwhile, and nothing GitLab
+// says tells the two apart. Either way the old token is dead and no new
+// one is known.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, deadLost)
-	m.warn("GitLab rotated the token for %s but its answer was lost (%v), so the new token is unknown and the old one is revoked; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
+	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -727,6 +813,7 @@ func (m *Manager) backOff(ctx context.Context, rec *store.Record, reason string)
 	upd, tok := copyRecord(rec)
 	tok.RotateFailedAt = m.now().UTC()
 	tok.RotateError = reason
+	tok.RateLimitedUntil = time.Time{}
 	m.Store.UpdateRecord(ctx, upd)
 	return upd
 }
@@ -809,7 +896,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		m.lost(ctx, rec, fmt.Errorf("a rotation started %s did not finish", j.StartedAt.Local().Format(time.DateTime)))
+		m.lost(ctx, rec, fmt.Errorf("the rotation sent at %s had no known outcome", clockText(j.StartedAt, m.now())))
 		return nil, nil, nil
 	default:
 		// Back off, as unknown does, so that an unreachable GitLab does
@@ -880,8 +967,41 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
+	var ae *gitlabapi.Error
+	if errors.As(cause, &ae) && ae.RateLimited() {
+		m.saveRateLimited(ctx, rec, ae)
+		return
+	}
 	m.backOff(ctx, rec, cause.Error())
 	m.warn("could not rotate the token for %s: %v; it keeps working until %s", rec.Host, cause, expiryText(rec))
+}
+
+// saveRateLimited records a 429 (nothing was done: the limiters answer
+// before the endpoint acts) and backs off until the time it gave, when
+// that is later than the usual back-off.
+func (m *Manager) saveRateLimited(ctx context.Context, rec *store.Record, ae *gitlabapi.Error) {
+	now := m.now()
+	why := fmt.Sprintf("rate-limited by GitLab (%v); asked again after %s", ae, clockText(now.Add(retryAfter), now))
+	until := ae.RetryAt(now)
+	if !until.IsZero() {
+		why = fmt.Sprintf("rate-limited until %s (%v)", clockText(until, now), ae)
+	}
+	upd, tok := copyRecord(rec)
+	tok.RotateFailedAt = now.UTC()
+	tok.RotateError = why
+	tok.RateLimitedUntil = until.UTC()
+	m.Store.UpdateRecord(ctx, upd)
+	m.warn("could not rotate the token for %s: %s; it keeps working until %s", rec.Host, why, expiryText(rec))
+}
+
+// clockText writes t for a message read at now: "15:04 UTC" on the same
+// (UTC) day, with the date otherwise.
+func clockText(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2006-01-02 15:04 UTC")
 }
 
 // warnOnce warns at most once per warnEvery for the same record.
@@ -931,14 +1051,27 @@ func applyInfo(tok *store.Token, info *gitlabapi.Token) {
 	tok.UserID = info.UserID
 }
 
-// newExpiry is today (UTC) + lifetime, capped at GitLab's 365 days.
-func newExpiry(now time.Time, lifetime time.Duration) time.Time {
+// newExpiry is today + lifetime, capped at GitLab's 365 days, as a date
+// (00:00 UTC of it). Today is the instance's (zone, nil for UTC): GitLab
+// counts its 365 days and any lifetime policy from Date.current in its
+// own time zone (config/initializers/time_zone.rb), so near midnight on
+// an instance behind UTC a date counted from the UTC date is a day past
+// what it allows.
+func newExpiry(now time.Time, lifetime time.Duration, zone *time.Location) time.Time {
 	if lifetime <= 0 || lifetime > maxLifetime {
 		lifetime = maxLifetime
 	}
-	y, mo, d := now.UTC().Date()
-	today := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
-	return today.Add(lifetime).Truncate(24 * time.Hour)
+	return civilToday(now, zone).Add(lifetime).Truncate(24 * time.Hour)
+}
+
+// civilToday is the date of now in zone (UTC when nil), as 00:00 UTC of
+// that date: the form the API's dates take.
+func civilToday(now time.Time, zone *time.Location) time.Time {
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, mo, d := now.In(zone).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
 func expiryUnix(tok *store.Token) int64 {

@@ -58,13 +58,13 @@ func TestSlowRotateCommittedAfterTheDeadline(t *testing.T) {
 
 		w.wantServed(w.mustServe(w.manager()), id)
 		w.wantFiles(true, false)
-		w.wantWarnings(0, []string{"could not rotate the token for " + host, "may still be acting on the request"})
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "not known yet", "may still be acting on the request"})
 
 		waitFor(t, func() bool { return w.gl.Token(id).Revoked })
 		w.clock.Advance(time.Minute)
 		w.wantServed(w.mustServe(w.manager()), 0)
 		w.wantTable("1:revoked->2 2:active")
-		w.wantWarnings(1, []string{"GitLab rotated the token for " + host, "git-credential-glpat login " + host})
+		w.wantWarnings(1, []string{"the token for " + host + " may have been rotated; its answer was lost", "git-credential-glpat login " + host})
 		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
 			t.Errorf("rotate requests: %d, want 1", n)
 		}
@@ -254,8 +254,8 @@ func TestStateDirThatCannotBeWritten(t *testing.T) {
 
 // TestLifetimeCap: the instance allows 60 days, the config asks for 90.
 // GitLab answers 400 "Expiration date must be before D" and commits
-// nothing; the helper rotates once more with the largest date allowed and
-// says what to set.
+// nothing; the helper rotates once more with D, the latest date GitLab
+// allows (it refuses only a date after D), and says what to set.
 func TestLifetimeCap(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, nil, func(t *testing.T, w *world) {
@@ -269,10 +269,10 @@ func TestLifetimeCap(t *testing.T) {
 		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 2 {
 			t.Errorf("rotate requests: %d, want 2 (refused, then the allowed date)", n)
 		}
-		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(59) {
-			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(59))
+		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(60) {
+			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(60))
 		}
-		w.wantWarnings(0, []string{"at most 59 days", `set lifetime = "59d"`, host})
+		w.wantWarnings(0, []string{"at most 60 days", "until " + w.today(60), `set lifetime = "60d"`, host})
 		w.wantFiles(false, false)
 		w.wantServed(w.mustServe(w.manager()), 2)
 		w.wantWarnings(1)
@@ -284,12 +284,86 @@ func TestLifetimeCap(t *testing.T) {
 		w.login(tok, id)
 		w.gl.SetMaxLifetime(20)
 		w.wantServed(w.mustServe(w.manager()), 2)
-		w.wantWarnings(0, []string{"at most 19 days", `set lifetime = "19d"`, `rotate_before`})
+		w.wantWarnings(0, []string{"at most 20 days", `set lifetime = "20d"`, `rotate_before`})
 		// Due at once, but not rotated again the same day.
 		w.clock.Advance(time.Hour)
 		w.wantServed(w.mustServe(w.manager()), 2)
 		w.wantTable("1:revoked->2 2:active")
 	})
+}
+
+// TestLifetimeCapInTheUsersLanguage: GitLab words the refusal in the
+// user's language ("Expiration date muss vor D liegen"); the date is what
+// the helper reads.
+func TestLifetimeCapInTheUsersLanguage(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.SetLocale("alice", "de")
+		w.gl.SetMaxLifetime(60)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		if st := w.gl.Token(2); st.ExpiresAt.String() != w.today(60) {
+			t.Errorf("new token expires %s, want %s", st.ExpiresAt, w.today(60))
+		}
+		w.wantWarnings(0, []string{"at most 60 days", `set lifetime = "60d"`})
+	})
+}
+
+// TestRotationNearMidnightOnAnInstanceBehindUTC: at 02:30 UTC it is still
+// yesterday in Los Angeles, and an instance set to that time zone counts
+// its caps from its own today. The helper reads the zone from GitLab's
+// timestamps: a 365-day rotation is accepted as it is, and a policy's
+// refusal is taken at its word, with the days the policy allows.
+func TestRotationNearMidnightOnAnInstanceBehindUTC(t *testing.T) {
+	t.Parallel()
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		zone       *time.Location
+		now        time.Time
+		lifetime   int
+		policy     int
+		wantExpiry string
+		rotates    int
+		warning    []string
+	}{
+		{"365 days, behind UTC", la, time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), 365, 0, "2027-03-09", 1, nil},
+		{"a 60-day policy, behind UTC", la, time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), 90, 60, "2026-05-08", 2, []string{"at most 60 days", `set lifetime = "60d"`}},
+		{"a 60-day policy, ahead of UTC", tokyo, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC), 90, 60, "2026-05-10", 2, []string{"at most 60 days", `set lifetime = "60d"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.clock.Set(tt.now)
+			w.gl.SetTimeZone(tt.zone)
+			w.gl.SetMaxLifetime(tt.policy)
+			w.setSettings(func(s *Settings) { s.Lifetime = time.Duration(tt.lifetime) * day })
+			tok, id := w.createToken(10)
+			w.login(tok, id)
+			w.clock.Advance(time.Minute)
+			w.wantServed(w.mustServe(w.manager()), 2)
+			if st := w.gl.Token(2); st.ExpiresAt.String() != tt.wantExpiry {
+				t.Errorf("new token expires %s, want %s", st.ExpiresAt, tt.wantExpiry)
+			}
+			if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+				t.Errorf("rotate requests: %d, want %d", n, tt.rotates)
+			}
+			if tt.warning == nil {
+				w.wantWarnings(0)
+			} else {
+				w.wantWarnings(0, tt.warning)
+			}
+		})
+	}
 }
 
 // TestForbiddenIsRetried: a 403 that is not insufficient_scope (a blocked
@@ -371,33 +445,88 @@ func TestBotFallsBackToPersonalEndpoint(t *testing.T) {
 }
 
 // TestGitLabWithoutSelfRotation: GitLab before 16.10 has no personal
-// self-rotate endpoint (16.0-16.9 route the path to .../:id/rotate and
-// refuse "self" with 400; older ones answer 404). The helper says so once,
-// with the version and which version can, and does not ask again on every
-// back-off.
+// self-rotate endpoint, nor before 17.9 a project or group one: 16.0 and
+// later route the path to a rotate-by-id route that answers 401 (404 for
+// an administrator), older ones answer the API's 404. With .../self
+// accepting the token and GET /version saying so, the helper says once
+// that this GitLab cannot rotate, with the version and which version can,
+// and does not ask again on every back-off.
 func TestGitLabWithoutSelfRotation(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"16.9.1", "15.11.0"} {
-		t.Run(v, func(t *testing.T) {
+	tests := []struct {
+		name    string
+		version string
+		admin   bool
+		kind    gitlabtest.Kind
+		rotates int // requests before the helper knows
+	}{
+		{"user on 16.9", "16.9.1", false, gitlabtest.Personal, 1},
+		{"administrator on 16.8", "16.8.1", true, gitlabtest.Personal, 1},
+		{"15.11", "15.11.0", false, gitlabtest.Personal, 1},
+		{"project token on 16.9", "16.9.0", false, gitlabtest.ProjectToken, 2},
+		{"project token on 15.11", "15.11.0", false, gitlabtest.ProjectToken, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			eachBackend(t, nil, func(t *testing.T, w *world) {
-				w.gl.SetVersion(v)
-				tok, id := w.createToken(10)
+				w.gl.SetVersion(tt.version)
+				spec := gitlabtest.TokenSpec{Kind: tt.kind, ExpiresAt: gitlabtest.DateOf(w.clock.Now()).AddDays(10)}
+				if tt.kind == gitlabtest.ProjectToken {
+					spec.OwnerID = w.gl.CreateRepo("acme/widgets").ID
+				}
+				tok, id := w.create(spec)
+				w.gl.SetAdmin(w.gl.Token(id).Username, tt.admin)
 				w.login(tok, id)
 				w.wantServed(w.mustServe(w.manager()), id)
-				w.wantWarnings(0, []string{"this GitLab (" + v + ") cannot rotate tokens itself", "16.10", "17.9", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
-				rotates := w.gl.Calls(gitlabtest.EndpointRotate)
+				w.wantWarnings(0, []string{"this GitLab (" + tt.version + ") cannot rotate tokens itself", "16.10", "17.9", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+					t.Errorf("rotate requests: %d, want %d", n, tt.rotates)
+				}
 				for range 3 {
 					w.clock.Advance(retryAfter)
 					w.wantServed(w.mustServe(w.manager()), id)
 				}
-				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != rotates {
-					t.Errorf("rotate requests after the answer: %d more, want none", n-rotates)
+				if n := w.gl.Calls(gitlabtest.EndpointRotate); n != tt.rotates {
+					t.Errorf("rotate requests after the answer: %d more, want none", n-tt.rotates)
 				}
 				w.wantWarnings(1)
+				rec, _ := w.stored()
+				if st := w.manager().State(rec); st.State != NoSelfRotation {
+					t.Errorf("state %v, want %v", st.State, NoSelfRotation)
+				}
+				// Asked again after a week, in case GitLab was upgraded.
+				w.gl.SetVersion("")
+				w.clock.Advance(recheckNoSelfRotation)
+				w.mustServe(w.manager())
+				if rec, _ := w.stored(); rec.Token.ID == int64(id) {
+					t.Errorf("not rotated a week later on an upgraded GitLab")
+				}
 			})
 		})
 	}
+}
+
+// TestBare401FromRotateIsNotAMissingEndpoint: a 401 from the rotate
+// endpoint of a GitLab that has it (a proxy's, say) says nothing about
+// the endpoint: rotation is tried again after the back-off, never
+// switched off.
+func TestBare401FromRotateIsNotAMissingEndpoint(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusUnauthorized)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "401"})
+		rec, _ := w.stored()
+		if rec.Token.NoSelfRotation != "" {
+			t.Errorf("a 401 on a GitLab with self-rotation switched rotation off: %s", rec.Token.NoSelfRotation)
+		}
+		w.gl.FailRotate(0)
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+	})
 }
 
 // TestWrongDerivedAPIURL: GitLab served under a path (a relative URL root):
@@ -465,4 +594,129 @@ func TestUnsettledWhileGitLabIsUnreachable(t *testing.T) {
 	}
 	w.wantCalls(3, 1) // backing off: no more checks
 	w.wantFiles(true, false)
+}
+
+// TestRateLimitedRotation: GitLab's rate limiters answer 429, having done
+// nothing. With Retry-After and RateLimit-Reset (Rack::Attack) the helper
+// asks no earlier than they say, however long that is, and says so; the
+// application limiter's JSON gives no time, and the usual back-off holds.
+func TestRateLimitedRotation(t *testing.T) {
+	t.Parallel()
+	t.Run("Rack::Attack", func(t *testing.T) {
+		t.Parallel()
+		eachBackend(t, nil, func(t *testing.T, w *world) {
+			tok, id := w.createToken(10)
+			w.login(tok, id)
+			w.gl.ThrottleRotate(gitlabtest.RackAttack, 40*time.Minute)
+			w.wantServed(w.mustServe(w.manager()), id)
+			w.wantWarnings(0, []string{"could not rotate the token for " + host, "rate-limited until 10:10 UTC", "keeps working until 2026-03-20 00:00 UTC"})
+			rec, _ := w.stored()
+			if st := w.manager().State(rec); st.Outcome != RotationFailed || !st.RetryAt.Equal(t0.Add(40*time.Minute)) || !strings.Contains(st.Why, "rate-limited until 10:10 UTC") {
+				t.Errorf("state: outcome %d, retry at %s, why %q; want failed, retried at 10:10, rate-limited", st.Outcome, st.RetryAt, st.Why)
+			}
+			for _, d := range []time.Duration{retryAfter, 20 * time.Minute, 4*time.Minute + 59*time.Second} {
+				w.clock.Advance(d)
+				w.wantServed(w.mustServe(w.manager()), id)
+			}
+			if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+				t.Errorf("rotate requests before the reset: %d, want 1", n)
+			}
+			w.clock.Advance(time.Second)
+			w.wantServed(w.mustServe(w.manager()), 2)
+			w.wantWarnings(1)
+		})
+	})
+	t.Run("application limiter", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.ThrottleRotate(gitlabtest.ApplicationLimiter, 20*time.Minute)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "rate-limited", "requested too many times"})
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), id) // throttled again
+		w.clock.Advance(retryAfter)
+		w.wantServed(w.mustServe(w.manager()), 2)
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 3 {
+			t.Errorf("rotate requests: %d, want 3", n)
+		}
+	})
+}
+
+// TestLegacyTokenRotationDisabled: GitLab 18 with fine-grained tokens
+// enforced refuses to rotate a legacy token (400, before anything is
+// done). The token cannot rotate itself there: the helper says once that a
+// fine-grained token is needed, and does not ask again on every back-off.
+func TestLegacyTokenRotationDisabled(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.EnforceFineGrainedTokens(true)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"disabled the rotation of legacy personal access tokens", "fine-grained", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host})
+		for range 4 {
+			w.clock.Advance(retryAfter)
+			w.wantServed(w.mustServe(w.manager()), id)
+		}
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Errorf("rotate requests: %d, want 1", n)
+		}
+		w.wantWarnings(1)
+		rec, _ := w.stored()
+		if st := w.manager().State(rec); st.State != NoSelfRotation || !strings.Contains(st.Why, "fine-grained") {
+			t.Errorf("state %v (%q), want %v saying a fine-grained token is needed", st.State, st.Why, NoSelfRotation)
+		}
+	})
+}
+
+// TestRevokedWhileTheOutcomeIsUnknown: GitLab answered the rotation 500
+// (and did nothing), then the person revoked the token by hand. GitLab no
+// longer accepts it, and nothing it says tells a rotation from a
+// revocation: the helper says what it does not know, never "GitLab rotated
+// the token".
+func TestRevokedWhileTheOutcomeIsUnknown(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		w.gl.FailRotate(http.StatusInternalServerError)
+		w.wantServed(w.mustServe(w.manager()), id)
+		w.wantWarnings(0, []string{"could not rotate the token for " + host, "not known yet"})
+		w.gl.Revoke(id)
+		w.clock.Advance(time.Minute)
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantWarnings(1, []string{"may have been rotated", "revoked meanwhile", "git-credential-glpat login " + host})
+		w.wantServed(w.mustServe(w.manager()), 0)
+		w.wantWarnings(2, []string{"may have been rotated", "git-credential-glpat login " + host})
+		for _, msg := range w.allWarnings() {
+			if strings.Contains(msg, "GitLab rotated the token") {
+				t.Errorf("a guess stated as fact: %q", msg)
+			}
+		}
+		rec, _ := w.stored()
+		st := w.manager().State(rec)
+		if st.Outcome != AnswerLost || !strings.Contains(st.OutcomeText(w.clock.Now()), "may have been rotated") || !strings.Contains(DeadReason(rec.Token), "may have been rotated") {
+			t.Errorf("state: outcome %d, %q, dead %q; want the answer lost, saying it may have been rotated", st.Outcome, st.OutcomeText(w.clock.Now()), DeadReason(rec.Token))
+		}
+	})
+}
+
+// TestOutcomeTextWhileUnsettled: what State says of a rotation whose
+// outcome is not known yet: when it was sent and when to try again.
+func TestOutcomeTextWhileUnsettled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	tok, id := w.createToken(10)
+	w.login(tok, id)
+	w.gl.FailRotate(http.StatusBadGateway)
+	w.clock.Set(time.Date(2026, 3, 10, 14, 2, 0, 0, time.UTC))
+	w.wantServed(w.mustServe(w.manager()), id)
+	rec, _ := w.stored()
+	st := w.manager().State(rec)
+	want := "a rotation sent at 14:02 UTC may still be in progress at GitLab; try again after 14:07 UTC"
+	if st.Outcome != OutcomeUnknown || st.OutcomeText(w.clock.Now()) != want {
+		t.Errorf("outcome %d, %q; want unknown, %q", st.Outcome, st.OutcomeText(w.clock.Now()), want)
+	}
 }

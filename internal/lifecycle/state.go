@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -24,7 +25,8 @@ const (
 	CannotRotateItself
 	// NoSelfRotation: served; due, and its GitLab was found to have no
 	// self-rotate endpoint (older than 16.10, or 17.9 for project and
-	// group tokens) less than recheckNoSelfRotation ago.
+	// group tokens), or to refuse rotating legacy tokens (fine-grained
+	// tokens enforced), less than recheckNoSelfRotation ago.
 	NoSelfRotation
 	// Unverified: served; stored while GitLab could not be reached, and
 	// not checked since.
@@ -68,9 +70,10 @@ const (
 	// GitLab may have rotated, or may yet, so get settles it before it
 	// refuses the token (Why says how it ended, if it did).
 	OutcomeUnknown
-	// AnswerLost: GitLab rotated the token, but its answer with the new
-	// token was lost (or could not be saved anywhere): the old token is
-	// revoked and the new one is nowhere.
+	// AnswerLost: a rotation's answer with the new token was lost, and
+	// GitLab no longer accepts the old token: GitLab may have rotated it
+	// (or it was revoked meanwhile; which, the helper cannot tell), or the
+	// new token that GitLab did send could not be saved anywhere.
 	AnswerLost
 )
 
@@ -80,9 +83,35 @@ const (
 	deadExpired = "expired"
 	deadRevoked = "revoked"
 	deadRefused = "no longer accepted by GitLab"
-	deadLost    = "revoked: GitLab rotated it but the answer with the new token was lost"
-	deadUnsaved = "revoked (it was rotated, but the new token could not be saved)"
+	// deadLost: GitLab stopped accepting the token after a rotation whose
+	// answer was lost; deadLostBefore is what earlier versions stored
+	// for it, read the same.
+	deadLost       = "rotation answer lost"
+	deadLostBefore = "revoked: GitLab rotated it but the answer with the new token was lost"
+	deadUnsaved    = "revoked (it was rotated, but the new token could not be saved)"
 )
+
+// answerLost reports whether dead (store.Token.Dead) says a rotation's
+// new token is nowhere.
+func answerLost(dead string) bool {
+	return dead == deadLost || dead == deadLostBefore || dead == deadUnsaved
+}
+
+// DeadReason says why tok can no longer work, to follow "the token for
+// HOST is": as GitLab said it (expired, revoked, no longer accepted), its
+// expiry, or, after a rotation whose answer was lost, what is not known.
+// It is "" for a token that is not dead.
+func DeadReason(tok *store.Token) string {
+	switch {
+	case tok.Dead == deadLost || tok.Dead == deadLostBefore:
+		return "no longer accepted by GitLab after a rotation whose answer was lost: it may have been rotated (the new token is not known) or revoked"
+	case tok.Dead != "":
+		return tok.Dead
+	case tok.ExpiresAt != "":
+		return "expired on " + tok.ExpiresAt
+	}
+	return ""
+}
 
 // TokenState is State's answer for one token.
 type TokenState struct {
@@ -106,6 +135,39 @@ type TokenState struct {
 	// Why is the reason in words, as stored: why the token is dead, why
 	// its GitLab cannot rotate it, why the last rotation failed.
 	Why string
+	// SentAt is when the unfinished rotation of an OutcomeUnknown was
+	// sent, and SettlesAt when GitLab can no longer be acting on it;
+	// zero when not known (State reads them, assess does not).
+	SentAt, SettlesAt time.Time
+}
+
+// OutcomeText says in words what became of the token's last rotation,
+// read at now: why it failed and when it is tried again, or what is not
+// known of it. It is "" for NoRotation.
+func (st TokenState) OutcomeText(now time.Time) string {
+	switch st.Outcome {
+	case OutcomeUnknown:
+		if !st.SentAt.IsZero() && now.Before(st.SettlesAt) {
+			return fmt.Sprintf("a rotation sent at %s may still be in progress at GitLab; try again after %s", clockText(st.SentAt, now), clockText(st.SettlesAt, now))
+		}
+		s := "a rotation got no answer, so whether GitLab rotated the token is not known yet"
+		if !st.SentAt.IsZero() {
+			s = fmt.Sprintf("a rotation sent at %s got no answer, so whether GitLab rotated the token is not known yet", clockText(st.SentAt, now))
+		}
+		if st.RetryAt.After(now) {
+			return s + "; GitLab is asked after " + clockText(st.RetryAt, now)
+		}
+		return s + "; the next get or rotate asks GitLab"
+	case AnswerLost:
+		return st.Why
+	case RotationFailed:
+		s := "the last rotation failed: " + st.Why
+		if st.RetryAt.After(now) {
+			s += "; tried again after " + clockText(st.RetryAt, now)
+		}
+		return s
+	}
+	return ""
 }
 
 // State reports what rec's token is now.
@@ -117,7 +179,12 @@ func (m *Manager) State(rec *store.Record) TokenState {
 // has read the clock already.
 func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
 	elsewhere := m.Store != nil && m.Store.Elsewhere(rec)
-	return assess(rec, m.settings(rec), m.pending(rec.Account), elsewhere, now)
+	j, pending := m.readJournal(rec.Account)
+	st := assess(rec, m.settings(rec), pending, elsewhere, now)
+	if pending && !j.StartedAt.IsZero() {
+		st.SentAt, st.SettlesAt = j.StartedAt, settled(j)
+	}
+	return st
 }
 
 // assess is State over its inputs: the record, its host's settings, whether
@@ -128,12 +195,12 @@ func assess(rec *store.Record, s Settings, pending, elsewhere bool, now time.Tim
 	st.CanRotate = t.CanRotateItself()
 	st.Due = Due(rec, s, now)
 	if backingOff(rec, now) {
-		st.RetryAt = t.RotateFailedAt.Add(retryAfter)
+		st.RetryAt = retryAt(t)
 	}
 	switch {
 	case pending:
 		st.Outcome = OutcomeUnknown
-	case t.Dead == deadLost || t.Dead == deadUnsaved:
+	case answerLost(t.Dead):
 		st.Outcome = AnswerLost
 	case !st.RetryAt.IsZero():
 		st.Outcome = RotationFailed
@@ -172,7 +239,7 @@ func refusal(rec *store.Record, now time.Time) TokenState {
 	case t.Dead == deadExpired:
 		st.State, st.Since, st.Why = Expired, t.DeadAt, t.Dead
 	case t.Dead != "":
-		st.State, st.Since, st.Why = Revoked, t.DeadAt, t.Dead
+		st.State, st.Since, st.Why = Revoked, t.DeadAt, DeadReason(t)
 	case hasExpiry && !now.Before(exp):
 		st.State, st.Since = Expired, exp
 	case heldBack(rec, now):

@@ -3,8 +3,8 @@ package session
 import "os"
 
 // CrashHook returns a lifecycle hook that kills this process, as kill -9
-// would, when a rotation reaches point. The crash-safety tests set
-// GLPAT_TEST_KILL_AT; nothing else should.
+// would, when a rotation reaches point. Only the crash-safety tests name a
+// point, through a binary built with -tags glpat_testhooks.
 func CrashHook(point string) func(string) {
 	if point == "" {
 		return nil

@@ -135,14 +135,20 @@ type Token struct {
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
 	// NoSelfRotation says why this GitLab cannot rotate the token itself
 	// (its self-rotate endpoint is missing: GitLab before 16.10, or 17.9
-	// for project and group tokens), and NoSelfRotationAt when that was
-	// found; asked again after a while, in case the server was upgraded.
+	// for project and group tokens; or it refuses to rotate legacy
+	// tokens while fine-grained ones are enforced), and NoSelfRotationAt
+	// when that was found; asked again after a while, in case the server
+	// was upgraded or its setting changed.
 	NoSelfRotation   string    `json:"no_self_rotation,omitempty"`
 	NoSelfRotationAt time.Time `json:"no_self_rotation_at,omitzero"`
 	// RotateFailedAt and RotateError record the last failed rotation, so
 	// that a GitLab that is down is not asked again on every git command.
 	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`
 	RotateError    string    `json:"rotate_error,omitempty"`
+	// RateLimitedUntil is when GitLab's rate limiter (a 429 with
+	// Retry-After or RateLimit-Reset) said to ask again after the last
+	// failed rotation, when that is later than the usual back-off.
+	RateLimitedUntil time.Time `json:"rate_limited_until,omitzero"`
 	// WarnedAt is when a person was last warned about this token, so that
 	// a warning that needs no new action is not repeated on every call.
 	WarnedAt time.Time `json:"warned_at,omitzero"`

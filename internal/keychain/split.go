@@ -20,7 +20,8 @@ import (
 // their own under the service Service+partSuffix, named by a random
 // generation and their index; then the item under the account, the head,
 // is written, naming the generation, the number of parts, the size and
-// the SHA-256 of the whole. Get follows the head and checks the digest.
+// the SHA-256 of the whole (kept beside the secret, in the keychain; the
+// index never holds it). Get follows the head and checks the digest.
 // Until the head is written, the account's old value is whole; from then
 // on, the new one. Nothing else names parts, so nothing that lists
 // credentials (the index, migrate, doctor) ever sees one.
@@ -34,9 +35,9 @@ import (
 // the account's value is garbage; one whose head was never written is
 // garbage once writeHorizon has passed since its write began (a writer
 // gives up before writing its head after maxWriteTime). The head's own
-// generation never is. Writers of one account that run at the same time
-// (the store serialises them) each leave a whole value; the journal may
-// then miss a generation, whose parts stay, never read.
+// generation never is. When writers of one account run at the same time
+// (the store serialises them), the value is one writer's, whole; the
+// journal may then miss a generation, whose parts stay, never read.
 //
 // A secret that fits one item costs what it always did: one read for Get,
 // one write for Set. Only Delete, where secrets may be split, reads the
@@ -56,7 +57,7 @@ const (
 	// fields of at most 65,535 bytes each.
 	maxSplitSecret = 1 << 20
 	// maxParts bounds the parts a head may name: maxSplitSecret in parts
-	// of the smallest size a keychain here takes (about 2,500 bytes).
+	// of Windows' 2,560 bytes, with room.
 	maxParts = 1000
 
 	// writeHorizon is how long after a split write began its parts may

@@ -139,3 +139,88 @@ func TestHintsNameTheAccount(t *testing.T) {
 		t.Errorf("doctor's fix lacks --username carol:\n%s", out)
 	}
 }
+
+// TestWrongUserHintNamesTheAccount: a login refused because the account
+// holds another GitLab user's token names the account to use when it is
+// known: the account that holds a token of this token's user, else the
+// user GitLab names for the token.
+func TestWrongUserHintNamesTheAccount(t *testing.T) {
+	g, _, _ := twoAccountWorld(t)
+	exp := gitlabtest.DateOf(today().AddDate(0, 0, 200))
+	carol2, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: []string{"read_repository", "self_rotate"}, ExpiresAt: exp})
+	_, errOut, err := g.run(carol2+"\n", binPath, "login", g.host, "--token-stdin", "--username", "alice")
+	if err == nil || !strings.Contains(errOut, "login "+g.host+" --username carol") || strings.Contains(errOut, "NAME") {
+		t.Errorf("carol's token into alice's account: want a hint with --username carol, got:\n%s", errOut)
+	}
+	// dave may read his user (api): his name is the account to add.
+	dave, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "dave", Scopes: []string{"api"}, ExpiresAt: exp})
+	_, errOut, err = g.run(dave+"\n", binPath, "login", g.host, "--token-stdin", "--username", "alice")
+	if err == nil || !strings.Contains(errOut, "login "+g.host+" --username dave") || strings.Contains(errOut, "NAME") {
+		t.Errorf("dave's token into alice's account: want a hint with --username dave, got:\n%s", errOut)
+	}
+}
+
+// TestLoginSaysWhichAccountAnswers: a login that adds a second account to
+// a host says which account git gets from now on, and how to choose; when
+// the new account takes over requests another account answered (the most
+// recently stored wins), stderr warns. What it says is what get does.
+func TestLoginSaysWhichAccountAnswers(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	exp := gitlabtest.DateOf(today().AddDate(0, 0, 200))
+	alice, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "alice", Scopes: []string{"api"}, ExpiresAt: exp})
+	out, errOut, err := g.run(alice+"\n", binPath, "login", g.host, "--token-stdin")
+	if err != nil || !strings.Contains(out, "as alice") || errOut != "" || strings.Contains(out, "answers") {
+		t.Fatalf("the first login: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
+	// Another user's narrow token, which may not read its user: oauth2.
+	bob, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "bob", Scopes: []string{"read_repository", "write_repository", "self_rotate"}, ExpiresAt: exp})
+	out, errOut, err = g.run(bob+"\n", binPath, "login", g.host, "--token-stdin")
+	if err != nil || !strings.Contains(out, "as oauth2") {
+		t.Fatalf("the second login: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
+	if got := g.bareGet(); got != bob {
+		t.Fatalf("get after the second login answers %s, want oauth2's token (the most recently stored)", fingerprintOf(got))
+	}
+	warn, report := flat(errOut), flat(out)
+	for _, want := range []string{"warning: oauth2 now answers git for " + g.host, "in place of alice", `username = "alice"`, "paths", "--username"} {
+		if !strings.Contains(warn, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, want := range []string{"accounts", "alice, oauth2", "oauth2 answers", "alice@" + g.host} {
+		if !strings.Contains(report, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Following the advice: the config's username keeps alice.
+	cfg := filepath.Join(g.dir, "config.toml")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "api_url", "username = \"alice\"\napi_url", 1)), 0o600)
+	if got := g.bareGet(); got != alice {
+		t.Errorf("get with username = alice in the config answers %s, want alice's token", fingerprintOf(got))
+	}
+	// Now a third account: it answers only what names it; nothing is
+	// taken from alice, so no warning.
+	carol, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "carol", Scopes: []string{"api"}, ExpiresAt: exp})
+	out, errOut, err = g.run(carol+"\n", binPath, "login", g.host, "--token-stdin", "--username", "carol")
+	if err != nil || strings.Contains(errOut, "warning") {
+		t.Fatalf("the third login: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
+	for _, want := range []string{"alice answers", "the config's username", "carol answers only", "carol@" + g.host} {
+		if !strings.Contains(flat(out), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if got := g.bareGet(); got != alice {
+		t.Errorf("get after carol's login answers %s, want alice's token", fingerprintOf(got))
+	}
+}
+
+// bareGet is the password get answers for the host when git names no
+// account.
+func (g *gitlabWorld) bareGet() string {
+	g.t.Helper()
+	out, _ := g.get()
+	return password(out)
+}

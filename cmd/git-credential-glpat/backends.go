@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // validDuration reports whether s is a duration config.ParseDuration takes.
@@ -41,8 +44,7 @@ func runInitUnlock(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	if len(pos) > 0 {
-		ui.Errorf("%s takes no arguments", cmd)
+	if !cli.NoArgs(ui, cmd, pos) {
 		return 2
 	}
 	e, err := openSession(true, ui)
@@ -84,12 +86,12 @@ func runMigrate(c *call) int {
 	}
 	target := config.Backend(*to)
 	switch {
-	case len(pos) > 0:
-		ui.Errorf("migrate takes no arguments besides --to")
+	case !cli.NoArgs(ui, "migrate", pos):
 		return 2
-	case target != config.BackendKeyring && target != config.BackendEncryptedFile && target != config.BackendKernel:
-		ui.Errorf("--to must be keyring, encrypted-file or kernel")
-		return 2
+	case *to == "":
+		return ui.ArgError("migrate", "missing --to BACKEND (%s)", cli.OrList(completion.Backends))
+	case !slices.Contains(completion.Backends, *to):
+		return cli.UnknownWord(ui, "migrate", "unknown backend %q for --to", *to, completion.Backends)
 	}
 	e, err := openSession(true, ui)
 	if err != nil {
@@ -137,7 +139,7 @@ func runMigrate(c *call) int {
 		return 0
 	}
 	for _, g := range rep.Groups {
-		fmt.Fprintf(stdout, "moved %d credential(s) from %s to %s\n", g.Moved, g.From, rep.Dest)
+		fmt.Fprintf(stdout, "moved %s from %s to %s\n", termtext.Plural(g.Moved, "credential"), g.From, rep.Dest)
 		for _, a := range g.Missing {
 			fmt.Fprintf(stdout, "  not found in the old backend (skipped): %s\n", a)
 		}

@@ -14,23 +14,33 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/kernelkeyring"
 )
 
 // backendWorld is a world whose config selects backend, with a kernel
-// keyring of its own (removed at the end).
+// keyring of its own (destroyed at the end).
 func backendWorld(t *testing.T, kind string) *world {
 	t.Helper()
 	w := newWorld(t)
-	name := fmt.Sprintf("glpat-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())
-	w.env = append(w.env, "GLPAT_KERNEL_KEYRING="+name)
+	w.env = append(w.env, "GLPAT_KERNEL_KEYRING="+kernelKeyring(t, "glpat-e2e"))
 	os.WriteFile(filepath.Join(w.dir, "config.toml"), []byte(fmt.Sprintf("backend = %q\n", kind)), 0o600)
-	t.Cleanup(func() {
-		// Drop what the test left in the kernel: lock (encrypted-file)
-		// and erase everything stored (kernel).
-		w.run("", binPath, "lock")
-		w.run("protocol=https\nhost=secret.example\n", binPath, "erase")
-	})
 	return w
+}
+
+// kernelKeyring names a kernel keyring for t alone, and destroys it, keys
+// and all, when t ends: the user's persistent keyring outlives the tests.
+func kernelKeyring(t *testing.T, prefix string) string {
+	t.Helper()
+	k := &kernelkeyring.Keyring{Name: fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() {
+		if _, err := k.Probe(context.Background()); err != nil {
+			return // no keyctl here: nothing was made
+		}
+		if err := k.Destroy(context.Background()); err != nil {
+			t.Errorf("destroy test keyring %s: %v", k.Name, err)
+		}
+	})
+	return k.Name
 }
 
 func TestEncryptedFileBackend(t *testing.T) {
@@ -118,8 +128,7 @@ func TestEncryptedFileBackend(t *testing.T) {
 // intact, and the config following.
 func TestMigrateRoundTrip(t *testing.T) {
 	g := newGitLabWorld(t, "")
-	name := fmt.Sprintf("glpat-e2e-mig-%d", time.Now().UnixNano())
-	g.env = append(g.env, "GLPAT_KERNEL_KEYRING="+name)
+	g.env = append(g.env, "GLPAT_KERNEL_KEYRING="+kernelKeyring(t, "glpat-e2e-mig"))
 	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
 	g.login(tok)
 	g.run("protocol=https\nhost=secret.example\nusername=u\npassword=plain-one\n", binPath, "store")
@@ -137,7 +146,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 	}
 	check("before")
 	out, errOut, err := g.run("", binPath, "migrate", "--to", "kernel")
-	if err != nil || !strings.Contains(out, "moved 2 credential(s)") {
+	if err != nil || !strings.Contains(out, "moved 2 credentials from") {
 		t.Fatalf("migrate --to kernel: %v\n%s\n%s", err, out, errOut)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(g.dir, "config.toml"))
@@ -166,7 +175,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 // backend lock as such a command does.
 func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 	w := newWorld(t)
-	w.env = append(w.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migwait-%d", time.Now().UnixNano()))
+	w.env = append(w.env, "GLPAT_KERNEL_KEYRING="+kernelKeyring(t, "glpat-e2e-migwait"))
 	for _, in := range []string{
 		"protocol=https\nhost=wait.example\nusername=u\npassword=kept\n",
 		"protocol=https\nhost=forget.example\nusername=u\npassword=forgetme\n",
@@ -200,7 +209,7 @@ func TestMigrateWaitsForCommandsUsingTheOldBackend(t *testing.T) {
 	inFlight.Unlock()
 	select {
 	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "moved 2 credential(s)") {
+		if err != nil || !strings.Contains(out.String(), "moved 2 credentials from") {
 			t.Fatalf("migrate: %v\n%s%s", err, out.String(), errText())
 		}
 	case <-time.After(30 * time.Second):
@@ -273,7 +282,7 @@ func awaitWaiting(t *testing.T, stderr func() string, done <-chan error) {
 // must stop before it copies, not undo the winner's copies.
 func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 	w := newWorld(t)
-	w.env = append(w.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migtwo-%d", time.Now().UnixNano()))
+	w.env = append(w.env, "GLPAT_KERNEL_KEYRING="+kernelKeyring(t, "glpat-e2e-migtwo"))
 	if _, errOut, err := w.run("protocol=https\nhost=two.example\nusername=u\npassword=both\n", binPath, "store"); err != nil {
 		t.Fatalf("store: %v %s", err, errOut)
 	}
@@ -301,7 +310,7 @@ func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 			t.Fatal("migrate did not finish")
 		}
 		switch {
-		case err == nil && strings.Contains(m.stdout.String(), "moved 1 credential(s)"):
+		case err == nil && strings.Contains(m.stdout.String(), "moved 1 credential from"):
 			moved++
 		case err != nil && strings.Contains(m.stderr(), "another migrate ran meanwhile; nothing was changed"):
 			stopped++
@@ -322,7 +331,7 @@ func TestTwoMigratesAtOnceLoseNothing(t *testing.T) {
 // one the rotation revoked.
 func TestMigrateWaitsForARotation(t *testing.T) {
 	g := newGitLabWorld(t, "")
-	g.env = append(g.env, fmt.Sprintf("GLPAT_KERNEL_KEYRING=glpat-e2e-migrot-%d", time.Now().UnixNano()))
+	g.env = append(g.env, "GLPAT_KERNEL_KEYRING="+kernelKeyring(t, "glpat-e2e-migrot"))
 	old, oldID := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 7))})
 	g.login(old)
 	g.gl.Delay(gitlabtest.EndpointRotate, 2*time.Second)

@@ -151,9 +151,9 @@ func TestRotateOfATokenThatCannotRotateItself(t *testing.T) {
 func TestInitAtATerminalAsksTwice(t *testing.T) {
 	w := backendWorld(t, "encrypted-file")
 	s := w.interactive(t, "init")
-	s.expect("New passphrase: ")
+	s.expect("New passphrase (input is hidden): ")
 	s.send("terminal passphrase\r")
-	s.expect("Repeat it: ")
+	s.expect("Repeat the new passphrase (input is hidden): ")
 	s.send("terminal passphrase\r")
 	code, out := s.wait()
 	if code != 0 || strings.Contains(out, "terminal passphrase") {
@@ -162,5 +162,80 @@ func TestInitAtATerminalAsksTwice(t *testing.T) {
 	w.run("", binPath, "lock")
 	if _, errOut, err := w.run("terminal passphrase\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
 		t.Errorf("unlock with the passphrase typed at init: %v %s", err, errOut)
+	}
+}
+
+// TestArgumentErrors: every command says what is wrong with its arguments
+// in the style of its flag errors: one line "COMMAND: what is wrong (what
+// it takes, or the nearest word)", exit 2, no usage.
+func TestArgumentErrors(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"completion"}, "completion: missing the shell (bash, zsh or fish)"},
+		{[]string{"completion", "bsh"}, `completion: unknown shell "bsh" (did you mean bash?)`},
+		{[]string{"completion", "powershell"}, `completion: unknown shell "powershell" (bash, zsh or fish)`},
+		{[]string{"completion", "bash", "zsh"}, `completion: unexpected argument "zsh"`},
+		{[]string{"schedule"}, "schedule: missing the action (install, remove or status)"},
+		{[]string{"schedule", "instal"}, `schedule: unknown action "instal" (did you mean install?)`},
+		{[]string{"schedule", "install", "remove"}, `schedule: unexpected argument "remove"`},
+		{[]string{"migrate"}, "migrate: missing --to BACKEND (keyring, encrypted-file or kernel)"},
+		{[]string{"migrate", "--to", "keyrng"}, `migrate: unknown backend "keyrng" for --to (did you mean keyring?)`},
+		{[]string{"migrate", "--to", "vault"}, `migrate: unknown backend "vault" for --to (keyring, encrypted-file or kernel)`},
+		{[]string{"migrate", "--to", "kernel", "now"}, `migrate: unexpected argument "now"`},
+		{[]string{"version", "x"}, `version: unexpected argument "x"`},
+		{[]string{"doctor", "x"}, `doctor: unexpected argument "x"`},
+		{[]string{"lock", "x"}, `lock: unexpected argument "x"`},
+		{[]string{"help", "status", "x"}, `help: unexpected argument "x"`},
+		{[]string{"status", "a.example", "b.example"}, `status: unexpected argument "b.example" (status takes one HOST)`},
+		{[]string{"status", "a.example/x"}, `status: "a.example/x" is not a host name`},
+		{[]string{"rotate", "a.example", "--all"}, "rotate: give a HOST or --all, not both"},
+	} {
+		out, errOut, err := w.run("", binPath, tc.args...)
+		if exitCode(err) != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "git-credential-glpat: error: "+tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and the one line %q", tc.args, exitCode(err), out, errOut, tc.want)
+		}
+	}
+}
+
+// TestNewPassphraseAtATerminalIsAskedAgain: a new passphrase that is too
+// short, or repeated differently, is asked for again at a terminal (three
+// tries in all), as passwd(1) does, instead of ending the command.
+func TestNewPassphraseAtATerminalIsAskedAgain(t *testing.T) {
+	w := backendWorld(t, "encrypted-file")
+	s := w.interactive(t, "init")
+	s.expect("New passphrase (input is hidden): ")
+	s.send("short\r")
+	s.expect("too short (5 characters)")
+	s.expect("New passphrase (input is hidden): ")
+	s.send("terminal passphrase\r")
+	s.expect("Repeat the new passphrase (input is hidden): ")
+	s.send("terminal passphrose\r")
+	s.expect("the two passphrases differ")
+	s.expect("New passphrase (input is hidden): ")
+	s.send("terminal passphrase\r")
+	s.expect("Repeat the new passphrase")
+	s.send("terminal passphrase\r")
+	code, out := s.wait()
+	if code != 0 || strings.Contains(out, "terminal passphrase") || strings.Count(out, "New passphrase") != 3 {
+		t.Fatalf("init with a third try that is right: exit %d\n%s", code, out)
+	}
+	w.run("", binPath, "lock")
+	if _, errOut, err := w.run("terminal passphrase\n", binPath, "unlock", "--passphrase-stdin"); err != nil {
+		t.Errorf("unlock with the passphrase of the third try: %v %s", err, errOut)
+	}
+
+	w = backendWorld(t, "encrypted-file")
+	s = w.interactive(t, "init")
+	for range 3 {
+		s.expect("New passphrase (input is hidden): ")
+		s.send("short\r")
+		s.expect("too short")
+	}
+	code, out = s.wait()
+	if code != 1 || strings.Count(out, "New passphrase") != 3 || !strings.Contains(out, "nothing was changed") {
+		t.Errorf("init with three short tries: exit %d, want 1 after three prompts\n%s", code, out)
 	}
 }

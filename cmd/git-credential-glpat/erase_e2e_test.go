@@ -68,16 +68,22 @@ func TestEraseOfARevokedTokenKeepsItListed(t *testing.T) {
 	}
 }
 
-// TestEraseOfAnAcceptedTokenHoldsItBack: Git's server refused a token that
-// GitLab still accepts (wrong URL, no access): it is kept, said once, and
-// not handed to Git again during the back-off (no ban loop).
-func TestEraseOfAnAcceptedTokenHoldsItBack(t *testing.T) {
+// TestEraseOfATokenGitLabStillAccepts: Git's server refused a token that
+// GitLab still accepts, or that GitLab could not be asked about. One API
+// call, one line, and the token is kept. Accepted, the refusal is about the
+// repository (a project or group token on a project its bot cannot read):
+// it stays served for the others, held back from the refused repository
+// alone when Git says which (useHttpPath). Not asked: it may be dead, so it
+// is not handed to Git again during the back-off (no ban loop).
+func TestEraseOfATokenGitLabStillAccepts(t *testing.T) {
 	for _, tc := range []struct {
-		name, want string
-		fault      func(g *gitlabWorld)
+		name, path, want string
+		fault            func(g *gitlabWorld)
+		heldBack         bool // from every repository
 	}{
-		{"accepted", "GitLab still accepts it", func(*gitlabWorld) {}},
-		{"gitlab answers garbage", "could not be asked", func(g *gitlabWorld) { g.gl.Garbage(gitlabtest.EndpointSelf, true) }},
+		{"accepted", "", "still handed to Git for the others", func(*gitlabWorld) {}, false},
+		{"accepted, path known", "other/secret.git", "not handed to Git for other/secret.git", func(*gitlabWorld) {}, false},
+		{"gitlab answers garbage", "", "could not be asked", func(g *gitlabWorld) { g.gl.Garbage(gitlabtest.EndpointSelf, true) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGitLabWorld(t, "")
@@ -85,16 +91,30 @@ func TestEraseOfAnAcceptedTokenHoldsItBack(t *testing.T) {
 			g.login(tok)
 			tc.fault(g)
 			before := g.apiCalls()
-			_, errOut := g.erase(tok)
+			req := "protocol=http\nhost=" + g.host + "\nusername=alice\npassword=" + tok + "\n"
+			if tc.path != "" {
+				req += "path=" + tc.path + "\n"
+			}
+			_, errOut, _ := g.run(req, binPath, "erase")
 			if n := g.apiCalls() - before; n != 1 {
 				t.Errorf("erase made %d API calls, want one", n)
 			}
-			if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "not handed to Git again") {
-				t.Errorf("erase stderr = %q", errOut)
+			if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("erase stderr = %q, want one line with %q", errOut, tc.want)
 			}
 			out, errOut := g.get()
-			if out != "" || errOut != "" {
-				t.Errorf("get during the back-off: stdout %q stderr %q; want nothing (said once at erase)", out, errOut)
+			if served := password(out) == tok; served == tc.heldBack || errOut != "" {
+				t.Errorf("get without a path: served %v, stderr %q; want served %v, silent (said once at erase)", served, errOut, !tc.heldBack)
+			}
+			if tc.path != "" {
+				out, _, _ := g.run("protocol=http\nhost="+g.host+"\npath="+tc.path+"\n", binPath, "get")
+				if password(out) != "" {
+					t.Errorf("get for the refused repository served the token")
+				}
+				out, _, _ = g.run("protocol=http\nhost="+g.host+"\npath=acme/app.git\n", binPath, "get")
+				if password(out) != tok {
+					t.Errorf("get for another repository did not serve the token")
+				}
 			}
 			st, _, _ := g.run("", binPath, "status", "--offline")
 			if !strings.Contains(st, "alice") {

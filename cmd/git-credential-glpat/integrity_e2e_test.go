@@ -166,9 +166,29 @@ func TestStateDirAndConfigMustBePrivate(t *testing.T) {
 		{"config writable by group", func() { os.Chmod(cfg, 0o660) }, func() { os.Chmod(cfg, 0o600) }, cfg, "chmod go-w " + cfg},
 		{"config of another user", func() { os.Chown(cfg, 65534, 65534) }, func() { os.Chown(cfg, os.Getuid(), os.Getgid()) }, cfg, "chown"},
 		{"config in a directory others may write", func() { os.Chmod(w.dir, 0o777) }, func() { os.Chmod(w.dir, 0o700) }, w.dir, "chmod go-w " + w.dir},
+		// A symlink another user owns, anywhere on the way, is theirs to
+		// point at a config whose api_url is theirs.
+		{"config that is a symlink of another user", func() {
+			os.Rename(cfg, cfg+".real")
+			os.Symlink(cfg+".real", cfg)
+			os.Lchown(cfg, 65534, 65534)
+		}, func() { os.Remove(cfg); os.Rename(cfg+".real", cfg) }, cfg, "chown -h"},
+		{"config reached through a symlink of another user", func() {
+			dots := filepath.Join(w.dir, "dots")
+			os.Mkdir(dots+".real", 0o700)
+			os.Rename(cfg, filepath.Join(dots+".real", "config.toml"))
+			os.Symlink(dots+".real", dots)
+			os.Lchown(dots, 65534, 65534)
+			w.env = append(w.env, "GLPAT_CONFIG="+filepath.Join(dots, "config.toml"))
+		}, func() {
+			dots := filepath.Join(w.dir, "dots")
+			w.env = w.env[:len(w.env)-1]
+			os.Remove(dots)
+			os.Rename(filepath.Join(dots+".real", "config.toml"), cfg)
+		}, filepath.Join(w.dir, "dots"), "chown -h"},
 	}
 	for _, c := range cases {
-		if c.name == "state dir of another user" || c.name == "config of another user" {
+		if c.name == "state dir of another user" || c.name == "config of another user" || strings.Contains(c.name, "symlink of another user") {
 			if os.Getuid() != 0 {
 				continue // only root can give a file away
 			}

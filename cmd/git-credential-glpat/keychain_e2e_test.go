@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/keyringtest"
 )
 
@@ -99,5 +102,33 @@ func TestKeychainFaults(t *testing.T) {
 				t.Errorf("after the fault, get = %q (stderr %q); want the credential intact", out, errOut)
 			}
 		})
+	}
+}
+
+// TestRotateFromCronWithoutSessionBus: rotate --all as cron runs it, with
+// no session bus: one line that names the credential and says what a cron
+// job needs (the desktop login's bus, or a backend without one), not to
+// run git in a desktop session.
+func TestRotateFromCronWithoutSessionBus(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 5))})
+	g.login(tok)
+	g.env = append(g.env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+g.dir+"/no-such-bus")
+	out, errOut, err := g.run("", binPath, "rotate", "--all")
+	bus := fmt.Sprintf("DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/%d/bus", os.Getuid())
+	if exitCode(err) != 1 || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("rotate --all with no bus: exit %d, want 1 and one line\nstdout %s\nstderr %s", exitCode(err), out, errOut)
+	}
+	for _, want := range []string{g.host + " (alice)", "no D-Bus session bus", "cron job", bus, "migrate --to kernel"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "desktop session, or") {
+		t.Errorf("stderr tells a cron job to run git in a desktop session:\n%s", errOut)
+	}
+	doc, _, _ := g.run("", binPath, "doctor")
+	if strings.Contains(doc, "keychain: keychain:") || !strings.Contains(flat(doc), bus) {
+		t.Errorf("doctor's keychain check repeats itself or lacks what cron needs:\n%s", doc)
 	}
 }

@@ -16,14 +16,15 @@ import (
 
 // TestLoginChecksTheAPIFirst: HTTPS assumed for an HTTP server, or a GitLab
 // under a relative URL root: at a terminal login says so before asking for
-// a token, and names --api-url; with --token-stdin it says it after.
+// a token, and names --api-url (with http:// for the HTTP server); with
+// --token-stdin it says it after.
 func TestLoginChecksTheAPIFirst(t *testing.T) {
 	w := newWorld(t)
 	gl := gitlabtest.New(t)
 	u, _ := url.Parse(gl.URL)
 	s := w.interactive(t, "login", u.Host) // https://HOST/api/v4 of an http server
 	code, out := s.wait()
-	if code != 1 || strings.Contains(out, "input is hidden") || !strings.Contains(out, "--api-url") || !strings.Contains(out, "api_url") {
+	if code != 1 || strings.Contains(out, "input is hidden") || !strings.Contains(out, "plain http") || !strings.Contains(out, "--api-url http://"+u.Host+"/api/v4") {
 		t.Errorf("login of an http host at a terminal: exit %d\n%s", code, out)
 	}
 	notGitLab := httptest.NewServer(http.NotFoundHandler()) // a GitLab under /gitlab

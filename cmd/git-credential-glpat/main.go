@@ -10,18 +10,22 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
+	"github.com/glpat-dev/git-credential-glpat/internal/nocore"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
 
 const usage = `Usage:
     git-credential-glpat get|store|erase     (called by Git, reads stdin)
-    git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--web] [--api-url URL] [--create-url]
+    git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--web] [--api-url URL] [--ca-file FILE] [--create-url]
+    git-credential-glpat login  [HOST] --oauth [--flow browser|device] [--username U]
     git-credential-glpat logout [HOST] [--username U] [--revoke] [--yes]
     git-credential-glpat status [HOST] [--json] [--offline]
     git-credential-glpat rotate [HOST | --all] [--force] [--json]
@@ -82,13 +86,16 @@ var (
 const gitOpTimeout = 2 * time.Minute
 
 func main() {
+	// First, before anything reads a token: no core file may hold one.
+	// Nothing to tell a person if it fails; internal/nocore says why.
+	nocore.Enable()
 	defer func() {
 		// A bug must not print a secret. The panic value may hold one
 		// (it could be anything), so only its type is shown; the stack
 		// trace holds function names and addresses, not string contents.
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "git-credential-glpat: error: internal error, please report it (panic: %T)\n%s",
-				v, cli.Redact(string(debug.Stack())))
+				v, gltoken.Redact(string(debug.Stack())))
 			os.Exit(70)
 		}
 	}()
@@ -106,18 +113,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, known := completion.Lookup(c.name)
 	if !known {
-		// Git may grow new operations and expects helpers to ignore the
-		// ones they do not know (gitcredentials(7)). Only a person at a
-		// terminal gets told.
-		if cli.IsTerminal(stdin) {
-			c.ui.Errorf("unknown command %q", c.name)
-			if s := completion.Suggest(c.name); s != "" {
-				c.ui.Hintf("did you mean %q?", s)
-			}
-			fmt.Fprint(stderr, usage)
-			return 2
-		}
-		return 0
+		return unknownCommand(c)
 	}
 	if len(c.args) > 0 && isHelpFlag(c.args[0]) && cmd.Usage != "" {
 		// Every command takes -h, even get (which would wait on stdin),
@@ -131,6 +127,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	panic("no runner for command " + c.name) // TestEveryCommandRuns keeps this unreachable
+}
+
+// unknownCommand answers a word that is not a command. Git may grow new
+// operations and expects helpers to ignore the ones they do not know
+// (gitcredentials(7)), so a bare word is ignored in silence. But Git runs
+// "HELPER OPERATION" and adds nothing to the operation (credential_do in
+// git's credential.c), so a word with more after it, a flag, or a word
+// close to a command is a person's typo, in a crontab line as at a
+// terminal: one line, exit 2. A person at a terminal is told in any case,
+// with a pointer to the usage rather than all of it.
+func unknownCommand(c *call) int {
+	near := completion.Suggest(c.name)
+	atTerminal := cli.IsTerminal(c.stdin)
+	if near == "" && len(c.args) == 0 && !strings.HasPrefix(c.name, "-") && !atTerminal {
+		return 0
+	}
+	if near != "" {
+		c.ui.Errorf("unknown command %q (did you mean %s?)", c.name, near)
+	} else {
+		c.ui.Errorf("unknown command %q", c.name)
+	}
+	if atTerminal {
+		c.ui.Hintf("run git-credential-glpat help for the commands and their usage")
+	}
+	return 2
 }
 
 // call is one command as run: its name (in completion.Commands), its
@@ -147,6 +168,17 @@ type call struct {
 func (c *call) usage() string {
 	cmd, _ := completion.Lookup(c.name)
 	return cmd.Usage
+}
+
+// word is the command's one positional word, which the table says it
+// takes (schedule's action, completion's shell).
+func (c *call) word(pos []string) (string, bool) {
+	cmd, _ := completion.Lookup(c.name)
+	words := make([]string, len(cmd.Words))
+	for i, w := range cmd.Words {
+		words[i] = w.Name
+	}
+	return cli.Word(c.ui, c.name, cmd.Noun, pos, words)
 }
 
 // alias returns the command that name is another name of. A switch, not
@@ -177,8 +209,7 @@ var runners = []struct {
 func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
 
 func runVersion(c *call) int {
-	if len(c.args) > 0 {
-		c.ui.Errorf("version takes no arguments")
+	if !cli.NoArgs(c.ui, "version", c.args) {
 		return 2
 	}
 	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
@@ -193,8 +224,7 @@ func runHelp(c *call) int {
 		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(args) > 1:
-		ui.Errorf("help takes one COMMAND")
-		return 2
+		return ui.ArgError("help", "unexpected argument %q", args[1])
 	case args[0] == "help" || isHelpFlag(args[0]):
 		fmt.Fprint(c.stdout, usage)
 		return 0
@@ -203,11 +233,10 @@ func runHelp(c *call) int {
 		fmt.Fprint(c.stdout, cmd.Usage)
 		return 0
 	}
-	ui.Errorf("help: unknown command %q", args[0])
 	if s := completion.Suggest(args[0]); s != "" {
-		ui.Hintf("did you mean %q?", s)
+		return ui.ArgError("help", "unknown command %q (did you mean %s?)", args[0], s)
 	}
-	return 2
+	return ui.ArgError("help", "unknown command %q (git-credential-glpat help lists the commands)", args[0])
 }
 
 func runGitOp(c *call) int {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
-	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
 
@@ -20,12 +20,11 @@ func runDoctor(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	if len(pos) > 0 {
-		ui.Errorf("doctor takes no arguments")
+	if !cli.NoArgs(ui, "doctor", pos) {
 		return 2
 	}
 	e, err := openSession(false, ui)
-	var np *config.NotPrivateError
+	var np *safefile.NotPrivateError
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
 		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,
@@ -67,8 +66,8 @@ func runSchedule(c *call) int {
 	if err != nil {
 		return fs.Exit(err)
 	}
-	if len(pos) != 1 {
-		ui.Errorf("schedule takes one of install, remove, status")
+	action, ok := c.word(pos)
+	if !ok {
 		return 2
 	}
 	bin, err := selfPath()
@@ -85,7 +84,7 @@ func runSchedule(c *call) int {
 	defer cancel()
 	var res *schedule.Result
 	verb := "wrote"
-	switch pos[0] {
+	switch action {
 	case "install":
 		res, err = schedule.Install(ctx, opts)
 	case "remove":
@@ -99,16 +98,13 @@ func runSchedule(c *call) int {
 		}
 		fmt.Fprintln(stdout, st.Line())
 		return 0
-	default:
-		ui.Errorf("unknown schedule command %q; want install, remove or status", pos[0])
-		return 2
 	}
 	// An install that leaves nothing scheduled (no systemd user manager
 	// here: a container, an SSH login without lingering) is a failure: the
 	// tokens would not rotate, whatever the files say.
-	inactive := err == nil && res != nil && pos[0] == "install" && !res.Active
+	inactive := err == nil && res != nil && action == "install" && !res.Active
 	// A remove the scheduler did not take may leave the job running.
-	left := err == nil && res != nil && pos[0] == "remove" && res.Active
+	left := err == nil && res != nil && action == "remove" && res.Active
 	if res != nil {
 		cli.WriteSchedule(stdout, ui, res, verb, inactive, left)
 	}
@@ -123,17 +119,16 @@ func runSchedule(c *call) int {
 }
 
 func runCompletion(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	if len(args) != 1 {
-		ui.Errorf("completion takes one of bash, zsh, fish")
+	shell, ok := c.word(c.args)
+	if !ok {
 		return 2
 	}
-	s, err := completion.Script(args[0])
+	s, err := completion.Script(shell)
 	if err != nil {
-		ui.Errorf("%v", err)
-		return 2
+		c.ui.Errorf("%v", err)
+		return 1
 	}
-	fmt.Fprint(stdout, s)
+	fmt.Fprint(c.stdout, s)
 	return 0
 }
 

@@ -74,8 +74,29 @@ func TestScheduleInstallRemove(t *testing.T) {
 	if exitCode(err) != 1 || !strings.Contains(errOut, "not active") || !strings.Contains(errOut, "systemctl --user enable --now") || !strings.Contains(errOut, "crontab") || strings.Contains(out, "ran systemctl") {
 		t.Errorf("schedule install without a user manager: exit %d\n%s\n%s", exitCode(err), out, errOut)
 	}
-	// Then one answers.
-	os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$2\" = is-enabled ] && echo enabled\nexit 0\n"), 0o700)
+	// systemctl answers is-enabled from the unit files with no user
+	// manager: doctor then gives what works here, a crontab line, not
+	// schedule install again.
+	os.WriteFile(fake, []byte("#!/bin/sh\ncase \"$2\" in\nis-enabled) echo disabled; exit 1;;\nis-system-running) echo offline; exit 1;;\nesac\n"+
+		"echo 'Failed to connect to bus: No medium found' >&2\nexit 1\n"), 0o700)
+	doc, _, _ := w.run("", binPath, "doctor")
+	if doc = flat(doc); !strings.Contains(doc, "crontab -e") || !strings.Contains(doc, "rotate --all") || strings.Contains(doc, "schedule install` again") {
+		t.Errorf("doctor where no user manager runs does not give the crontab line:\n%s", doc)
+	}
+	if out, _, _ := w.run("", binPath, "status", "--offline"); !strings.Contains(flat(out), "crontab line") {
+		t.Errorf("status where no user manager runs does not point at the crontab line:\n%s", out)
+	}
+	// The timer was never enabled: removing it leaves nothing that could
+	// run it, and says so (exit 0), rather than that it may still run.
+	out, errOut, err = w.run("", binPath, "schedule", "remove")
+	if err != nil || !strings.Contains(errOut, "never enabled") || strings.Contains(errOut, "may still run") {
+		t.Errorf("schedule remove of a timer never enabled: exit %d\n%s\n%s", exitCode(err), out, errOut)
+	}
+	// Then one answers; enable makes the wants link, as systemctl does.
+	wants := filepath.Join(home, ".config", "systemd", "user", "timers.target.wants")
+	os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$2\" = is-enabled ] && echo enabled\n"+
+		"[ \"$2\" = enable ] && mkdir -p '"+wants+"' && ln -sf ../$4 '"+wants+"'/$4\n"+
+		"[ \"$2\" = disable ] && rm -f '"+wants+"'/$4\nexit 0\n"), 0o700)
 	out, errOut, err = w.run("", binPath, "schedule", "install")
 	if err != nil {
 		t.Fatalf("schedule install: %v\n%s\n%s", err, out, errOut)

@@ -63,7 +63,7 @@ func TestOnePathToEncryptedFile(t *testing.T) {
 		t.Fatalf("init with the keyring configured: %v %q %q", err, out, errOut)
 	}
 	servesBoth(t, w, host, "after init", false)
-	if out, errOut, err := w.run("", binPath, "migrate", "--to", "encrypted-file"); err != nil || !strings.Contains(out, "moved 2 credential(s)") {
+	if out, errOut, err := w.run("", binPath, "migrate", "--to", "encrypted-file"); err != nil || !strings.Contains(out, "moved 2 credentials from") {
 		t.Fatalf("migrate: %v %q %q", err, out, errOut)
 	}
 	if !strings.Contains(backendIn(t, w), `backend = "encrypted-file"`) {
@@ -89,7 +89,7 @@ func TestMigrateAfterSwitchingByHand(t *testing.T) {
 	if !strings.Contains(errOut, "migrate --to kernel") {
 		t.Fatalf("get does not say what to run: %q", errOut)
 	}
-	if out, errOut, err := w.run("", binPath, "migrate", "--to", "kernel"); err != nil || !strings.Contains(out, "moved 2 credential(s)") {
+	if out, errOut, err := w.run("", binPath, "migrate", "--to", "kernel"); err != nil || !strings.Contains(out, "moved 2 credentials from") {
 		t.Fatalf("migrate --to kernel with the config naming kernel: %v %q %q", err, out, errOut)
 	}
 	servesBoth(t, w, host, "moved", true)

@@ -106,7 +106,7 @@ func TestLoginOtherUserErrorReadsOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	if exitCode(err) != 1 || len(lines) != 2 || strings.Count(errOut, "another GitLab user") > 1 ||
 		!strings.HasPrefix(lines[0], "git-credential-glpat: error: ") || !strings.Contains(lines[0], "the account carol on "+g.host+" holds a token of another GitLab user (") ||
-		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username NAME") {
+		!strings.HasPrefix(lines[1], "git-credential-glpat: hint: run git-credential-glpat login "+g.host+" --username alice") {
 		t.Errorf("exit %d\n%s", exitCode(err), errOut)
 	}
 }
@@ -137,15 +137,17 @@ func TestLoginAccountQuestionCtrlCAndCtrlD(t *testing.T) {
 }
 
 // TestDoctorWarnsOfAHeldBackToken: a token Git's server refused while
-// GitLab still accepts it is held back from Git (status: "held back");
-// doctor, which says what is wrong, does not call it ok.
+// GitLab could not be asked about it is held back from Git (status: "held
+// back"); doctor, which says what is wrong, does not call it ok.
 func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
 	g := newGitLabWorld(t, "")
 	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
 	g.login(tok)
+	g.gl.Garbage(gitlabtest.EndpointSelf, true)
 	if _, errOut := g.erase(tok); !strings.Contains(errOut, "for 15 minutes") {
 		t.Errorf("erase does not say for how long, in words: %q", errOut)
 	}
+	g.gl.Garbage(gitlabtest.EndpointSelf, false)
 	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
 		t.Fatalf("status does not show the token held back:\n%s", st)
 	}

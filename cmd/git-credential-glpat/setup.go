@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -25,8 +28,7 @@ func runSetup(c *call) int {
 	}
 	for _, h := range names {
 		if err := account.ValidateHost(h); err != nil {
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("setup", "%v", err)
 		}
 	}
 	e, err := openSession(false, ui)
@@ -47,8 +49,9 @@ func runSetup(c *call) int {
 	}
 	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
 	var hosts []gitsetup.Host
+	named := len(names) > 0
 	switch {
-	case len(names) > 0:
+	case named:
 		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
 	case *undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
@@ -71,11 +74,14 @@ func runSetup(c *call) int {
 		changes, err = gitsetup.Setup(ctx, opts, hosts)
 	}
 	for _, c := range changes {
-		vals := make([]string, len(c.Values))
-		for i, v := range c.Values {
-			vals[i] = fmt.Sprintf("%q", v)
+		line := fmt.Sprintf("%-15s %s %s", c.Action, c.Key, quoted(c.Values))
+		switch {
+		case c.Action == gitsetup.Replaced && slices.Equal(c.Old, c.Values):
+			line += " (moved to the end, after the lines added since)"
+		case c.Action == gitsetup.Replaced:
+			line += " (was " + quoted(c.Old) + ")"
 		}
-		fmt.Fprintf(stdout, "%-15s %s %s\n", c.Action, c.Key, strings.Join(vals, " "))
+		fmt.Fprintln(stdout, line)
 		if c.Warning != "" {
 			ui.Warningf("%s", c.Warning)
 		}
@@ -84,10 +90,42 @@ func runSetup(c *call) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
+	if named && !*undo {
+		nameHosts(stdout, ui, e.ConfigPath, cfg, names)
+	}
 	if len(changes) == 0 && *undo {
 		fmt.Fprintln(stdout, "nothing to undo")
 	}
 	return 0
+}
+
+// nameHosts adds a table for each of names that the config does not name
+// yet: a host named there is a GitLab host, whose tokens are managed
+// whatever prefix its instance gives them (one typed at git's prompt
+// included). A config that cannot be written is said, and setup goes on:
+// git's part is done, and tokens of GitLab's shapes are managed anyway.
+func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, names []string) {
+	added := map[string]bool{}
+	for _, h := range names {
+		if cfg.Host(h).Known || added[strings.ToLower(h)] {
+			continue
+		}
+		added[strings.ToLower(h)] = true
+		if err := config.AddHost(path, h); err != nil {
+			ui.Warningf("cannot add [hosts.%q] to the config: %v; a token for %s with a prefix of its instance's own, typed at git's prompt, is stored unmanaged until the config names the host", h, err, h)
+			continue
+		}
+		fmt.Fprintf(stdout, "%-15s [hosts.%q] in %s\n", gitsetup.Added, h, path)
+	}
+}
+
+// quoted writes git config values as setup prints them: each quoted.
+func quoted(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, " ")
 }
 
 // selfPath is the absolute path a person ran this program by: a package

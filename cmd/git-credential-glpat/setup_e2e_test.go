@@ -53,3 +53,26 @@ func TestSetupThenCloneWithoutFlags(t *testing.T) {
 		t.Errorf("after --undo the config is\n%s\nwant\n%s", undone, original)
 	}
 }
+
+// TestSetupAfterTheProgramMoved: setup of a moved program says in one line
+// per key what it replaced, not "replaced" and "added" for the same key.
+func TestSetupAfterTheProgramMoved(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	if _, errOut, err := g.run("", binPath, "setup"); err != nil {
+		t.Fatalf("setup: %v %s", err, errOut)
+	}
+	moved := filepath.Join(g.dir, "bin", "git-credential-glpat")
+	os.MkdirAll(filepath.Dir(moved), 0o700)
+	b, _ := os.ReadFile(binPath)
+	if err := os.WriteFile(moved, b, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := g.run("", moved, "setup")
+	if err != nil {
+		t.Fatalf("setup from the moved program: %v %s", err, errOut)
+	}
+	key := "credential.http://" + g.host + ".helper"
+	if n := strings.Count(out, key); n != 1 || !strings.Contains(out, "replaced") || !strings.Contains(out, moved) || !strings.Contains(out, "was \"\" \""+binPath+"\"") {
+		t.Errorf("setup after a move: want one line for %s saying what it replaced:\n%s", key, out)
+	}
+}

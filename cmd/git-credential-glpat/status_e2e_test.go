@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
 func exitCode(err error) int {
@@ -28,7 +32,7 @@ func TestStatusShowsAnUnreadableBackend(t *testing.T) {
 	if exitCode(err) != 1 {
 		t.Errorf("status with no keychain: exit %d, want 1\n%s%s", exitCode(err), out, errOut)
 	}
-	if !strings.Contains(out, "cannot be read") || !strings.Contains(out, "no D-Bus session bus") || !strings.Contains(out, "dbus-run-session") {
+	if out := flat(out); !strings.Contains(out, "cannot be read") || !strings.Contains(out, "no D-Bus session bus") || !strings.Contains(out, "migrate --to kernel") {
 		t.Errorf("status does not say what is wrong and how to fix it:\n%s", out)
 	}
 }
@@ -57,10 +61,13 @@ func TestStatusShowsLockedAsItIs(t *testing.T) {
 func TestStatusOfAHostSaysWhatExistsElsewhere(t *testing.T) {
 	w := newWorld(t)
 	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
-	w.run("protocol=https\nhost=b.example\nusername=u\npassword=p\n", binPath, "store")
+	w.run("protocol=http\nhost=b.example\nusername=u\npassword=p\n", binPath, "store")
 	out, _, _ := w.run("", binPath, "status", "c.example", "--offline")
-	if !strings.Contains(out, "c.example") || !strings.Contains(out, "a.example") || !strings.Contains(out, "b.example") {
+	if !strings.Contains(out, "c.example") || !strings.Contains(out, "a.example") || !strings.Contains(out, "b.example (http)") {
 		t.Errorf("status c.example does not say what is stored elsewhere:\n%s", out)
+	}
+	if strings.Contains(out, ") (") {
+		t.Errorf("two parentheses in a row:\n%s", out)
 	}
 }
 
@@ -68,15 +75,53 @@ func TestStatusOfAHostSaysWhatExistsElsewhere(t *testing.T) {
 // written as http://H:P, which status, logout and rotate refuse as a host.
 func TestStatusOfAHostNamesOthersAsCommandsTakeThem(t *testing.T) {
 	w := newWorld(t)
-	w.run("protocol=http\nhost=127.0.0.1:8929\nusername=u\npassword=p\n", binPath, "store")
 	w.run("protocol=https\nhost=a.example\nusername=u\npassword=p\n", binPath, "store")
 	w.run("protocol=https\nhost=a.example\nusername=v\npassword=p\n", binPath, "store")
+	w.run("protocol=http\nhost=127.0.0.1:8929\nusername=u\npassword=p\n", binPath, "store")
 	out, _, _ := w.run("", binPath, "status", "c.example", "--offline")
-	if strings.Contains(out, "://") || !strings.Contains(out, "127.0.0.1:8929 (http)") || strings.Count(out, "a.example") != 1 {
-		t.Errorf("status c.example names the other hosts in a form the commands refuse, or twice:\n%s", out)
+	if strings.Contains(out, "://") || !strings.Contains(out, "127.0.0.1:8929 (http)") || strings.Count(out, "a.example") != 1 || strings.Contains(out, ") (") {
+		t.Errorf("status c.example names the other hosts in a form the commands refuse, or twice, or with two parentheses in a row:\n%s", out)
 	}
 	out, errOut, _ := w.run("", binPath, "status", "127.0.0.1:8929", "--offline")
 	if !strings.Contains(out, "127.0.0.1:8929") || strings.Contains(out, "Nothing is stored") || errOut != "" {
 		t.Errorf("status of the host as listed:\n%s%s", out, errOut)
+	}
+}
+
+// TestStatusFitsTheTerminal: at a terminal status's table and the lines
+// under it fit its width, as doctor's do, with commands kept whole (wrapped
+// between words); into a pipe they fit 100 columns.
+func TestStatusFitsTheTerminal(t *testing.T) {
+	g, _, carol := twoAccountWorld(t)
+	exp := gitlabtest.DateOf(today().AddDate(0, 0, 200))
+	long, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Username: "bartholomew-longname", Name: "git-credential-glpat on a-workstation-with-a-long-name",
+		Scopes: []string{"read_repository", "write_repository", "self_rotate", "read_api"}, ExpiresAt: exp})
+	g.mustLogin(long, "as bartholomew-longname", "--username", "bartholomew-longname")
+	st, _ := g.gl.TokenByValue(carol)
+	g.gl.Revoke(st.ID)
+	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
+	// GitLab saw the tokens used (login asked it), from 127.0.0.1.
+	for _, cols := range []int{80, 72} {
+		cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols %d rows 40; %s status", cols, binPath), "/dev/null")
+		cmd.Env = append(g.env[:len(g.env):len(g.env)], "NO_COLOR=1")
+		out, _ := cmd.CombinedOutput()
+		text := strings.ReplaceAll(string(out), "\r", "")
+		if !strings.Contains(text, "LAST USED") || !strings.Contains(text, "--username carol") {
+			t.Fatalf("%d columns: status lacks the last use or carol's hint:\n%s", cols, text)
+		}
+		for _, l := range strings.Split(text, "\n") {
+			if n := utf8.RuneCountInString(l); n > cols {
+				t.Errorf("%d columns: a line of %d:\n%s\nin:\n%s", cols, n, l, text)
+			}
+		}
+	}
+	out, _, _ := g.run("", binPath, "status")
+	for _, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("into a pipe: a line of %d:\n%s", n, l)
+		}
+	}
+	if !strings.Contains(out, "--username carol") {
+		t.Errorf("into a pipe: no hint for carol:\n%s", out)
 	}
 }

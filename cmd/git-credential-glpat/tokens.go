@@ -41,8 +41,11 @@ func runLogin(c *call) int {
 	username := fs.String("username", "", "")
 	tokenStdin := fs.Bool("token-stdin", false, "")
 	apiURL := fs.String("api-url", "", "")
+	caFile := fs.String("ca-file", "", "")
 	createURL := fs.Bool("create-url", false, "")
 	web := fs.Bool("web", false, "")
+	withOAuth := fs.Bool("oauth", false, "")
+	flow := fs.String("flow", "", "")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return fs.Exit(err)
@@ -51,12 +54,19 @@ func runLogin(c *call) int {
 	if !ok {
 		return 2
 	}
+	if *withOAuth || *flow != "" {
+		if *tokenStdin || *web || *createURL {
+			ui.Errorf("login: --oauth logs in through GitLab's OAuth provider, without a token: it excludes --token-stdin, --web and --create-url")
+			return 2
+		}
+		return runLoginOAuth(c, host, *username, *apiURL, *flow) // oauth.go
+	}
 	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(host, svc.APIURL(host, *apiURL))
+	create := svc.CreateTokenURL(svc.APIURL(host, *apiURL))
 	if *createURL {
 		fmt.Fprintln(stdout, create)
 		return 0
@@ -68,23 +78,21 @@ func runLogin(c *call) int {
 	f, isFile := stdin.(*os.File)
 	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
 	if *web && *tokenStdin {
-		ui.Errorf("login: --web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
-		return 2
+		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}
 	if *web && !atTerminal {
-		ui.Errorf("login --web waits at a hidden prompt for the token, and stdin is not a terminal; use --token-stdin")
-		return 2
+		return ui.ArgError("login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
 		apiCtx, apiCancel := cli.Interruptible()
 		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(apiCtx, host, *apiURL)
+		err := svc.CheckAPI(apiCtx, host, *apiURL, *caFile)
 		stop()
 		apiCancel()
 		if err != nil {
 			ui.Errorf("%v", err)
-			cli.APIURLHint(ui, host)
+			cli.ReachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
 		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
@@ -113,7 +121,7 @@ func runLogin(c *call) int {
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stopProgress = cli.Progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, Token: token, Choose: choose})
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, CAFile: *caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
@@ -121,12 +129,19 @@ func runLogin(c *call) int {
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		switch {
-		case errors.Is(err, gitlabapi.ErrUnauthorized): // GitLab does not accept the token
+		case errors.Is(err, gitlabapi.ErrUnauthorized), errors.Is(err, gitlabapi.ErrUnrecognized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
 		case errors.Is(err, account.ErrOtherUser):
-			ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
-		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrBadAnswer), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host)
+			var ou *account.OtherUserError
+			if errors.As(err, &ou) && ou.Account != "" {
+				ui.Hintf("run git-credential-glpat login %s --username %s, the account of this token's user", host, ou.Account)
+			} else {
+				ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+			}
+		case errors.As(err, new(*account.ReachError)):
+			cli.ReachHint(ui, host, err, e.ConfigPath)
+		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
+			cli.APIURLHint(ui, host, svc.APIURL(host, *apiURL), e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
@@ -178,8 +193,7 @@ func runLogout(c *call) int {
 		var needYes *cli.NeedYesError
 		switch {
 		case errors.As(err, &needYes):
-			ui.Errorf("%v", err)
-			return 2
+			return ui.ArgError("logout", "%v", err)
 		case err != nil:
 			code, _ := promptEnded(err, ui)
 			return code
@@ -237,7 +251,8 @@ func runStatus(c *call) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now}
+	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}
@@ -280,8 +295,7 @@ func runRotate(c *call) int {
 		return fs.Exit(err)
 	}
 	if *all && len(pos) > 0 {
-		ui.Errorf("give a HOST or --all, not both")
-		return 2
+		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
 	def := account.DefaultHost
 	if *all {

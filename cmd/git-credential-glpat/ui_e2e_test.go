@@ -55,7 +55,7 @@ func TestStatusColourOnlyOnATerminal(t *testing.T) {
 		t.Errorf("status into a pipe has escape sequences:\n%q", out)
 	}
 	out, _, _ := g.run("", binPath, "status", "--offline")
-	if !strings.Contains(out, "in 199 days") || !strings.Contains(out, "1 credential(s), 0 need action") {
+	if !strings.Contains(out, "in 199 days") || !strings.Contains(out, "1 credential stored; nothing needs action") {
 		t.Errorf("status lacks the relative expiry or the summary:\n%s", out)
 	}
 }
@@ -83,19 +83,61 @@ func TestNeverHangAnIDE(t *testing.T) {
 	}
 }
 
-// TestUnknownCommandAtATerminal: a person who mistypes a command gets the
-// usage and a hint (exit 2); Git, with stdin not a terminal, gets silence
-// and exit 0 (TestUnknownOperationIsIgnored).
+// TestUnknownCommandAtATerminal: a person who mistypes a command at a
+// terminal gets the error with the nearest command and a one-line pointer
+// to the usage (exit 2), not the whole usage above the hint.
 func TestUnknownCommandAtATerminal(t *testing.T) {
 	w := newWorld(t)
-	cmd := exec.Command("script", "-qec", binPath+" stauts", "/dev/null")
-	cmd.Env = w.env
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Errorf("exit: %v, want 2", err)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stauts"}, `unknown command "stauts" (did you mean status?)`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	} {
+		cmd := exec.Command("script", "-qec", binPath+" "+strings.Join(tc.args, " "), "/dev/null")
+		cmd.Env = w.env
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("%v: exit %v, want 2", tc.args, err)
+		}
+		lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(string(out), "\r", "")), "\n")
+		if !strings.Contains(lines[0], tc.want) || len(lines) != 2 || !strings.Contains(lines[1], "git-credential-glpat help") || strings.Contains(string(out), "Usage") {
+			t.Errorf("%v: want %q and a one-line pointer to help, got:\n%s", tc.args, tc.want, out)
+		}
 	}
-	if !strings.Contains(string(out), `unknown command "stauts"`) || !strings.Contains(string(out), `did you mean "status"?`) {
-		t.Errorf("output:\n%s", out)
+}
+
+// TestMistypedCommandFromAScript: Git sends a bare operation word and never
+// flags, so a word that comes with flags, or one close to a command, is a
+// person's typo even without a terminal (a crontab line): one line with the
+// nearest command, exit 2. Only what Git may send stays silent.
+func TestMistypedCommandFromAScript(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotat", "--all"}, `unknown command "rotat" (did you mean rotate?)`},
+		{[]string{"stauts", "--json"}, `unknown command "stauts" (did you mean status?)`},
+		{[]string{"logut", "--revoke"}, `unknown command "logut" (did you mean logout?)`},
+		{[]string{"rotat"}, `unknown command "rotat" (did you mean rotate?)`},
+		{[]string{"stat"}, `unknown command "stat" (did you mean status?)`},
+		{[]string{"frobnicate", "--all"}, `unknown command "frobnicate"`},
+		{[]string{"--all"}, `unknown command "--all"`},
+	} {
+		out, errOut, err := w.run("", binPath, tc.args...)
+		if exitCode(err) != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v from a script: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, exitCode(err), out, errOut, tc.want)
+		}
+	}
+	// What Git sends, or may send one day, is ignored in silence: bare
+	// words, and words nearer to Git's own operations than to a command.
+	for _, op := range []string{"frobnicate", "capability", "list", "set", "restore", "gets"} {
+		out, errOut, err := w.run("protocol=https\nhost=example.com\n", binPath, op)
+		if err != nil || out != "" || errOut != "" {
+			t.Errorf("%s from Git: exit %d, stdout %q, stderr %q; want silence and exit 0", op, exitCode(err), out, errOut)
+		}
 	}
 }

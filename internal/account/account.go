@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -60,26 +62,20 @@ func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	return gitlabapi.New(apiURL, caFile)
 }
 
-// APIURL is the API base URL for host: the flag, else the config, else
-// https://HOST/api/v4.
+// APIURL is the API base URL login uses for host: the --api-url flag,
+// else where the host's tokens are sent (config.TokenAPIURL).
 func (s *Service) APIURL(host, flagURL string) string {
 	if flagURL != "" {
 		return strings.TrimRight(flagURL, "/")
 	}
-	if u := s.Config.Host(host).APIURL; u != "" {
-		return u
-	}
-	return config.DefaultAPIURL("https", host)
+	return s.Config.TokenAPIURL(host)
 }
 
 // CreateTokenURL is GitLab's page for a new personal access token, pre-filled
 // with a name and the least-privilege scopes
 // (https://docs.gitlab.com/user/profile/personal_access_tokens/#prefill-personal-access-token-name-and-scopes).
-func (s *Service) CreateTokenURL(host, apiURL string) string {
-	base := "https://" + host
-	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
-		base = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/api/v4")
-	}
+func (s *Service) CreateTokenURL(apiURL string) string {
+	base := config.WebURL(apiURL)
 	q := url.Values{}
 	hostname, _ := os.Hostname()
 	name := "git-credential-glpat"
@@ -99,30 +95,99 @@ func ValidateHost(host string) error {
 	return nil
 }
 
-// ErrNoAPI is wrapped by CheckAPI's error: no GitLab API answers where
-// the host's API is assumed to be.
+// ErrNoAPI is wrapped by a *ReachError whose server answered, but not as
+// GitLab's API does.
 var ErrNoAPI = errors.New("no GitLab API there")
+
+// ReachError says why login could not talk to GitLab's API at APIURL: the
+// network, DNS, the port, TLS (gitlabapi.Unreached), or a server that
+// answered but not as GitLab's API (Failure is gitlabapi.Answered). Each
+// has its own fix, which main gives as a hint.
+type ReachError struct {
+	APIURL  string
+	Failure gitlabapi.Failure
+	// Detail is the failure in words (the certificate's problem).
+	Detail string
+	Err    error
+}
+
+func (e *ReachError) Error() string {
+	u, _ := url.Parse(e.APIURL)
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	switch e.Failure {
+	case gitlabapi.NoDNS:
+		return fmt.Sprintf("cannot look up %s: %s (offline, or a typo in the host name?)", host, e.Detail)
+	case gitlabapi.NoRoute:
+		return fmt.Sprintf("cannot reach %s: %s (offline?)", host, e.Detail)
+	case gitlabapi.ConnRefused:
+		return fmt.Sprintf("%s refused the connection on port %s: nothing listens there", host, port)
+	case gitlabapi.UnknownAuthority, gitlabapi.BadCertificate:
+		return fmt.Sprintf("TLS with %s failed: %s", u.Host, e.Detail)
+	case gitlabapi.PlainHTTP:
+		return fmt.Sprintf("%s answers plain http on port %s, not https", host, port)
+	case gitlabapi.TLSFailure:
+		return fmt.Sprintf("TLS with %s failed: %s", u.Host, e.Detail)
+	case gitlabapi.TimedOut:
+		return fmt.Sprintf("no answer from %s within %s", u.Host, apiTimeout)
+	}
+	return fmt.Sprintf("%s answers, but not as GitLab's API at %s (%v)", u.Host, e.APIURL, e.Err)
+}
+
+func (e *ReachError) Unwrap() []error {
+	if e.Failure == gitlabapi.Answered {
+		return []error{ErrNoAPI, e.Err}
+	}
+	return []error{e.Err}
+}
+
+// reachError is err as a *ReachError when it says that the API at apiURL
+// was not reached, or that what answered is not GitLab's API; nil when it
+// is about something else (the token, a GitLab that failed).
+func reachError(apiURL string, err error) error {
+	if f, detail := gitlabapi.Unreached(err); f != gitlabapi.Answered {
+		return &ReachError{APIURL: apiURL, Failure: f, Detail: detail, Err: err}
+	}
+	if errors.Is(err, gitlabapi.ErrNotFound) || errors.Is(err, gitlabapi.ErrBadAnswer) {
+		return &ReachError{APIURL: apiURL, Err: err}
+	}
+	return nil
+}
+
+// CAFile is the CA file for host: the flag, else the config's ca_file.
+func (s *Service) CAFile(host, flagCA string) string {
+	if flagCA != "" {
+		return flagCA
+	}
+	return s.Config.Host(host).CAFile
+}
 
 // CheckAPI makes sure a GitLab API answers at the host's API URL before a
 // person is asked for a token: a request without a token that GitLab
 // answers 401 (lib/api/api_guard.rb), where an HTTPS URL for an HTTP server,
 // or a GitLab under a relative URL root, answers something else or nothing.
-func (s *Service) CheckAPI(ctx context.Context, host, flagURL string) error {
+// Its error is a *ReachError, or the ca_file's.
+func (s *Service) CheckAPI(ctx context.Context, host, flagURL, flagCA string) error {
 	apiURL := s.APIURL(host, flagURL)
-	api, err := s.api(apiURL, s.Config.Host(host).CAFile)
+	api, err := s.api(apiURL, s.CAFile(host, flagCA))
 	if err != nil {
 		return err
 	}
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err = api.Self(actx, "")
-	if errors.Is(err, gitlabapi.ErrUnauthorized) {
+	if ae := (*gitlabapi.Error)(nil); errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 		return nil
 	}
 	if err == nil {
 		err = errors.New("it answered a request without a token")
 	}
-	return fmt.Errorf("%w: %s: %v", ErrNoAPI, apiURL, err)
+	if re := reachError(apiURL, err); re != nil {
+		return re
+	}
+	return &ReachError{APIURL: apiURL, Err: err}
 }
 
 // LoginOptions are login's inputs.
@@ -130,7 +195,11 @@ type LoginOptions struct {
 	Host     string
 	Username string
 	APIURL   string
-	Token    string
+	// CAFile is --ca-file: a PEM file of the CA that signs the API's
+	// certificate, written as the host's ca_file when the config gives
+	// another.
+	CAFile string
+	Token  string
 	// Choose, when set (a person is at the terminal), picks the account
 	// among the host's accounts when there are several and no Username
 	// was given; def is the one offered.
@@ -146,8 +215,33 @@ type LoginResult struct {
 	// "api" or "default".
 	UsernameFrom string
 	// APIURLWritten: the config did not give the API URL login was told,
-	// and now does (api_url of the host in ConfigPath).
+	// and now does (api_url of the host in ConfigPath). CAFileWritten: the
+	// same for the CA file (ca_file).
 	APIURLWritten bool
+	CAFileWritten bool
+	// HostAdded: the config did not name the host, and now does (an empty
+	// table [hosts."HOST"] in ConfigPath); HostNotAdded is why it could
+	// not, when it could not.
+	HostAdded    bool
+	HostNotAdded error
+	// Answering is the account git gets for the host when a request names
+	// none (no user in the URL, no path the config maps), after this
+	// login, as get decides it (helper.Answering); Answered is the one it
+	// got before ("" when none).
+	Answering, Answered string
+	// ByConfig: the config's username for the host decides Answering;
+	// otherwise the most recently stored account does.
+	ByConfig bool
+	// Accounts are the host's GitLab accounts after this login, each with
+	// the repository path prefixes the config gives it.
+	Accounts []AccountPaths
+}
+
+// AccountPaths is an account on a host and the repository path prefixes
+// ("acme/team") the config gives it.
+type AccountPaths struct {
+	Username string
+	Paths    []string
 }
 
 // Login checks token against the host's API and stores it as a managed
@@ -169,7 +263,14 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("api url %q is not an http(s) URL", apiURL)
 	}
-	api, err := s.api(apiURL, hc.CAFile)
+	if o.CAFile != "" {
+		// The config must not depend on the directory login ran in.
+		if o.CAFile, err = filepath.Abs(o.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	caFile := s.CAFile(o.Host, o.CAFile)
+	api, err := s.api(apiURL, caFile)
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +278,14 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	defer cancel()
 	info, err := api.Self(actx, o.Token)
 	if err != nil {
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
+		// A bare 401 (ErrUnrecognized) is most often a token cut short
+		// or from another instance; its text says a proxy may have
+		// answered instead.
+		if errors.Is(err, gitlabapi.ErrUnauthorized) || errors.Is(err, gitlabapi.ErrUnrecognized) {
 			return nil, fmt.Errorf("GitLab at %s does not accept this token: %w", apiURL, err)
+		}
+		if re := reachError(apiURL, err); re != nil {
+			return nil, re
 		}
 		return nil, fmt.Errorf("checking the token at %s: %w", apiURL, err)
 	}
@@ -220,11 +327,52 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		}
 		res.APIURLWritten = true
 	}
-	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token}); err != nil {
+	// The same for the CA file the API was trusted with.
+	if caFile != hc.CAFile {
+		if err := config.SetCAFile(s.ConfigPath, o.Host, caFile); err != nil {
+			return nil, fmt.Errorf("cannot write ca_file = %q for %s into the config, where rotations find it: %w; nothing was stored", caFile, o.Host, err)
+		}
+		res.CAFileWritten = true
+	}
+	if !hc.Known && !res.APIURLWritten && !res.CAFileWritten {
+		// Named in the config, the host is a GitLab host: a token
+		// typed at git's prompt for it later is managed whatever
+		// prefix its instance gives it. Not needed for this login, so
+		// not a reason to refuse it.
+		if err := config.AddHost(s.ConfigPath, o.Host); err != nil {
+			res.HostNotAdded = err
+		} else {
+			res.HostAdded = true
+		}
+	}
+	// Which account git gets for the host, before and after: a new
+	// account is the most recently stored, and may take over what another
+	// answered (helper.Answering is get's own rule).
+	bare := &credential.Credential{Protocol: u.Scheme, Host: o.Host}
+	cfg := func() (*config.Config, error) { return s.Config, nil }
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answered = r.Username
+	}
+	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token, UserID: info.UserID}); err != nil {
 		return nil, err
 	}
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
+	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+		res.Answering = r.Username
+	}
+	res.ByConfig = hc.Username != "" && hc.Username == res.Answering
+	if accounts, err := s.accounts(u.Scheme, o.Host); err == nil {
+		for _, a := range accounts {
+			ap := AccountPaths{Username: a.username}
+			for _, ca := range hc.Accounts {
+				if ca.Username == a.username {
+					ap.Paths = append(ap.Paths, ca.Paths...)
+				}
+			}
+			res.Accounts = append(res.Accounts, ap)
+		}
+	}
 	return res, nil
 }
 
@@ -243,6 +391,10 @@ func (s *Service) accounts(protocol, host string) ([]account, error) {
 	}
 	var out []account
 	for _, r := range recs {
+		if a, ok := oauthAccount(&r); ok {
+			out = append(out, a) // oauth.go
+			continue
+		}
 		if r.Token == nil || r.Path != "" {
 			continue
 		}
@@ -308,12 +460,21 @@ func pickAccount(o LoginOptions, configUser, apiUser string, userID int64, accou
 		}
 	}
 	if username == "" || otherUser(username) {
-		return "", "", otherUserError(username, o.Host, userID, accounts)
+		err := otherUserError(username, o.Host, userID, accounts)
+		// The account to use, when it is known: the one holding a token
+		// of this user, else the user's own name.
+		switch {
+		case owner != "":
+			err.Account = owner
+		case apiUser != "" && !otherUser(apiUser):
+			err.Account = apiUser
+		}
+		return "", "", err
 	}
 	return username, from, nil
 }
 
-func otherUserError(username, host string, userID int64, accounts []account) error {
+func otherUserError(username, host string, userID int64, accounts []account) *OtherUserError {
 	var list []string
 	what := "has no account of its own on " + host
 	for _, a := range accounts {
@@ -326,16 +487,22 @@ func otherUserError(username, host string, userID int64, accounts []account) err
 			what = fmt.Sprintf("the account %s on %s holds a token of another GitLab user (%d)", username, host, a.userID)
 		}
 	}
-	return &otherUserErr{fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
+	return &OtherUserError{msg: fmt.Sprintf("this token belongs to GitLab user %d and %s; nothing was changed (accounts on %s: %s)",
 		userID, what, host, strings.Join(list, ", "))}
 }
 
-// otherUserErr is ErrOtherUser with the accounts it is about; the command
-// says what to run (login HOST --username NAME).
-type otherUserErr struct{ msg string }
+// OtherUserError is ErrOtherUser with the accounts it is about; the command
+// says what to run (login HOST --username Account).
+type OtherUserError struct {
+	msg string
+	// Account is the account the token belongs in, when it is known: the
+	// one holding a token of the same GitLab user, else that user's
+	// username (GET /user); empty otherwise.
+	Account string
+}
 
-func (e *otherUserErr) Error() string        { return e.msg }
-func (e *otherUserErr) Is(target error) bool { return target == ErrOtherUser }
+func (e *OtherUserError) Error() string        { return e.msg }
+func (e *OtherUserError) Is(target error) bool { return target == ErrOtherUser }
 
 // botKind recognises the bot user of a project or group access token by the
 // name GitLab gives it (app/services/resource_access_tokens/create_service.rb):
@@ -370,11 +537,14 @@ func botSuffix(tail string) bool {
 
 // Entry is one stored credential as status reports it.
 type Entry struct {
-	Host        string     `json:"host"`
-	Protocol    string     `json:"protocol"`
-	Path        string     `json:"path,omitempty"`
-	Username    string     `json:"username"`
-	Managed     bool       `json:"managed"`
+	Host     string `json:"host"`
+	Protocol string `json:"protocol"`
+	Path     string `json:"path,omitempty"`
+	Username string `json:"username"`
+	Managed  bool   `json:"managed"`
+	// Kind is "oauth" for an OAuth credential (login --oauth), empty for
+	// a token.
+	Kind        string     `json:"kind,omitempty"`
 	TokenID     int64      `json:"token_id,omitempty"`
 	TokenName   string     `json:"token_name,omitempty"`
 	Scopes      []string   `json:"scopes,omitempty"`
@@ -385,6 +555,9 @@ type Entry struct {
 	CanRotate   bool       `json:"can_rotate"`
 	AutoRotate  bool       `json:"auto_rotate"`
 	RotatedAt   *time.Time `json:"rotated_at,omitempty"`
+	// AccessExpiry is when an OAuth credential's access token expires
+	// (it is refreshed before; the credential itself has no expiry).
+	AccessExpiry *time.Time `json:"access_token_expiry,omitempty"`
 	// State is "ok", "expiring", "expired", "revoked", "unverified" or
 	// "plain" (not a managed GitLab token).
 	State       string     `json:"state"`
@@ -405,6 +578,16 @@ type Entry struct {
 	SecretError   string `json:"-"`
 	// RecoveryFile holds a rotated token the keychain refused, if any.
 	RecoveryFile string `json:"recovery_file,omitempty"`
+	// GitAccess is what the token's scopes let Git do over HTTP: "fetch,
+	// push", "fetch" or "none" (GitLab answers the rest with 403); empty
+	// while its scopes are not known.
+	GitAccess string `json:"git_access,omitempty"`
+	// HeldBackPaths are the repositories a bot's token is not handed to
+	// Git for, for a while: Git's server refused it there.
+	HeldBackPaths []lifecycle.PathHold `json:"held_back_paths,omitempty"`
+	// Notes are lines for a person that need no action (status prints
+	// them under the table; they do not count as problems).
+	Notes []string `json:"-"`
 	// Token is the lifecycle's state of a managed token (State says the
 	// same in words); RotationFailed: Problem is about the last
 	// rotation, which failed or whose outcome is not known. Fix is what
@@ -433,6 +616,11 @@ func (s *Service) Status(ctx context.Context, host string, offline bool) ([]Entr
 		if s.Store.Elsewhere(r) {
 			e.State, e.Problem, e.Fix = "elsewhere", s.Store.ElsewhereProblem(r), s.Store.ElsewhereFix(r)
 			e.Token.State = lifecycle.StoredElsewhere
+			out = append(out, e)
+			continue
+		}
+		if r.OAuth != nil {
+			s.describeOAuth(ctx, &e, r, now, offline) // oauth.go
 			out = append(out, e)
 			continue
 		}
@@ -467,6 +655,21 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	st := s.Lifecycle.StateAt(r, now)
 	e.Token = st
 	e.State = stateText(st.State)
+	switch {
+	case len(t.Scopes) == 0:
+		// Not known yet (stored while GitLab could not be asked).
+	case t.GitUnusable():
+		e.GitAccess = "none"
+	case t.CanPush():
+		e.GitAccess = "fetch, push"
+	case t.CanFetch():
+		e.GitAccess = "fetch"
+		e.Notes = append(e.Notes, "fetch only: GitLab answers a push with 403 \"You are not allowed to upload code.\" (the token lacks write_repository)")
+	}
+	e.HeldBackPaths = lifecycle.HeldBackPaths(r, now)
+	for _, h := range e.HeldBackPaths {
+		e.Notes = append(e.Notes, "not handed to git for "+h.Path+" until "+h.Until.Local().Format(time.Kitchen)+": git's server refused it there, though GitLab accepts it (its account cannot read that repository)")
+	}
 	if !st.Expiry.IsZero() {
 		exp := st.Expiry
 		e.Expiry = &exp
@@ -481,7 +684,9 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	case st.State == lifecycle.Expired || st.State == lifecycle.Revoked:
 		e.Problem = lifecycle.DeadReason(t) + "; run " + login
 	case st.State == lifecycle.HeldBack:
-		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
+		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " and GitLab could not be asked about it; it is not handed to Git for a while (check the repository's URL and your access)"
+	case t.GitUnusable():
+		e.Problem = NoGitAccess(t.Scopes) + "; create a token with read_repository and write_repository and run " + login
 	case st.Due && !st.CanRotate:
 		e.Problem = "cannot rotate itself (needs the self_rotate or api scope); create a new token and run " + login
 	case t.NoSelfRotation != "":
@@ -546,6 +751,12 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	}
 }
 
+// NoGitAccess says that a token with scopes cannot be used by Git, and what
+// GitLab answers it (store.Token.CanFetch).
+func NoGitAccess(scopes []string) string {
+	return fmt.Sprintf("its scopes (%s) do not let git fetch or push: GitLab answers git with 403 \"You are not allowed to download code.\"", strings.Join(scopes, ", "))
+}
+
 // stateText is a state as status --json writes it.
 func stateText(s lifecycle.State) string {
 	switch s {
@@ -606,7 +817,7 @@ type RotateResult struct {
 // look at again.
 func (r RotateResult) NeedsPerson() bool {
 	switch r.Outcome {
-	case OutcomeRotated, OutcomeNotDue:
+	case OutcomeRotated, OutcomeNotDue, OutcomeRefreshed: // OutcomeRefreshed: oauth.go
 		return false
 	}
 	return true
@@ -623,6 +834,14 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]
+		if r.OAuth != nil && (host == "" || strings.EqualFold(r.Host, host)) {
+			res, err := s.rotateOAuth(ctx, r, force, now) // oauth.go
+			if err != nil {
+				return out, err
+			}
+			out = append(out, res)
+			continue
+		}
 		if r.Token == nil || (host != "" && !strings.EqualFold(r.Host, host)) {
 			continue
 		}
@@ -641,7 +860,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		sec, err := s.Store.ReadSecret(ctx, r)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("reading the token of %s (%s): %w", r.Host, r.Username, err)
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
 		if err != nil {
@@ -749,13 +968,21 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 			continue
 		}
 		rm := Removed{Record: *r}
+		if revoke && r.OAuth != nil && r.OAuth.Dead != "" {
+			rm.Dead, rm.NotSent = r.OAuth.Dead, true
+		} else if revoke && r.OAuth != nil {
+			if err := s.revokeOAuth(ctx, r); err != nil { // oauth.go
+				return removed, err
+			}
+			rm.Revoked = true
+		}
 		if revoke && r.Token != nil && r.Token.Dead != "" {
 			rm.Dead, rm.NotSent = lifecycle.DeadReason(r.Token), true
 		}
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
 			if err != nil {
-				return removed, err
+				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", r.Host, r.Username, err)
 			}
 			api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
 			if err != nil {

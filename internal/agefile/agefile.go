@@ -465,9 +465,11 @@ func (f *File) lock(ctx context.Context, name string) (*filelock.Lock, error) {
 	return filelock.Acquire(ctx, f.path(name))
 }
 
-// recipient reads recipient.txt.
+// recipient reads recipient.txt. It is private to the user: whoever
+// could write it would have every secret stored from then on encrypted to
+// them.
 func (f *File) recipient() (*age.X25519Recipient, error) {
-	data, err := safefile.ReadFile(f.path(RecipientFile), 1<<10)
+	data, err := safefile.ReadPrivate(f.path(RecipientFile), 1<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotInitialized
 	}

@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -14,9 +16,11 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
 // WriteLogin writes what login stored, and how the token will rotate;
@@ -40,11 +44,26 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	if res.APIURLWritten {
 		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, configPath)
 	}
+	if res.CAFileWritten {
+		fmt.Fprintf(w, "  ca file  now ca_file under [hosts.%q] in %s (rotations trust it too)\n", host, configPath)
+	}
+	if res.HostAdded {
+		fmt.Fprintf(w, "  config   [hosts.%q] added to %s: a token for %s typed at git's prompt is managed too\n", host, configPath, host)
+	}
+	if res.HostNotAdded != nil {
+		ui.Warningf("cannot add [hosts.%q] to the config: %v; a token for %s with a prefix of its instance's own, typed at git's prompt, is stored unmanaged until the config names the host", host, res.HostNotAdded, host)
+	}
 	fmt.Fprintf(w, "  token    %s (id %d)\n", t.Name, t.ID)
 	if t.Kind != "" && t.Kind != "personal" {
 		fmt.Fprintf(w, "  kind     %s access token of %s %d (rotates through its own endpoint)\n", t.Kind, t.Kind, t.OwnerID)
 	}
 	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
+	switch {
+	case t.GitUnusable():
+		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", account.NoGitAccess(t.Scopes))
+	case !t.CanPush():
+		fmt.Fprintf(w, "  git      fetch only: a push gets 403 (the token lacks write_repository)\n")
+	}
 	fmt.Fprintf(w, "  expires  %s\n", exp)
 	switch {
 	case res.CanRotate && due && set.AutoRotate:
@@ -59,6 +78,48 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  rotation not possible: the token needs the self_rotate (or api) scope\n")
 		ui.Warningf("this token cannot rotate itself; it will stop working on %s", exp)
 	}
+	writeAnswering(w, ui, res, configPath)
+}
+
+// writeAnswering says, when the host has several accounts, which one git
+// gets for what; and warns when this login took over the requests another
+// account answered (the most recently stored answers), with how to choose.
+func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath string) {
+	if len(res.Accounts) < 2 {
+		return
+	}
+	host := res.Record.Host
+	names := make([]string, len(res.Accounts))
+	for i, a := range res.Accounts {
+		names[i] = a.Username
+	}
+	fmt.Fprintf(w, "  accounts %s\n", strings.Join(names, ", "))
+	every := "every URL"
+	for _, a := range res.Accounts {
+		if len(a.Paths) > 0 {
+			every = "every other URL"
+		}
+	}
+	for _, a := range res.Accounts {
+		var line string
+		switch {
+		case a.Username == res.Answering && res.ByConfig:
+			line = a.Username + " answers " + every + " that names no account (the config's username)"
+		case a.Username == res.Answering:
+			line = a.Username + " answers " + every + " that names no account (the most recently stored)"
+		case len(a.Paths) > 0:
+			line = a.Username + " answers the repositories under " + strings.Join(a.Paths, ", ") + " (paths in the config) and URLs that name it"
+		default:
+			line = fmt.Sprintf("%s answers only URLs that name it: https://%s@%s/…", a.Username, a.Username, host)
+		}
+		fmt.Fprintf(w, "           %s\n", line)
+	}
+	if res.Answered == "" || res.Answered == res.Answering || res.Answering != res.Record.Username {
+		return
+	}
+	ui.Warningf("%s now answers git for %s in place of %s: where the URL names no account, the most recently stored account answers", res.Answering, host, res.Answered)
+	ui.Hintf("to keep %s: username = %q under [hosts.%q] in %s; to give %s only some repositories: paths under [[hosts.%q.accounts]], then git-credential-glpat setup %s; or log in again with --username to store the token under another account",
+		res.Answered, res.Answered, host, configPath, res.Answering, host, host)
 }
 
 // NeedYesError: logout --revoke would revoke several tokens, and there is
@@ -66,7 +127,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 type NeedYesError struct{ Live []string }
 
 func (e *NeedYesError) Error() string {
-	return fmt.Sprintf("logout --revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
+	return fmt.Sprintf("--revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
 }
 
 // ConfirmRevoke asks before logout revokes the tokens of recs, when they
@@ -78,6 +139,9 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 	for _, r := range recs {
 		if r.Token != nil && r.Token.Dead == "" {
 			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
+		}
+		if r.OAuth != nil && r.OAuth.Dead == "" {
+			live = append(live, fmt.Sprintf("%s (%s): OAuth login", r.Host, r.Username))
 		}
 	}
 	if len(live) < 2 {
@@ -115,6 +179,10 @@ func RotateFailed(results []account.RotateResult) int {
 	return failed
 }
 
+// rotateWidth keeps each of rotate's outcome lines whole: the daily job's
+// log is read by grep as much as by people.
+const rotateWidth = 1 << 20
+
 // WriteRotate writes rotate's results for host ("" for every host); err
 // is what stopped rotate, if anything.
 func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
@@ -129,12 +197,14 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		switch {
 		case r.Outcome == account.OutcomeRotated:
 			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+		case r.Outcome == account.OutcomeRefreshed:
+			fmt.Fprintf(w, "%s (%s): refreshed; the new OAuth access token expires %s\n", r.Host, r.Username, r.ExpiresAt)
 		case r.Outcome == account.OutcomeNotDue:
 			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
 		case r.Outcome == account.OutcomeUnknown:
-			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason))
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), rotateWidth)
 		case r.Reason != "":
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason))
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), rotateWidth)
 		default:
 			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
 		}
@@ -160,6 +230,8 @@ type StatusReport struct {
 	StateDir              string
 	Schedule              string // the scheduled rotation's line, if known
 	Now                   func() time.Time
+	// Width is the width to fit: the terminal's, else StatusWidth.
+	Width int
 }
 
 // NeedAction counts the entries that need a person.
@@ -187,15 +259,27 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 	if len(r.Entries) == 0 && r.Host != "" {
 		elsewhere = storedHosts(r.Records)
 	}
-	if len(elsewhere) > 0 {
-		fmt.Fprintf(w, "Nothing is stored for %s; credentials are stored for %s (git-credential-glpat status shows them).\n", r.Host, strings.Join(elsewhere, ", "))
-	} else {
-		WriteStatus(w, r.Entries, r.Now)
+	width := r.Width
+	if width <= 0 {
+		width = StatusWidth
 	}
-	fmt.Fprintf(w, "\n%d credential(s), %d need action\n", len(r.Entries), r.NeedAction)
-	fmt.Fprintf(w, "secrets: %s: %s\nstate:   %s\n", r.Secrets, r.SecretsState, r.StateDir)
+	if len(elsewhere) > 0 {
+		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; git-credential-glpat status shows the credentials stored for %s.", r.Host, strings.Join(elsewhere, ", ")), width)
+	} else {
+		WriteStatus(w, r.Entries, r.Now, width)
+	}
+	switch r.NeedAction {
+	case 0:
+		fmt.Fprintf(w, "\n%s stored; nothing needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	case 1:
+		fmt.Fprintf(w, "\n%s stored; 1 problem needs action\n", termtext.Plural(len(r.Entries), "credential"))
+	default:
+		fmt.Fprintf(w, "\n%s stored; %d problems need action\n", termtext.Plural(len(r.Entries), "credential"), r.NeedAction)
+	}
+	writeWrapped(w, fmt.Sprintf("secrets: %s: %s", r.Secrets, r.SecretsState), width)
+	writeWrapped(w, "state:   "+r.StateDir, width)
 	if r.Schedule != "" {
-		fmt.Fprintln(w, r.Schedule)
+		writeWrapped(w, r.Schedule, width)
 	}
 }
 
@@ -254,11 +338,11 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	switch {
 	case len(pos) > 1:
-		ui.Errorf("%s takes one HOST, got %d", cmd, len(pos))
+		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
 		return "", false
 	case len(pos) == 1:
 		if err := account.ValidateHost(pos[0]); err != nil {
-			ui.Errorf("%v", err)
+			ui.ArgError(cmd, "%v", err)
 			return "", false
 		}
 		return pos[0], true
@@ -266,13 +350,44 @@ func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
 	return def, true
 }
 
-// APIURLHint says how to point login at the host's API.
-func APIURLHint(ui *UI, host string) {
-	where := "the config file"
-	if p, err := config.ConfigPath(); err == nil {
-		where = p
+// APIURLHint says how to point login at the host's API, when what answers
+// at apiURL is not GitLab's API; its examples keep apiURL's scheme.
+func APIURLHint(ui *UI, host, apiURL, configPath string) {
+	scheme := "https"
+	if u, err := url.Parse(apiURL); err == nil && u.Scheme == "http" {
+		scheme = "http"
 	}
-	ui.Hintf("if GitLab's API is elsewhere (plain http, or GitLab under a path such as https://%s/gitlab), pass --api-url URL (like https://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", host, host, host, where)
+	ui.Hintf("if GitLab is served under a path (such as %s://%s/gitlab), pass --api-url URL (like %s://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", scheme, host, scheme, host, host, configPath)
+}
+
+// ReachHint says what to do about err, a login that did not reach GitLab's
+// API (*account.ReachError), in one line; other errors get none.
+func ReachHint(ui *UI, host string, err error, configPath string) {
+	var re *account.ReachError
+	if !errors.As(err, &re) {
+		return
+	}
+	u, _ := url.Parse(re.APIURL)
+	switch re.Failure {
+	case gitlabapi.NoDNS:
+		ui.Hintf("check the host name (as in git's remote URL) and the network, or the VPN whose DNS knows %s", u.Hostname())
+	case gitlabapi.NoRoute:
+		ui.Hintf("connect to the network (or VPN) that reaches %s, then run git-credential-glpat login %s again", u.Hostname(), host)
+	case gitlabapi.ConnRefused:
+		ui.Hintf("if GitLab answers on another port, pass --api-url URL (like %s://%s:PORT%s)", u.Scheme, u.Hostname(), u.Path)
+	case gitlabapi.UnknownAuthority:
+		ui.Hintf("if %s's certificate comes from your organisation's own CA, pass --ca-file FILE with that CA's PEM certificate (written as ca_file under [hosts.%q] in %s)", u.Host, host, configPath)
+	case gitlabapi.BadCertificate:
+		ui.Hintf("check the host name (as in git's remote URL); a certificate that is expired or for other names is fixed on the server, by its administrator")
+	case gitlabapi.PlainHTTP:
+		ui.Hintf("for a GitLab that serves plain http (a local test instance: the token travels unencrypted), pass --api-url http://%s%s", u.Host, u.Path)
+	case gitlabapi.TLSFailure:
+		ui.Hintf("check that %s serves https on that port, or pass --api-url URL with the address GitLab answers at", u.Host)
+	case gitlabapi.TimedOut:
+		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run git-credential-glpat login %s again", host)
+	default:
+		APIURLHint(ui, host, re.APIURL, configPath)
+	}
 }
 
 // NoKeychainHelp says what there is when no OS keychain answers.

@@ -2,25 +2,49 @@ package cli
 
 import (
 	"errors"
+	"os"
+	"runtime"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
 // Explain turns an error into the one line a person reads, with what to do
 // about it when we know.
 func Explain(err error) string {
+	return explain(err, runtime.GOOS, os.Getenv, os.Getuid())
+}
+
+// explain is Explain on system goos, with its environment and user id.
+func explain(err error, goos string, getenv func(string) string, uid int) string {
 	switch {
 	case errors.Is(err, keychain.ErrNoSessionBus):
-		return err.Error() + "; run git inside a desktop session, or start one with dbus-run-session"
+		// Often a cron job's (cron starts it with no session bus), and
+		// then "run it in a desktop session" is no help.
+		return err.Error() + "; " + schedule.KeychainNeeds(uid)
 	case errors.Is(err, keychain.ErrNoSecretService):
 		return err.Error() + "; start a keyring daemon such as gnome-keyring-daemon"
 	case errors.Is(err, agefile.ErrLocked):
 		return err.Error()
 	case errors.Is(err, secrets.ErrLocked):
-		return "the keychain is locked; unlock it (log in to the desktop, or open Seahorse) and retry"
+		return "the keychain is locked; " + unlockAdvice(goos, getenv)
 	}
 	// Bad input, bad requests and the rest already say what is wrong.
 	return err.Error()
+}
+
+// unlockAdvice says how to unlock the OS keychain where the person is: a
+// dialog only where a display can show it.
+func unlockAdvice(goos string, getenv func(string) string) string {
+	switch {
+	case goos == "darwin":
+		return "unlock it with `security unlock-keychain ~/Library/Keychains/login.keychain-db`, then retry"
+	case goos != "linux":
+		return "unlock it, then retry"
+	case getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "":
+		return "no unlock dialog can reach you here: unlock it from a shell with `gnome-keyring-daemon --replace --unlock --components=secrets` (type the keyring password, then Ctrl-D), or log in to the desktop, then retry"
+	}
+	return "unlock it in Passwords and Keys (Seahorse), or by logging in to the desktop, then retry"
 }

@@ -194,13 +194,15 @@ type PassphraseReader struct {
 	lines     *bufio.Reader
 }
 
-func (p *PassphraseReader) Read(prompt string) (string, error) {
+// Read reads one passphrase: at a hidden prompt that asks for what ("New
+// passphrase"), or the next line of stdin.
+func (p *PassphraseReader) Read(what string) (string, error) {
 	if !p.FromStdin {
 		f, ok := p.Stdin.(*os.File)
 		if !ok || !term.IsTerminal(int(f.Fd())) {
 			return "", errors.New("no terminal to ask for the passphrase; use --passphrase-stdin")
 		}
-		b, err := ReadHidden(f, p.UI.W, prompt)
+		b, err := ReadHidden(f, p.UI.W, what+" (input is hidden): ")
 		fmt.Fprintln(p.UI.W)
 		return b, err
 	}
@@ -218,29 +220,57 @@ func (p *PassphraseReader) Read(prompt string) (string, error) {
 // it protects may be copied off the machine and attacked offline.
 const minPassphrase = 8
 
+// newPassphraseTries is how often a person at a terminal may type a new
+// passphrase that is refused (too short, repeated differently), as
+// passwd(1) gives three tries.
+const newPassphraseTries = 3
+
+// refusedPassphrase is a new passphrase that was typed but cannot be
+// taken: a person at a terminal is asked again.
+type refusedPassphrase struct{ msg string }
+
+func (e *refusedPassphrase) Error() string { return e.msg }
+
 // ReadNew reads a new passphrase: once from stdin (as docker login
 // --password-stdin does), twice at a terminal, where a typo would
-// otherwise lock the person out.
+// otherwise lock the person out; a refused one is asked for again, up to
+// newPassphraseTries times. It reads before anything is changed.
 func (p *PassphraseReader) ReadNew() (string, error) {
-	a, err := p.Read("New passphrase: ")
+	for try := 1; ; try++ {
+		pass, err := p.readNewOnce()
+		var refused *refusedPassphrase
+		switch {
+		case !errors.As(err, &refused):
+			return pass, err
+		case p.FromStdin:
+			return "", err
+		case try == newPassphraseTries:
+			return "", fmt.Errorf("%w; nothing was changed", err)
+		}
+		p.UI.Errorf("%v; try again", err)
+	}
+}
+
+func (p *PassphraseReader) readNewOnce() (string, error) {
+	a, err := p.Read("New passphrase")
 	if err != nil {
 		return "", err
 	}
 	if n := utf8.RuneCountInString(a); n < minPassphrase {
 		if n == 0 {
-			return "", fmt.Errorf("the passphrase is empty; it needs at least %d characters", minPassphrase)
+			return "", &refusedPassphrase{fmt.Sprintf("the passphrase is empty; it needs at least %d characters", minPassphrase)}
 		}
-		return "", fmt.Errorf("the passphrase is too short (%d characters); it needs at least %d", n, minPassphrase)
+		return "", &refusedPassphrase{fmt.Sprintf("the passphrase is too short (%d characters); it needs at least %d", n, minPassphrase)}
 	}
 	if p.FromStdin {
 		return a, nil
 	}
-	b, err := p.Read("Repeat it: ")
+	b, err := p.Read("Repeat the new passphrase")
 	if err != nil {
 		return "", err
 	}
 	if a != b {
-		return "", errors.New("the two passphrases differ")
+		return "", &refusedPassphrase{"the two passphrases differ"}
 	}
 	return a, nil
 }
@@ -267,7 +297,7 @@ func EncryptedFile(ctx context.Context, f *agefile.File, cmd string, pr *Passphr
 		}
 		return fmt.Sprintf("created the encrypted credentials in %s; they are unlocked until reboot", f.Dir), err
 	case "unlock":
-		pass, err := pr.Read("Passphrase: ")
+		pass, err := pr.Read("Passphrase")
 		if err == nil {
 			err = f.Unlock(ctx, pass, unlockFor)
 		}
@@ -279,7 +309,7 @@ func EncryptedFile(ctx context.Context, f *agefile.File, cmd string, pr *Passphr
 	case "lock":
 		return "locked; git-credential-glpat unlock opens them again", f.Lock(ctx)
 	case "passphrase":
-		old, err := pr.Read("Current passphrase: ")
+		old, err := pr.Read("Current passphrase")
 		var nw string
 		if err == nil {
 			nw, err = pr.ReadNew()

@@ -13,11 +13,12 @@ import (
 )
 
 // WriteStatus writes status's table of entries, and a line for each
-// entry's problem, fitting statusWidth columns; now is the time the table
-// speaks from (nil: time.Now).
-func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
+// entry's problem, fitting width columns (StatusWidth into a pipe, the
+// terminal's width at one); now is the time the table speaks from (nil:
+// time.Now).
+func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, width int) {
 	if len(entries) == 0 {
-		fmt.Fprintln(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.")
+		writeWrapped(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.", width)
 		return
 	}
 	t := time.Now()
@@ -26,11 +27,11 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
 	}
 	// A wide column last: it is the one cut to fit.
 	rows := [][]string{{"HOST", "USER", "TOKEN", "EXPIRES", "STATE", "LAST USED", "SCOPES"}}
-	type long struct{ exp, used, scopes string }
-	var longs []long
+	type short struct{ exp, expLeft, used, scopes string }
+	var shorts []short
 	for _, en := range entries {
 		name, scopes, exp, used := "-", "-", "-", "-"
-		l := long{"-", "-", "-"}
+		l := short{"-", "-", "-", "-"}
 		if en.Managed {
 			name = en.TokenName
 			scopes = strings.Join(en.Scopes, ",")
@@ -39,6 +40,10 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
 		if en.Expiry != nil {
 			exp = en.Expiry.Format(time.DateOnly) + " (" + relative(*en.Expiry, t) + ")"
 			l.exp = en.Expiry.Format(time.DateOnly) + " (" + shortRelative(*en.Expiry, t) + ")"
+			l.expLeft = shortRelative(*en.Expiry, t)
+			if !strings.HasSuffix(l.expLeft, " ago") && l.expLeft != "now" {
+				l.expLeft = "in " + l.expLeft
+			}
 		}
 		if en.LastUsedAt != nil {
 			used = relative(*en.LastUsedAt, t)
@@ -61,12 +66,12 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
 			host = en.Protocol + "://" + host
 		}
 		rows = append(rows, []string{host, en.Username, name, exp, state, used, scopes})
-		longs = append(longs, l)
+		shorts = append(shorts, l)
 	}
-	// Fit statusWidth columns (--json has everything): shorter forms
-	// first, then columns that are empty in every row go.
-	for step := 0; tableWidth(rows) > statusWidth && step < 3; step++ {
-		for i, l := range longs {
+	// Fit width columns (--json has everything): shorter forms first,
+	// then columns that are empty in every row go.
+	for step := 0; tableWidth(rows) > width && step < 3; step++ {
+		for i, l := range shorts {
 			switch step {
 			case 0:
 				rows[i+1][6] = l.scopes
@@ -77,49 +82,101 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time) {
 			}
 		}
 	}
-	rows, stateCol := dropEmptyColumns(rows, 4)
-	// Then the scopes go (a token that cannot rotate itself says so in
-	// its problem line), then long cells are cut.
-	if col := slices.Index(rows[0], "SCOPES"); col >= 0 && tableWidth(rows) > statusWidth {
+	rows = dropEmptyColumns(rows, 4)
+	// Then what matters least at a glance goes first: the scopes (a token
+	// that cannot rotate itself says so in its problem line), long names,
+	// the expiry's date (the time left stays), the token's name; last,
+	// the last use (its address is how a person notices use from
+	// elsewhere) and the account are cut. The state is never cut.
+	dropColumn(rows, "SCOPES", width)
+	cutColumns(rows, width, 10, "TOKEN", "USER")
+	if col := slices.Index(rows[0], "EXPIRES"); col >= 0 && tableWidth(rows) > width {
+		for i, l := range shorts {
+			rows[i+1][col] = l.expLeft
+		}
+	}
+	dropColumn(rows, "TOKEN", width)
+	cutColumns(rows, width, 10, "LAST USED")
+	cutColumns(rows, width, 6, "USER", "HOST")
+	writeTable(w, rows, slices.Index(rows[0], "STATE"), Color(w))
+	for _, en := range entries {
+		if en.Problem != "" {
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Problem), width)
+		}
+		if en.APIError != "" {
+			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", en.Host, en.Username, en.APIError), width)
+		}
+		for _, n := range en.Notes {
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, n), width)
+		}
+	}
+}
+
+// dropColumn removes the column named name from rows while they are wider
+// than width.
+func dropColumn(rows [][]string, name string, width int) {
+	if col := slices.Index(rows[0], name); col >= 0 && tableWidth(rows) > width {
 		for i := range rows {
 			rows[i] = slices.Delete(rows[i], col, col+1)
 		}
 	}
-	for _, name := range []string{"TOKEN", "USER", "LAST USED"} {
-		over := tableWidth(rows) - statusWidth
+}
+
+// cutColumns cuts the cells of the named columns, in turn, to no fewer
+// than least runes, while rows are wider than width.
+func cutColumns(rows [][]string, width, least int, names ...string) {
+	for _, name := range names {
+		over := tableWidth(rows) - width
 		col := slices.Index(rows[0], name)
 		if over <= 0 || col < 0 {
 			continue
 		}
 		for _, r := range rows[1:] {
-			r[col] = cut(r[col], max(10, columnWidth(rows, col)-over))
-		}
-	}
-	writeTable(w, rows, stateCol, Color(w))
-	for _, en := range entries {
-		if en.Problem != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Problem))
-		}
-		if en.APIError != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", en.Host, en.Username, en.APIError))
+			r[col] = cut(r[col], max(least, columnWidth(rows, col)-over))
 		}
 	}
 }
 
-// writeWrapped writes a sentence that is too long for statusWidth columns
-// one clause (up to "; ") a line, the rest indented: commands and paths
-// stay whole, to copy.
-func writeWrapped(w io.Writer, s string) {
-	if utf8.RuneCountInString(s) <= statusWidth {
-		fmt.Fprintln(w, s)
-		return
+// writeWrapped writes s in lines of at most width columns (wrapLines).
+func writeWrapped(w io.Writer, s string, width int) {
+	for _, l := range wrapLines(s, width) {
+		fmt.Fprintln(w, l)
 	}
-	for i, l := range strings.SplitAfter(s, "; ") {
-		if i > 0 {
-			l = "    " + l
+}
+
+// wrapLines breaks a sentence too long for width columns one clause (up to
+// "; ") a line where a clause fits, else between words, the lines after
+// the first indented: commands and paths stay whole, to copy.
+func wrapLines(s string, width int) []string {
+	const indent = "    "
+	var lines []string
+	cur := ""
+	for _, clause := range strings.SplitAfter(s, "; ") {
+		clause = strings.TrimRight(clause, " ")
+		if cur != "" && utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(clause) <= width {
+			cur += " " + clause
+			continue
 		}
-		fmt.Fprintln(w, strings.TrimRight(l, " "))
+		if cur != "" {
+			lines, cur = append(lines, cur), ""
+		}
+		prefix := ""
+		if len(lines) > 0 {
+			prefix = indent
+		}
+		pieces := []string{clause}
+		if utf8.RuneCountInString(prefix+clause) > width {
+			pieces = termtext.Wrap(clause, width-len(indent))
+		}
+		for i, p := range pieces {
+			if i == len(pieces)-1 {
+				cur = prefix + p
+				break
+			}
+			lines, prefix = append(lines, prefix+p), indent
+		}
 	}
+	return append(lines, cur)
 }
 
 // shortRelative is relative in few columns: "11d", "5h", "3d ago".
@@ -140,8 +197,9 @@ func shortRelative(t, now time.Time) string {
 	return fmt.Sprintf("%dd%s", int(d.Hours()/24), suffix)
 }
 
-// statusWidth is the width status's table fits in.
-const statusWidth = 100
+// StatusWidth is the width status fits in when it does not write to a
+// terminal.
+const StatusWidth = 100
 
 // shortScopes abbreviates GitLab's long scope names for the table.
 func shortScopes(scopes []string) []string {
@@ -169,11 +227,10 @@ func tableWidth(rows [][]string) int {
 	return n - 2
 }
 
-// dropEmptyColumns removes the columns whose cells are "-" in every row;
-// it returns the new index of column keep.
-func dropEmptyColumns(rows [][]string, keep int) ([][]string, int) {
+// dropEmptyColumns removes the columns whose cells are "-" in every row,
+// except column keep.
+func dropEmptyColumns(rows [][]string, keep int) [][]string {
 	var cols []int
-	newKeep := keep
 	for c := range rows[0] {
 		empty := c != keep && len(rows) > 1
 		for _, r := range rows[1:] {
@@ -181,13 +238,9 @@ func dropEmptyColumns(rows [][]string, keep int) ([][]string, int) {
 				empty = false
 			}
 		}
-		if empty {
-			if c < keep {
-				newKeep--
-			}
-			continue
+		if !empty {
+			cols = append(cols, c)
 		}
-		cols = append(cols, c)
 	}
 	out := make([][]string, len(rows))
 	for i, r := range rows {
@@ -195,7 +248,7 @@ func dropEmptyColumns(rows [][]string, keep int) ([][]string, int) {
 			out[i] = append(out[i], r[c])
 		}
 	}
-	return out, newKeep
+	return out
 }
 
 // cut shortens s to n runes, marking the cut with "…".

@@ -11,6 +11,8 @@ import (
 // Command is one command of git-credential-glpat as completion offers it.
 type Command struct {
 	Name string
+	// Git: Git runs it (gitcredentials(7)), people do not.
+	Git  bool
 	Help string // one line, shown by zsh and fish
 	// Usage is what COMMAND -h and help COMMAND print; empty for help,
 	// which prints the program's usage.
@@ -21,6 +23,8 @@ type Command struct {
 	// (one of Words).
 	Args  string
 	Words []Word
+	// Noun is what messages call a Word ("shell").
+	Noun string
 }
 
 // Flag is a command's flag, written with two dashes.
@@ -31,6 +35,8 @@ type Flag struct {
 	Arg string
 	// Values are the only values the flag takes, when they are fixed.
 	Values []string
+	// File: the value is a file name, completed as one.
+	File bool
 }
 
 // Word is a fixed positional argument, like schedule's "install".
@@ -57,15 +63,18 @@ var passphraseStdin = Flag{Name: "passphrase-stdin", Help: "read the passphrase 
 // completion scripts read. The man page test checks that doc/git-credential-glpat.1
 // documents every one of them and their flags.
 var Commands = []Command{
-	{Name: "get", Help: "answer git with a stored credential (git calls it)", Usage: gitOpUsage},
-	{Name: "store", Help: "store a credential (git calls it)", Usage: gitOpUsage},
-	{Name: "erase", Help: "erase matching credentials (git calls it)", Usage: gitOpUsage},
+	{Name: "get", Git: true, Help: "answer git with a stored credential (git calls it)", Usage: gitOpUsage},
+	{Name: "store", Git: true, Help: "store a credential (git calls it)", Usage: gitOpUsage},
+	{Name: "erase", Git: true, Help: "erase matching credentials (git calls it)", Usage: gitOpUsage},
 	{Name: "login", Help: "check a GitLab token and store it", Usage: loginUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "the Git username to store it under"},
 		{Name: "token-stdin", Help: "read the token from stdin"},
 		{Name: "api-url", Arg: "URL", Help: "the API base URL"},
+		{Name: "ca-file", Arg: "FILE", File: true, Help: "a CA certificate (PEM) to trust for the API"},
 		{Name: "web", Help: "open the page that creates a least-privilege token"},
 		{Name: "create-url", Help: "print the page that creates a least-privilege token"},
+		{Name: "oauth", Help: "log in with GitLab's OAuth instead of a token"},
+		{Name: "flow", Arg: "FLOW", Values: []string{"browser", "device"}, Help: "the OAuth login's flow (default: browser, device over SSH)"},
 	}},
 	{Name: "logout", Help: "forget a host's credentials", Usage: logoutUsage, Args: ArgHost, Flags: []Flag{
 		{Name: "username", Arg: "U", Help: "only this user's credential"},
@@ -87,12 +96,12 @@ var Commands = []Command{
 	{Name: "doctor", Help: "check what the helper depends on and say how to fix it", Usage: doctorUsage, Flags: []Flag{
 		{Name: "json", Help: "print JSON"},
 	}},
-	{Name: "schedule", Help: "rotate daily from the system's scheduler", Usage: scheduleUsage, Args: ArgWord, Words: []Word{
+	{Name: "schedule", Help: "rotate daily from the system's scheduler", Usage: scheduleUsage, Args: ArgWord, Noun: "action", Words: []Word{
 		{"install", "write and enable the daily job"},
 		{"remove", "disable and remove the daily job"},
 		{"status", "say whether the daily job is installed"},
 	}},
-	{Name: "completion", Help: "print a shell completion script", Usage: completionUsage, Args: ArgWord, Words: []Word{
+	{Name: "completion", Help: "print a shell completion script", Usage: completionUsage, Args: ArgWord, Noun: "shell", Words: []Word{
 		{"bash", "bash completion"},
 		{"zsh", "zsh completion"},
 		{"fish", "fish completion"},
@@ -106,7 +115,7 @@ var Commands = []Command{
 		{Name: "to", Arg: "BACKEND", Values: Backends, Help: "the backend to move to"},
 	}},
 	{Name: "version", Help: "print the version and commit", Usage: versionUsage},
-	{Name: "help", Help: "show the usage of a command", Args: ArgWord}, // Words: every command, added on first use
+	{Name: "help", Help: "show the usage of a command", Args: ArgWord, Noun: "command"}, // Words: every command, added on first use
 }
 
 // helpWords fills in help's words on first use rather than at package
@@ -140,13 +149,24 @@ func Lookup(name string) (Command, bool) {
 	return Command{}, false
 }
 
-// Suggest returns the command closest to a mistyped one, if any is close.
+// Suggest returns the command a person most likely meant by s, a word
+// that is not a command, or "" when s is close to none (editdist.Nearest).
+// Git's own operations are never suggested, and a word at least as close
+// to one of them as to the command is taken for an operation Git may grow
+// (gitcredentials(7) has helpers ignore those), not for a typo.
 func Suggest(s string) string {
-	best, bestD := "", 3
+	var people []string
+	gitD := 3
 	for _, c := range Commands {
-		if d := editdist.Distance(strings.ToLower(s), c.Name); d < bestD {
-			best, bestD = c.Name, d
+		if c.Git {
+			gitD = min(gitD, editdist.Distance(strings.ToLower(s), c.Name))
+		} else {
+			people = append(people, c.Name)
 		}
 	}
-	return best
+	near := editdist.Nearest(s, people)
+	if near == "" || gitD <= editdist.Distance(strings.ToLower(s), near) {
+		return ""
+	}
+	return near
 }

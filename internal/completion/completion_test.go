@@ -88,7 +88,7 @@ var allCommands = []string{"get", "store", "erase", "login", "logout", "status",
 var cases = []compCase{
 	{"commands", []string{""}, allCommands},
 	{"command prefix", []string{"lo"}, []string{"login", "logout", "lock"}},
-	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--web", "--create-url", "--help"}},
+	{"login flags", []string{"login", "--"}, []string{"--username", "--token-stdin", "--api-url", "--ca-file", "--web", "--create-url", "--oauth", "--flow", "--help"}},
 	{"login host", []string{"login", ""}, hosts},
 	{"host prefix", []string{"rotate", "gitlab.e"}, []string{"gitlab.example.com:8443"}},
 	{"after a flag value", []string{"login", "--username", "alice", ""}, hosts},
@@ -217,6 +217,7 @@ func TestBash(t *testing.T) {
 		{"global flags", []string{"-"}, []string{"-h", "--help", "--version"}},
 		{"one host only", []string{"login", "gitlab.com", ""}, nil},
 		{"no value for --username", []string{"login", "--username", ""}, nil},
+		{"--ca-file takes a file", []string{"login", "--ca-file", "usa"}, []string{"usage.go"}}, // in the package's directory
 		{"schedule takes one word", []string{"schedule", "install", ""}, nil},
 		{"--to= split by bash", []string{"migrate", "--to", "=", "k"}, []string{"keyring", "kernel"}},
 		{"--to= just typed", []string{"migrate", "--to", "="}, []string{"keyring", "encrypted-file", "kernel"}},
@@ -396,5 +397,32 @@ func TestFish(t *testing.T) {
 				t.Errorf("completing %q: got %q, want %q", line, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSuggest: a word close to a command people type gets that command; a
+// word as close to one of Git's operations, or far from every command,
+// gets none (Git may send it one day).
+func TestSuggest(t *testing.T) {
+	for _, tc := range []struct{ word, want string }{
+		{"rotat", "rotate"},
+		{"stauts", "status"},
+		{"stat", "status"},
+		{"logut", "logout"},
+		{"LOGIN", "login"},
+		{"hlep", "help"},
+		{"lcok", "lock"},
+		{"migrte", "migrate"},
+		{"quit", ""},    // two edits from init: half the word
+		{"set", ""},     // one from get, two from setup
+		{"restore", ""}, // two from store
+		{"gets", ""},
+		{"get", ""},
+		{"list", ""},
+		{"capability", ""},
+	} {
+		if got := Suggest(tc.word); got != tc.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tc.word, got, tc.want)
+		}
 	}
 }

@@ -141,6 +141,8 @@ _git_credential_glpat() {
 			}
 			if len(f.Values) > 0 {
 				valueCases = append(valueCases, fmt.Sprintf("\t\t--%s)\n\t\t\tCOMPREPLY=($(compgen -P \"$eqprefix\" -W '%s' -- \"$cur\"))\n\t\t\treturn 0\n\t\t\t;;\n", f.Name, strings.Join(f.Values, " ")))
+			} else if f.File {
+				valueCases = append(valueCases, fmt.Sprintf("\t\t--%s)\n\t\t\tcompopt -o filenames 2>/dev/null\n\t\t\tCOMPREPLY=($(compgen -P \"$eqprefix\" -f -- \"$cur\"))\n\t\t\treturn 0\n\t\t\t;;\n", f.Name))
 			} else {
 				valueCases = append(valueCases, fmt.Sprintf("\t\t--%s)\n\t\t\tCOMPREPLY=()\n\t\t\treturn 0\n\t\t\t;;\n", f.Name))
 			}
@@ -223,6 +225,8 @@ _git-credential-glpat() {
 				fmt.Fprintf(&b, "\t\t\t\t'--%s[%s]' \\\n", f.Name, zshQuote(f.Help))
 			case len(f.Values) > 0:
 				fmt.Fprintf(&b, "\t\t\t\t'--%s=[%s]:%s:(%s)' \\\n", f.Name, zshQuote(f.Help), strings.ToLower(f.Arg), strings.Join(f.Values, " "))
+			case f.File:
+				fmt.Fprintf(&b, "\t\t\t\t'--%s=[%s]:%s:_files' \\\n", f.Name, zshQuote(f.Help), strings.ToLower(f.Arg))
 			default:
 				fmt.Fprintf(&b, "\t\t\t\t'--%s=[%s]:%s: ' \\\n", f.Name, zshQuote(f.Help), strings.ToLower(f.Arg))
 			}
@@ -333,6 +337,8 @@ complete -c git-credential-glpat -n __git_credential_glpat_needs_command -l vers
 			switch {
 			case len(f.Values) > 0:
 				fmt.Fprintf(&b, " -x -a %s", fishQuote(strings.Join(f.Values, " ")))
+			case f.File:
+				b.WriteString(" -r -F")
 			case f.Arg != "":
 				b.WriteString(" -x")
 			}

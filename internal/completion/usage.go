@@ -49,8 +49,9 @@ never needs the passphrase. passphrase changes it.
 
 With --passphrase-stdin each passphrase is read once, one line each: init
 and unlock read one line, passphrase reads the current one, then the new one.
-At a terminal a new passphrase is asked twice. A new passphrase has at least
-8 characters.
+At a terminal a new passphrase is asked twice, and asked again (three tries)
+when it is too short or the two differ. A new passphrase has at least 8
+characters.
 
 Examples:
     $ git-credential-glpat init
@@ -59,12 +60,18 @@ Examples:
     $ git-credential-glpat lock
 `
 
-	loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL]
+	loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL] [--ca-file FILE]
        git-credential-glpat login [HOST] --create-url
+       git-credential-glpat login [HOST] --oauth [--flow browser|device] [--username U]
 
 Checks a GitLab personal access token against HOST's API (default gitlab.com),
 shows its name, scopes and expiry, and stores it in the keychain. The token is
 read from a hidden prompt, or from stdin with --token-stdin; never from argv.
+
+With --oauth it logs in through GitLab's OAuth provider instead, with the
+application whose Application ID is oauth_client_id under [hosts."HOST"] in
+the config: in the browser, or over SSH and without a browser with a code to
+confirm on another device. The access token is refreshed before it expires.
 
 Options:
     --username U     the account (Git username) to store it under (default: the
@@ -77,12 +84,19 @@ Options:
     --api-url URL    the API base URL (default: the config's api_url, else
                      https://HOST/api/v4); another one is written into the
                      config as the host's api_url, where rotations look
+    --ca-file FILE   a PEM file of the CA that signs the API's certificate
+                     (an organisation's own CA), trusted besides the system's;
+                     written into the config as the host's ca_file
     --create-url     only print the page that creates a least-privilege token
+    --oauth          log in with GitLab's OAuth instead of a token
+    --flow FLOW      browser or device (default: device over SSH, without a
+                     graphical session or without a terminal, else browser)
 
 Examples:
     $ git-credential-glpat login
     $ git-credential-glpat login gitlab.example.com --username alice
     $ git-credential-glpat login gitlab.example.com --token-stdin < token.txt
+    $ git-credential-glpat login gitlab.com --oauth
 `
 
 	logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // BenchmarkLoad measures what every git fetch pays: reading and checking a
 // typical config file.
@@ -22,5 +25,15 @@ func BenchmarkLoadMissing(b *testing.B) {
 		if _, err := Load(path); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHostConfigFitsInAMapSlot: Go's maps keep an element of up to 128
+// bytes in the map itself and allocate a larger one apart (the runtime's
+// maxElemSize), so a HostConfig beyond it costs every config read (every
+// get of a managed token) one allocation per host.
+func TestHostConfigFitsInAMapSlot(t *testing.T) {
+	if n := unsafe.Sizeof(HostConfig{}); n > 128 {
+		t.Errorf("HostConfig is %d bytes, more than 128", n)
 	}
 }

@@ -68,17 +68,24 @@ type HostConfig struct {
 	// Host is the host key as the config file writes it, or the host asked
 	// for when the config does not name it.
 	Host string
-	// Known reports whether the config file has a table for this host.
-	Known bool
 	// APIURL is the configured api_url without a trailing slash, or empty
 	// when the config sets none; Config.APIURL applies the default.
 	APIURL   string
 	Username string // default account on this host; empty when unset
 	CAFile   string // extra CA certificates (PEM); empty when unset
+	// OAuthClientID is the Application ID of the OAuth application a
+	// person registered on this GitLab for login --oauth; empty when
+	// unset. The helper ships none.
+	OAuthClientID string
 
 	RotateBefore Duration
 	Lifetime     Duration
 	AutoRotate   bool
+	// Known reports whether the config file has a table for this host.
+	// (Beside AutoRotate, so that the two share a word: the struct fits
+	// 128 bytes, the most a map keeps inline, and reading a config costs
+	// no allocation per host for it; TestHostConfigFitsInAMapSlot.)
+	Known bool
 
 	Accounts []Account
 }
@@ -92,7 +99,12 @@ type Error struct {
 	// `hosts."gitlab.com".lifetime`; empty for syntax errors.
 	Key string
 	Msg string
+	// Err is what failed, when the problem is not in the file's content
+	// (a *safefile.NotPrivateError, say).
+	Err error
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
@@ -121,33 +133,42 @@ func Default() *Config {
 func Load(path string) (*Config, error) {
 	c := Default()
 	c.Path = path
-	fi, err := os.Stat(path)
+	// Bounded in time, never a FIFO or a device (get reads this file), and
+	// private: api_url decides where tokens are sent.
+	data, err := safefile.ReadPrivate(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
-	}
-	if fi.IsDir() {
-		return nil, &Error{File: path, Msg: "is a directory, not a file"}
-	}
-	if err := checkConfigFile(path, fi); err != nil {
-		return nil, err
-	}
-	// Bounded in time, never a FIFO or a device (get reads this file).
-	data, err := safefile.ReadFile(path, maxFileSize)
-	switch {
-	case errors.Is(err, safefile.ErrTooLarge):
-		return nil, &Error{File: path, Msg: "file is larger than 1 MiB; this is not a config file"}
-	case errors.Is(err, safefile.ErrNotRegular):
-		return nil, &Error{File: path, Msg: "is not a regular file; remove it"}
-	case err != nil:
-		return nil, &Error{File: path, Msg: "cannot read: " + errText(err)}
+		return nil, readError(path, err)
 	}
 	if err := c.parse(data); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// readError is the *Error for a config file at path that
+// safefile.ReadPrivate did not read.
+func readError(path string, err error) *Error {
+	e := &Error{File: path, Err: err}
+	var np *safefile.NotPrivateError
+	switch {
+	case errors.As(err, &np) && np.Path == path:
+		e.Msg = np.Problem + "; run " + np.Fix
+	case errors.As(err, &np):
+		e.Msg = np.Error() // a directory or symlink on the way, or the file a link names
+	case errors.Is(err, safefile.ErrTooLarge):
+		e.Msg = "file is larger than 1 MiB; this is not a config file"
+	case errors.Is(err, safefile.ErrNotRegular):
+		e.Msg = "is not a regular file; remove it"
+		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+			e.Msg = "is a directory, not a file"
+		}
+	default:
+		e.Msg = "cannot read: " + errText(err)
+	}
+	return e
 }
 
 // errText is err's text without the path that *fs.PathError repeats.
@@ -179,22 +200,6 @@ func (c *Config) Hosts() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// APIURL returns the GitLab API base URL for host reached over protocol
-// ("https" or "http", as Git's `protocol` attribute says): the configured
-// api_url, else DefaultAPIURL(protocol, host).
-func (c *Config) APIURL(protocol, host string) string {
-	if u := c.hosts[strings.ToLower(host)].APIURL; u != "" {
-		return u
-	}
-	return DefaultAPIURL(protocol, host)
-}
-
-// DefaultAPIURL is the API base URL GitLab serves for a host:
-// <protocol>://<host>/api/v4 (https://docs.gitlab.com/api/rest/).
-func DefaultAPIURL(protocol, host string) string {
-	return protocol + "://" + host + "/api/v4"
 }
 
 // AccountFor returns the username to use on host for the repository at

@@ -55,6 +55,7 @@ auto_rotate   = false
 api_url   = "https://gitlab.com/api/v4/"
 username  = "alice"
 ca_file   = "/etc/ssl/my-ca.pem"
+oauth_client_id = "0123456789abcdef"
 
 [[hosts."gitlab.com".accounts]]
 username = "alice-work"
@@ -84,7 +85,7 @@ func TestLoadFullConfig(t *testing.T) {
 	gotCom := c.Host("gitlab.com")
 	wantCom := HostConfig{
 		Host: "gitlab.com", Known: true,
-		APIURL: "https://gitlab.com/api/v4", Username: "alice", CAFile: "/etc/ssl/my-ca.pem",
+		APIURL: "https://gitlab.com/api/v4", Username: "alice", CAFile: "/etc/ssl/my-ca.pem", OAuthClientID: "0123456789abcdef",
 		RotateBefore: Duration(14 * Day), Lifetime: Duration(60 * Day), AutoRotate: false,
 		Accounts: []Account{
 			{Username: "alice-work", Paths: []string{"acme"}},
@@ -154,31 +155,6 @@ username = "bob"
 			}
 			if h.Lifetime != Duration(80*Day) {
 				t.Errorf("Host(%q).Lifetime = %v, want the global 80d", tt.host, h.Lifetime)
-			}
-		})
-	}
-}
-
-func TestAPIURL(t *testing.T) {
-	c, err := Load(writeConfig(t, `[hosts."gitlab.example.com"]
-api_url = "https://api.example.com/gitlab/api/v4/"
-[hosts."gitlab.com"]
-username = "x"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ name, protocol, host, want string }{
-		{"configured, trailing slash dropped", "https", "gitlab.example.com", "https://api.example.com/gitlab/api/v4"},
-		{"configured, any case", "https", "GITLAB.example.com", "https://api.example.com/gitlab/api/v4"},
-		{"known host without api_url", "https", "gitlab.com", "https://gitlab.com/api/v4"},
-		{"unknown host keeps the port", "https", "git.local:8443", "https://git.local:8443/api/v4"},
-		{"http protocol", "http", "localhost:3000", "http://localhost:3000/api/v4"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := c.APIURL(tt.protocol, tt.host); got != tt.want {
-				t.Errorf("APIURL(%q, %q) = %q, want %q", tt.protocol, tt.host, got, tt.want)
 			}
 		})
 	}
@@ -505,6 +481,18 @@ var loadErrorTests = []struct {
 		content: "[hosts.\"gitlab.com\"]\nca_file = \"certs/ca.pem\"\n",
 		want:    `:2: ca_file in [hosts."gitlab.com"]: "certs/ca.pem" is not an absolute path`,
 		wantKey: `hosts."gitlab.com".ca_file`,
+	},
+	{
+		name:    "oauth_client_id with a space",
+		content: "[hosts.\"gitlab.com\"]\noauth_client_id = \"abc def\"\n",
+		want:    `:2: oauth_client_id in [hosts."gitlab.com"]: "abc def" is not an application ID (GitLab's Application ID, without spaces)`,
+		wantKey: `hosts."gitlab.com".oauth_client_id`,
+	},
+	{
+		name:    "empty oauth_client_id",
+		content: "[hosts.\"gitlab.com\"]\noauth_client_id = \"\"\n",
+		want:    `:2: oauth_client_id in [hosts."gitlab.com"]: empty; remove the line or give the Application ID`,
+		wantKey: `hosts."gitlab.com".oauth_client_id`,
 	},
 	{
 		name:    "account without username",

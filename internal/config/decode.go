@@ -32,6 +32,8 @@ type (
 		APIURL   *leaf[string] `toml:"api_url"`
 		Username *leaf[string] `toml:"username"`
 		CAFile   *leaf[string] `toml:"ca_file"`
+		// OAuthClientID is the Application ID login --oauth uses.
+		OAuthClientID *leaf[string] `toml:"oauth_client_id"`
 		rotationTOML
 		Accounts toml.Primitive `toml:"accounts"`
 	}
@@ -315,6 +317,9 @@ func (d *decoder) validate(f *fileTOML, hosts []host) {
 		} else if h.CAFile != nil {
 			e.CAFile = h.CAFile.v
 		}
+		if h.OAuthClientID != nil {
+			e.OAuthClientID = d.clientID(p.with("oauth_client_id"), h.OAuthClientID.v)
+		}
 		d.rotation(p, h.rotationTOML, c.RotateBefore, c.Lifetime)
 		e.RotateBefore, e.Lifetime, e.AutoRotate = h.apply(c.RotateBefore, c.Lifetime, c.AutoRotate)
 		e.Accounts = d.accounts(p.with("accounts"), h.accounts)
@@ -435,6 +440,18 @@ func (d *decoder) username(p keyPath, s string) string {
 		d.bad(p, "empty username")
 	case hasControl(s):
 		d.bad(p, "contains a control character")
+	}
+	return s
+}
+
+// clientID accepts an OAuth application's ID: GitLab's are 64 hex digits,
+// but any visible characters without spaces are taken.
+func (d *decoder) clientID(p keyPath, s string) string {
+	switch {
+	case s == "":
+		d.bad(p, "empty; remove the line or give the Application ID")
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		d.bad(p, "%q is not an application ID (GitLab's Application ID, without spaces)", s)
 	}
 	return s
 }

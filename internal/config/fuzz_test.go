@@ -86,6 +86,9 @@ func encodeConfig(t *testing.T, c *Config) []byte {
 			if e.Username != "" {
 				h["username"] = e.Username
 			}
+			if e.OAuthClientID != "" {
+				h["oauth_client_id"] = e.OAuthClientID
+			}
 			if e.CAFile != "" {
 				h["ca_file"] = e.CAFile
 			}

@@ -3,10 +3,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 )
 
 func TestLoadRefusesWritableFile(t *testing.T) {
@@ -15,49 +19,144 @@ func TestLoadRefusesWritableFile(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Load(path)
 		want := fmt.Sprintf("config: %s: is writable by group or others (mode %04o); run chmod go-w %s", path, mode, path)
-		if err == nil || err.Error() != want {
+		if _, err := Load(path); err == nil || err.Error() != want {
 			t.Errorf("Load(mode %04o) = %v, want %s", mode, err, want)
 		}
-		if err := CheckPrivate(t.TempDir(), path); err == nil || !strings.Contains(err.Error(), "chmod go-w "+path) {
-			t.Errorf("CheckPrivate(config mode %04o) = %v", mode, err)
+		if _, err := MayNameBackend(path); err == nil || err.Error() != want {
+			t.Errorf("MayNameBackend(mode %04o) = %v, want %s", mode, err, want)
 		}
 	}
 }
 
-func TestCheckPrivate(t *testing.T) {
-	dir := t.TempDir()
-	state := dir + "/state"
-	os.Mkdir(state, 0o700)
-	cfg := dir + "/config.toml"
-	os.WriteFile(cfg, nil, 0o600)
-	if err := CheckPrivate(state, cfg); err != nil {
-		t.Fatalf("private files: %v", err)
+func TestCheckStateDir(t *testing.T) {
+	state := t.TempDir() + "/state"
+	if err := CheckStateDir(state); err != nil {
+		t.Fatalf("missing state dir: %v", err)
 	}
-	if err := CheckPrivate(dir+"/missing", dir+"/missing.toml"); err != nil {
-		t.Fatalf("missing files: %v", err)
+	os.Mkdir(state, 0o700)
+	if err := CheckStateDir(state); err != nil {
+		t.Fatalf("private state dir: %v", err)
 	}
 	os.Chmod(state, 0o770)
-	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+state) {
+	var np *safefile.NotPrivateError
+	if err := CheckStateDir(state); !errors.As(err, &np) || !strings.Contains(err.Error(), "chmod go-w "+state) {
 		t.Errorf("group-writable state dir: %v", err)
 	}
+	os.Chmod(state, os.ModeSticky|0o777)
+	if err := CheckStateDir(state); err == nil || !strings.Contains(err.Error(), "chmod go-w "+state) {
+		t.Errorf("sticky world-writable state dir (others could add files): %v", err)
+	}
 	os.Chmod(state, 0o700)
-	os.Chmod(dir, 0o777)
-	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+dir) {
-		t.Errorf("config in a world-writable directory: %v", err)
-	}
-	os.Chmod(dir, os.ModeSticky|0o777) // like /tmp
-	if err := CheckPrivate(state, cfg); err != nil {
-		t.Errorf("config in a sticky directory: %v", err)
-	}
-	os.Chmod(dir, 0o700)
 	if os.Getuid() == 0 {
-		os.Chown(cfg, 65534, 65534)
-		if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chown 0 "+cfg) {
-			t.Errorf("config of another user: %v", err)
+		os.Chown(state, 65534, 65534)
+		if err := CheckStateDir(state); err == nil || !strings.Contains(err.Error(), "chown 0 "+state) {
+			t.Errorf("state dir of another user: %v", err)
 		}
 	}
+}
+
+// TestLoadChecksEveryStepToTheConfig: whoever may change a directory or a
+// symlink on the way to the config file, or the file, decides where tokens
+// are sent, so Load (and MayNameBackend, which every command runs) refuses
+// the config in one line naming what to fix. A sticky world-writable
+// directory (/tmp) is fine when the entry in it is the user's or root's,
+// since only its owner may remove or rename it.
+func TestLoadChecksEveryStepToTheConfig(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test gives files to another uid, which needs root")
+	}
+	const other = 65534
+	for _, tc := range []struct {
+		name string
+		// setup makes the world under dir and returns the config path
+		// and the path the refusal must name (empty: no refusal).
+		setup func(dir string) (cfg, bad string)
+		fix   string
+	}{
+		{"private", func(dir string) (string, string) {
+			return mkConfig(t, dir+"/home/.config/config.toml"), ""
+		}, ""},
+		{"directory writable by others", func(dir string) (string, string) {
+			cfg := mkConfig(t, dir+"/home/.config/config.toml")
+			os.Chmod(dir+"/home", 0o777)
+			return cfg, dir + "/home"
+		}, "chmod go-w %s"},
+		{"directory of another user", func(dir string) (string, string) {
+			cfg := mkConfig(t, dir+"/home/.config/config.toml")
+			os.Chown(dir+"/home", other, other)
+			return cfg, dir + "/home"
+		}, "chown 0 %s"},
+		{"sticky world-writable directory, entry of the user", func(dir string) (string, string) {
+			cfg := mkConfig(t, dir+"/tmp/mine/config.toml")
+			os.Chmod(dir+"/tmp", os.ModeSticky|0o777)
+			return cfg, ""
+		}, ""},
+		{"sticky world-writable directory, entry of another user", func(dir string) (string, string) {
+			cfg := mkConfig(t, dir+"/tmp/theirs/config.toml")
+			os.Chmod(dir+"/tmp", os.ModeSticky|0o777)
+			os.Chown(dir+"/tmp/theirs", other, other)
+			return cfg, dir + "/tmp/theirs"
+		}, "chown 0 %s"},
+		{"symlinked directory of another user in the middle", func(dir string) (string, string) {
+			mkConfig(t, dir+"/real/config.toml")
+			os.Mkdir(dir+"/home", 0o700)
+			os.Symlink(dir+"/real", dir+"/home/dots")
+			os.Lchown(dir+"/home/dots", other, other)
+			return dir + "/home/dots/config.toml", dir + "/home/dots"
+		}, "chown -h 0 %s"},
+		{"relative symlink of the user through a private directory", func(dir string) (string, string) {
+			mkConfig(t, dir+"/real/sub/config.toml")
+			os.Mkdir(dir+"/home", 0o700)
+			os.Symlink("../real/sub/../sub", dir+"/home/dots")
+			return dir + "/home/dots/config.toml", ""
+		}, ""},
+		{"symlink into a directory writable by others", func(dir string) (string, string) {
+			mkConfig(t, dir+"/shared/config.toml")
+			os.Chmod(dir+"/shared", 0o777)
+			os.Mkdir(dir+"/home", 0o700)
+			os.Symlink(dir+"/shared/config.toml", dir+"/home/config.toml")
+			return dir + "/home/config.toml", dir + "/shared"
+		}, "chmod go-w %s"},
+		{"symlink to a file of another user", func(dir string) (string, string) {
+			mkConfig(t, dir+"/real/config.toml")
+			os.Chown(dir+"/real/config.toml", other, other)
+			os.Mkdir(dir+"/home", 0o700)
+			os.Symlink(dir+"/real/config.toml", dir+"/home/config.toml")
+			return dir + "/home/config.toml", dir + "/real/config.toml"
+		}, "chown 0 %s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, bad := tc.setup(t.TempDir())
+			_, loadErr := Load(cfg)
+			_, nameErr := MayNameBackend(cfg)
+			for fn, err := range map[string]error{"Load": loadErr, "MayNameBackend": nameErr} {
+				if bad == "" {
+					if err != nil {
+						t.Errorf("%s: %v", fn, err)
+					}
+					continue
+				}
+				var np *safefile.NotPrivateError
+				fix := fmt.Sprintf(tc.fix, bad)
+				if !errors.As(err, &np) || np.Path != bad || !strings.Contains(err.Error(), fix) || !strings.HasPrefix(err.Error(), "config: "+cfg+": ") {
+					t.Errorf("%s = %v; want a refusal of %s naming %q", fn, err, bad, fix)
+				}
+			}
+		})
+	}
+}
+
+// mkConfig writes an empty config at path, its missing directories 0700.
+func mkConfig(t *testing.T, path string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("lifetime = \"90d\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestEnsurePrivateDir(t *testing.T) {
@@ -114,29 +213,4 @@ func TestEnsurePrivateDir(t *testing.T) {
 			t.Errorf("EnsurePrivateDir(%s) = %v, want %q", dir, err, want)
 		}
 	})
-}
-
-// TestCheckPrivateFollowsASymlinkedConfig: a config that is a symlink (a
-// dotfiles checkout, say) is as safe as the directory its target is in:
-// whoever may write there may replace the file the link points to.
-func TestCheckPrivateFollowsASymlinkedConfig(t *testing.T) {
-	dir := t.TempDir()
-	state := dir + "/state"
-	os.Mkdir(state, 0o700)
-	shared := dir + "/shared"
-	os.Mkdir(shared, 0o700)
-	os.WriteFile(shared+"/config.toml", nil, 0o600)
-	home := dir + "/home"
-	os.Mkdir(home, 0o700)
-	cfg := home + "/config.toml"
-	if err := os.Symlink(shared+"/config.toml", cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckPrivate(state, cfg); err != nil {
-		t.Fatalf("a symlink to a private file: %v", err)
-	}
-	os.Chmod(shared, 0o777)
-	if err := CheckPrivate(state, cfg); err == nil || !strings.Contains(err.Error(), "chmod go-w "+shared) {
-		t.Errorf("a symlink into a world-writable directory: %v", err)
-	}
 }

@@ -21,12 +21,12 @@ import (
 // `get` reads the file once and parses it only when this is true. A missing
 // file names nothing.
 func MayNameBackend(path string) (bool, error) {
-	data, err := safefile.ReadFile(path, maxFileSize)
+	data, err := safefile.ReadPrivate(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &Error{File: path, Msg: err.Error()}
+		return false, readError(path, err)
 	}
 	return bytes.Contains(data, []byte("backend")), nil
 }
@@ -57,14 +57,27 @@ func SetBackend(path string, b Backend) error {
 }
 
 // SetAPIURL writes `api_url = "u"` into the table [hosts."host"] of the
-// config file at path, replacing the table's api_url line or adding one
-// under its header, or adding the table at the end; every other line stays
-// as it was. A host whose table the file spells otherwise (an inline table,
-// dotted keys) is refused, and the file is left alone. See edit for how the
-// file is written.
+// config file at path (see setHostKey).
 func SetAPIURL(path, host, u string) error {
-	line := fmt.Sprintf("api_url = %q", u)
-	apiURLLine := regexp.MustCompile(`(?m)^[ \t]*api_url[ \t]*=.*$`)
+	return setHostKey(path, host, "api_url", u, func(cfg *Config) string { return cfg.TokenAPIURL(host) })
+}
+
+// SetCAFile writes `ca_file = "file"` (an absolute path) into the table
+// [hosts."host"] of the config file at path (see setHostKey).
+func SetCAFile(path, host, file string) error {
+	return setHostKey(path, host, "ca_file", file, func(cfg *Config) string { return cfg.Host(host).CAFile })
+}
+
+// setHostKey writes `key = "value"` into the table [hosts."host"] of the
+// config file at path, replacing the table's line for key or adding one
+// under its header, or adding the table at the end; every other line stays
+// as it was. read is what the written file must then give. A host whose
+// table the file spells otherwise (an inline table, dotted keys) is
+// refused, and the file is left alone. See edit for how the file is
+// written.
+func setHostKey(path, host, key, value string, read func(*Config) string) error {
+	line := fmt.Sprintf("%s = %q", key, value)
+	keyLine := regexp.MustCompile(`(?m)^[ \t]*` + regexp.QuoteMeta(key) + `[ \t]*=.*$`)
 	return edit(path, func(data []byte) []byte {
 		start, end, ok := hostTable(data, host)
 		if !ok {
@@ -77,7 +90,7 @@ func SetAPIURL(path, host, u string) error {
 			return append(data, fmt.Sprintf("[hosts.%q]\n%s\n", host, line)...)
 		}
 		body := data[start:end]
-		if loc := apiURLLine.FindIndex(body); loc != nil {
+		if loc := keyLine.FindIndex(body); loc != nil {
 			return slices.Concat(data[:start+loc[0]], []byte(line), data[start+loc[1]:])
 		}
 		head := data[:start]
@@ -86,8 +99,31 @@ func SetAPIURL(path, host, u string) error {
 		}
 		return slices.Concat(head, []byte(line+"\n"), data[start:])
 	}, func(cfg *Config) error {
-		if got := cfg.TokenAPIURL(host); got != u {
-			return fmt.Errorf("api_url of %s would be %q after writing %q", host, got, u)
+		if got := read(cfg); got != value {
+			return fmt.Errorf("%s of %s would be %q after writing %q", key, host, got, value)
+		}
+		return nil
+	})
+}
+
+// AddHost adds an empty table [hosts."host"] at the end of the config file
+// at path, so that the host is a GitLab host: a password stored for it is
+// asked about with its API whatever its prefix (personal_access_token_prefix
+// is the instance's choice). The caller adds it only when the config does
+// not name the host yet (Host(host).Known); every other line stays as it
+// was. See edit for how the file is written.
+func AddHost(path, host string) error {
+	return edit(path, func(data []byte) []byte {
+		if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+			data = append(data, '\n')
+		}
+		if len(data) > 0 {
+			data = append(data, '\n')
+		}
+		return append(data, fmt.Sprintf("[hosts.%q]\n", host)...)
+	}, func(cfg *Config) error {
+		if !cfg.Host(host).Known {
+			return fmt.Errorf("%s would not be named after adding [hosts.%q]", host, host)
 		}
 		return nil
 	})
@@ -133,18 +169,21 @@ func hostTable(data []byte, host string) (start, end int, ok bool) {
 // is rewritten. The file is created (0600, in a 0700 directory) when
 // missing, and written atomically.
 func edit(path string, change func([]byte) []byte, check func(*Config) error) error {
+	// What is there is checked as Load checks it: the content carried
+	// over decides where tokens go.
+	data, err := safefile.ReadPrivate(path, maxFileSize)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return readError(path, err)
+	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	data, err := os.ReadFile(path)
 	mode := os.FileMode(0o600)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return &Error{File: path, Msg: err.Error()}
 		}
-	case err != nil:
-		return &Error{File: path, Msg: err.Error()}
 	default:
 		if fi, err := os.Stat(path); err == nil {
 			mode = fi.Mode().Perm()

@@ -99,6 +99,48 @@ func TestSetAPIURL(t *testing.T) {
 	})
 }
 
+// TestSetCAFile: ca_file goes into the host's table like api_url.
+func TestSetCAFile(t *testing.T) {
+	path := configWith(t, "[hosts.\"git.example.com\"]\napi_url = \"https://git.example.com/api/v4\"\n")
+	if err := SetCAFile(path, "git.example.com", "/etc/ssl/acme-ca.pem"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if want := "[hosts.\"git.example.com\"]\nca_file = \"/etc/ssl/acme-ca.pem\"\napi_url = \"https://git.example.com/api/v4\"\n"; string(got) != want {
+		t.Errorf("file =\n%s\nwant\n%s", got, want)
+	}
+	if err := SetCAFile(path, "git.example.com", "relative.pem"); err == nil {
+		t.Error("a relative ca_file was written")
+	}
+}
+
+// TestAddHost: the host's table is added at the end, and the host is
+// named (Known) once the file is read again.
+func TestAddHost(t *testing.T) {
+	tests := []struct {
+		name, before, want string
+	}{
+		{"no file", "", "[hosts.\"git.example.com:8443\"]\n"},
+		{"other lines", "rotate_before = \"20d\"\n[hosts.\"other.example\"]\nusername = \"bob\"", "rotate_before = \"20d\"\n[hosts.\"other.example\"]\nusername = \"bob\"\n\n[hosts.\"git.example.com:8443\"]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := configWith(t, tt.before)
+			if err := AddHost(path, "git.example.com:8443"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(path)
+			if string(got) != tt.want {
+				t.Errorf("file =\n%s\nwant\n%s", got, tt.want)
+			}
+			cfg, err := Load(path)
+			if err != nil || !cfg.Host("git.example.com:8443").Known {
+				t.Errorf("after AddHost the host is not named: %v", err)
+			}
+		})
+	}
+}
+
 // configWith is the path of a config file in a directory of its own that
 // holds before; none when before is empty.
 func configWith(t *testing.T, before string) string {

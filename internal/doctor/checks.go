@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -68,13 +70,15 @@ const probeAccount = "git-credential-glpat doctor probe (never stored)"
 
 // platform is what the fix texts for the keychain depend on.
 type platform struct {
-	goos string
-	wsl  bool // Windows Subsystem for Linux
-	ssh  bool // a session over SSH without a display
+	goos    string
+	wsl     bool // Windows Subsystem for Linux
+	ssh     bool // a session over SSH without a display
+	display bool // a graphical session (DISPLAY or WAYLAND_DISPLAY)
+	uid     int
 }
 
 func detectPlatform(e *Env) platform {
-	p := platform{goos: e.GOOS}
+	p := platform{goos: e.GOOS, uid: e.Getuid(), display: e.Getenv("DISPLAY") != "" || e.Getenv("WAYLAND_DISPLAY") != ""}
 	if p.goos == "linux" {
 		// WSL's kernels name themselves "…-microsoft-standard-WSL2" (WSL 2)
 		// or "…-Microsoft" (WSL 1)
@@ -103,7 +107,9 @@ func checkSecrets(ctx context.Context, e *Env, backend config.Backend) Check {
 		c.Detail = workingDetail(backend, p)
 		return c
 	}
-	c.Status, c.Detail = StatusFail, err.Error()
+	// The check is named after the keychain, and the probe is a get: the
+	// error's own "keychain: get: " would say both again.
+	c.Status, c.Detail = StatusFail, strings.TrimPrefix(err.Error(), "keychain: get: ")
 	if backend != config.BackendKeyring {
 		c.Fix = otherBackendFix(backend, err)
 		return c
@@ -156,7 +162,8 @@ func keyringFix(err error, p platform) string {
 		case p.ssh:
 			return "this is an SSH session without a desktop, so there is no session bus (no DISPLAY or WAYLAND_DISPLAY, SSH_CONNECTION set). Log in to the desktop too, or enable pam_systemd so logind makes /run/user/$UID/bus for SSH logins; or " + fixDBusRun + "; or " + fixHeadless + "; " + fixRunInSession
 		}
-		return "run git inside a desktop session, where the session bus is at /run/user/$UID/bus (cron jobs, `su` and containers have none); or " + fixDBusRun + "; " + fixRunInSession
+		return "run git inside your desktop login, whose session bus is at /run/user/" + strconv.Itoa(p.uid) + "/bus (`su` and containers have none); " +
+			schedule.KeychainNeeds(p.uid) + "; or " + fixDBusRun + "; " + fixRunInSession
 	case errors.Is(err, keychain.ErrNoSecretService):
 		install := "install and start a Secret Service: gnome-keyring (`sudo apt install gnome-keyring`, then log out and in), KeePassXC (Settings › Secret Service Integration) or KWallet"
 		switch {
@@ -172,7 +179,7 @@ func keyringFix(err error, p platform) string {
 			return "over SSH macOS cannot show the unlock dialog: run `security unlock-keychain ~/Library/Keychains/login.keychain-db` in this shell, then retry"
 		case p.goos == "darwin":
 			return "unlock the login keychain: `security unlock-keychain ~/Library/Keychains/login.keychain-db`, or open Keychain Access and unlock \"login\""
-		case p.wsl || p.ssh:
+		case p.wsl || p.ssh || !p.display:
 			return "no unlock prompt can reach you here: unlock the login keyring from this shell with `gnome-keyring-daemon --replace --unlock --components=secrets` (type the keyring password, then Ctrl-D), or log in to the desktop"
 		}
 		return "unlock the keyring: open Passwords and Keys (Seahorse) and unlock \"Login\", or lock the screen and unlock it again; then retry"
@@ -211,6 +218,10 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 		}
 		if !en.Managed {
 			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
+			continue
+		}
+		if en.Kind == "oauth" {
+			checks = append(checks, oauthCheck(en, cfg)) // oauth.go
 			continue
 		}
 		checks = append(checks, tokenCheck(en, cfg))
@@ -267,12 +278,18 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Detail = name + " expired on " + en.ExpiresAt + " (00:00 UTC)"
 		c.Fix = login
 	case st == lifecycle.HeldBack:
-		// Git's server refused it though GitLab accepts it (erase):
-		// git gets nothing for it until the back-off ends.
+		// Git's server refused it and GitLab could not be asked
+		// (erase): git gets nothing for it until the back-off ends.
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; held back from git until " + en.Token.Until.Local().Format(time.Kitchen) +
-			": git's server refused it, though GitLab still accepts it"
+			": git's server refused it, and GitLab could not be asked whether it still accepts it"
 		c.Fix = "check the repository's URL and your access to it on " + en.Host + "; to replace the token, run `" + loginCommand(en) + "`"
+	case en.GitAccess == "none":
+		// GitLab answers git with 403, which git does not report to
+		// its helpers (it rejects a credential on 401 only).
+		c.Status = StatusFail
+		c.Detail = name + ": " + account.NoGitAccess(en.Scopes)
+		c.Fix = "create a token with read_repository and write_repository, then run `" + loginCommand(en) + "`"
 	case expiring && !en.CanRotate:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + " and cannot rotate itself: it lacks the self_rotate (or api) scope"
@@ -323,12 +340,12 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 }
 
 // checkClock compares this machine's clock with the first GitLab host that
-// answers.
+// answers, asked where its tokens are sent (config.TokenAPIURL).
 func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) Check {
 	c := Check{Name: "clock"}
 	var errs []string
 	for _, h := range hosts {
-		apiURL := cfg.APIURL(h.protocol, h.name)
+		apiURL := cfg.TokenAPIURL(h.name)
 		cctx, cancel := context.WithTimeout(ctx, clockTimeout)
 		before := e.Now()
 		server, err := e.ServerTime(cctx, apiURL, cfg.Host(h.name).CAFile)
@@ -395,6 +412,11 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	if st.Installed {
 		c.Detail = st.Detail
 		switch {
+		case !st.Active() && st.NoScheduler != "":
+			// Installing again would fail the same way.
+			c.Status = StatusWarn
+			c.Detail += ": it does not run, and cannot here: " + st.NoScheduler
+			c.Fix = cronFix(e, cfg, st) + "; then run `git-credential-glpat schedule remove`"
 		case !st.Current:
 			c.Status = StatusWarn
 			c.Fix = "run `git-credential-glpat schedule install` again"
@@ -413,15 +435,36 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 			manual = append(manual, en.Host)
 		}
 	}
+	install, daily := "run `git-credential-glpat schedule install`", "; `git-credential-glpat schedule install` rotates daily"
+	if st.NoScheduler != "" {
+		install, daily = cronFix(e, cfg, st), "; "+st.NoScheduler+", so a crontab line rotates daily"
+	}
 	if len(manual) > 0 {
 		c.Status = StatusWarn
 		c.Detail = "not installed, and auto_rotate is off for " + strings.Join(manual, ", ") + ": those tokens rotate only when someone runs `git-credential-glpat rotate --all`"
-		c.Fix = "run `git-credential-glpat schedule install`"
+		if st.NoScheduler != "" {
+			c.Detail += "; " + st.NoScheduler
+		}
+		c.Fix = install
 		return c
 	}
 	c.Status = StatusInfo
-	c.Detail = fmt.Sprintf("not installed: tokens rotate when git asks for them, so a token git does not use while it has less than %s left still expires; `git-credential-glpat schedule install` rotates daily", cfg.RotateBefore)
+	c.Detail = fmt.Sprintf("not installed: tokens rotate when git asks for them, so a token git does not use while it has less than %s left still expires", cfg.RotateBefore) + daily
+	if st.NoScheduler != "" {
+		c.Fix = install
+	}
 	return c
+}
+
+// cronFix is what schedules the rotation where the system's scheduler
+// cannot: the crontab line, and with the OS keychain what cron needs to
+// reach it.
+func cronFix(e *Env, cfg *config.Config, st schedule.Status) string {
+	fix := "add this line to your crontab (crontab -e): " + st.Crontab
+	if cfg.Backend == "" || cfg.Backend == config.BackendKeyring {
+		fix += " (" + schedule.KeychainNeeds(e.Getuid()) + ")"
+	}
+	return fix
 }
 
 // loginCommand is the command that logs en's account in again (with

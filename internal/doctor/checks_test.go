@@ -142,6 +142,7 @@ func TestCheckSecrets(t *testing.T) {
 	native := map[string]string{"/proc/sys/kernel/osrelease": "6.1.0-28-amd64\n"}
 	ssh := map[string]string{"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}
 	sshWithX := map[string]string{"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22", "DISPLAY": "localhost:10.0"}
+	display := map[string]string{"WAYLAND_DISPLAY": "wayland-0"}
 	tests := []struct {
 		name       string
 		goos       string
@@ -154,14 +155,15 @@ func TestCheckSecrets(t *testing.T) {
 	}{
 		{"working", "linux", "", notFound, native, nil, StatusOK, nil, nil},
 		{"working, found", "darwin", "", nil, nil, nil, StatusOK, nil, nil},
-		{"no bus on a desktop machine", "linux", "", noBus, native, nil, StatusFail, []string{"desktop session", "dbus-run-session", "never starts dbus-launch"}, []string{"WSL", "SSH"}},
+		{"no bus on a desktop machine", "linux", "", noBus, native, nil, StatusFail, []string{"desktop login", "cron job", "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus", "migrate --to kernel", "dbus-run-session", "never starts dbus-launch"}, []string{"WSL", "SSH", "$UID"}},
 		{"no bus on WSL", "linux", "", noBus, wsl, nil, StatusFail, []string{"WSL", "systemd=true", "encrypted-file"}, []string{"SSH session"}},
 		{"no bus over SSH", "linux", "", noBus, native, ssh, StatusFail, []string{"SSH session without a desktop", "pam_systemd", "dbus-run-session"}, []string{"WSL"}},
-		{"no bus over SSH with X forwarding", "linux", "", noBus, native, sshWithX, StatusFail, []string{"desktop session"}, []string{"SSH session without a desktop"}},
+		{"no bus over SSH with X forwarding", "linux", "", noBus, native, sshWithX, StatusFail, []string{"desktop login"}, []string{"SSH session without a desktop"}},
 		{"no secret service", "linux", "", noService, native, nil, StatusFail, []string{"gnome-keyring", "KeePassXC"}, nil},
 		{"no secret service on WSL", "linux", "", noService, wsl, nil, StatusFail, []string{"WSL starts no keyring", "--unlock"}, nil},
 		{"no secret service over SSH", "linux", "", noService, native, ssh, StatusFail, []string{"SSH session's bus", "--unlock"}, nil},
-		{"locked desktop", "linux", "", locked, native, nil, StatusFail, []string{"Seahorse"}, []string{"gnome-keyring-daemon"}},
+		{"locked desktop", "linux", "", locked, native, display, StatusFail, []string{"Seahorse"}, []string{"gnome-keyring-daemon"}},
+		{"locked without a display", "linux", "", locked, native, nil, StatusFail, []string{"no unlock prompt can reach you", "--unlock"}, []string{"Seahorse"}},
 		{"locked over SSH", "linux", "", locked, native, ssh, StatusFail, []string{"no unlock prompt can reach you", "--unlock"}, []string{"Seahorse"}},
 		{"locked on WSL", "linux", "", locked, wsl, nil, StatusFail, []string{"no unlock prompt can reach you"}, nil},
 		{"locked mac", "darwin", "", locked, nil, nil, StatusFail, []string{"security unlock-keychain", "Keychain Access"}, nil},
@@ -177,6 +179,7 @@ func TestCheckSecrets(t *testing.T) {
 				Secrets: fakeSecrets{tt.err},
 				GOOS:    tt.goos,
 				Getenv:  func(k string) string { return tt.env[k] },
+				Getuid:  func() int { return 1000 },
 				ReadFile: func(name string) ([]byte, error) {
 					if s, ok := tt.files[name]; ok {
 						return []byte(s), nil
@@ -188,8 +191,10 @@ func TestCheckSecrets(t *testing.T) {
 			if c.Status != tt.wantStatus {
 				t.Errorf("status = %q, want %q", c.Status, tt.wantStatus)
 			}
-			if tt.err != nil && !errors.Is(tt.err, secrets.ErrNotFound) && c.Detail != tt.err.Error() {
-				t.Errorf("detail = %q, want the error %q", c.Detail, tt.err)
+			// The check is named "keychain": its detail does not say
+			// "keychain: get:" again.
+			if want := strings.TrimPrefix(fmt.Sprint(tt.err), "keychain: get: "); tt.err != nil && !errors.Is(tt.err, secrets.ErrNotFound) && c.Detail != want {
+				t.Errorf("detail = %q, want %q", c.Detail, want)
 			}
 			for _, w := range tt.wantFix {
 				if !strings.Contains(c.Fix, w) {
@@ -376,6 +381,41 @@ func TestCheckClock(t *testing.T) {
 	}
 }
 
+// The clock is read where the host's tokens are sent (config.TokenAPIURL):
+// the configured api_url, else https://HOST/api/v4, also for a host whose
+// credentials Git stored for http. Plain http only where the config says.
+func TestCheckClockAsksWhereTokensAreSent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[hosts.\"127.0.0.1:8929\"]\napi_url = \"http://127.0.0.1:8929/api/v4\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	configured, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		cfg  *config.Config
+		want string
+	}{
+		{"derived", config.Default(), "https://127.0.0.1:8929/api/v4"},
+		{"configured", configured, "http://127.0.0.1:8929/api/v4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			e := Env{ServerTime: func(_ context.Context, apiURL, _ string) (time.Time, error) {
+				asked = append(asked, apiURL)
+				return time.Now(), nil
+			}}.withDefaults()
+			checkClock(context.Background(), e, tt.cfg, []host{{"http", "127.0.0.1:8929"}})
+			if !slices.Equal(asked, []string{tt.want}) {
+				t.Errorf("asked %q, want %q", asked, tt.want)
+			}
+		})
+	}
+}
+
 func TestClockFixByPlatform(t *testing.T) {
 	tests := []struct {
 		p    platform
@@ -418,6 +458,35 @@ func TestCheckSchedule(t *testing.T) {
 			c := checkSchedule(context.Background(), e, config.Default(), tt.entries)
 			if c.Status != tt.wantStatus || !strings.Contains(c.Detail+c.Fix, tt.want) {
 				t.Errorf("got %q %q (fix %q); want %q saying %q", c.Status, c.Detail, c.Fix, tt.wantStatus, tt.want)
+			}
+		})
+	}
+}
+
+// TestCheckScheduleWhereNoSchedulerRuns: where no systemd user manager
+// runs, `schedule install` cannot help; doctor gives the crontab line, and
+// with the OS keychain what cron needs to reach it.
+func TestCheckScheduleWhereNoSchedulerRuns(t *testing.T) {
+	const line = "0 12 * * * DBUS_SESSION_BUS_ADDRESS='unix:path=/run/user/1000/bus' /usr/bin/git-credential-glpat rotate --all"
+	none := "systemctl --user reaches no systemd user manager from here (systemctl: Failed to connect to bus: No medium found)"
+	tests := []struct {
+		name       string
+		st         schedule.Status
+		entries    []account.Entry
+		wantStatus string
+	}{
+		{"installed, never enabled", schedule.Status{Installed: true, State: "disabled", Current: true, Detail: "systemd user timer …, disabled", NoScheduler: none, Crontab: line}, nil, StatusWarn},
+		{"not installed", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed("ok", nil)}, StatusInfo},
+		{"not installed, manual rotation", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed("ok", func(e *account.Entry) { e.AutoRotate = false })}, StatusWarn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Env{Schedule: func(context.Context) (schedule.Status, error) { return tt.st, nil }, Getuid: func() int { return 1000 }}.withDefaults()
+			c := checkSchedule(context.Background(), e, config.Default(), tt.entries)
+			all := c.Detail + " " + c.Fix
+			if c.Status != tt.wantStatus || !strings.Contains(c.Fix, "crontab -e") || !strings.Contains(c.Fix, line) || !strings.Contains(all, "no systemd user manager") ||
+				!strings.Contains(c.Fix, "while you are logged in") || strings.Contains(all, "`git-credential-glpat schedule install`") {
+				t.Errorf("got %q\ndetail %q\nfix %q\nwant %q with the crontab line and what cron needs, not schedule install", c.Status, c.Detail, c.Fix, tt.wantStatus)
 			}
 		})
 	}
@@ -505,7 +574,7 @@ func TestRun(t *testing.T) {
 	if err := WriteText(&txt, checks, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"[ok]   git: git version 2.47.0\n", "[fail] token gitlab.com (alice): ", "       fix: create a new token", "2 problems need action (2 failed, 0 warning)"} {
+	for _, w := range []string{"[ok]   git: git version 2.47.0\n", "[fail] token gitlab.com (alice): ", "       fix: create a new token", "\n2 failures need action\n"} {
 		if !strings.Contains(txt.String(), w) {
 			t.Errorf("text report does not contain %q:\n%s", w, txt.String())
 		}
@@ -557,7 +626,9 @@ func TestWriteTextSummary(t *testing.T) {
 		want   []string
 	}{
 		{"all fine", []Check{{Name: "git", Status: StatusOK, Detail: "git version 2.47.0"}}, false, []string{"no problems found"}},
-		{"one warning", []Check{{Name: "clock", Status: StatusWarn, Detail: "off", Fix: "fix it"}}, false, []string{"[warn] clock: off\n       fix: fix it\n", "1 problem needs action (0 failed, 1 warning)"}},
+		{"one warning", []Check{{Name: "clock", Status: StatusWarn, Detail: "off", Fix: "fix it"}}, false, []string{"[warn] clock: off\n       fix: fix it\n", "\n1 warning needs action\n"}},
+		{"both", []Check{{Name: "git", Status: StatusFail, Detail: "x"}, {Name: "clock", Status: StatusWarn, Detail: "off"}, {Name: "a", Status: StatusWarn, Detail: "b"}}, false,
+			[]string{"\n1 failure and 2 warnings need action\n"}},
 		{"colour", []Check{{Name: "git", Status: StatusFail, Detail: "x"}}, true, []string{"\x1b[31m[fail]\x1b[0m git: x"}},
 	}
 	for _, tt := range tests {
@@ -596,7 +667,15 @@ func TestCheckClockAgainstServer(t *testing.T) {
 			defer srv.Close()
 			e := Env{GOOS: "linux", ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }}.withDefaults()
 			h := host{"http", strings.TrimPrefix(srv.URL, "http://")}
-			c := checkClock(context.Background(), e, config.Default(), []host{h})
+			path := filepath.Join(t.TempDir(), "config.toml")
+			if err := os.WriteFile(path, fmt.Appendf(nil, "[hosts.%q]\napi_url = %q\n", h.name, srv.URL+"/api/v4"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := checkClock(context.Background(), e, cfg, []host{h})
 			if c.Status != tt.wantStatus {
 				t.Errorf("status = %q, want %q (detail %q)", c.Status, tt.wantStatus, c.Detail)
 			}

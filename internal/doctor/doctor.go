@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
@@ -80,6 +79,7 @@ type Env struct {
 	GOOS     string // runtime.GOOS when empty
 	Now      func() time.Time
 	Getenv   func(string) string
+	Getuid   func() int
 	ReadFile func(string) ([]byte, error)
 	Stat     func(string) (fs.FileInfo, error)
 	LookPath func(string) (string, error)
@@ -115,6 +115,9 @@ func (e Env) withDefaults() *Env {
 	}
 	if e.Getenv == nil {
 		e.Getenv = os.Getenv
+	}
+	if e.Getuid == nil {
+		e.Getuid = os.Getuid
 	}
 	if e.ReadFile == nil {
 		e.ReadFile = os.ReadFile
@@ -278,7 +281,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 	var fails, warns int
 	for _, c := range checks {
 		tag := fmt.Sprintf("%-6s", "["+c.Status+"]")
-		lines := wrap(c.Name+": "+c.Detail, width-7)
+		lines := termtext.Wrap(c.Name+": "+c.Detail, width-7)
 		if color {
 			tag = termtext.Paint(statusColor(c.Status), tag)
 		}
@@ -289,7 +292,7 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 			fmt.Fprintf(w, "       %s\n", l)
 		}
 		if c.Fix != "" {
-			fix := wrap(c.Fix, width-12)
+			fix := termtext.Wrap(c.Fix, width-12)
 			fmt.Fprintf(w, "       fix: %s\n", fix[0])
 			for _, l := range fix[1:] {
 				fmt.Fprintf(w, "            %s\n", l)
@@ -302,15 +305,21 @@ func WriteTextWidth(w io.Writer, checks []Check, color bool, width int) error {
 			warns++
 		}
 	}
+	var parts []string
+	if fails > 0 {
+		parts = append(parts, termtext.Plural(fails, "failure"))
+	}
+	if warns > 0 {
+		parts = append(parts, termtext.Plural(warns, "warning"))
+	}
 	var err error
-	if fails+warns == 0 {
+	switch {
+	case len(parts) == 0:
 		_, err = fmt.Fprintln(w, "\nno problems found")
-	} else {
-		verb := "need"
-		if fails+warns == 1 {
-			verb = "needs"
-		}
-		_, err = fmt.Fprintf(w, "\n%s %s action (%d failed, %d warning)\n", termtext.Plural(fails+warns, "problem"), verb, fails, warns)
+	case fails+warns == 1:
+		_, err = fmt.Fprintf(w, "\n%s needs action\n", parts[0])
+	default:
+		_, err = fmt.Fprintf(w, "\n%s need action\n", strings.Join(parts, " and "))
 	}
 	return err
 }
@@ -329,30 +338,4 @@ func statusColor(status string) string {
 		return termtext.Red
 	}
 	return ""
-}
-
-// wrap breaks s into lines of at most width runes at spaces; a word longer
-// than width gets a line of its own.
-func wrap(s string, width int) []string {
-	if width < 20 {
-		width = 20
-	}
-	var lines []string
-	var cur strings.Builder
-	n := 0
-	for _, word := range strings.Fields(s) {
-		wl := utf8.RuneCountInString(word)
-		if n > 0 && n+1+wl > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-			n = 0
-		}
-		if n > 0 {
-			cur.WriteByte(' ')
-			n++
-		}
-		cur.WriteString(word)
-		n += wl
-	}
-	return append(lines, cur.String())
 }

@@ -107,6 +107,9 @@ func firstShellWord(s string) string {
 // describe names a config value and where it is, for a person:
 // `credential.helper=cache (global, ~/.gitconfig)`.
 func describe(e gitconfig.Entry, home string) string {
+	if e.NoValue {
+		return e.Key + " (no value, " + where(e, home) + ")"
+	}
 	return e.KeyValue() + " (" + where(e, home) + ")"
 }
 
@@ -241,7 +244,7 @@ func checkHelpers(env *Env, l gitconfig.HelperList, t gitconfig.Target, name, se
 		}
 		startable = "git runs " + path
 		if env.Binary != "" && filepath.Clean(path) != filepath.Clean(env.Binary) {
-			startable += " (this doctor is " + env.Binary + ")"
+			startable += ", and this doctor is " + env.Binary
 		}
 	}
 
@@ -252,6 +255,6 @@ func checkHelpers(env *Env, l gitconfig.HelperList, t gitconfig.Target, name, se
 		return c
 	}
 	c.Status = StatusOK
-	c.Detail = "git asks only git-credential-glpat for " + url + "; " + startable + " (" + where(h, home) + ")"
+	c.Detail = "git asks only git-credential-glpat for " + url + " (" + where(h, home) + "); " + startable
 	return c
 }

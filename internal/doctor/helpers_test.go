@@ -95,18 +95,20 @@ func TestCheckHelpers(t *testing.T) {
 			StatusWarn, []string{"more than once"}, []string{"setup --undo gitlab.com"}},
 		{"by name, on PATH", []gitconfig.Entry{entry("global", "credential.helper", "glpat")}, true,
 			StatusOK, []string{"git runs `git credential-glpat`, found at /usr/local/bin/git-credential-glpat"}, nil},
+		{"by path, not this doctor's", []gitconfig.Entry{reset, entry("global", "credential.https://gitlab.com.helper", "/opt/git-credential-glpat")}, false,
+			StatusOK, []string{"git runs /opt/git-credential-glpat", "this doctor is " + bin}, nil},
 		{"by name, not on PATH", []gitconfig.Entry{entry("global", "credential.helper", "glpat")}, false,
 			StatusFail, []string{"is not on PATH"}, []string{"setup gitlab.com"}},
 		{"moved binary", []gitconfig.Entry{reset, entry("global", "credential.https://gitlab.com.helper", "/old/git-credential-glpat")}, false,
 			StatusFail, []string{"/old/git-credential-glpat, which does not exist"}, []string{"setup gitlab.com"}},
 		{"bare key", []gitconfig.Entry{{Scope: "global", Origin: "file:/home/a/.gitconfig", Key: "credential.helper", NoValue: true}}, false,
-			StatusFail, []string{"credential.helper (no value)", `"missing value"`}, []string{"give it a value or remove it from global, ~/.gitconfig"}},
+			StatusFail, []string{"credential.helper (no value, global, ~/.gitconfig)", `"missing value"`}, []string{"give it a value or remove it from global, ~/.gitconfig"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := Env{
 				Getenv: func(k string) string { return map[string]string{"HOME": "/home/a"}[k] },
-				Stat:   fakeFS{bin: true}.stat,
+				Stat:   fakeFS{bin: true, "/opt/git-credential-glpat": true}.stat,
 				LookPath: func(string) (string, error) {
 					if tt.onPath {
 						return "/usr/local/bin/git-credential-glpat", nil
@@ -124,6 +126,9 @@ func TestCheckHelpers(t *testing.T) {
 				if !strings.Contains(c.Detail, w) {
 					t.Errorf("detail %q\n does not say %q", c.Detail, w)
 				}
+			}
+			if strings.Contains(c.Detail, ") (") || strings.Contains(c.Fix, ") (") {
+				t.Errorf("two parentheses in a row:\n%s\n%s", c.Detail, c.Fix)
 			}
 			for _, w := range tt.wantFix {
 				if !strings.Contains(c.Fix, w) {

@@ -21,7 +21,7 @@ func TestCheckSecretsRealKeyring(t *testing.T) {
 		return Env{
 			Secrets:  keychain.New("git-credential-glpat-doctor-test"),
 			GOOS:     "linux",
-			Getenv:   func(string) string { return "" },
+			Getenv:   func(k string) string { return map[string]string{"DISPLAY": ":0"}[k] },
 			ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist },
 		}.withDefaults()
 	}

@@ -2,6 +2,8 @@
 // program knows, so that its messages can say "did you mean …".
 package editdist
 
+import "strings"
+
 // Distance is the optimal string alignment distance between a and b, in
 // bytes: insertions, deletions, substitutions and swaps of neighbours
 // ("pahts" for "paths") each count one. A swap is the commonest typo, so it
@@ -28,4 +30,28 @@ func Distance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// Nearest returns the name in names that s is most likely a typo of, or ""
+// when none is close: at most one edit from a name of up to four letters
+// (two edits leave only half of it: "quit" is not "init"), two from a
+// longer one. Case is ignored; of names equally close, the first wins.
+func Nearest(s string, names []string) string {
+	s = strings.ToLower(s)
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := Distance(s, n); d <= closeEnough(n) && d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// closeEnough is how many edits from name a word may be and still be
+// taken for it.
+func closeEnough(name string) int {
+	if len(name) <= 4 {
+		return 1
+	}
+	return 2
 }

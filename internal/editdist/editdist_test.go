@@ -25,3 +25,22 @@ func TestDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestNearest(t *testing.T) {
+	names := []string{"install", "remove", "status", "init", "bash"}
+	for _, tc := range []struct{ s, want string }{
+		{"instal", "install"},
+		{"INSTALL", "install"},
+		{"remvoe", "remove"},
+		{"stat", "status"}, // two from a longer name
+		{"ini", "init"},
+		{"quit", ""}, // two from a name of four letters
+		{"bsh", "bash"},
+		{"fish", ""},
+		{"", ""},
+	} {
+		if got := Nearest(tc.s, names); got != tc.want {
+			t.Errorf("Nearest(%q) = %q, want %q", tc.s, got, tc.want)
+		}
+	}
+}

@@ -50,14 +50,26 @@ const defaultTimeout = 30 * time.Second
 
 // Errors that carry meaning to callers. An *Error wraps one of them.
 var (
-	// ErrUnauthorized: GitLab says the token itself is not valid: expired,
-	// revoked or unknown (HTTP 401 invalid_token, or any 401 of
-	// GET /personal_access_tokens/self other than a DPoP or client check).
+	// ErrUnauthorized: GitLab's own word that the token is no longer
+	// valid: HTTP 401 invalid_token, which lib/api/api_guard.rb answers for
+	// an expired, a revoked or a disabled impersonation token (with the
+	// reason in error_description and the WWW-Authenticate challenge).
 	ErrUnauthorized = errors.New("token not accepted")
-	// ErrRefused: a 401 that is not about the token: DPoP proof missing
-	// (dpop_error), a restricted client, or a project/group rotate endpoint
-	// whose resource the token's bot does not belong to. The token may
-	// still work for Git.
+	// ErrUnrecognized: GET .../self answered a bare 401
+	// {"message":"401 Unauthorized"}. GitLab answers so for a token it does
+	// not know at all (one deleted with its user, or never one of its
+	// tokens: unauthorized! in lib/api/helpers.rb, after
+	// AuthFinders#find_personal_access_token found none), and so for a
+	// request without a token; but nothing in the answer is GitLab's alone,
+	// and a gateway or maintenance page in front of GitLab can give it
+	// word for word. Alone it says nothing certain about the token
+	// (lifecycle decides when it counts).
+	ErrUnrecognized = errors.New("GitLab does not recognise the token, or something in front of GitLab refused the request")
+	// ErrRefused: a 401 that is not GitLab's word about the token: DPoP
+	// proof missing (dpop_error), a restricted client, a project/group
+	// rotate endpoint whose resource the token's bot does not belong to,
+	// or, from GET .../self, a 401 that is not GitLab's answer at all (a
+	// proxy's page). The token may still work for Git.
 	ErrRefused = errors.New("GitLab refused the request (not the token)")
 	// ErrForbidden: HTTP 403. InsufficientScope tells a token that lacks
 	// the scope from a blocked account, unaccepted terms or a proxy.
@@ -101,6 +113,9 @@ type Error struct {
 	Err        error // underlying transport error, if any
 	// Sent reports that the request was written to the connection.
 	Sent bool
+	// bare: a 401 whose body is exactly GitLab's {"message":"401
+	// Unauthorized"}, with no OAuth error code (see Unrecognized).
+	bare bool
 	// raw is a 2xx body that did not decode; it may hold a new token, so
 	// it never appears in Error().
 	raw []byte
@@ -148,6 +163,11 @@ func (e *Error) Revoked() bool { return strings.Contains(strings.ToLower(e.Reaso
 func (e *Error) InvalidToken() bool {
 	return e.Status == http.StatusUnauthorized && e.Code == "invalid_token"
 }
+
+// Unrecognized reports a bare 401 {"message":"401 Unauthorized"}, GitLab's
+// answer (and a proxy's, word for word) for a request whose token GitLab
+// does not know; see ErrUnrecognized.
+func (e *Error) Unrecognized() bool { return e.bare }
 
 // InsufficientScope reports a 403 insufficient_scope: the token lacks a
 // scope the endpoint accepts (lib/api/api_guard.rb). Any other 403 (a
@@ -357,8 +377,9 @@ func New(baseURL, caFile string) (*Client, error) {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		// Bounded, and never a FIFO: this is read on the path of get.
-		pem, err := safefile.ReadFile(caFile, maxCAFile)
+		// Bounded, never a FIFO (this is read on the path of get), and
+		// private: whoever could write it could vouch for any server.
+		pem, err := safefile.ReadPrivate(caFile, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("gitlab: ca_file: %w", err)
 		}
@@ -402,9 +423,10 @@ func (c *Client) gitlab(token string) (*gitlab.Client, error) {
 // Self reads the token used for the call: GET /personal_access_tokens/self
 // (GitLab 15.5+, any scope;
 // https://docs.gitlab.com/api/personal_access_tokens/#self-inform).
-// A revoked, expired or unknown token gets ErrUnauthorized; a 404 means
-// the API URL is wrong (a GitLab served under a path needs api_url) or the
-// GitLab is older than 15.5.
+// A revoked or expired token gets ErrUnauthorized, a bare 401 (an unknown
+// token, or a proxy) ErrUnrecognized; a 404 means the API URL is wrong (a
+// GitLab served under a path needs api_url) or the GitLab is older than
+// 15.5.
 func (c *Client) Self(ctx context.Context, token string) (*Token, error) {
 	const op = "get token"
 	x, err := c.call(ctx, op, token, http.MethodGet, func(gl *gitlab.Client, opt gitlab.RequestOptionFunc, body io.Writer) (*gitlab.Response, error) {
@@ -424,13 +446,15 @@ func (c *Client) Self(ctx context.Context, token string) (*Token, error) {
 	return t, nil
 }
 
-// selfError applies GitLab's rule for its own token endpoint: any 401 from
-// GET .../self is about the token, except the DPoP and client checks that
-// api_guard.rb also answers with 401.
+// selfError sorts the 401s of GitLab's own token endpoint: invalid_token
+// is ErrUnauthorized already (classify); a bare 401 is about the token if
+// GitLab gave it, and may not be (ErrUnrecognized); the DPoP and client
+// checks that api_guard.rb also answers with 401, and a 401 in any shape
+// GitLab does not give, are not about the token (ErrRefused).
 func selfError(err error) error {
 	var ae *Error
-	if errors.As(err, &ae) && errors.Is(ae.Kind, ErrRefused) && !notAboutToken(ae.Code) {
-		ae.Kind = ErrUnauthorized
+	if errors.As(err, &ae) && errors.Is(ae.Kind, ErrRefused) && ae.bare && !notAboutToken(ae.Code) {
+		ae.Kind = ErrUnrecognized
 	}
 	return err
 }
@@ -695,6 +719,7 @@ func classify(op, method string, x *exchange, err error) error {
 		}
 	case x.status == http.StatusUnauthorized:
 		e.Kind = ErrRefused
+		e.bare = e.Code == "" && isBare401(x.body)
 		if e.Code == "invalid_token" {
 			e.Kind = ErrUnauthorized
 		}
@@ -728,6 +753,19 @@ func isDecodeError(err error) bool {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// isBare401 reports GitLab's answer for a request it could not tie to a
+// user, exactly: {"message":"401 Unauthorized"} (unauthorized! in
+// lib/api/helpers.rb, rendered by render_api_error!). A 401 in any other
+// shape (an HTML page, an empty body, other JSON) is not GitLab's API.
+func isBare401(body []byte) bool {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil || len(m) != 1 {
+		return false
+	}
+	msg, ok := m["message"].(string)
+	return ok && msg == "401 Unauthorized"
 }
 
 // isMessage404 reports GitLab's answer for a missing resource,

@@ -3,6 +3,7 @@ package gitlabapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -45,6 +46,70 @@ func TestSelfAndRotate(t *testing.T) {
 	}
 }
 
+// TestSelf401s: only GitLab's invalid_token answer (expired, revoked) is
+// ErrUnauthorized; a bare 401, GitLab's answer for a token it does not know
+// and a proxy's alike, is ErrUnrecognized; a 401 GitLab would not give is
+// not about the token.
+func TestSelf401s(t *testing.T) {
+	ctx := context.Background()
+	gl := gitlabtest.New(t)
+	c, _ := New(gl.APIURL(), "")
+	revoked, revokedID := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	gl.Revoke(revokedID)
+	expired, _ := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today())})
+	deleted, deletedID := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	gl.Delete(deletedID)
+	live, _ := gl.CreateToken(gitlabtest.TokenSpec{Username: "dora", ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "<html><body>401 Unauthorized: sign in to the gateway</body></html>")
+	}))
+	defer page.Close()
+	pc, _ := New(page.URL+"/api/v4", "")
+
+	tests := []struct {
+		name  string
+		c     *Client
+		token string
+		setup func(on bool)
+		want  error
+		check func(*Error) bool
+	}{
+		{"revoked", c, revoked, nil, ErrUnauthorized, (*Error).Revoked},
+		{"expired", c, expired, nil, ErrUnauthorized, (*Error).Expired},
+		{"deleted", c, deleted, nil, ErrUnrecognized, (*Error).Unrecognized},
+		{"no token", c, "", nil, ErrUnrecognized, (*Error).Unrecognized},
+		{"live behind a proxy's 401", c, live, gl.ProxyUnauthorized, ErrUnrecognized, (*Error).Unrecognized},
+		{"DPoP required", c, live, func(on bool) { gl.RequireDPoP("dora", on) }, ErrRefused, func(e *Error) bool { return e.Code == "dpop_error" && !e.Unrecognized() }},
+		{"a gateway's page", pc, live, nil, ErrRefused, func(e *Error) bool { return !e.Unrecognized() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.setup != nil {
+				tt.setup(true)
+				defer tt.setup(false)
+			}
+			_, err := tt.c.Self(ctx, tt.token)
+			var ae *Error
+			if !errors.As(err, &ae) || !errors.Is(err, tt.want) || !tt.check(ae) {
+				t.Fatalf("Self: %v, want %v", err, tt.want)
+			}
+			for _, other := range []error{ErrUnauthorized, ErrUnrecognized, ErrRefused} {
+				if other != tt.want && errors.Is(err, other) {
+					t.Errorf("Self: %v is also %v", err, other)
+				}
+			}
+		})
+	}
+	// GET /user tells the same bare 401 by Unrecognized (its kind is
+	// ErrRefused: only .../self is about the token for certain).
+	_, err := c.CurrentUser(ctx, deleted)
+	if ae := (*Error)(nil); !errors.As(err, &ae) || !ae.Unrecognized() {
+		t.Errorf("CurrentUser of a deleted token: %v, want a bare 401", err)
+	}
+}
+
 func TestErrorKinds(t *testing.T) {
 	gl := gitlabtest.New(t)
 	c, _ := New(gl.APIURL(), "")
@@ -56,8 +121,8 @@ func TestErrorKinds(t *testing.T) {
 	if _, err := c.CurrentUser(ctx, tok); !errors.Is(err, ErrForbidden) {
 		t.Errorf("/user without scope: %v, want ErrForbidden", err)
 	}
-	if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnauthorized) {
-		t.Errorf("unknown token: %v", err)
+	if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnrecognized) {
+		t.Errorf("unknown token: %v, want ErrUnrecognized", err)
 	}
 	api, _ := gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 9))})
 	gl.Garbage(gitlabtest.EndpointSelf, true)
@@ -366,8 +431,8 @@ func TestAnswersAsGitLabGivesThem(t *testing.T) {
 	t.Run("dead tokens", func(t *testing.T) {
 		gl := gitlabtest.New(t)
 		c, _ := New(gl.APIURL(), "")
-		if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnauthorized) {
-			t.Errorf("Self of an unknown token: %v; want ErrUnauthorized", err)
+		if _, err := c.Self(ctx, "glpat-unknownunknown00"); !errors.Is(err, ErrUnrecognized) || errors.Is(err, ErrUnauthorized) {
+			t.Errorf("Self of an unknown token: %v; want ErrUnrecognized, not ErrUnauthorized", err)
 		}
 		tok, id := gl.CreateToken(gitlabtest.TokenSpec{ExpiresAt: in(9)})
 		gl.Revoke(id)

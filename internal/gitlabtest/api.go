@@ -295,9 +295,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 	case len(segs) == 1 && segs[0] == "version" && method == http.MethodGet:
 		s.handleVersion(w, r)
 	default:
+		if s.proxied(w) {
+			return
+		}
 		// lib/api/api.rb: route :any, '*path' answers error!('404 Not Found', 404).
 		notFoundRoute(w)
 	}
+}
+
+// proxied answers for ProxyUnauthorized on the API routes that Calls does
+// not count (arrive answers for the others), and reports whether it did.
+func (s *Server) proxied(w http.ResponseWriter) bool {
+	s.mu.Lock()
+	on := s.proxy401
+	s.mu.Unlock()
+	if on {
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+	}
+	return on
 }
 
 // notFoundRoute is the API's catch-all answer for a path it has no route
@@ -324,6 +339,9 @@ func (s *Server) versionAtLeastLocked(major, minor int) bool {
 // handleVersion serves GET /version (lib/api/version.rb): authenticated,
 // with read_user, read_api or api.
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	if s.proxied(w) {
+		return
+	}
 	s.mu.Lock()
 	t, rep := s.authLocked(r, userScopes, false)
 	if t != nil {
@@ -355,6 +373,7 @@ func (s *Server) handleSelf(w http.ResponseWriter, r *http.Request) {
 		rep = reply{status: http.StatusOK, body: s.tokenWithIPsLocked(t)}
 	}
 	s.mu.Unlock()
+	s.holdSelfAnswer(r)
 	send(w, rep)
 }
 

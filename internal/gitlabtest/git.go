@@ -171,20 +171,27 @@ func plain(w http.ResponseWriter, status int, body string) {
 // serveGit authenticates a smart HTTP request as GitLab does and hands it
 // to git http-backend.
 //
-// Authentication (Gitlab::Auth.find_for_git_client): HTTP Basic with any
-// non-blank username and a live token as password
-// (https://docs.gitlab.com/user/profile/personal_access_tokens/). No
-// credentials, or credentials that fail, get 401 with the challenge
-// `Basic realm="GitLab"`; only the second kind counts as a failed login.
+// Authentication (Gitlab::Auth.find_for_git_client, from
+// app/controllers/repositories/git_http_client_controller.rb): HTTP Basic
+// with a live token as password and any username, blank included
+// (personal_access_token_check reads only the password;
+// https://docs.gitlab.com/user/profile/personal_access_tokens/). The token
+// of a bot (project or group token) also needs to be able to read the
+// project, when it exists (personal_access_token_check: can_read_project?),
+// so such a token on another project fails to authenticate, though it is
+// valid. No credentials, or credentials that fail, get 401 with the
+// challenge `Basic realm="GitLab"` and render_access_denied's text; only
+// the second kind counts as a failed login (rate_limit! in lib/gitlab/auth.rb,
+// toward an IP ban).
 //
-// Authorization (Gitlab::GitAccess#check): the token's scopes give
-// abilities (Gitlab::Auth#abilities_for_scopes): download_code from api,
-// read_api, read_repository or write_repository; push_code from api or
-// write_repository. A live token without the ability gets 403 "You are not
-// allowed to download code." or "... upload code." (not 401, so Git does not
-// reject the credential). Then the project must exist and be visible: a
-// project token sees only its project, a group token its group's projects;
-// otherwise 404.
+// Authorization (Gitlab::GitAccess#check, lib/gitlab/git_access.rb): the
+// token's scopes give abilities (Gitlab::Auth#abilities_for_scopes):
+// download_code from api, read_api, read_repository or write_repository;
+// push_code from api or write_repository. A live token without the ability
+// gets 403 "You are not allowed to download code." or "... upload code."
+// (check_authentication_abilities!, before the project is looked at; not
+// 401, so Git does not reject the credential: http.c rejects only on 401).
+// Then the project must exist and be visible; otherwise 404.
 func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, repoPath, op string) {
 	if !s.arrive(w, r, EndpointGit) {
 		return
@@ -196,13 +203,22 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, repoPath, op s
 
 	username, password, hasCreds := r.BasicAuth()
 	s.mu.Lock()
+	repo := s.repos[repoPath]
 	var t *token
 	if hasCreds {
 		t = s.bySecret[password]
-		if password == "" || username == "" || t == nil || t.revoked || s.expiredLocked(t) {
+		if t == nil && username == "oauth2" {
+			// An OAuth access token: GitLab takes one for git only under
+			// the username oauth2 (oauth_access_token_check in
+			// lib/gitlab/auth.rb); oauth.go.
+			t = s.oauthGitTokenLocked(password)
+		}
+		switch {
+		case password == "" || t == nil || t.revoked || s.expiredLocked(t),
+			t.user.bot && repo != nil && !s.canSeeLocked(t, repo):
 			t = nil
 			s.calls[EndpointGitAuthFail]++
-		} else {
+		default:
 			s.markUsedLocked(t, r)
 		}
 	}
@@ -214,7 +230,6 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, repoPath, op s
 	}
 	canDownload := hasAnyScope(t, "api", "read_api", "read_repository", "write_repository")
 	canPush := hasAnyScope(t, "api", "write_repository")
-	repo := s.repos[repoPath]
 	visible := repo != nil && s.canSeeLocked(t, repo)
 	s.mu.Unlock()
 

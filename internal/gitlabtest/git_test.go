@@ -2,6 +2,7 @@ package gitlabtest_test
 
 import (
 	"crypto/rand"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ type gitClient struct {
 	env       []string
 	helper    string
 	tokenFile string
+	userFile  string
 }
 
 func newGitClient(t *testing.T) *gitClient {
@@ -28,16 +30,25 @@ func newGitClient(t *testing.T) *gitClient {
 		t.Skip("git not installed")
 	}
 	dir := t.TempDir()
-	g := &gitClient{t: t, env: gitlabtest.GitEnv(t), helper: filepath.Join(dir, "credential-helper"), tokenFile: filepath.Join(dir, "token")}
+	g := &gitClient{t: t, env: gitlabtest.GitEnv(t), helper: filepath.Join(dir, "credential-helper"), tokenFile: filepath.Join(dir, "token"), userFile: filepath.Join(dir, "username")}
 	script := "#!/bin/sh\n" +
 		"[ \"$1\" = get ] || exit 0\n" +
-		"echo username=oauth2\n" +
+		"printf 'username=%s\\n' \"$(cat '" + g.userFile + "')\"\n" +
 		"printf 'password=%s\\n' \"$(cat '" + g.tokenFile + "')\"\n"
 	if err := os.WriteFile(g.helper, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	g.setToken("")
+	g.setUsername("oauth2")
 	return g
+}
+
+// setUsername makes the credential helper answer with username u.
+func (g *gitClient) setUsername(u string) {
+	g.t.Helper()
+	if err := os.WriteFile(g.userFile, []byte(u), 0o600); err != nil {
+		g.t.Fatal(err)
+	}
 }
 
 // setToken makes the credential helper answer with tok.
@@ -64,6 +75,7 @@ func TestGitClone(t *testing.T) {
 		name      string
 		spec      func(widgets, gadgets gitlabtest.Repo) gitlabtest.TokenSpec
 		repo      string // path to clone
+		username  string // what Git sends as the username; "oauth2" when empty
 		at        time.Time
 		revoke    bool
 		unknown   bool
@@ -75,7 +87,15 @@ func TestGitClone(t *testing.T) {
 		{name: "api", spec: scopes("api")},
 		{name: "read_api", spec: scopes("read_api")},
 		{name: "one nanosecond before expiry", spec: scopes("read_repository"), at: today.AddDays(30).Midnight().Add(-time.Nanosecond)},
+		// GitLab ignores the username that comes with a token
+		// (Gitlab::Auth#personal_access_token_check reads only the
+		// password); Git sends none when it is blank (see
+		// TestGitBlankUsername).
+		{name: "any username", spec: scopes("read_repository"), username: "not-the-owner"},
+		// Authenticated, then refused: 403, not a failed login, so Git
+		// keeps the credential (it rejects only on 401, http.c).
 		{name: "self_rotate only", spec: scopes("self_rotate"), wantErr: "You are not allowed to download code."},
+		{name: "read_user only", spec: scopes("read_user"), wantErr: "You are not allowed to download code."},
 		{name: "at expiry", spec: scopes("read_repository"), at: today.AddDays(30).Midnight(), wantErr: "Authentication failed", wantFails: 1},
 		{name: "revoked token", spec: scopes("read_repository"), revoke: true, wantErr: "Authentication failed", wantFails: 1},
 		{name: "unknown token", spec: scopes("read_repository"), unknown: true, wantErr: "Authentication failed", wantFails: 1},
@@ -83,15 +103,22 @@ func TestGitClone(t *testing.T) {
 		{name: "project token, own project", spec: func(w, _ gitlabtest.Repo) gitlabtest.TokenSpec {
 			return gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: w.ID, Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)}
 		}},
+		// A bot's token on a project its bot cannot read fails to
+		// authenticate (Gitlab::Auth#personal_access_token_check,
+		// can_read_project?): 401, a failed login that GitLab's IP rate
+		// limiter counts, though the token is valid.
 		{name: "project token, other project", spec: func(_, g gitlabtest.Repo) gitlabtest.TokenSpec {
 			return gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: g.ID, Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)}
-		}, wantErr: "could not be found"},
+		}, wantErr: "Authentication failed", wantFails: 1},
+		{name: "project token, missing project", spec: func(w, _ gitlabtest.Repo) gitlabtest.TokenSpec {
+			return gitlabtest.TokenSpec{Kind: gitlabtest.ProjectToken, OwnerID: w.ID, Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)}
+		}, repo: "acme/nothing", wantErr: "could not be found"},
 		{name: "group token, project in a subgroup", spec: func(w, _ gitlabtest.Repo) gitlabtest.TokenSpec {
 			return gitlabtest.TokenSpec{Kind: gitlabtest.GroupToken, OwnerID: w.GroupID, Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)}
 		}, repo: "acme/tools/hammer"},
 		{name: "group token, project in another group", spec: func(_, g gitlabtest.Repo) gitlabtest.TokenSpec {
 			return gitlabtest.TokenSpec{Kind: gitlabtest.GroupToken, OwnerID: g.GroupID, Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)}
-		}, wantErr: "could not be found"},
+		}, wantErr: "Authentication failed", wantFails: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +143,9 @@ func TestGitClone(t *testing.T) {
 
 			g := newGitClient(t)
 			g.setToken(tok)
+			if tt.username != "" {
+				g.setUsername(tt.username)
+			}
 			work := t.TempDir()
 			out, err := g.run(work, "clone", "--quiet", srv.URL+"/"+repo+".git", "clone")
 			if tt.wantErr == "" {
@@ -139,6 +169,26 @@ func TestGitClone(t *testing.T) {
 				t.Errorf("git output shows the token")
 			}
 		})
+	}
+}
+
+// TestGitBlankUsername: HTTP Basic with a blank username and a live token
+// authenticates (Gitlab::Auth#personal_access_token_check reads only the
+// password), as with curl -u :TOKEN. Git itself sends no credentials for a
+// blank username (http.c, init_curl_http_auth).
+func TestGitBlankUsername(t *testing.T) {
+	srv, _ := newServer(t)
+	repo := srv.CreateRepo("acme/widgets")
+	tok, _ := srv.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"read_repository"}, ExpiresAt: today.AddDays(30)})
+	req, _ := http.NewRequest("GET", repo.URL+"/info/refs?service=git-upload-pack", nil)
+	req.SetBasicAuth("", tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || srv.Calls(gitlabtest.EndpointGitAuthFail) != 0 {
+		t.Errorf("blank username: HTTP %d, %d failed logins; want 200 and none", resp.StatusCode, srv.Calls(gitlabtest.EndpointGitAuthFail))
 	}
 }
 

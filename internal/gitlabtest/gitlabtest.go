@@ -16,17 +16,22 @@
 //	POST   /<namespace>/<project>.git/git-upload-pack
 //	POST   /<namespace>/<project>.git/git-receive-pack
 //
+// and GitLab's OAuth 2.0 provider under /oauth/ (see oauth.go: the
+// authorization code and device grants, refresh, revoke, token info).
+//
 // API requests authenticate with a PRIVATE-TOKEN header, a private_token query
 // parameter or "Authorization: Bearer"; Git requests with HTTP Basic auth
-// (any non-blank username, the token as password). Git is the real
+// (any username, blank included, the token as password; an OAuth access
+// token under the username oauth2). Git is the real
 // `git http-backend`, run through net/http/cgi.
 //
 // Time comes from the clock given with WithClock, so a test can stand exactly
 // on an expiry boundary. Faults (FailRotate, DropAfterRotateCommit,
 // ResetRotate, CutRotateAnswer, CommitRotateAfter, ThrottleRotate, Delay,
-// Garbage), instance settings (SetVersion, SetMaxLifetime, SetTokenPrefix,
-// SetTimeZone, EnforceFineGrainedTokens) and users' (RequireDPoP,
-// SetAdmin, SetLocale) can be switched at any time. Every method of Server is safe for
+// SlowSelfAnswer, Garbage, ProxyUnauthorized), instance settings
+// (SetVersion, SetMaxLifetime, SetTokenPrefix, SetTokenFormat, SetTimeZone,
+// EnforceFineGrainedTokens) and users' (RequireDPoP, SetAdmin, SetLocale)
+// can be switched at any time. Every method of Server is safe for
 // concurrent use, and the server handles many concurrent clients (helper
 // processes as well as goroutines of the test itself).
 //
@@ -39,11 +44,15 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"hash/crc32"
+	"log"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +81,8 @@ const (
 	EndpointGitAuthFail = "git-auth-fail"
 )
 
-var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail}
+var endpoints = []string{EndpointSelf, EndpointToken, EndpointRevoke, EndpointRotate, EndpointUser, EndpointGit, EndpointGitAuthFail,
+	EndpointOAuthToken, EndpointOAuthRefresh, EndpointOAuthDevice, EndpointOAuthRevoke, EndpointOAuthInfo} // the OAuth provider's: oauth.go
 
 // Kind is the kind of an access token.
 type Kind int
@@ -225,6 +235,7 @@ type Server struct {
 	version     string // "" answers as the newest GitLab
 	maxLifetime int    // days; 0 is GitLab's default, maxLifetimeDays
 	prefix      string // personal_access_token_prefix; "" is "glpat-"
+	format      TokenFormat
 	dpopUsers   map[string]bool
 	more        instance // the settings of instance.go
 
@@ -237,11 +248,18 @@ type Server struct {
 	committed   chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
+	proxy401    bool
+	// slowSelf holds answers of GET .../self for a random time in
+	// [slowSelfMin, slowSelfMax] (SlowSelfAnswer).
+	slowSelfMin, slowSelfMax time.Duration
+
+	oauth *oauthState // the OAuth provider (oauth.go), made on first use
 }
 
 type token struct {
 	id          int
 	secret      string
+	prefix      string // the instance's personal_access_token_prefix when it was made
 	name        string
 	description string
 	kind        Kind
@@ -312,6 +330,9 @@ func start(tb testing.TB, useTLS bool, opts []Option) *Server {
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()
 	s.srv.Listener = ln
+	// A client that refuses the certificate is what some tests are about:
+	// its handshake error goes to the test's log, not to stderr.
+	s.srv.Config.ErrorLog = log.New(&testLogWriter{s: s}, "gitlabtest: ", 0)
 	if useTLS {
 		s.srv.StartTLS()
 	} else {
@@ -430,8 +451,16 @@ func (s *Server) userLocked(username string, now time.Time) *user {
 func (s *Server) addTokenLocked(t *token) {
 	t.id = s.nextID.token
 	s.nextID.token++
+	t.prefix = s.prefix
+	if t.prefix == "" {
+		t.prefix = "glpat-"
+	}
 	for {
-		t.secret = newSecret(s.prefix)
+		if s.format == Classic {
+			t.secret = classicSecret(t.prefix)
+		} else {
+			t.secret = routableSecret(t.prefix, organizationID, t.user.id)
+		}
 		if _, dup := s.bySecret[t.secret]; !dup {
 			break
 		}
@@ -440,15 +469,46 @@ func (s *Server) addTokenLocked(t *token) {
 	s.bySecret[t.secret] = t
 }
 
-// newSecret makes a token value shaped like a classic GitLab PAT: "glpat-"
-// and 20 URL-safe characters.
-func newSecret(prefix string) string {
+// organizationID is the id of GitLab's default organization
+// (Organizations::Organization::DEFAULT_ORGANIZATION_ID), every token's.
+const organizationID = 1
+
+// classicSecret makes a token value as GitLab did before routable tokens:
+// the prefix and Devise.friendly_token, 20 URL-safe characters
+// (lib/authn/token_field/base.rb).
+func classicSecret(prefix string) string {
 	b := make([]byte, 15) // 15 bytes = 20 base64 characters
 	rand.Read(b)
-	if prefix == "" {
-		prefix = "glpat-"
-	}
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// routableSecret makes a routable token value as GitLab does
+// (lib/authn/token_field/generator/routable_token.rb, with the payload of
+// app/models/personal_access_token.rb): the prefix, then base64url (no
+// padding) of 16 random bytes, the routing payload "o:<organization>\nu:<user>"
+// (ids in base 36, keys sorted; no cell id outside GitLab.com's cells) and
+// the payload's length as one byte; then ".01." (format version 1 in two
+// base-36 digits), the base64 part's length in two base-36 digits, and the
+// CRC-32 of everything before it in seven base-36 digits.
+func routableSecret(prefix string, orgID, userID int) string {
+	payload := "o:" + strconv.FormatInt(int64(orgID), 36) + "\nu:" + strconv.FormatInt(int64(userID), 36)
+	raw := make([]byte, 16, 16+len(payload)+1)
+	rand.Read(raw)
+	raw = append(raw, payload...)
+	raw = append(raw, byte(len(payload)))
+	b64 := base64.RawURLEncoding.EncodeToString(raw)
+	tok := prefix + b64 + ".01." + pad36(uint64(len(b64)), 2)
+	return tok + pad36(uint64(crc32.ChecksumIEEE([]byte(tok))), 7)
+}
+
+// pad36 writes n in base 36, zero-padded to width digits (Ruby's
+// to_s(36).rjust(width, '0')).
+func pad36(n uint64, width int) string {
+	s := strconv.FormatUint(n, 36)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
 }
 
 func randomHex(n int) string {
@@ -520,16 +580,13 @@ func (s *Server) stateLocked(t *token) TokenState {
 		RotatedFrom: t.previous,
 		RotatedTo:   t.next,
 		Family:      family,
-		Fingerprint: fingerprint(t.secret),
+		Fingerprint: fingerprint(t),
 	}
 }
 
 // fingerprint shows a token the way diagnostics may: prefix and last 4.
-func fingerprint(secret string) string {
-	if len(secret) < 10 {
-		return "glpat-…"
-	}
-	return "glpat-…" + secret[len(secret)-4:]
+func fingerprint(t *token) string {
+	return t.prefix + "…" + t.secret[len(t.secret)-4:]
 }
 
 func (s *Server) expiredLocked(t *token) bool {
@@ -549,6 +606,31 @@ func (s *Server) Revoke(id int) {
 	t.revoked = true
 }
 
+// Delete removes the token with this id, as deleting its user does
+// (app/models/user.rb: has_many :personal_access_tokens, dependent:
+// :destroy): from then on GitLab does not know it at all and answers it
+// as it answers any unknown token, a bare 401 {"message":"401 Unauthorized"}
+// (see ProxyUnauthorized). It fails the test when there is no such token.
+func (s *Server) Delete(id int) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		s.tb.Fatalf("gitlabtest: Delete: no token with id %d", id)
+	}
+	delete(s.tokens, id)
+	delete(s.bySecret, t.secret)
+	for _, o := range s.tokens {
+		if o.previous == id {
+			o.previous = 0
+		}
+		if o.next == id {
+			o.next = 0
+		}
+	}
+}
+
 // Calls returns how many requests reached endpoint (one of the Endpoint
 // constants), counted on arrival, before any fault or authentication.
 // EndpointGitAuthFail counts Git requests whose credentials failed.
@@ -560,7 +642,7 @@ func (s *Server) Calls(endpoint string) int {
 }
 
 func mustEndpoint(endpoint string, countOnly bool) {
-	if !slices.Contains(endpoints, endpoint) || (!countOnly && endpoint == EndpointGitAuthFail) {
+	if !slices.Contains(endpoints, endpoint) || (!countOnly && (endpoint == EndpointGitAuthFail || endpoint == EndpointOAuthRefresh)) {
 		panic(fmt.Sprintf("gitlabtest: unknown endpoint %q", endpoint))
 	}
 }
@@ -647,11 +729,36 @@ func (s *Server) SetMaxLifetime(days int) {
 }
 
 // SetTokenPrefix sets the instance's personal_access_token_prefix for
-// tokens created from now on ("" restores "glpat-").
+// tokens created from now on ("" restores "glpat-"). GitLab allows up to 20
+// characters of the Base64 alphabet, '@', ':' and '.'
+// (app/models/application_setting.rb); an instance prefix stands before
+// GitLab's own as "<instance>-glpat-" (lib/authn/token_field/prefix_helper.rb).
 func (s *Server) SetTokenPrefix(prefix string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prefix = prefix
+}
+
+// TokenFormat is the shape of the token values a server makes.
+type TokenFormat int
+
+const (
+	// Routable tokens, as current GitLab makes personal, project and
+	// group access tokens (app/models/personal_access_token.rb declares
+	// its token routable_token): 43 to 316 characters with dots, like
+	// "glpat-<base64url>.01.<length><crc>". The default.
+	Routable TokenFormat = iota
+	// Classic tokens, as GitLab made them before routable tokens (and
+	// does with the routable_pat feature flag off): the prefix and 20
+	// URL-safe characters, 26 in all with "glpat-".
+	Classic
+)
+
+// SetTokenFormat sets the shape of tokens created from now on.
+func (s *Server) SetTokenFormat(f TokenFormat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.format = f
 }
 
 // RequireDPoP switches DPoP on for username: API requests with that user's
@@ -672,6 +779,39 @@ func (s *Server) Delay(endpoint string, d time.Duration) {
 	s.delays[endpoint] = d
 }
 
+// SlowSelfAnswer makes GET .../personal_access_tokens/self check the token
+// as soon as the request arrives and then hold its answer for a random time
+// between min and max (0, 0 turns it off), as a loaded GitLab whose answers
+// are slow to come back: two clients can both be told that a token is
+// active before either of them rotates it. (Delay, by contrast, waits
+// before the token is checked.)
+func (s *Server) SlowSelfAnswer(min, max time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slowSelfMin, s.slowSelfMax = min, max
+}
+
+// holdSelfAnswer waits as SlowSelfAnswer says, or until the client goes
+// away or the test ends.
+func (s *Server) holdSelfAnswer(r *http.Request) {
+	s.mu.Lock()
+	d := s.slowSelfMin
+	if span := s.slowSelfMax - s.slowSelfMin; span > 0 {
+		d += time.Duration(mathrand.Int64N(int64(span) + 1))
+	}
+	s.mu.Unlock()
+	if d <= 0 {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+}
+
 // Garbage makes endpoint answer 200 with an HTML page instead of its JSON (as
 // a captive portal or misconfigured proxy would), committing nothing.
 func (s *Server) Garbage(endpoint string, on bool) {
@@ -681,13 +821,29 @@ func (s *Server) Garbage(endpoint string, on bool) {
 	s.garbage[endpoint] = on
 }
 
-// arrive counts a request for endpoint and applies Delay and Garbage. It
+// ProxyUnauthorized makes every API request answered 401
+// {"message":"401 Unauthorized"} before GitLab sees it, committing
+// nothing, as a gateway or maintenance page in front of GitLab may answer
+// for a while. It is GitLab's own answer for a request whose token it does
+// not know at all (unauthorized! in lib/api/helpers.rb, after
+// AuthFinders#find_personal_access_token raised UnauthorizedError), word
+// for word and without a WWW-Authenticate challenge, so nothing in the
+// answer tells the two apart. Git over HTTP is not affected.
+func (s *Server) ProxyUnauthorized(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proxy401 = on
+}
+
+// arrive counts a request for endpoint and applies Delay, ProxyUnauthorized
+// and Garbage. It
 // reports false when the request has been answered (or abandoned) already.
 func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
 	s.calls[endpoint]++
 	d := s.delays[endpoint]
 	garbage := s.garbage[endpoint]
+	proxy401 := s.proxy401 && endpoint != EndpointGit
 	s.mu.Unlock()
 	if d > 0 {
 		timer := time.NewTimer(d)
@@ -699,6 +855,10 @@ func (s *Server) arrive(w http.ResponseWriter, r *http.Request, endpoint string)
 		case <-s.done:
 			return false
 		}
+	}
+	if proxy401 {
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+		return false
 	}
 	if garbage {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -724,6 +884,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rest, ok := strings.CutPrefix(path, "/api/v4/"); ok {
 		s.serveAPI(w, r, rest)
+		return
+	}
+	if strings.HasPrefix(path, "/oauth/") {
+		s.serveOAuth(w, r, path) // oauth.go
 		return
 	}
 	if repo, op, ok := parseGitPath(r.URL.Path); ok {

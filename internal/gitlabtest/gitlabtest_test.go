@@ -20,6 +20,7 @@ import (
 	gitlab "gitlab.com/gitlab-org/api/client-go"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 )
 
 // start is noon UTC on the test's "today", 2026-03-01.
@@ -266,8 +267,8 @@ func TestRotateWithClient(t *testing.T) {
 			if pat.ID == int64(oldID) || pat.Token == "" || pat.Token == oldTok {
 				t.Fatalf("rotate answered id %d (old %d) and a token equal to the old one: %v", pat.ID, oldID, pat.Token == oldTok)
 			}
-			if !strings.HasPrefix(pat.Token, "glpat-") || len(pat.Token) != len("glpat-")+20 {
-				t.Errorf("new token is %d characters, prefix %q; want glpat- and 20 characters", len(pat.Token), pat.Token[:min(6, len(pat.Token))])
+			if p, ok := gltoken.Routable(pat.Token); !ok || p != "glpat-" {
+				t.Errorf("new token is %d characters, prefix %q; want a routable glpat- token", len(pat.Token), p)
 			}
 			if got := pat.ExpiresAt.String(); got != tt.wantExpiry.String() {
 				t.Errorf("new expires_at = %s, want %s", got, tt.wantExpiry)
@@ -485,29 +486,37 @@ func TestUnauthorizedAnswers(t *testing.T) {
 	expired, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(1)})
 	revoked, revokedID := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
 	srv.Revoke(revokedID)
+	deleted, deletedID := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	srv.Delete(deletedID)
+	live, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
 	clk.Set(today.AddDays(1).Midnight())
 
 	tests := []struct {
 		name     string
 		auth     func(*http.Request)
+		proxy    bool // ProxyUnauthorized on
 		wantBody string
 		wantAuth string
 	}{
-		{"no token", nil, `{"message":"401 Unauthorized"}`, ""},
-		{"unknown token", privateToken("glpat-AAAAAAAAAAAAAAAAAAAA"), `{"message":"401 Unauthorized"}`, ""},
+		{"no token", nil, false, `{"message":"401 Unauthorized"}`, ""},
+		{"unknown token", privateToken("glpat-AAAAAAAAAAAAAAAAAAAA"), false, `{"message":"401 Unauthorized"}`, ""},
+		{"deleted token", privateToken(deleted), false, `{"message":"401 Unauthorized"}`, ""},
+		{"live token behind a proxy that answers 401", privateToken(live), true, `{"message":"401 Unauthorized"}`, ""},
 		{
-			"expired token", privateToken(expired),
+			"expired token", privateToken(expired), false,
 			`{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}`,
 			`Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="Token is expired. You can either do re-authorization or token refresh."`,
 		},
 		{
-			"revoked token", bearer(revoked),
+			"revoked token", bearer(revoked), false,
 			`{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}`,
 			`Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="Token was revoked. You have to re-authorize from the user."`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			srv.ProxyUnauthorized(tt.proxy)
+			defer srv.ProxyUnauthorized(false)
 			for _, ep := range []string{"/personal_access_tokens/self", "/user"} {
 				got := do(t, srv, "GET", ep, tt.auth, nil, "")
 				if got.status != http.StatusUnauthorized || got.body != tt.wantBody {
@@ -521,6 +530,33 @@ func TestUnauthorizedAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProxyUnauthorizedIsForAWhile: the proxy's 401 ends when it is
+// switched off, and the token it answered for is as live as before; a
+// deleted token stays unknown.
+func TestProxyUnauthorizedIsForAWhile(t *testing.T) {
+	srv, _ := newServer(t)
+	live, _ := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	deleted, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(30)})
+	srv.Delete(id)
+	srv.ProxyUnauthorized(true)
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(live), nil, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("self behind the proxy: %d, want 401", got.status)
+	}
+	srv.ProxyUnauthorized(false)
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(live), nil, ""); got.status != http.StatusOK {
+		t.Errorf("self once the proxy is gone: %d %s, want 200", got.status, got.body)
+	}
+	if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(deleted), nil, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("self of the deleted token: %d, want 401", got.status)
+	}
+	if _, ok := srv.TokenByValue(deleted); ok {
+		t.Errorf("TokenByValue finds the deleted token")
+	}
+	if n := srv.Calls(gitlabtest.EndpointSelf); n != 3 {
+		t.Errorf("Calls(self) = %d, want 3 (the proxy's answer counts as an arrival)", n)
 	}
 }
 
@@ -795,6 +831,29 @@ func TestFaults(t *testing.T) {
 			t.Errorf("Calls(self) = %d, want 2", got)
 		}
 		srv.Delay(gitlabtest.EndpointSelf, 0)
+	})
+
+	t.Run("SlowSelfAnswer checks the token first", func(t *testing.T) {
+		srv, _ := newServer(t)
+		tok, id := srv.CreateToken(gitlabtest.TokenSpec{ExpiresAt: today.AddDays(3)})
+		srv.SlowSelfAnswer(time.Second, time.Second)
+		status := make(chan int, 1)
+		go func() {
+			status <- do(t, srv, "GET", "/personal_access_tokens/self", privateToken(tok), nil, "").status
+		}()
+		// Revoked while the answer is held: the answer is still the one
+		// GitLab computed when the request arrived.
+		for srv.Calls(gitlabtest.EndpointSelf) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		srv.Revoke(id)
+		if got := <-status; got != 200 {
+			t.Errorf("self held back while the token was revoked: status %d, want 200", got)
+		}
+		srv.SlowSelfAnswer(0, 0)
+		if got := do(t, srv, "GET", "/personal_access_tokens/self", privateToken(tok), nil, ""); got.status != 401 {
+			t.Errorf("self after the revocation: status %d, want 401", got.status)
+		}
 	})
 
 	t.Run("Garbage", func(t *testing.T) {

@@ -74,7 +74,7 @@ const (
 	Removed     Action = "removed"         // values setup had written were removed
 	AlreadyGone Action = "already removed" // setup had written values, and someone removed them
 	NotSetUp    Action = "not set up"      // setup has no record of writing this key
-	Replaced    Action = "replaced"        // values setup wrote earlier were removed, to be added again at the end
+	Replaced    Action = "replaced"        // values setup wrote earlier (Old) were removed, and Values added at the end
 )
 
 // Change describes what Setup or Undo did to one key, for main to print.
@@ -83,7 +83,10 @@ type Change struct {
 	Key    string // git config key, like "credential.https://gitlab.com.helper"
 	Action Action
 	Values []string // values added or removed, in file order
-	File   string   // config file written; empty when nothing was written
+	// Old are the values a Replaced change removed (setup's own earlier
+	// pair: the program moved, or lines were added after it).
+	Old  []string
+	File string // config file written; empty when nothing was written
 	// Warning is something a person should act on, such as another helper
 	// that Git still asks; empty when all is well.
 	Warning string
@@ -242,6 +245,7 @@ func setupHost(ctx context.Context, g *gitRunner, st *state, h Host, helper stri
 	}
 	main := Change{URL: url, Key: key, Action: Unchanged, Values: want}
 	if !endsWith(entries.values(key), want) {
+		var old []string
 		// Setup ran before, but its pair is no longer last (the program
 		// moved, or lines were added after it): remove the old pair rather
 		// than leave it behind, where Undo could not find it.
@@ -251,7 +255,9 @@ func setupHost(ctx context.Context, g *gitRunner, st *state, h Host, helper stri
 				return changes, err
 			}
 			if len(removed) > 0 {
-				changes = append(changes, Change{URL: url, Key: key, Action: Replaced, Values: removed, File: file})
+				old = removed
+				// Until the new pair is written, what was done is a removal.
+				changes = append(changes, Change{URL: url, Key: key, Action: Removed, Values: removed, File: file})
 			}
 		}
 		// Record before writing: a record of lines that were never
@@ -272,6 +278,12 @@ func setupHost(ctx context.Context, g *gitRunner, st *state, h Host, helper stri
 			return changes, err
 		}
 		main.Action = Added
+		if old != nil {
+			// One key, one line: the removal and the addition are one
+			// replacement.
+			changes = changes[:0]
+			main.Action, main.Old = Replaced, old
+		}
 	}
 
 	var httpPath *Change
@@ -288,7 +300,7 @@ func setupHost(ctx context.Context, g *gitRunner, st *state, h Host, helper stri
 	if err != nil {
 		return append(changes, main), err
 	}
-	if vals := entries.of(key); main.Action == Added && len(vals) > 0 {
+	if vals := entries.of(key); (main.Action == Added || main.Action == Replaced) && len(vals) > 0 {
 		main.File = vals[len(vals)-1].File()
 	}
 	if vals := entries.of(useHTTPPathKey(url)); httpPath != nil && httpPath.Action == Added && len(vals) > 0 {

@@ -450,8 +450,11 @@ func TestSetupAgainAfterLaterLines(t *testing.T) {
 	e.git("config", "--global", "--add", helperKeyGitLab, "")
 	e.git("config", "--global", "--add", helperKeyGitLab, "manager")
 	changes := e.setup(gitlab)
-	if got := actions(changes); !slices.Equal(got, []Action{Replaced, Added}) {
-		t.Fatalf("Setup = %v, want [replaced added]", got)
+	if got := actions(changes); !slices.Equal(got, []Action{Replaced}) {
+		t.Fatalf("Setup = %v, want one change of the key: [replaced]", got)
+	}
+	if pair := []string{"", e.opts.Binary}; !slices.Equal(changes[0].Values, pair) || !slices.Equal(changes[0].Old, pair) {
+		t.Errorf("replaced %q with %q, want the same pair moved to the end", changes[0].Old, changes[0].Values)
 	}
 	if got, want := e.getAll(helperKeyGitLab), []string{"", "manager", "", e.opts.Binary}; !slices.Equal(got, want) {
 		t.Errorf("helpers = %q, want %q", got, want)
@@ -478,11 +481,11 @@ func TestSetupReplacesMovedBinary(t *testing.T) {
 	e.setup(gitlab)
 	e.opts.Binary = filepath.Join(e.dir, "new", "git-credential-glpat")
 	changes := e.setup(gitlab)
-	if got := actions(changes); !slices.Equal(got, []Action{Replaced, Added}) {
-		t.Fatalf("Setup after move = %v, want [replaced added]", got)
+	if got := actions(changes); !slices.Equal(got, []Action{Replaced}) {
+		t.Fatalf("Setup after move = %v, want one change of the key: [replaced]", got)
 	}
-	if !slices.Equal(changes[0].Values, []string{"", old}) {
-		t.Errorf("replaced values = %q, want the old pair", changes[0].Values)
+	if !slices.Equal(changes[0].Old, []string{"", old}) || !slices.Equal(changes[0].Values, []string{"", e.opts.Binary}) {
+		t.Errorf("replaced %q with %q, want the old pair with the new", changes[0].Old, changes[0].Values)
 	}
 	if got := e.getAll(helperKeyGitLab); !slices.Equal(got, []string{"", e.opts.Binary}) {
 		t.Errorf("helpers = %q, want only the new pair", got)

@@ -11,7 +11,7 @@ import (
 
 // HostsFor turns host names into what setup writes: the protocol of the
 // host's API URL (https unless the config says otherwise), and of any
-// GitLab token stored for the host (login --api-url http://… stores one for
+// GitLab token (or OAuth login) stored for the host (login --api-url http://… stores one for
 // http, and doctor asks for that helper entry), with useHttpPath when the
 // config maps repository paths to several accounts.
 func HostsFor(cfg *config.Config, recs []store.Record, names []string) []Host {
@@ -24,7 +24,7 @@ func HostsFor(cfg *config.Config, recs []store.Record, names []string) []Host {
 		}
 		protos := []string{proto}
 		for _, r := range recs {
-			if r.Token != nil && strings.EqualFold(r.Host, n) && !slices.Contains(protos, r.Protocol) {
+			if r.Managed() && strings.EqualFold(r.Host, n) && !slices.Contains(protos, r.Protocol) {
 				protos = append(protos, r.Protocol)
 			}
 		}

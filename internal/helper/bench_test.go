@@ -104,7 +104,7 @@ func BenchmarkGetManaged(b *testing.B) {
 	rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "alice", ExpiryUTC: expires.Unix(),
 		Token: &store.Token{ID: 7, Name: "laptop", Scopes: []string{"api"}, APIURL: "https://gitlab.example.com/api/v4",
 			ExpiresAt: expires.Format(time.DateOnly), CheckedAt: time.Now()}}
-	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-benchbenchbenchbench"}); err != nil {
+	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-benchbenchbenchbench", UserID: 4242}); err != nil {
 		b.Fatal(err)
 	}
 	benchGet(b, h, "protocol=https\nhost=gitlab.example.com\n", "password_expiry_utc=")
@@ -124,7 +124,7 @@ func BenchmarkStoreUnchanged(b *testing.B) {
 	rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "alice", ExpiryUTC: expires.Unix(),
 		Token: &store.Token{ID: 7, Name: "laptop", Scopes: []string{"api"}, APIURL: "https://gitlab.example.com/api/v4",
 			ExpiresAt: expires.Format(time.DateOnly), CheckedAt: time.Now()}}
-	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-benchbenchbenchbench"}); err != nil {
+	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-benchbenchbenchbench", UserID: 4242}); err != nil {
 		b.Fatal(err)
 	}
 	in := fmt.Sprintf("protocol=https\nhost=gitlab.example.com\nusername=alice\npassword=glpat-benchbenchbenchbench\npassword_expiry_utc=%d\n", expires.Unix())

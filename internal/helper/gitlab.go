@@ -3,12 +3,12 @@ package helper
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -19,21 +19,18 @@ import (
 // fires the token is stored unverified and checked on a later call.
 const storeCheckTimeout = 5 * time.Second
 
-// patPrefix starts every GitLab personal, project and group access token
-// since GitLab 14.5 (https://docs.gitlab.com/security/tokens/#token-prefixes),
-// unless the instance sets another personal_access_token_prefix: on a
-// configured host any password is asked about.
-const patPrefix = "glpat-"
-
 // TokenChecker reads what GitLab knows about a token.
 type TokenChecker interface {
 	Self(ctx context.Context, token string) (*gitlabapi.Token, error)
 }
 
 // gitlabToken decides whether a credential Git stores is a GitLab token to
-// manage: the host is named in the config, or the password looks like a
-// PAT. It asks the host's API (configured api_url, else https://HOST/api/v4)
-// and returns the token's metadata, or nil for a plain credential.
+// manage: the host is named in the config (setup and login name it), so
+// that any password is asked about whatever the instance's token prefix,
+// or the password has the shape of an access token of any instance
+// (gltoken.MayBeAccessToken: "glpat-", "<instance>-glpat-", routable). It
+// asks the host's API (configured api_url, else https://HOST/api/v4) and
+// returns the token's metadata, or nil for a plain credential.
 func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*store.Token, error) {
 	if req.Protocol != "https" && req.Protocol != "http" {
 		return nil, nil
@@ -43,15 +40,11 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		return nil, err
 	}
 	hc := cfg.Host(req.Host)
-	if !hc.Known && !strings.HasPrefix(req.Password, patPrefix) {
+	shaped := gltoken.MayBeAccessToken(req.Password)
+	if !hc.Known && !shaped {
 		return nil, nil
 	}
-	apiURL := hc.APIURL
-	if apiURL == "" {
-		// Only HTTPS is derived: a token is never sent in clear text to
-		// an address the user did not configure.
-		apiURL = config.DefaultAPIURL("https", req.Host)
-	}
+	apiURL := cfg.TokenAPIURL(req.Host)
 	api, err := h.newAPI(apiURL, hc.CAFile)
 	if err != nil {
 		return nil, err
@@ -67,28 +60,22 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 		// A 401 that is not about the token (DPoP required for the API,
 		// lib/api/api_guard.rb): GitLab's token all the same, checked
 		// again later.
-		errors.Is(err, gitlabapi.ErrRefused) && (hc.Known || strings.HasPrefix(req.Password, patPrefix)):
+		errors.Is(err, gitlabapi.ErrRefused),
+		// A bare 401: GitLab's answer for a token it does not know (a
+		// password typed for a configured host gets it too) and a
+		// proxy's alike, while Git's server has just accepted the
+		// credential. Checked again later (lifecycle's ask decides when
+		// it counts; a password then stays a plain credential).
+		errors.Is(err, gitlabapi.ErrUnrecognized):
 		return &store.Token{APIURL: apiURL, Kind: gitlabapi.KindPersonal, Unverified: true, CheckedAt: now}, nil
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && strings.HasPrefix(req.Password, patPrefix):
-		// A GitLab token that GitLab refuses: typically one Git used just
-		// before another process rotated it. Storing it would replace
-		// the live successor with a revoked token.
+	case errors.Is(err, gitlabapi.ErrUnauthorized):
+		// GitLab's word that this token, whatever its prefix
+		// (personal_access_token_prefix is an instance setting), is
+		// revoked or expired: typically one Git used just before another
+		// process rotated it. Storing it would replace the live successor
+		// with a revoked token. (A password gets a bare 401, above.)
 		return nil, errRefusedToken
-	case errors.Is(err, gitlabapi.ErrUnauthorized) && hc.Known:
-		// On a configured GitLab host a token may have any prefix
-		// (personal_access_token_prefix is an instance setting): one
-		// GitLab refuses must not replace a managed token either. A
-		// password for an account without one is kept as a plain
-		// credential.
-		keep, kerr := h.keepsManagedToken(ctx, &store.Record{Protocol: req.Protocol, Host: req.Host, Username: req.Username}, req.Password)
-		if kerr != nil {
-			return nil, kerr
-		}
-		if keep {
-			return nil, errRefusedToken
-		}
-		return nil, nil
-	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && strings.HasPrefix(req.Password, patPrefix):
+	case errors.Is(err, gitlabapi.ErrNotFound) && hc.APIURL == "" && shaped:
 		// A GitLab token, and a derived API URL without
 		// personal_access_tokens/self (GitLab has had it since 15.5): most
 		// likely GitLab is served under a path. Kept as a plain
@@ -144,27 +131,29 @@ func (h *Helper) newAPI(apiURL, caFile string) (TokenChecker, error) {
 // Git before 2.40 sends no password_expiry_utc back, and before 2.41 no
 // oauth_refresh_token (git's credential.c writes only the fields it knows),
 // so a field the request lacks is taken as unchanged, not as erased.
-func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, error) {
+//
+// When it is the same, it returns the stored record that holds it.
+func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (bool, *store.Record, error) {
 	probe := *req
 	probe.Path = "" // a managed token has no path; plain ones are compared below
 	probe.HasPassword = false
 	// Only compared: no API URL needed, so the config file is not read.
 	recs, err := h.Store.FindToCompare(&probe)
 	if err != nil || len(recs) == 0 {
-		return false, err
+		return false, nil, err
 	}
 	for i := range recs {
 		r := &recs[i]
-		if r.Path != req.Path && (r.Token == nil || r.Path != "") {
+		if r.Path != req.Path && (!r.Managed() || r.Path != "") {
 			// It would not answer this request (Record.Matches): a
 			// managed token under a path (planted or edited) answers
 			// only that path, and must not stand in for this one.
 			continue
 		}
-		if r.Token == nil && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
+		if !r.Managed() && req.PasswordExpiryUTC != 0 && r.ExpiryUTC != req.PasswordExpiryUTC {
 			continue
 		}
-		if r.Token == nil && r.Expired(h.now()) {
+		if !r.Managed() && r.Expired(h.now()) {
 			// Never served again (Store.First): the same password,
 			// sent without an expiry, must be written anew.
 			continue
@@ -172,7 +161,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 		if h.Store.Elsewhere(r) {
 			continue // stored in another backend: store it in this one
 		}
-		if r.Token != nil && r.Token.Dead == "" && lifecycle.IsHeldBack(r, h.now()) {
+		if r.Token != nil && r.Token.Dead == "" && (lifecycle.IsHeldBack(r, h.now()) || lifecycle.IsHeldBackFrom(r, req.Path, h.now())) {
 			// Held back from Git since its server refused it; Git
 			// stores it again because the server took it now: stored
 			// anew (checked with GitLab), it is served again.
@@ -182,7 +171,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			req.Credential == "" && r.AuthType == req.AuthType &&
 			(req.PasswordExpiryUTC == 0 || req.PasswordExpiryUTC == r.ExpiryUTC) {
 			if same {
-				return true, nil
+				return true, r, nil
 			}
 			// Otherwise the backend decides, as without a digest: the
 			// index may be older than the secret (a crash between the
@@ -193,7 +182,7 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 			continue // a person deleted it: store it again
 		}
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		if sec.Password == req.Password && (req.OAuthRefreshToken == "" || sec.OAuthRefreshToken == req.OAuthRefreshToken) &&
 			sec.Credential == req.Credential && r.AuthType == req.AuthType {
@@ -206,10 +195,10 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 					h.Store.UpdateRecord(ctx, r)
 				}
 			}
-			return true, nil
+			return true, r, nil
 		}
 	}
-	return false, nil
+	return false, nil, nil
 }
 
 // pickAccount chooses among several GitLab accounts on one host when Git did
@@ -217,11 +206,11 @@ func (h *Helper) sameAsStored(ctx context.Context, req *credential.Credential) (
 // ([[hosts."gitlab.com".accounts]] username = "alice-work", paths = ["acme"]),
 // else the host's default username applies. The config is read only in that
 // case, so the common one-account get never opens it.
-func (h *Helper) pickAccount(req *credential.Credential, recs []store.Record) ([]store.Record, error) {
+func pickAccount(req *credential.Credential, recs []store.Record, config func() (*config.Config, error)) ([]store.Record, error) {
 	if req.HasUsername || !severalAccounts(recs) {
 		return recs, nil
 	}
-	cfg, err := h.config()
+	cfg, err := config()
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +229,7 @@ func (h *Helper) pickAccount(req *credential.Credential, recs []store.Record) ([
 
 func severalAccounts(recs []store.Record) bool {
 	for _, r := range recs[min(1, len(recs)):] {
-		if r.Token != nil && r.Username != recs[0].Username {
+		if r.Managed() && r.Username != recs[0].Username {
 			return true
 		}
 	}

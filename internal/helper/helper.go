@@ -94,20 +94,12 @@ func (h *Helper) warn(format string, args ...any) {
 }
 
 func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Writer) error {
-	recs, err := h.Store.Find(req)
+	recs, err := candidates(h.Store, req, h.config)
 	if err != nil {
 		return err
 	}
 	capable := req.HasCapability("authtype")
-	if !capable {
-		// A pre-encoded credential without a username and password
-		// answers only a Git that can use it (git-credential-cache).
-		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
-	}
-	if recs, err = h.pickAccount(req, recs); err != nil {
-		return err
-	}
-	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && h.Lifecycle.Refuses(first) {
+	if first := firstCandidate(recs, h.now()); h.Lifecycle != nil && (h.Lifecycle.Refuses(first, req.Path) || h.Lifecycle.RefusesOAuth(first)) {
 		return nil
 	}
 	rec, sec, err := h.Store.First(ctx, recs)
@@ -123,11 +115,23 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 			return err
 		}
 	}
+	if rec.OAuth != nil && h.Lifecycle != nil {
+		rec, sec, err = h.Lifecycle.ServeOAuth(ctx, rec, sec)
+		if err != nil || rec == nil {
+			return err
+		}
+	}
 	ans := &credential.Credential{
 		Username:          rec.Username,
 		Password:          sec.Password,
 		PasswordExpiryUTC: rec.ExpiryUTC,
 		OAuthRefreshToken: sec.OAuthRefreshToken,
+	}
+	if rec.OAuth != nil {
+		// The refresh token never leaves the helper: Git would hand it
+		// to its other helpers (git-credential-store writes it in plain
+		// text), and only this helper may use it, once.
+		ans.OAuthRefreshToken = ""
 	}
 	if rec.AuthType != "" && capable {
 		ans.AuthType, ans.Credential = rec.AuthType, sec.Credential
@@ -148,11 +152,28 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 	if req.PasswordExpiryUTC != 0 && req.PasswordExpiryUTC <= h.now().Unix() {
 		return nil
 	}
-	same, err := h.sameAsStored(ctx, req)
+	same, stored, err := h.sameAsStored(ctx, req)
 	switch {
 	case errors.Is(err, store.ErrCorruptIndex):
 		// Put moves the damaged index aside and starts a new one.
-	case err != nil || same:
+	case err != nil:
+		return err
+	case same && h.Lifecycle != nil && stored.Token != nil && (stored.Token.Dead != "" || stored.Token.Unverified):
+		// Git stores what its server has just accepted: a token the
+		// record calls dead or unverified is checked with GitLab, and
+		// served again once GitLab accepts it. Read as get reads it:
+		// a compared record's API URL is the index's, never used to
+		// reach GitLab.
+		rec, sec, err := h.Store.Lookup(ctx, stored.Protocol, stored.Host, stored.Account)
+		if err != nil || rec == nil || rec.Token == nil || sec.Password != req.Password {
+			return err
+		}
+		h.Lifecycle.StoredAgain(ctx, rec, sec)
+		return nil
+	case same:
+		return nil
+	}
+	if keep, err := h.keepsOAuth(req); err != nil || keep {
 		return err
 	}
 	rec := &store.Record{
@@ -183,6 +204,7 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 			return err
 		}
 	}
+	sec := &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential}
 	if tok != nil {
 		// A GitLab token is good for every repository of its account.
 		rec.Path = ""
@@ -190,8 +212,11 @@ func (h *Helper) store(ctx context.Context, req *credential.Credential) error {
 		if exp, ok := tok.Expiry(); ok {
 			rec.ExpiryUTC = exp.Unix()
 		}
+		if !tok.Unverified {
+			sec.UserID = tok.UserID // GitLab's answer, just now
+		}
 	}
-	return h.Store.Put(ctx, rec, &store.Secret{Password: req.Password, OAuthRefreshToken: req.OAuthRefreshToken, Credential: req.Credential})
+	return h.Store.Put(ctx, rec, sec)
 }
 
 // erase removes what matches req, except managed GitLab tokens: Git erases
@@ -210,7 +235,7 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 	stale := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Token == nil {
+		if !r.Managed() {
 			continue
 		}
 		sec, err := h.Store.ReadSecret(ctx, r)
@@ -220,20 +245,81 @@ func (h *Helper) erase(ctx context.Context, req *credential.Credential) error {
 			continue
 		case err != nil:
 			return err
-		case req.HasPassword && sec.Password != req.Password, r.Token.Dead != "":
+		case req.HasPassword && sec.Password != req.Password:
+			continue
+		case r.OAuth != nil:
+			if r.OAuth.Dead == "" {
+				h.Lifecycle.OAuthGitRefused(ctx, r, sec)
+			}
+			continue
+		case r.Token.Dead != "":
 			continue
 		}
-		h.Lifecycle.GitRefused(ctx, r, sec)
+		h.Lifecycle.GitRefused(ctx, r, sec, req.Path)
 	}
-	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return r.Token == nil || stale[r.Account] })
+	_, err = h.Store.EraseWhere(ctx, req, func(r *store.Record) bool { return !r.Managed() || stale[r.Account] })
 	return err
+}
+
+// keepsOAuth reports whether Git is storing a credential for an account
+// that holds an OAuth credential of this helper's, which such a store must
+// not replace: its password is an access token that another process has
+// refreshed since, or another helper's, and its oauth_refresh_token (if
+// any) is not trusted over the stored one. login replaces it. It reads the
+// index only.
+func (h *Helper) keepsOAuth(req *credential.Credential) (bool, error) {
+	recs, err := h.Store.FindToCompare(&credential.Credential{Protocol: req.Protocol, Host: req.Host, Username: req.Username, HasUsername: true})
+	if errors.Is(err, store.ErrCorruptIndex) {
+		return false, nil // Put moves the damaged index aside, as store says
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, r := range recs {
+		if r.OAuth != nil && r.Path == "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// candidates are the records that may answer req, in the order get tries
+// them: those that match, most recently stored first, less what this Git
+// cannot use, and of several GitLab accounts the one the config picks.
+// cfg is called only when there are several.
+func candidates(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error)) ([]store.Record, error) {
+	recs, err := s.Find(req)
+	if err != nil {
+		return nil, err
+	}
+	if !req.HasCapability("authtype") {
+		// A pre-encoded credential without a username and password
+		// answers only a Git that can use it (git-credential-cache).
+		recs = slices.DeleteFunc(recs, func(r store.Record) bool { return r.CredentialOnly })
+	}
+	return pickAccount(req, recs, cfg)
+}
+
+// Answering is the record whose credential get would answer req from, by
+// get's own rule (candidates, then the first that is not past its expiry),
+// without reading a secret or asking GitLab; nil when none would. login
+// uses it to say which account git gets.
+func Answering(s *store.Store, req *credential.Credential, cfg func() (*config.Config, error), now time.Time) (*store.Record, error) {
+	recs, err := candidates(s, req, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r := firstCandidate(recs, now); r.Account != "" {
+		return r, nil
+	}
+	return nil, nil
 }
 
 // firstCandidate is the record Store.First would try first (a plain
 // credential past its expiry is skipped), or an empty one.
 func firstCandidate(recs []store.Record, now time.Time) *store.Record {
 	for i := range recs {
-		if recs[i].Token != nil || !recs[i].Expired(now) {
+		if recs[i].Managed() || !recs[i].Expired(now) {
 			return &recs[i]
 		}
 	}

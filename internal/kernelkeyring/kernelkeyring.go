@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,19 +76,32 @@ func (l Location) String() string {
 // keyring does; on older kernels it is destroyed when the user's last
 // process exits. Either way: secrets kept here are lost at reboot.
 //
-// # Possession
+// # Who can read the keys
 //
-// Keys created here grant everything to their possessor and only "view"
-// to other processes of the same user (the kernel's default). A process
-// possesses a key when it can reach it from its own session keyring, so
-// each call links the persistent keyring into the caller's session keyring
-// (or the user-session keyring when the caller has none), as
-// `keyctl get_persistent @s` does. We do not use the process keyring, as
-// MIT Kerberos does: in Go it would only be installed on the OS thread that
-// created it, and goroutines move between threads. Any process of the same
-// user can link the persistent keyring the same way, so the secrets here are
-// readable by every process running as the user (and by root), and by
-// nobody else.
+// The kernel grants rights on a key to its possessor, to its owner's uid,
+// to its group and to everyone else (keyrings(7)). Possessor rights add to
+// the others and go to any process that can reach the key from its own
+// thread, process or session keyring, whatever its uid; and a session
+// keyring is inherited across fork and exec, and across `su` where PAM has
+// no pam_keyinit (Debian's /etc/pam.d/su). So our keyring and every key in
+// it grant nothing to possessors, nothing to the group or others, and
+// everything to the owner's uid (keyPerm): only processes running as the
+// user can use them, and root, which may take any uid.
+//
+// Searching the persistent keyring still takes possession of it (its owner
+// may only view and read it), so each call links it into the calling
+// thread's keyring, with the goroutine locked to its OS thread for the
+// call, and never into a session keyring. A thread keyring is the
+// thread's alone: a thread it starts gets an empty one of its own, fork and
+// exec drop it, and it goes when the process goes, killed or not. Earlier versions linked the
+// persistent keyring into the caller's session keyring (or the
+// user-session keyring), where another uid could inherit it; each call
+// removes such a link from both. The first call to find our keyring with
+// other rights than keyPerm (as earlier versions left it) sets keyPerm on it
+// and on every key in it, and unlinks keys in it that another uid put there
+// (only a possessor could). A keyring of our name that another uid owns
+// (only a possessor of the persistent keyring could have put it there) is
+// never used: reads fail naming it, and the next write replaces it.
 //
 // # Limits
 //
@@ -111,22 +126,32 @@ type Keyring struct {
 	sys syscalls // nil: the real keyctl; tests put a fault in its place
 }
 
+// keyPerm is the permission mask of our keyring and of every key in it
+// (keyctl_setperm(3)): view, read, write, search, link and setattr for the
+// owner's uid (KEY_USR_ALL), nothing for possessors, the group or others.
+// See Keyring, "Who can read the keys".
+const keyPerm = 0x003f0000
+
 // syscalls is the part of keyctl(2) and add_key(2) we use, so that tests
 // can make it fail as a container's seccomp profile would. Errors keep the
-// errno in their chain and name the call that failed.
+// errno in their chain and name the call that failed. Calls that rely on
+// possession must run on the OS thread that called getPersistent.
 type syscalls interface {
-	// sessionKeyring returns the caller's session keyring, or the
-	// user-session keyring when it has none (never a new one).
-	sessionKeyring() (int, error)
-	// getPersistent returns the user's persistent keyring, linked into dest.
-	getPersistent(dest int) (int, error)
+	// getPersistent returns the user's persistent keyring, linked into the
+	// calling thread's keyring.
+	getPersistent() (int, error)
+	// unlinkFromSessions removes a link to id from the caller's session
+	// keyring and from the user-session keyring, where there is one.
+	unlinkFromSessions(id int)
 	// userKeyring returns the user keyring @u.
 	userKeyring() (int, error)
 	search(ring int, typ, desc string) (int, error)
 	add(typ, desc string, payload []byte, ring int) (int, error)
 	read(id int) ([]byte, error)
 	describe(id int) (string, error)
+	setPerm(id int, perm uint32) error
 	setTimeout(id int, d time.Duration) error
+	unlink(id, ring int) error
 	invalidate(id int) error
 }
 
@@ -163,6 +188,8 @@ func (k *Keyring) Probe(ctx context.Context) (Location, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("kernel keyring: probe: %w", err)
 	}
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	top, loc, err := k.top()
 	if err != nil {
 		return 0, k.fail("probe", "", err)
@@ -179,6 +206,8 @@ func (k *Keyring) Read(ctx context.Context, desc string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("kernel keyring: read %s: %w", desc, err)
 	}
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	sys := k.syscalls()
 	ring, err := k.ring(ctx, false)
 	if err != nil {
@@ -206,6 +235,8 @@ func (k *Keyring) Write(ctx context.Context, desc string, payload []byte, expire
 	if len(payload) == 0 || len(payload) > MaxPayload {
 		return fmt.Errorf("kernel keyring: write %s: a key holds 1 to %d bytes, not %d", desc, MaxPayload, len(payload))
 	}
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	sys := k.syscalls()
 	ring, err := k.ring(ctx, true)
 	if err != nil {
@@ -213,6 +244,12 @@ func (k *Keyring) Write(ctx context.Context, desc string, payload []byte, expire
 	}
 	id, err := sys.add("user", desc, payload, ring)
 	if err != nil {
+		return k.fail("write", desc, err)
+	}
+	// A new key grants everything to its possessors (the kernel's
+	// default). A process killed before this leaves such a key in our
+	// keyring, where only the user's processes can reach it.
+	if err := sys.setPerm(id, keyPerm); err != nil {
 		return k.fail("write", desc, err)
 	}
 	// Updating a key keeps its expiry, so set it every time (zero clears
@@ -231,6 +268,8 @@ func (k *Keyring) Remove(ctx context.Context, desc string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("kernel keyring: remove %s: %w", desc, err)
 	}
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	sys := k.syscalls()
 	ring, err := k.ring(ctx, false)
 	if err != nil {
@@ -252,6 +291,8 @@ func (k *Keyring) Descriptions(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("kernel keyring: list: %w", err)
 	}
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	ids, err := k.keys(ctx)
 	if err != nil {
 		return nil, err
@@ -278,6 +319,8 @@ func (k *Keyring) Descriptions(ctx context.Context) ([]string, error) {
 // Destroy invalidates every key in our keyring and the keyring itself. It
 // is for tests, and for a person who wants the secrets gone before reboot.
 func (k *Keyring) Destroy(ctx context.Context) error {
+	runtime.LockOSThread() // its keyring gives possession (see Keyring)
+	defer runtime.UnlockOSThread()
 	ids, err := k.keys(ctx)
 	if err != nil {
 		return err
@@ -321,16 +364,14 @@ func (k *Keyring) keys(ctx context.Context) ([]int, error) {
 }
 
 // top returns the keyring ours lives in: the persistent keyring, linked
-// into the caller's session keyring so that the caller possesses it, or the
-// user keyring where the kernel has no persistent keyrings.
+// into the calling thread's keyring so that the thread possesses it, or the
+// user keyring where the kernel has no persistent keyrings. The caller
+// holds its OS thread.
 func (k *Keyring) top() (int, Location, error) {
 	sys := k.syscalls()
-	session, err := sys.sessionKeyring()
-	if err != nil {
-		return 0, 0, err
-	}
-	id, err := sys.getPersistent(session)
+	id, err := sys.getPersistent()
 	if err == nil {
+		sys.unlinkFromSessions(id)
 		return id, Persistent, nil
 	}
 	if classOf(err) != classNoPersistent {
@@ -344,15 +385,17 @@ func (k *Keyring) top() (int, Location, error) {
 }
 
 // ring returns our keyring. When it does not exist, ring creates it if
-// create is set, and otherwise returns an error of classNoKey.
+// create is set, and otherwise returns an error of classNoKey. A keyring
+// of our name that another uid owns is replaced if create is set, and
+// otherwise an error.
 func (k *Keyring) ring(ctx context.Context, create bool) (int, error) {
 	sys := k.syscalls()
 	top, _, err := k.top()
 	if err != nil {
 		return 0, err
 	}
-	id, err := sys.search(top, "keyring", k.name())
-	if err == nil || !create || classOf(err) != classNoKey {
+	id, err := k.find(top)
+	if err == nil || !create || !replaceable(err) {
 		return id, err
 	}
 	if k.LockFile != "" {
@@ -367,11 +410,120 @@ func (k *Keyring) ring(ctx context.Context, create bool) (int, error) {
 		}
 		defer lock.Unlock()
 		// Another process may have created it while we waited.
-		if id, err := sys.search(top, "keyring", k.name()); err == nil || classOf(err) != classNoKey {
+		if id, err := k.find(top); err == nil || !replaceable(err) {
 			return id, err
 		}
 	}
-	return sys.add("keyring", k.name(), nil, top)
+	id, err = sys.add("keyring", k.name(), nil, top)
+	if err != nil {
+		return 0, err
+	}
+	// Before anything goes in: a new keyring grants everything to its
+	// possessors. A process killed before this leaves an empty keyring
+	// that the next find restricts.
+	if err := sys.setPerm(id, keyPerm); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// find returns our keyring in top, once it and the keys in it grant
+// nothing to anyone but the user's uid (see Keyring). It fails with a
+// *foreignError for a keyring of our name that another uid owns.
+func (k *Keyring) find(top int) (int, error) {
+	id, err := k.syscalls().search(top, "keyring", k.name())
+	if err != nil {
+		return 0, err
+	}
+	uid, perm, err := k.owner(id)
+	if err != nil {
+		return 0, err
+	}
+	if uid != os.Geteuid() {
+		return 0, &foreignError{name: k.name(), id: id, uid: uid}
+	}
+	if perm != keyPerm {
+		if err := k.restrict(id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// restrict sets keyPerm on our keyring and on every key in it, and unlinks
+// from it the keys another uid put there. The keys come first, so that a
+// process killed halfway leaves the keyring to be restricted again, and
+// again after, for a key that a possessor added meanwhile.
+func (k *Keyring) restrict(ring int) error {
+	if err := k.restrictKeys(ring); err != nil {
+		return err
+	}
+	if err := k.syscalls().setPerm(ring, keyPerm); err != nil {
+		return err
+	}
+	return k.restrictKeys(ring)
+}
+
+func (k *Keyring) restrictKeys(ring int) error {
+	sys := k.syscalls()
+	data, err := sys.read(ring)
+	if err != nil {
+		return err
+	}
+	for _, id := range serials(data) {
+		uid, perm, err := k.owner(id)
+		switch {
+		case classOf(err) == classNoKey:
+			continue // gone since we listed it
+		case classOf(err) == classBlocked:
+			// A key the user's uid may not even view is not ours.
+			err = sys.unlink(id, ring)
+		case err != nil:
+			return err
+		case uid != os.Geteuid():
+			err = sys.unlink(id, ring)
+		case perm != keyPerm:
+			err = sys.setPerm(id, keyPerm)
+		}
+		if err != nil && classOf(err) != classNoKey {
+			return err
+		}
+	}
+	return nil
+}
+
+// owner returns the uid that owns key id and its permission mask.
+func (k *Keyring) owner(id int) (uid int, perm uint32, err error) {
+	d, err := k.syscalls().describe(id)
+	if err != nil {
+		return 0, 0, err
+	}
+	// "type;uid;gid;perm;description", perm in hex (keyctl_describe(3)).
+	if f := strings.SplitN(d, ";", 5); len(f) == 5 {
+		u, uerr := strconv.Atoi(f[1])
+		p, perr := strconv.ParseUint(f[3], 16, 32)
+		if uerr == nil && perr == nil {
+			return u, uint32(p), nil
+		}
+	}
+	return 0, 0, fmt.Errorf("keyctl KEYCTL_DESCRIBE: unexpected answer %q", d)
+}
+
+// foreignError is a keyring of our name that another uid owns.
+type foreignError struct {
+	name    string
+	id, uid int
+}
+
+func (e *foreignError) Error() string {
+	return fmt.Sprintf("the keyring %q (%d) belongs to uid %d, not to you: another user put it there, and it is not used; the next store replaces it", e.name, e.id, e.uid)
+}
+
+// replaceable reports whether err from find leaves room for a keyring of
+// ours: there is none, or the one there is another uid's.
+func replaceable(err error) bool {
+	var f *foreignError
+	return classOf(err) == classNoKey || errors.As(err, &f)
 }
 
 // fail turns an error of the syscalls into one of ours: "kernel keyring:

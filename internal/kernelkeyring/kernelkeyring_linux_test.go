@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/kerneltest"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
 )
@@ -59,6 +62,8 @@ func testKeyring(tb testing.TB) *Keyring {
 		if err := k.Destroy(context.Background()); err != nil {
 			tb.Errorf("destroy test keyring: %v", err)
 		}
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		top, _, err := k.top()
 		if err != nil {
 			tb.Errorf("find persistent keyring: %v", err)
@@ -138,6 +143,8 @@ func TestKeysLiveInThePersistentKeyring(t *testing.T) {
 	if err := s.Set(ctx(t), "https://alice@example.com", "glpat-secret"); err != nil {
 		t.Fatal(err)
 	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	persistent, loc, err := k.top()
 	if err != nil {
 		t.Fatal(err)
@@ -156,19 +163,13 @@ func TestKeysLiveInThePersistentKeyring(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the key is not in our keyring: %v", err)
 	}
-	desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Possessor: all; user, group, other: view at most.
-	f := strings.SplitN(desc, ";", 5)
-	if len(f) != 5 || f[0] != "user" {
-		t.Fatalf("describe = %q", desc)
-	}
-	var perm uint32
-	fmt.Sscanf(f[3], "%x", &perm)
-	if perm&0x00fefefe != 0 {
-		t.Errorf("key permissions %08x give more than view to processes that do not possess it", perm)
+	// Everything for the user's uid; nothing for possessors (of any uid),
+	// the group or others.
+	for what, id := range map[string]int{"our keyring": ring, "the key": key} {
+		uid, perm, err := kerneltest.Describe(id)
+		if err != nil || uid != os.Geteuid() || perm != 0x003f0000 {
+			t.Errorf("%s: uid %d, permissions %08x (%v); want uid %d, 003f0000", what, uid, perm, err, os.Geteuid())
+		}
 	}
 }
 
@@ -287,18 +288,11 @@ func (f *faultSys) err(call string) error {
 	return f.fail[call]
 }
 
-func (f *faultSys) sessionKeyring() (int, error) {
-	if err := f.err("sessionKeyring"); err != nil {
-		return 0, os.NewSyscallError("keyctl KEYCTL_GET_KEYRING_ID @s", err)
-	}
-	return f.realSyscalls.sessionKeyring()
-}
-
-func (f *faultSys) getPersistent(dest int) (int, error) {
+func (f *faultSys) getPersistent() (int, error) {
 	if err := f.err("getPersistent"); err != nil {
 		return 0, os.NewSyscallError("keyctl KEYCTL_GET_PERSISTENT", err)
 	}
-	return f.realSyscalls.getPersistent(dest)
+	return f.realSyscalls.getPersistent()
 }
 
 func (f *faultSys) search(ring int, typ, desc string) (int, error) {
@@ -333,10 +327,9 @@ func TestBlockedKeyctlIsUnavailable(t *testing.T) {
 		errno    unix.Errno
 		wantMsgs []string
 	}{
-		{"sessionKeyring", unix.EPERM, []string{"keyctl KEYCTL_GET_KEYRING_ID @s: operation not permitted", "seccomp"}},
 		{"getPersistent", unix.EPERM, []string{"keyctl KEYCTL_GET_PERSISTENT: operation not permitted", "seccomp"}},
 		{"getPersistent", unix.ENOSYS, []string{"keyctl KEYCTL_GET_PERSISTENT: function not implemented", "CONFIG_KEYS"}},
-		{"sessionKeyring", unix.EACCES, []string{"permission denied", "another user"}},
+		{"getPersistent", unix.EACCES, []string{"permission denied", "another user"}},
 	} {
 		t.Run(tc.call+" "+tc.errno.Error(), func(t *testing.T) {
 			sys := &faultSys{fail: map[string]error{tc.call: tc.errno}}
@@ -457,4 +450,138 @@ func BenchmarkGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// In a session keyring shared with another uid, as `su` leaves it, that uid
+// can read nothing the Store keeps, and the Store leaves no link to the
+// persistent keyring in the session keyring; the user's uid reads its own
+// key without one.
+func TestAnotherUIDInTheSessionCannotRead(t *testing.T) {
+	k := testKeyring(t)
+	s := testStore(k)
+	ss := kerneltest.NewSession(t)
+	var err error
+	ss.Run(func() { err = s.Set(ctx(t), "acct", "glpat-secret") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := keyID(t, k, s.Prefix+"acct")
+	if n, err := ss.ReadAs(kerneltest.Other, key); !kerneltest.IsDenied(err) {
+		t.Errorf("uid %d read %d bytes of the key (%v); want permission denied", kerneltest.Other, n, err)
+	}
+	if n, err := ss.ReadAs(os.Geteuid(), key); err != nil || n == 0 {
+		t.Errorf("the user's uid read %d bytes of its key: %v", n, err)
+	}
+	persistent, _ := kerneltest.Persistent()
+	if links, err := ss.Links(); err != nil || slices.Contains(links, persistent) {
+		t.Errorf("the session keyring links the persistent keyring: %v, %v", links, err)
+	}
+}
+
+// A keyring left by earlier versions grants everything to possessors, and
+// the persistent keyring is linked into the session keyring, so another uid
+// in the session could read its keys, keep one by linking it into the
+// session keyring, and add keys of its own. The first call restricts the
+// keyring and every key in it to the user's uid, drops the other uid's key
+// and the link to the persistent keyring.
+func TestKeysOfEarlierVersionsAreRestricted(t *testing.T) {
+	k := testKeyring(t)
+	s := testStore(k)
+	ss := kerneltest.NewSession(t)
+	persistent, err := ss.LinkPersistent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ring, key int
+	ss.Run(func() {
+		if ring, err = unix.AddKey("keyring", k.Name, nil, persistent); err == nil {
+			key, err = unix.AddKey("user", s.Prefix+"acct", []byte("\x01glpat-old"), ring)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ss.ReadAs(kerneltest.Other, key); err != nil || n == 0 {
+		t.Fatalf("uid %d cannot read a key as earlier versions left it (%d bytes, %v): this test proves nothing here", kerneltest.Other, n, err)
+	}
+	if _, err := ss.Keyctl(kerneltest.Other, "link", strconv.Itoa(key), "@s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Keyctl(kerneltest.Other, "add", "user", s.Prefix+"planted", "\x01glpat-planted", strconv.Itoa(ring)); err != nil {
+		t.Fatal(err)
+	}
+
+	var got string
+	ss.Run(func() { got, err = s.Get(ctx(t), "acct") })
+	if err != nil || got != "glpat-old" {
+		t.Fatalf("Get = %d bytes, %v; want the stored secret", len(got), err)
+	}
+	if n, err := ss.ReadAs(kerneltest.Other, key); !kerneltest.IsDenied(err) {
+		t.Errorf("uid %d, which linked the key into the session keyring, still read %d bytes of it (%v); want permission denied", kerneltest.Other, n, err)
+	}
+	for what, id := range map[string]int{"our keyring": ring, "the key": key} {
+		if uid, perm, err := kerneltest.Describe(id); err != nil || uid != os.Geteuid() || perm != keyPerm {
+			t.Errorf("%s: uid %d, permissions %08x (%v); want %08x", what, uid, perm, err, keyPerm)
+		}
+	}
+	if accts, err := s.List(ctx(t)); err != nil || !slices.Equal(accts, []string{"acct"}) {
+		t.Errorf("List = %q, %v; want the other uid's key gone", accts, err)
+	}
+	if links, err := ss.Links(); err != nil || slices.Contains(links, persistent) {
+		t.Errorf("the session keyring still links the persistent keyring: %v, %v", links, err)
+	}
+}
+
+// A keyring of our name that another uid put in the persistent keyring
+// (which it could only while it possessed it) is never read; a write
+// replaces it with one of the user's.
+func TestKeyringOfAnotherUIDIsNotUsed(t *testing.T) {
+	k := testKeyring(t)
+	s := testStore(k)
+	ss := kerneltest.NewSession(t)
+	persistent, err := ss.LinkPersistent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ss.Keyctl(kerneltest.Other, "newring", k.Name, strconv.Itoa(persistent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := strings.TrimSpace(out)
+	if _, err := ss.Keyctl(kerneltest.Other, "add", "user", s.Prefix+"acct", "\x01glpat-planted", planted); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx(t), "acct")
+	if err == nil || errors.Is(err, secrets.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("belongs to uid %d", kerneltest.Other)) {
+		t.Errorf("Get from another uid's keyring = %d bytes, %v; want an error naming the uid", len(got), err)
+	}
+	if err := s.Set(ctx(t), "acct", "glpat-mine"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx(t), "acct"); err != nil || got != "glpat-mine" {
+		t.Errorf("Get after Set = %d bytes, %v; want the secret just set", len(got), err)
+	}
+	if uid, _, err := kerneltest.Describe(keyID(t, k, s.Prefix+"acct")); err != nil || uid != os.Geteuid() {
+		t.Errorf("the key belongs to uid %d (%v)", uid, err)
+	}
+}
+
+// keyID returns the serial of the key desc in k.
+func keyID(tb testing.TB, k *Keyring, desc string) int {
+	tb.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	top, _, err := k.top()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ring, err := unix.KeyctlSearch(top, "keyring", k.Name, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id, err := unix.KeyctlSearch(ring, "user", desc, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
 }

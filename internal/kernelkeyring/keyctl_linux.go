@@ -11,18 +11,19 @@ import (
 // realSyscalls is keyctl(2) and add_key(2).
 type realSyscalls struct{}
 
-func (realSyscalls) sessionKeyring() (int, error) {
-	// create=false: a caller without a session keyring gets the
-	// user-session keyring, which is what the kernel searches for it
-	// anyway. Asking to create one would make a new anonymous session
-	// keyring for this OS thread only.
-	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
-	return id, os.NewSyscallError("keyctl KEYCTL_GET_KEYRING_ID @s", err)
+func (realSyscalls) getPersistent() (int, error) {
+	// Linked into the calling thread's keyring, which nothing else can
+	// reach: it is not shared with other threads, is dropped at fork and
+	// exec, and dies with the thread (see Keyring, "Possession").
+	id, err := unix.KeyctlInt(unix.KEYCTL_GET_PERSISTENT, -1, unix.KEY_SPEC_THREAD_KEYRING, 0, 0)
+	return id, os.NewSyscallError("keyctl KEYCTL_GET_PERSISTENT", err)
 }
 
-func (realSyscalls) getPersistent(dest int) (int, error) {
-	id, err := unix.KeyctlInt(unix.KEYCTL_GET_PERSISTENT, -1, dest, 0, 0)
-	return id, os.NewSyscallError("keyctl KEYCTL_GET_PERSISTENT", err)
+func (realSyscalls) unlinkFromSessions(id int) {
+	// Not linked is the usual answer (ENOENT); any other failure leaves a
+	// link that possessor rights of 0 make harmless to our keys.
+	unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_SESSION_KEYRING, 0, 0)
+	unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_USER_SESSION_KEYRING, 0, 0)
 }
 
 func (realSyscalls) userKeyring() (int, error) {
@@ -57,8 +58,20 @@ func (realSyscalls) read(id int) ([]byte, error) {
 }
 
 func (realSyscalls) describe(id int) (string, error) {
-	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
-	return d, os.NewSyscallError("keyctl KEYCTL_DESCRIBE", err)
+	// One call where unix.KeyctlString makes two (length, then text):
+	// every call of ours describes our keyring.
+	buf := make([]byte, 128)
+	for {
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_DESCRIBE, id, buf, 0)
+		if err != nil {
+			return "", os.NewSyscallError("keyctl KEYCTL_DESCRIBE", err)
+		}
+		if n <= len(buf) {
+			// n counts the terminating NUL.
+			return string(buf[:max(n-1, 0)]), nil
+		}
+		buf = make([]byte, n)
+	}
 }
 
 func (realSyscalls) setTimeout(id int, d time.Duration) error {
@@ -68,6 +81,15 @@ func (realSyscalls) setTimeout(id int, d time.Duration) error {
 	}
 	_, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0)
 	return os.NewSyscallError("keyctl KEYCTL_SET_TIMEOUT", err)
+}
+
+func (realSyscalls) setPerm(id int, perm uint32) error {
+	return os.NewSyscallError("keyctl KEYCTL_SETPERM", unix.KeyctlSetperm(id, perm))
+}
+
+func (realSyscalls) unlink(id, ring int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, ring, 0, 0)
+	return os.NewSyscallError("keyctl KEYCTL_UNLINK", err)
 }
 
 func (realSyscalls) invalidate(id int) error {
@@ -100,7 +122,7 @@ func blockedHint(err error) string {
 	case errors.Is(err, unix.ENOSYS):
 		return "the kernel was built without key management (CONFIG_KEYS), or a seccomp filter hides keyctl"
 	case errors.Is(err, unix.EACCES):
-		return "the keyring does not let this process in: is it running as another user, or in a session keyring that does not link the user's keyrings?"
+		return "the keyring does not let this process in: only the user who stored the keys may use them; is it running as another user?"
 	}
 	return "a seccomp profile blocks keyctl, as Docker's default profile does; run outside the container or allow keyctl and add_key"
 }

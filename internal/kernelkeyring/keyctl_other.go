@@ -10,8 +10,8 @@ import (
 // realSyscalls fails every call: the kernel keyring exists only on Linux.
 type realSyscalls struct{}
 
-func (realSyscalls) sessionKeyring() (int, error)            { return 0, errNotLinux }
-func (realSyscalls) getPersistent(int) (int, error)          { return 0, errNotLinux }
+func (realSyscalls) getPersistent() (int, error)             { return 0, errNotLinux }
+func (realSyscalls) unlinkFromSessions(int)                  {}
 func (realSyscalls) userKeyring() (int, error)               { return 0, errNotLinux }
 func (realSyscalls) search(int, string, string) (int, error) { return 0, errNotLinux }
 func (realSyscalls) add(string, string, []byte, int) (int, error) {
@@ -20,6 +20,8 @@ func (realSyscalls) add(string, string, []byte, int) (int, error) {
 func (realSyscalls) read(int) ([]byte, error)            { return nil, errNotLinux }
 func (realSyscalls) describe(int) (string, error)        { return "", errNotLinux }
 func (realSyscalls) setTimeout(int, time.Duration) error { return errNotLinux }
+func (realSyscalls) setPerm(int, uint32) error           { return errNotLinux }
+func (realSyscalls) unlink(int, int) error               { return errNotLinux }
 func (realSyscalls) invalidate(int) error                { return errNotLinux }
 
 func classOf(err error) errClass {

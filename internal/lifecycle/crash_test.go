@@ -5,9 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
 )
 
@@ -299,45 +297,4 @@ func wantPrivateFile(t *testing.T, name, content string) {
 			t.Errorf("%s: mode %04o, want %04o", f.name, got, f.want)
 		}
 	}
-}
-
-// After a crash that left the new token in the recovery file, a GitLab
-// that cannot be asked does not make the next get serve the old token,
-// which GitLab revoked.
-func TestRecoveryFileServedWhileGitLabIsDown(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	w.apiTimeout = time.Second
-	tok, id := w.createToken(10)
-	w.login(tok, id)
-	first := w.manager()
-	first.Hook = crashAt("after-answer")
-	if !w.serveUntilCrash(first) {
-		t.Fatal("no crash")
-	}
-	w.gl.Delay(gitlabtest.EndpointSelf, time.Hour)
-
-	got := w.mustServe(w.manager())
-
-	w.wantServed(got, 2)
-	// The recovery file holds GitLab's own answer: the new token is stored
-	// at once (marked unverified, its metadata fetched on a later call)
-	// rather than asking an unreachable GitLab on every call.
-	w.wantFiles(false, false)
-	if _, stored := w.stored(); stored == tok {
-		t.Errorf("the store still holds the old, revoked token")
-	}
-
-	w.gl.Delay(gitlabtest.EndpointSelf, 0)
-	got = w.mustServe(w.manager())
-	w.wantServed(got, 2)
-	w.wantFiles(false, false)
-	if _, stored := w.stored(); stored != got {
-		t.Errorf("the store holds token %d, want token 2", w.tokenID(stored))
-	}
-	if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
-		t.Errorf("rotate calls: got %d, want 1", n)
-	}
-	w.wantTable("1:revoked->2 2:active")
-	w.wantWarnings(0)
 }

@@ -29,8 +29,10 @@ import (
 // when it is held back after Git's server refused it (see GitRefused). It
 // reads no secret and no config, so a get for a token that would be
 // refused costs no keychain call (nor an unlock prompt). The rule is
-// refusal's, in state.go; Serve answers what it lets through.
-func (m *Manager) Refuses(rec *store.Record) bool {
+// refusal's, in state.go; Serve answers what it lets through. path is the
+// repository Git asks for (with credential.useHttpPath), "" when not known:
+// a bot's token may be held back from one repository alone.
+func (m *Manager) Refuses(rec *store.Record, path string) bool {
 	if rec.Token == nil {
 		return false
 	}
@@ -38,7 +40,7 @@ func (m *Manager) Refuses(rec *store.Record) bool {
 	if !m.pending(rec.Account) && m.dead(rec, now) {
 		return true
 	}
-	return heldBack(rec, now)
+	return heldBack(rec, now) || IsHeldBackFrom(rec, path, now)
 }
 
 // Serve decides what get answers for a managed credential: the stored token,
@@ -49,7 +51,9 @@ func (m *Manager) Refuses(rec *store.Record) bool {
 func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
 	now := m.now()
 	if rec.Token.Unverified {
-		rec = m.verify(ctx, rec, sec, now)
+		if rec = m.verify(ctx, ctx, rec, sec, now); rec.Token == nil {
+			return rec, sec, nil // a plain credential after all
+		}
 	}
 	// A rotation that a process left unfinished is settled first, due or
 	// not: GitLab may have revoked the stored token already, and the new
@@ -62,6 +66,13 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	}
 	if m.dead(rec, now) {
 		return nil, nil, nil
+	}
+	if rec.Token.GitUnusable() {
+		// GitLab answers git with 403 for it, and git does not tell its
+		// helpers about a 403 (http.c rejects a credential on 401 only):
+		// only here can the person learn why.
+		m.warnOnce(ctx, rec, now, "the token for %s has scopes %s, which do not let git fetch or push: GitLab answers 403 \"You are not allowed to download code.\"; create one with read_repository and write_repository and run %s",
+			rec.Host, strings.Join(rec.Token.Scopes, ", "), m.LoginCommand(rec))
 	}
 	s := m.settings(rec)
 	st := assess(rec, s, pending, false, now)
@@ -130,6 +141,9 @@ type Settings struct {
 	AutoRotate   bool
 	// CAFile is an extra CA for the API's TLS.
 	CAFile string
+	// OAuthClientID is the OAuth application that refreshes the host's
+	// OAuth credentials (oauth.go).
+	OAuthClientID string
 }
 
 // HostSettings are the rotation settings the config gives a host.
@@ -139,6 +153,8 @@ func HostSettings(hc config.HostConfig) Settings {
 		Lifetime:     time.Duration(hc.Lifetime),
 		AutoRotate:   hc.AutoRotate,
 		CAFile:       hc.CAFile,
+		// OAuth credentials: oauth.go.
+		OAuthClientID: hc.OAuthClientID,
 	}
 }
 
@@ -146,6 +162,8 @@ func HostSettings(hc config.HostConfig) Settings {
 type API interface {
 	Self(ctx context.Context, token string) (*gitlabapi.Token, error)
 	Rotate(ctx context.Context, token, kind string, ownerID int64, expiresAt time.Time) (*gitlabapi.Token, error)
+	// CurrentUser is the second opinion on a bare 401 (see ask).
+	CurrentUser(ctx context.Context, token string) (*gitlabapi.User, error)
 }
 
 // Manager rotates and checks managed tokens. All fields but Store and
@@ -163,6 +181,9 @@ type Manager struct {
 	Warn       func(format string, args ...any)
 	LockWait   time.Duration
 	APITimeout time.Duration
+	// NewOAuth returns a client of GitLab's OAuth provider (oauth.go); nil
+	// means oauth.New.
+	NewOAuth func(apiURL, caFile, clientID string) (OAuthAPI, error)
 	// Hook, when set, is called at the named points of a rotation
 	// ("before-rotate", "after-answer", "after-store"); crash tests use it
 	// to kill the process exactly there.
@@ -293,9 +314,11 @@ func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	return true
 }
 
-// verify checks a token that was stored while GitLab could not be reached,
-// at most once per retryAfter.
-func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secret, now time.Time) *store.Record {
+// verify checks a credential that was stored as a token while GitLab could
+// not confirm it, at most once per retryAfter, asking GitLab under apiCtx.
+// It returns the record as stored now: a token, or a plain credential
+// (Token nil) once GitLab has shown it does not know it as a token.
+func (m *Manager) verify(ctx, apiCtx context.Context, rec *store.Record, sec *store.Secret, now time.Time) *store.Record {
 	if now.Sub(rec.Token.CheckedAt) < retryAfter {
 		return rec
 	}
@@ -303,10 +326,8 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 	if err != nil {
 		return rec
 	}
-	actx, cancel := m.apiContext(ctx)
-	defer cancel()
-	info, err := api.Self(actx, sec.Password)
-	upd, tok := copyRecord(rec)
+	asked, info, err := m.ask(apiCtx, api, rec, sec.Password)
+	upd, tok := copyRecord(asked)
 	// The answer's time, not the call's: a slow GitLab must not shorten
 	// the wait before the next check.
 	tok.CheckedAt = m.now().UTC()
@@ -320,6 +341,11 @@ func (m *Manager) verify(ctx context.Context, rec *store.Record, sec *store.Secr
 		tok.Unverified = false
 		upd.ExpiryUTC = expiryUnix(tok)
 		upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
+	case errors.Is(err, errNotAToken):
+		// Never confirmed, and GitLab does not know it as a token: a
+		// password typed for a configured host (GitLab answers one as it
+		// answers any unknown token). It works for Git as what it is.
+		upd.Token = nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, tok.CheckedAt)
 	default:
@@ -382,6 +408,10 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	if cur == nil || cur.Token == nil {
 		return nil, nil, nil // logged out meanwhile
 	}
+	// A store torn between the backend and the index (killed, or a full
+	// disk) leaves a record that does not describe the secret: work from
+	// the one that does, whose token GitLab is asked about below.
+	cur = m.Store.Reconciled(ctx, cur, curSec)
 	now := m.now()
 	// A journal left by a process that died mid-rotation: find out whether
 	// GitLab rotated before sending this token again. Rotating with an
@@ -397,9 +427,10 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		if m.dead(cur, now) {
 			return nil, nil, nil
 		}
-		if curSec.Password != sec.Password {
-			// Rotated by another process (or a new login) meanwhile;
-			// even a forced rotation has happened then.
+		if superseded(rec, sec, cur, curSec) {
+			// Rotated by another process (or a new login, or Git's
+			// store) since the caller read it; even a forced rotation
+			// has happened then.
 			return cur, curSec, nil
 		}
 		if !want(cur, now) {
@@ -419,6 +450,67 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		return m.recover(ctx, api, rec, sec, j, want)
 	}
 	return m.rotateLocked(ctx, api, rec, sec, nil)
+}
+
+// superseded reports whether the credential the caller read (rec and its
+// secret sec) is no longer the stored one (cur and curSec, read under the
+// rotation lock): stored anew since (rotated by another process, a login,
+// Git's store), or never one store to begin with (the caller read the
+// record, another process stored, then the caller read the secret, as
+// rotate --all does for each record of the index it listed). Either way the
+// caller's decision was about another generation than the stored one. A
+// generation is named by when it was stored, as the backend says (the
+// secret's envelope), not the index.
+func superseded(rec *store.Record, sec *store.Secret, cur *store.Record, curSec *store.Secret) bool {
+	return sec.Password != curSec.Password || !rec.StoredAt.Equal(generation(cur, curSec))
+}
+
+// generation is when the secret sec was stored: its envelope says; one of
+// an earlier version (no time in it) goes by its record rec.
+func generation(rec *store.Record, sec *store.Secret) time.Time {
+	if !sec.StoredAt.IsZero() {
+		return sec.StoredAt
+	}
+	return rec.StoredAt
+}
+
+// storedSince re-reads the store after a slow call made under the rotation
+// lock and reports whether rec's credential was stored anew since it was
+// read as rec and sec (or its rotation started elsewhere), with what is
+// stored now.
+func (m *Manager) storedSince(ctx context.Context, rec *store.Record, sec *store.Secret) (now time.Time, changed bool, cur *store.Record, curSec *store.Secret) {
+	cur, curSec, err := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
+	now = m.now()
+	switch {
+	case err != nil:
+		// The backend cannot say what it holds now (locked, gone): no
+		// rotation on a guess; the token read before is still served.
+		return now, true, rec, sec
+	case cur == nil || cur.Token == nil:
+		return now, true, nil, nil // logged out meanwhile
+	case superseded(rec, sec, cur, curSec):
+		return now, true, m.Store.Reconciled(ctx, cur, curSec), curSec
+	}
+	if _, pending := m.readJournal(rec.Account); pending {
+		// Only a helper that does not take this lock (an earlier
+		// version, during an upgrade) can have started one.
+		return now, true, cur, curSec
+	}
+	return now, false, nil, nil
+}
+
+// refreshed brings rec up to date with GitLab's answer (info) about the
+// token stored with it (sec), and returns it.
+func (m *Manager) refreshed(ctx context.Context, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) *store.Record {
+	upd, tok := copyRecord(rec)
+	applyInfo(tok, info)
+	tok.Unverified = false
+	tok.CheckedAt = m.now().UTC()
+	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
+	upd.ExpiryUTC = expiryUnix(tok)
+	upd.SetDigest(sec.Password) // GitLab has confirmed it is a token
+	m.Store.UpdateRecord(ctx, upd)
+	return upd
 }
 
 // cannotJournal serves rec's token when the state directory cannot take
@@ -467,9 +559,9 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		// it; the other record's next call settles the outcome.
 		var err error
 		if info == nil {
-			actx, cancel := m.apiContext(ctx)
-			_, err = api.Self(actx, sec.Password)
-			cancel()
+			asked := rec
+			asked, _, err = m.ask(ctx, api, rec, sec.Password)
+			rec = m.keep(ctx, rec, asked)
 		}
 		if errors.Is(err, gitlabapi.ErrUnauthorized) {
 			m.saveDead(ctx, rec, err)
@@ -479,11 +571,10 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	}
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
-		// to the rotate endpoint (SPEC: GitLab hosts).
-		actx, cancel := m.apiContext(ctx)
+		// to the rotate endpoint (SPEC: GitLab hosts), whatever ask
+		// makes of the 401.
 		var err error
-		info, err = api.Self(actx, sec.Password)
-		cancel()
+		rec, info, err = m.ask(ctx, api, rec, sec.Password)
 		if err != nil {
 			if errors.Is(err, gitlabapi.ErrUnauthorized) {
 				m.saveDead(ctx, rec, err)
@@ -491,6 +582,36 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 			}
 			m.saveFailure(ctx, rec, explain(rec, err))
 			return rec, sec, nil
+		}
+	}
+	if rec.Token.ID != 0 && info.ID != rec.Token.ID {
+		// The stored secret is not the token the record describes (a
+		// store torn between the backend and the index, a record
+		// restored or planted): whether to rotate was decided from the
+		// record, so nothing is sent; the record is brought up to date
+		// from GitLab's answer, and the next call decides from it.
+		return m.refreshed(ctx, rec, sec, info), sec, nil
+	}
+	// The check may have taken long. No other rotation of this host can
+	// have run meanwhile (this process holds the host's lock), but a login
+	// or Git's store may have replaced the token: the decision to send
+	// stands only for the token still stored.
+	if now, changed, cur, curSec := m.storedSince(ctx, rec, sec); changed {
+		if cur == nil || m.dead(cur, now) {
+			return nil, nil, nil
+		}
+		return cur, curSec, nil
+	}
+	if sec.UserID == 0 && info.UserID != 0 {
+		// A secret stored without its GitLab user (by an earlier version,
+		// or while GitLab could not be asked): name it in the backend
+		// now, before the token is revoked by its rotation, so that its
+		// successor can be recognised if the keychain refuses it and it
+		// waits in the recovery file (see recover). Best effort.
+		if m.Store.KeepUserID(ctx, rec, sec, info.UserID) == nil {
+			withUser := *sec
+			withUser.UserID = info.UserID
+			sec = &withUser
 		}
 	}
 	upd, tok := copyRecord(rec)
@@ -535,7 +656,7 @@ func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *sto
 	if err != nil {
 		return m.rotateFailed(ctx, api, rec, sec, a, err)
 	}
-	return m.adopt(ctx, rec, newTok)
+	return m.adopt(ctx, rec, sec, newTok)
 }
 
 // rotateFailed sorts out a failed rotate call. Only an answer that proves
@@ -761,9 +882,9 @@ func selfRotationIn(ver, kind string) bool {
 // still be acting on the request: the journal stays until settled, and
 // until then every call checks the token before serving it.
 func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, cause error) (*store.Record, *store.Secret, error) {
-	actx, cancel := m.apiContext(ctx)
-	_, err := api.Self(actx, sec.Password)
-	cancel()
+	// A bare 401 here is not what a rotation leaves (GitLab answers a
+	// rotated token invalid_token, revoked): unknown, as ask says.
+	rec, _, err := m.ask(ctx, api, rec, sec.Password)
 	switch {
 	case err == nil && m.now().Before(settled(j)):
 		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
@@ -796,6 +917,15 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, deadLost)
 	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
+}
+
+// keep stores asked, what ask returned for before, when it changed (a
+// caller with nothing else to store), and returns it.
+func (m *Manager) keep(ctx context.Context, before, asked *store.Record) *store.Record {
+	if asked != before {
+		m.Store.UpdateRecord(ctx, asked)
+	}
+	return asked
 }
 
 // copyRecord returns a copy of rec with its own copy of the token, to
@@ -842,30 +972,26 @@ func lastCheckAnswered(rec *store.Record) bool {
 func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
 	// The new token may have reached the recovery file before the crash
 	// (or the keychain refused it).
+	var old *selfAnswer
 	if token, ok := m.readRecovery(rec.Account); ok {
-		actx, cancel := m.apiContext(ctx)
-		info, err := api.Self(actx, token)
-		cancel()
-		switch {
-		case err == nil && rec.Token.UserID != 0 && info.UserID != rec.Token.UserID:
-			// Not this token's successor (a rotation keeps the user): a
-			// file someone put in the state dir. Adopting it would
-			// replace the user's token with another user's.
-			m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".token"), rec.Host)
-		case err == nil:
-			info.Token = token
-			return m.adopt(ctx, rec, info)
-		case !errors.Is(err, gitlabapi.ErrUnauthorized):
-			// The file holds GitLab's answer to a rotation, so the
-			// stored token is revoked: store the new one now (its
-			// metadata is checked on a later call) rather than ask
-			// an unreachable GitLab on every call.
-			return m.adopt(ctx, rec, &gitlabapi.Token{Token: token})
+		var done bool
+		var r *store.Record
+		var s *store.Secret
+		if r, s, done, old = m.recoverFile(ctx, api, rec, sec, token); done {
+			return r, s, nil
 		}
 	}
-	actx, cancel := m.apiContext(ctx)
-	info, err := api.Self(actx, sec.Password)
-	cancel()
+	// The stored token is asked about through ask, which counts a bare 401
+	// only when it lasts (unauthorized.go); recoverFile's answer is used
+	// when it is GitLab's word either way.
+	before := rec
+	var info *gitlabapi.Token
+	var err error
+	if old != nil && !errors.Is(old.err, gitlabapi.ErrUnrecognized) {
+		info, err = old.info, old.err
+	} else {
+		rec, info, err = m.ask(ctx, api, rec, sec.Password)
+	}
 	now := m.now()
 	switch {
 	case err == nil && j.OldTokenID != 0 && info.ID != j.OldTokenID:
@@ -886,15 +1012,22 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	case err == nil && now.Before(settled(j)):
 		// GitLab still accepts the token, but may yet act on the
 		// request: serve it, and ask again on the next call.
-		return rec, sec, nil
+		return m.keep(ctx, before, rec), sec, nil
 	case err == nil:
 		// The interrupted rotation never happened, and GitLab is done
 		// with it.
 		m.removeJournal(rec.Account)
 		if !want(rec, now) {
-			return rec, sec, nil
+			return m.keep(ctx, before, rec), sec, nil
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
+	case errors.Is(err, errNotAToken):
+		// Not what a rotation leaves (GitLab answers a rotated token
+		// invalid_token, revoked): the token is gone (deleted with its
+		// user), and so is any rotation of it.
+		m.removeJournal(rec.Account)
+		m.saveDead(ctx, rec, err)
+		return nil, nil, nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		m.lost(ctx, rec, fmt.Errorf("the rotation sent at %s had no known outcome", clockText(j.StartedAt, m.now())))
 		return nil, nil, nil
@@ -906,22 +1039,115 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	}
 }
 
-// adopt stores a new token from GitLab: first in the recovery file, then in
-// the keychain, then it drops the recovery file and the journal. If the
-// keychain write fails, the recovery file stays and the person is told where.
-func (m *Manager) adopt(ctx context.Context, old *store.Record, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
+// selfAnswer is GitLab's answer to GET .../self about one token.
+type selfAnswer struct {
+	info *gitlabapi.Token
+	err  error
+}
+
+func (m *Manager) askSelf(ctx context.Context, api API, token string) *selfAnswer {
+	actx, cancel := m.apiContext(ctx)
+	defer cancel()
+	info, err := api.Self(actx, token)
+	return &selfAnswer{info, err}
+}
+
+// recoverFile decides about token, read from rec's recovery file: the
+// state dir is not an authority, so it takes the stored token's place only
+// when GitLab answers that it is active and belongs to the same GitLab
+// user as the stored token (a rotation keeps the user), that user named
+// by the backend (the secret's envelope) or by GitLab (.../self with the
+// stored token), never by the index. Until then nothing is adopted: the
+// stored token stays, and so does the file. done is false when the stored
+// token decides what happens; old is GitLab's answer about it, if asked.
+func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, sec *store.Secret, token string) (r *store.Record, s *store.Secret, done bool, old *selfAnswer) {
+	file := m.path("recovery", rec.Account, ".token")
+	found := m.askSelf(ctx, api, token)
+	switch {
+	case errors.Is(found.err, gitlabapi.ErrUnauthorized), errors.Is(found.err, gitlabapi.ErrUnrecognized),
+		found.err == nil && !activeAnswer(found.info):
+		// Not a live token (a bare 401 included: GitLab does not know
+		// it): it proves nothing either way.
+		return nil, nil, false, nil
+	case found.err != nil:
+		r, s = m.unconfirmed(ctx, rec, sec, file, found.err)
+		return r, s, true, nil
+	}
+	user := sec.UserID
+	if user == 0 {
+		old = m.askSelf(ctx, api, sec.Password)
+		if old.err == nil {
+			user = old.info.UserID
+		}
+	}
+	switch {
+	case user != 0 && found.info.UserID == user:
+		found.info.Token = token
+		r, s, _ = m.adopt(ctx, rec, sec, found.info)
+		return r, s, true, nil
+	case user != 0:
+		// Not this token's successor: a file someone put in the state
+		// dir. Adopting it would replace the user's token with another
+		// user's.
+		m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", file, rec.Host)
+		return nil, nil, false, old
+	case old.err == nil:
+		// GitLab accepts the stored token but named no user: the
+		// stored token decides.
+		return nil, nil, false, old
+	case errors.Is(old.err, gitlabapi.ErrUnauthorized):
+		// The stored token is revoked (rotated, most likely), and
+		// nothing tells whose it was: the file's token cannot be
+		// confirmed as its successor. A person can.
+		m.saveLost(ctx, rec, deadUnconfirmed)
+		m.warn("GitLab no longer accepts the token for %s, and the token in %s cannot be confirmed as its successor (the keychain does not say whose the stored token was); if it is yours, run %s --token-stdin < %s, then delete the file",
+			rec.Host, file, m.LoginCommand(rec), file)
+		return nil, nil, true, nil
+	default:
+		r, s = m.unconfirmed(ctx, rec, sec, file, old.err)
+		return r, s, true, nil
+	}
+}
+
+// unconfirmed keeps the stored token, and the recovery file, while GitLab
+// cannot be asked about the file's token (cause): it is asked again after
+// the back-off, and one line says what a person can do meanwhile.
+func (m *Manager) unconfirmed(ctx context.Context, rec *store.Record, sec *store.Secret, file string, cause error) (*store.Record, *store.Secret) {
+	m.warn("cannot ask GitLab about the token in %s (%v), so it is not used yet: the stored token for %s is kept and GitLab asked again in %s; or run %s --token-stdin < %s, then delete the file",
+		file, cause, rec.Host, retryAfter, m.LoginCommand(rec), file)
+	return m.backOff(ctx, rec, "recovered token not confirmed: "+cause.Error()), sec
+}
+
+// activeAnswer reports whether GitLab's answer about a token says it is
+// active, as login judges it.
+func activeAnswer(info *gitlabapi.Token) bool {
+	return info != nil && !info.Revoked && (info.Active || info.ExpiresAt == "")
+}
+
+// adopt stores a new token from GitLab, the successor of old's token
+// (whose secret is oldSec): first in the recovery file, then in the
+// keychain, then it drops the recovery file and the journal. If the
+// keychain write fails, the recovery file stays and the person is told
+// where.
+func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Secret, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
 	recoveryFile, rerr := m.writeRecovery(old.Account, nt)
 	m.hook("after-answer") // the new token is safe on disk, not yet in the keychain
 	upd, tok := copyRecord(old)
 	applyInfo(tok, nt)
-	// Without GitLab's metadata (an answer cut short, or a recovered token
-	// adopted while GitLab is unreachable), the next call asks for it.
+	// Without GitLab's metadata (an answer cut short), the next call asks
+	// for it.
 	tok.Unverified = nt.ID == 0
 	tok.RotatedAt = m.now().UTC()
 	tok.CheckedAt = tok.RotatedAt
 	tok.RotateFailedAt, tok.RotateError, tok.Dead, tok.WarnedAt = time.Time{}, "", "", time.Time{}
 	upd.ExpiryUTC = expiryUnix(tok)
-	sec := &store.Secret{Password: nt.Token}
+	// The user is GitLab's word: its answer's, else the old secret's (a
+	// rotation keeps the user).
+	sec := &store.Secret{Password: nt.Token, UserID: nt.UserID}
+	if sec.UserID == 0 {
+		sec.UserID = oldSec.UserID
+		tok.UserID = oldSec.UserID
+	}
 	if err := m.Store.Put(ctx, upd, sec); err != nil {
 		if cur, gerr := m.Store.ReadSecret(ctx, old); gerr == nil && cur.Password == nt.Token {
 			// The keychain took the new token; the index did not (a full
@@ -1088,15 +1314,23 @@ func expiryText(rec *store.Record) string {
 	return "never"
 }
 
-// lockPath names the rotation lock of rec's token: per token, not per
-// account, so that one token stored under two usernames is still rotated
-// only once (a second rotate with it would be reuse, which revokes the
-// family). A token whose id is not known yet falls back to its account.
+// lockPath names the rotation lock of rec's host: every rotation of a token
+// of that host, under any account, is sent holding it. It is named after
+// what every process agrees on, the host Git names (part of the
+// credential's identity, and of every account name), never after a field
+// of an index record that another process may have superseded: named after
+// the token's id, two processes that read the record before and after a
+// rotation took two locks, and both sent the same token to rotate (reuse of
+// a revoked token, which revokes the whole family). Per host rather than
+// per account, so that one token stored under two usernames (Git stored it
+// for https://alice@host and https://oauth2@host) is rotated under one
+// lock, and siblingUnsettled sees every journal of the host as it is; the
+// price, that rotations of two accounts of one host wait for each other, is
+// a second or two, a few times a year. The protocol is left out (http and
+// https of one host are one GitLab) and the case folded, as host names are.
+// The name cannot be an account's: those hold "://".
 func (m *Manager) lockPath(rec *store.Record) string {
-	if rec.Token != nil && rec.Token.ID != 0 {
-		return m.path("rotation", fmt.Sprintf("%s#%d", rec.Token.APIURL, rec.Token.ID), ".lock")
-	}
-	return m.path("rotation", rec.Account, ".lock")
+	return m.path("rotation", "host "+strings.ToLower(rec.Host), ".lock")
 }
 
 // journal records a rotation in flight, so that a process that finds it

@@ -149,3 +149,24 @@ func TestSecondAccountWaitsForAnUnknownOutcome(t *testing.T) {
 		}
 	})
 }
+
+// TestPlantedRecoveryFileGitLabDoesNotKnow: a journal and a recovery file
+// holding a string GitLab answers with a bare 401 (no token it knows, or a
+// proxy answering for it). Nothing GitLab has not confirmed replaces the
+// stored token.
+func TestPlantedRecoveryFileGitLabDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		tok, id := w.createToken(60)
+		w.login(tok, id)
+		w.plantJournal(0)
+		os.MkdirAll(filepath.Dir(w.recoveryPath()), 0o700)
+		if err := os.WriteFile(w.recoveryPath(), []byte("glpat-plantedplantedplanted\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		w.mustServe(w.manager())
+		if _, stored := w.stored(); stored != tok {
+			t.Errorf("the store holds %q, want the user's token %d", stored, id)
+		}
+	})
+}

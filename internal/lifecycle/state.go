@@ -2,6 +2,8 @@ package lifecycle
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -31,8 +33,9 @@ const (
 	// Unverified: served; stored while GitLab could not be reached, and
 	// not checked since.
 	Unverified
-	// HeldBack: not served until Until: Git's server refused it though
-	// GitLab still accepted it (or could not be asked), see GitRefused.
+	// HeldBack: not served until Until: Git's server refused it and
+	// GitLab could not be asked whether it still accepts it (or answered
+	// a bare 401), see GitRefused.
 	HeldBack
 	// Expired: not served: its expiry has passed, or GitLab said so.
 	Expired
@@ -89,6 +92,9 @@ const (
 	deadLost       = "rotation answer lost"
 	deadLostBefore = "revoked: GitLab rotated it but the answer with the new token was lost"
 	deadUnsaved    = "revoked (it was rotated, but the new token could not be saved)"
+	// deadUnconfirmed: revoked, and the token in the recovery file cannot
+	// be confirmed as its successor (see recoverFile).
+	deadUnconfirmed = "revoked (rotated; a token in the recovery file may be its successor)"
 )
 
 // answerLost reports whether dead (store.Token.Dead) says a rotation's
@@ -178,6 +184,9 @@ func (m *Manager) State(rec *store.Record) TokenState {
 // StateAt reports what rec's token is at now, for a caller whose decision
 // has read the clock already.
 func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
+	if rec.OAuth != nil {
+		return m.oauthState(rec, now) // oauth.go
+	}
 	elsewhere := m.Store != nil && m.Store.Elsewhere(rec)
 	j, pending := m.readJournal(rec.Account)
 	st := assess(rec, m.settings(rec), pending, elsewhere, now)
@@ -256,4 +265,34 @@ func IsHeldBack(rec *store.Record, now time.Time) bool { return rec.Token != nil
 // retryAfter ago (see GitRefused).
 func heldBack(rec *store.Record, now time.Time) bool {
 	return !rec.Token.GitRefusedAt.IsZero() && now.Sub(rec.Token.GitRefusedAt) < retryAfter
+}
+
+// IsHeldBackFrom reports whether the managed token of rec is held back from
+// Git for the repository path only: Git's server refused the bot's token
+// there less than retryAfter ago, while GitLab accepted it (GitRefused).
+func IsHeldBackFrom(rec *store.Record, path string, now time.Time) bool {
+	if rec.Token == nil || path == "" {
+		return false
+	}
+	at, ok := rec.Token.GitRefusedPaths[path]
+	return ok && now.Sub(at) < retryAfter
+}
+
+// HeldBackPaths lists the repositories rec's token is held back from at
+// now (IsHeldBackFrom), sorted, with when each hold ends.
+func HeldBackPaths(rec *store.Record, now time.Time) []PathHold {
+	var out []PathHold
+	for p, at := range rec.Token.GitRefusedPaths {
+		if now.Sub(at) < retryAfter {
+			out = append(out, PathHold{Path: p, Until: at.Add(retryAfter)})
+		}
+	}
+	slices.SortFunc(out, func(a, b PathHold) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// PathHold is a repository a token is held back from, until Until.
+type PathHold struct {
+	Path  string    `json:"path"`
+	Until time.Time `json:"until"`
 }

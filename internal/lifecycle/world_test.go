@@ -210,7 +210,7 @@ func (w *world) remember(tok string) {
 func (w *world) warningsSince(n int) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]string(nil), w.warnings[n:]...)
+	return append([]string(nil), w.warnings[min(n, len(w.warnings)):]...)
 }
 
 func (w *world) allWarnings() []string { return w.warningsSince(0) }
@@ -287,7 +287,8 @@ func (w *world) loginRecord(tok string, meta *store.Token) {
 	if exp, ok := meta.Expiry(); ok {
 		rec.ExpiryUTC = exp.Unix()
 	}
-	if err := w.newStore().Put(context.Background(), rec, &store.Secret{Password: tok}); err != nil {
+	// As login does: the secret names its GitLab user.
+	if err := w.newStore().Put(context.Background(), rec, &store.Secret{Password: tok, UserID: meta.UserID}); err != nil {
 		w.t.Fatalf("store the token: %v", err)
 	}
 	w.account = rec.Account

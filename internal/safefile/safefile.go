@@ -1,7 +1,8 @@
 // Package safefile reads the small files the helper keeps (index, config,
 // encrypted secrets) bounded in size and in time, and refuses anything that
 // is not a regular file, so that a FIFO, a device or a hung network file
-// system where a file should be never hangs git.
+// system where a file should be never hangs git. ReadPrivate also refuses
+// a file that someone other than the user and root could change.
 package safefile
 
 import (
@@ -28,13 +29,28 @@ var ErrTooLarge = errors.New("file too large")
 // without blocking (a FIFO opened for reading would wait for a writer) and
 // gives up after Timeout; the read then left behind ends with the process.
 func ReadFile(name string, max int64) ([]byte, error) {
+	return readBounded(name, max, false)
+}
+
+// ReadPrivate is ReadFile for a file whose content decides where a token
+// is sent (the config file, a ca_file) or who can read the secrets (the
+// encrypted-file backend's recipient). It refuses the file with a
+// *NotPrivateError unless only the user and root can change what it holds
+// (see resolvePrivate), and checks the file itself on the descriptor it
+// reads from, so that the file read is the file checked. Where
+// permissions are ACLs (Windows) it is ReadFile.
+func ReadPrivate(name string, max int64) ([]byte, error) {
+	return readBounded(name, max, true)
+}
+
+func readBounded(name string, max int64, private bool) ([]byte, error) {
 	type result struct {
 		data []byte
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		data, err := read(name, max)
+		data, err := read(name, max, private)
 		done <- result{data, err}
 	}()
 	t := time.NewTimer(Timeout)
@@ -47,8 +63,20 @@ func ReadFile(name string, max int64) ([]byte, error) {
 	}
 }
 
-func read(name string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|openNonblock, 0)
+func read(name string, max int64, private bool) ([]byte, error) {
+	path, flags := name, os.O_RDONLY|openNonblock
+	if private {
+		var err error
+		if path, err = resolvePrivate(name); err != nil {
+			return nil, err
+		}
+		// path has no symlink left; one there now was not checked.
+		flags |= openNoFollow
+		if beforeOpen != nil {
+			beforeOpen(path)
+		}
+	}
+	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +86,12 @@ func read(name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is %w (%s); remove it", name, ErrNotRegular, fi.Mode().Type())
+		return nil, fmt.Errorf("%s is %w (%s); remove it", path, ErrNotRegular, fi.Mode().Type())
+	}
+	if private {
+		if err := checkFile(path, fi); err != nil {
+			return nil, err
+		}
 	}
 	if fi.Size() > max {
 		return nil, fmt.Errorf("%s: %w: %d bytes, more than %d", name, ErrTooLarge, fi.Size(), max)
@@ -71,4 +104,24 @@ func read(name string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: more than %d bytes", name, ErrTooLarge, max)
 	}
 	return data, nil
+}
+
+// beforeOpen, when set by a test, runs between the check of the path and
+// the open of the file it names.
+var beforeOpen func(path string)
+
+// NotPrivateError says that a file, or a directory or symlink on the way to
+// it, is not private to the user: another user than the user and root owns
+// it, or group or others may write it. Whoever can change it decides what
+// the helper reads there, so it is refused.
+type NotPrivateError struct {
+	Path string
+	// What is wrong, like "is writable by group or others (mode 0777)".
+	Problem string
+	// Fix is the command that fixes it, like "chmod go-w /path".
+	Fix string
+}
+
+func (e *NotPrivateError) Error() string {
+	return e.Path + " " + e.Problem + "; run " + e.Fix
 }

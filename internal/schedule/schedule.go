@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,6 +181,13 @@ type Status struct {
 	Files []string `json:"files,omitempty"`
 	// Detail is one line for a person.
 	Detail string `json:"detail"`
+	// NoScheduler says why the scheduler cannot run the job here (no
+	// systemd user manager runs for this user), when it is not enabled;
+	// empty when it can, or cannot be told.
+	NoScheduler string `json:"no_scheduler,omitempty"`
+	// Crontab is the line that schedules the job with cron instead, when
+	// NoScheduler is set.
+	Crontab string `json:"crontab,omitempty"`
 }
 
 // Active reports whether the job will run: installed, and enabled or
@@ -189,8 +198,13 @@ func (s Status) Active() bool {
 
 // Line is the line `status` prints about scheduled rotation.
 func (s Status) Line() string {
-	if !s.Installed {
+	switch {
+	case !s.Installed && s.NoScheduler != "":
+		return "scheduled rotation: not installed, and " + s.NoScheduler + "; git-credential-glpat doctor gives a crontab line instead"
+	case !s.Installed:
 		return "scheduled rotation: not installed (git-credential-glpat schedule install)"
+	case !s.Active() && s.NoScheduler != "":
+		return "scheduled rotation: " + s.Detail + ", and " + s.NoScheduler + "; git-credential-glpat doctor gives a crontab line instead"
 	}
 	return "scheduled rotation: " + s.Detail
 }
@@ -245,15 +259,37 @@ func Query(ctx context.Context, o Options) (Status, error) {
 }
 
 // CrontabLine is a crontab(5) entry that runs the rotation daily, for
-// systems where Install cannot schedule it. cron runs it with /bin/sh.
+// systems where Install cannot schedule it. cron runs it with /bin/sh and
+// almost no environment: on Linux the line names the session bus of the
+// user's desktop login, where the OS keychain answers (KeychainNeeds).
 func CrontabLine(o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %d * * * ", dailyMinute, dailyHour)
-	for _, kv := range o.env() {
+	env := o.env()
+	if o.GOOS == "linux" && !slices.ContainsFunc(env, func(kv [2]string) bool { return kv[0] == "DBUS_SESSION_BUS_ADDRESS" }) {
+		env = append([][2]string{{"DBUS_SESSION_BUS_ADDRESS", SessionBus(o.UID)}}, env...)
+	}
+	for _, kv := range env {
 		b.WriteString(kv[0] + "=" + shellQuote(kv[1]) + " ")
 	}
 	b.WriteString(shellQuote(o.Binary) + " rotate --all")
 	return b.String()
+}
+
+// SessionBus is the address of the session bus that systemd-logind gives
+// the user's logins (pam_systemd(8): $XDG_RUNTIME_DIR is /run/user/UID),
+// where a desktop's Secret Service answers.
+func SessionBus(uid int) string {
+	return "unix:path=/run/user/" + strconv.Itoa(uid) + "/bus"
+}
+
+// KeychainNeeds says what a job that cron (or another scheduler outside
+// the desktop session) starts needs to reach the OS keychain, for every
+// message that advises such a job.
+func KeychainNeeds(uid int) string {
+	return "the OS keychain answers only on the session bus of your desktop login, there while you are logged in: a cron job needs DBUS_SESSION_BUS_ADDRESS=" +
+		SessionBus(uid) + "; where nobody is logged in, use a backend that needs no desktop: " +
+		"git-credential-glpat migrate --to kernel, or git-credential-glpat init, then migrate --to encrypted-file"
 }
 
 // shellQuote quotes s for /bin/sh; crontab(5) also gives "%" a meaning,

@@ -224,6 +224,7 @@ func TestSystemdInstallStatusRemove(t *testing.T) {
 		"systemctl --user enable --now " + timerUnit:  {out: "Created symlink …\n"},
 		"systemctl --user is-enabled " + timerUnit:    {out: "enabled\n"},
 		"systemctl --user disable --now " + timerUnit: {out: "Removed …\n"},
+		"systemctl --user is-system-running":          {out: "running\n"},
 	}}
 	o := linuxOptions(t, r)
 	dir := filepath.Join(o.Home, ".config", "systemd", "user")
@@ -338,7 +339,7 @@ func TestSystemdWithoutUserManager(t *testing.T) {
 				t.Errorf("install: %+v; want two files, not active", res)
 			}
 			notes := strings.Join(res.Notes, "\n")
-			for _, w := range []string{"systemctl --user daemon-reload && systemctl --user enable --now " + timerUnit, "crontab -e", "0 12 * * * /usr/local/bin/git-credential-glpat rotate --all"} {
+			for _, w := range []string{"systemctl --user daemon-reload && systemctl --user enable --now " + timerUnit, "crontab -e", "0 12 * * * DBUS_SESSION_BUS_ADDRESS='unix:path=/run/user/1000/bus' /usr/local/bin/git-credential-glpat rotate --all", "while you are logged in", "migrate --to kernel"} {
 				if !strings.Contains(notes, w) {
 					t.Errorf("notes do not say %q:\n%s", w, notes)
 				}
@@ -674,5 +675,71 @@ func TestDefaultOptions(t *testing.T) {
 	}
 	if o.GOOS != runtime.GOOS || o.Run == nil || o.Home == "" {
 		t.Errorf("DefaultOptions = %+v", o)
+	}
+}
+
+// TestSystemdRemoveOfATimerNeverEnabled: where no systemd user manager
+// runs, install writes the units but cannot enable the timer; remove then
+// knows it was never enabled (no wants link) and says so, rather than that
+// the job may still run.
+func TestSystemdRemoveOfATimerNeverEnabled(t *testing.T) {
+	r := &fakeRunner{answers: map[string]answer{"systemctl": {out: "Failed to connect to bus: No medium found\n", err: errExit1}}}
+	o := linuxOptions(t, r)
+	if _, err := Install(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Remove(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(res.Notes, " ")
+	if res.Active || len(res.Files) != 2 || !strings.Contains(notes, "never enabled") || strings.Contains(notes, "to stop it now") {
+		t.Errorf("remove: %+v; want not active, both units removed, a note that it was never enabled", res)
+	}
+}
+
+// TestSystemdStatusWithoutUserManager: the timer's files are there but no
+// user manager runs to fire it (systemctl answers is-enabled from the
+// files, nothing else): status says so and gives the crontab line that
+// works here instead.
+func TestSystemdStatusWithoutUserManager(t *testing.T) {
+	noBus := answer{out: "Failed to connect to bus: No medium found\n", err: errExit1}
+	r := &fakeRunner{answers: map[string]answer{
+		"systemctl": noBus,
+		"systemctl --user is-enabled " + timerUnit: {out: "disabled\n", err: errExit1},
+		"systemctl --user is-system-running":       {out: "offline\n", err: errExit1},
+	}}
+	o := linuxOptions(t, r)
+	if st, err := Query(context.Background(), o); err != nil || st.NoScheduler == "" || st.Crontab != CrontabLine(o) {
+		t.Errorf("status before install: %+v, %v; want the reason no scheduler runs and the crontab line", st, err)
+	}
+	if _, err := Install(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Query(context.Background(), o)
+	if err != nil || st.Active() || !strings.Contains(st.NoScheduler, "no systemd user manager") || st.Crontab != CrontabLine(o) {
+		t.Errorf("status: %+v, %v; want not active, no user manager, the crontab line", st, err)
+	}
+	if l := st.Line(); !strings.Contains(l, "no systemd user manager") || !strings.Contains(l, "crontab line") || strings.Contains(l, "schedule install") {
+		t.Errorf("Line() = %q; want the reason and where the crontab line is, not schedule install", l)
+	}
+	// With a user manager, nothing of the sort.
+	r.answers["systemctl --user is-system-running"] = answer{out: "running\n"}
+	if st, _ := Query(context.Background(), o); st.NoScheduler != "" {
+		t.Errorf("status with a user manager: %+v; want no NoScheduler", st)
+	}
+}
+
+// TestCrontabLineReachesTheSessionBus: on Linux the crontab line gives the
+// job the address of the desktop session's bus, where the OS keychain
+// answers (cron starts jobs with almost no environment).
+func TestCrontabLineReachesTheSessionBus(t *testing.T) {
+	o := linuxOptions(t, nil)
+	if line := CrontabLine(o); !strings.Contains(line, " DBUS_SESSION_BUS_ADDRESS='unix:path=/run/user/1000/bus' ") {
+		t.Errorf("crontab line %q lacks the session bus address", line)
+	}
+	o.GOOS = "freebsd"
+	if line := CrontabLine(o); strings.Contains(line, "DBUS") {
+		t.Errorf("crontab line %q names a logind bus on %s", line, o.GOOS)
 	}
 }

@@ -104,7 +104,7 @@ func installSystemd(ctx context.Context, o Options) (*Result, error) {
 	if out, err := run(ctx, o, r, "systemctl", "--user", "daemon-reload"); err != nil {
 		r.Notes = append(r.Notes,
 			"the units are written, but systemctl --user cannot reach a systemd user manager here ("+commandError("systemctl", out, err)+"); in a login session, run: "+enable,
-			"without systemd, add this line to your crontab (crontab -e) instead: "+CrontabLine(o))
+			"without systemd, add this line to your crontab (crontab -e) instead: "+CrontabLine(o)+" ("+KeychainNeeds(o.UID)+")")
 		return r, nil
 	}
 	if out, err := run(ctx, o, r, "systemctl", "--user", "enable", "--now", timerUnit); err != nil {
@@ -125,13 +125,25 @@ func removeSystemd(ctx context.Context, o Options) (*Result, error) {
 		return r, nil
 	}
 	reachable := true
+	_, linkErr := os.Lstat(wantsLink(o))
+	enabled := linkErr == nil
 	if out, err := run(ctx, o, r, "systemctl", "--user", "disable", "--now", timerUnit); err != nil {
-		// A user manager this shell cannot reach (another session's, say)
-		// may still fire the timer it loaded: unknown is not "gone".
-		// (No systemctl at all: no systemd runs it.)
 		reachable = false
-		r.Active = !errors.Is(err, exec.ErrNotFound)
-		r.Notes = append(r.Notes, "systemctl --user could not disable the timer ("+commandError("systemctl", out, err)+"); its files are removed, so systemd forgets it at the next login; to stop it now, in a login session run: systemctl --user stop "+timerUnit+" && systemctl --user daemon-reload")
+		switch {
+		case errors.Is(err, exec.ErrNotFound):
+			r.Notes = append(r.Notes, "systemctl --user could not disable the timer ("+commandError("systemctl", out, err)+"), so no systemd runs it here; its files are removed")
+		case !enabled:
+			// `enable` makes the wants link, and install never starts
+			// the timer without it: a timer that was never enabled
+			// has nothing that fires it, and its files are gone now.
+			r.Notes = append(r.Notes, "the timer was never enabled (no "+wantsLink(o)+"), so nothing runs it; its files are removed")
+		default:
+			// A user manager this shell cannot reach (another
+			// session's, say) may still fire the timer it loaded:
+			// unknown is not "gone".
+			r.Active = true
+			r.Notes = append(r.Notes, "systemctl --user could not disable the timer ("+commandError("systemctl", out, err)+"); its files are removed, so systemd forgets it at the next login; to stop it now, in a login session run: systemctl --user stop "+timerUnit+" && systemctl --user daemon-reload")
+		}
 	}
 	// `disable` removes the symlink; without a user manager, remove it
 	// here, but only when it is the one `enable` made.
@@ -182,6 +194,7 @@ func statusSystemd(ctx context.Context, o Options) (Status, error) {
 	}
 	if len(st.Files) == 0 {
 		st.Detail = "not installed"
+		st.noUserManager(ctx, o)
 		return st, nil
 	}
 	st.Installed = true
@@ -200,6 +213,9 @@ func statusSystemd(ctx context.Context, o Options) (Status, error) {
 		st.State = "unknown"
 	}
 
+	if st.State != "enabled" {
+		st.noUserManager(ctx, o)
+	}
 	st.Detail = "systemd user timer " + timerUnit + " in " + dir + ", " + st.State
 	if st.State == "unknown" {
 		st.Detail = "systemd user timer " + timerUnit + " in " + dir + " (systemctl --user cannot say whether it is enabled)"
@@ -210,6 +226,24 @@ func statusSystemd(ctx context.Context, o Options) (Status, error) {
 		st.Detail += "; it does not run " + o.Binary + " with the current settings, run `git-credential-glpat schedule install` again"
 	}
 	return st, nil
+}
+
+// noUserManager sets NoScheduler and Crontab when no systemd user
+// manager runs for this user here (a container, an SSH login without
+// lingering): `systemctl --user is-system-running` says "offline", or
+// cannot run at all. (is-enabled answers from the unit files even then.)
+func (st *Status) noUserManager(ctx context.Context, o Options) {
+	out, err := run(ctx, o, nil, "systemctl", "--user", "is-system-running")
+	word := strings.TrimSpace(firstLine(string(out)))
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		st.NoScheduler = "systemctl is not installed, so no systemd user manager runs here"
+	case word == "offline" || err != nil && word == "":
+		st.NoScheduler = "systemctl --user reaches no systemd user manager from here (" + commandError("systemctl", out, err) + ")"
+	default:
+		return
+	}
+	st.Crontab = CrontabLine(o)
 }
 
 func firstLine(s string) string {

@@ -85,8 +85,9 @@ func Open(o Options) (*Session, error) {
 		}
 	}
 	// Whoever may write the state or the config decides what is served
-	// and where tokens go: every command refuses them (a few stat calls).
-	if err := config.CheckPrivate(o.StateDir, o.ConfigPath); err != nil {
+	// and where tokens go: every command refuses them. The config file is
+	// checked as it is read (MayNameBackend, below, and Load).
+	if err := config.CheckStateDir(o.StateDir); err != nil {
 		return nil, err
 	}
 	if o.Writes {

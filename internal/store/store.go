@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
+	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
@@ -95,6 +97,11 @@ type Record struct {
 	CredentialOnly bool   `json:"credential_only,omitempty"`
 	// Token is set for a GitLab token whose lifecycle this helper manages.
 	Token *Token `json:"token,omitempty"`
+	// OAuth is set for a GitLab OAuth credential this helper manages (login
+	// --oauth): the secret's Password is the access token, its
+	// OAuthRefreshToken the refresh token (never handed to Git), and
+	// ExpiryUTC the access token's expiry.
+	OAuth *OAuth `json:"oauth,omitempty"`
 	// SecretSHA256 is the hex SHA-256 digest of a managed token that GitLab
 	// has confirmed, so that Git's store of the token it just used is
 	// answered from the index (SameSecret). A token is a random secret, so
@@ -127,10 +134,21 @@ type Token struct {
 	// never handed to Git.
 	Dead   string    `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
+	// UnrecognizedSince is when GET .../self first answered a bare 401
+	// (GitLab's answer for a token it does not know, and a proxy's) with
+	// no answer accepting the token since; lifecycle decides when that
+	// counts.
+	UnrecognizedSince time.Time `json:"unrecognized_since,omitzero"`
 	// GitRefusedAt is when Git reported (by erase) that its server
-	// refused the token while GitLab still accepted it or could not be
-	// asked; it is not handed to Git again for a while.
+	// refused the token and GitLab could not be asked whether it still
+	// accepts it; it is not handed to Git again for a while.
 	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
+	// GitRefusedPaths are the repositories (Git's path, sent with
+	// credential.useHttpPath) on which Git's server refused the token while
+	// GitLab still accepted it, and when: a project or group token
+	// authenticates only on its bot's projects (lib/gitlab/auth.rb), so it
+	// is held back from those repositories alone.
+	GitRefusedPaths map[string]time.Time `json:"git_refused_paths,omitempty"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
 	// NoSelfRotation says why this GitLab cannot rotate the token itself
@@ -153,6 +171,38 @@ type Token struct {
 	// a warning that needs no new action is not repeated on every call.
 	WarnedAt time.Time `json:"warned_at,omitzero"`
 }
+
+// OAuth is the metadata of a managed OAuth credential: an access token of
+// two hours and the refresh token that replaces it, which GitLab revokes on
+// use.
+type OAuth struct {
+	// APIURL is the host's API base URL; GitLab's OAuth provider is beside
+	// it. Like a token's, it comes from the config, never the index.
+	APIURL string `json:"api_url"`
+	// ClientID is the application the pair was issued to, as the config
+	// named it at login.
+	ClientID string   `json:"client_id,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// UserID is the GitLab user, as GitLab said at login.
+	UserID      int64     `json:"user_id,omitempty"`
+	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
+	// Dead says why the refresh token can no longer work ("revoked", "the
+	// refresh answer was lost"): a person must log in again.
+	Dead   string    `json:"dead,omitempty"`
+	DeadAt time.Time `json:"dead_at,omitzero"`
+	// RefreshFailedAt and RefreshError record the last failed refresh.
+	RefreshFailedAt time.Time `json:"refresh_failed_at,omitzero"`
+	RefreshError    string    `json:"refresh_error,omitempty"`
+	// GitRefusedAt is when Git's server refused the access token while
+	// GitLab still accepted it (or could not be asked).
+	GitRefusedAt time.Time `json:"git_refused_at,omitzero"`
+	// WarnedAt is when a person was last warned about this credential.
+	WarnedAt time.Time `json:"warned_at,omitzero"`
+}
+
+// Managed reports whether the helper manages r's lifecycle: a GitLab
+// token or an OAuth credential.
+func (r *Record) Managed() bool { return r.Token != nil || r.OAuth != nil }
 
 // Expiry returns the instant the token stops working: 00:00 UTC on its
 // expires_at date (https://docs.gitlab.com/user/profile/personal_access_tokens/#access-token-expiration).
@@ -182,6 +232,28 @@ func (t *Token) CanRotateItself() bool {
 	return false
 }
 
+// GitUnusable reports whether the token's scopes are known (GitLab has
+// confirmed the token) and give Git no access over HTTP (CanFetch).
+func (t *Token) GitUnusable() bool { return len(t.Scopes) > 0 && !t.CanFetch() }
+
+// CanFetch reports whether the token's scopes let Git clone and fetch over
+// HTTP: they must give download_code (Gitlab::Auth#abilities_for_scopes in
+// lib/gitlab/auth.rb: api, read_api, read_repository, write_repository);
+// otherwise GitLab answers 403 "You are not allowed to download code."
+// (Gitlab::GitAccess#check_authentication_abilities!).
+func (t *Token) CanFetch() bool {
+	return slices.ContainsFunc(t.Scopes, func(s string) bool {
+		return s == "api" || s == "read_api" || s == "read_repository" || s == "write_repository"
+	})
+}
+
+// CanPush reports whether the token's scopes let Git push over HTTP: they
+// must give push_code (api, write_repository); otherwise GitLab answers 403
+// "You are not allowed to upload code.".
+func (t *Token) CanPush() bool {
+	return slices.ContainsFunc(t.Scopes, func(s string) bool { return s == "api" || s == "write_repository" })
+}
+
 // Digest is what Record.SecretSHA256 holds for a token: its SHA-256, in hex.
 func Digest(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -192,7 +264,7 @@ func Digest(token string) string {
 // token that GitLab has confirmed. One stored while GitLab could not be
 // reached may be a person's password, typed for a configured host.
 func (r *Record) keepsDigest() bool {
-	return r.Token != nil && !r.Token.Unverified
+	return r.Token != nil && !r.Token.Unverified || r.OAuth != nil
 }
 
 // SameSecret reports whether password is the secret r was stored with, as
@@ -228,6 +300,17 @@ type Secret struct {
 	// before 0.9.
 	StoredAt  time.Time `json:"stored_at,omitzero"`
 	ExpiryUTC int64     `json:"password_expiry_utc,omitempty"`
+	// UserID is the GitLab user a managed token belongs to, as GitLab
+	// named it (GET .../personal_access_tokens/self, or the answer of the
+	// rotation that made the token); 0 when not known (a plain credential,
+	// a token stored while GitLab could not be asked, a secret of an
+	// earlier version). It travels with the secret because it decides
+	// whether a token found in the state dir may take this one's place
+	// (the successor of a rotation keeps the user): the backend is an
+	// authority, the index is not. It costs no extra read. Writers set it
+	// from GitLab's answer only, never from an index record. For an OAuth
+	// credential it is the user of the pair, from GitLab's token info.
+	UserID int64 `json:"user_id,omitempty"`
 }
 
 type indexFile struct {
@@ -299,10 +382,10 @@ func (r *Record) Matches(c *credential.Credential) bool {
 	if r.Protocol != c.Protocol || r.Host != c.Host {
 		return false
 	}
-	// A managed GitLab token is stored without a path and is good for
-	// every repository of its account, so it also answers requests that
-	// carry a path (credential.useHttpPath).
-	if c.Path != "" && r.Path != c.Path && (r.Token == nil || r.Path != "") {
+	// A managed GitLab token (or OAuth credential) is stored without a
+	// path and is good for every repository of its account, so it also
+	// answers requests that carry a path (credential.useHttpPath).
+	if c.Path != "" && r.Path != c.Path && (!r.Managed() || r.Path != "") {
 		return false
 	}
 	if c.HasUsername && r.Username != c.Username {
@@ -404,8 +487,9 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 	for i := range recs {
 		r := &recs[i]
 		// A managed token's expiry is the lifecycle's to judge: it tells
-		// the person to log in again instead of staying silent.
-		if r.Token == nil && r.Expired(now) {
+		// the person to log in again instead of staying silent (an OAuth
+		// access token's, that it is refreshed).
+		if !r.Managed() && r.Expired(now) {
 			continue
 		}
 		if s.Elsewhere(r) {
@@ -423,9 +507,9 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 		if err != nil {
 			return nil, nil, err
 		}
-		if !sec.StoredAt.IsZero() && !sec.StoredAt.Equal(r.StoredAt) {
+		if !Describes(r, sec) {
 			r = s.reconcile(ctx, r, sec)
-			if r.Token == nil && r.Expired(now) {
+			if !r.Managed() && r.Expired(now) {
 				continue
 			}
 		} else if r.Backend == "" && s.Backend != "" {
@@ -559,7 +643,63 @@ func (s *Store) ReadSecret(ctx context.Context, r *Record) (*Secret, error) {
 		// Not written by us (or damaged): never echo its content.
 		return nil, fmt.Errorf("store: secret of %s is not in the expected format", r.Account)
 	}
+	if r.Token != nil {
+		// Its prefix may be an instance's own: messages hide it too.
+		gltoken.Learn(sec.Password)
+	}
 	return &sec, nil
+}
+
+// Describes reports whether r is the index record of sec: written by the
+// same Put (a secret of an earlier version, without a store time, is
+// taken at its record's word).
+func Describes(r *Record, sec *Secret) bool {
+	return sec.StoredAt.IsZero() || sec.StoredAt.Equal(r.StoredAt)
+}
+
+// Reconciled returns r when it describes sec, else the record that does
+// (see First): a store that wrote sec and failed before its index record.
+func (s *Store) Reconciled(ctx context.Context, r *Record, sec *Secret) *Record {
+	if Describes(r, sec) {
+		return r
+	}
+	return s.reconcile(ctx, r, sec)
+}
+
+// KeepUserID writes userID into the envelope of r's secret, which sec was
+// read as, when the backend still holds exactly that secret for r (no store
+// since: the index lock keeps Put out meanwhile). It is for a secret
+// written without the user (by an earlier version, or while GitLab could
+// not be asked) once GitLab has named the user: one read and one write,
+// before a rotation and never on get's path of a hit.
+func (s *Store) KeepUserID(ctx context.Context, r *Record, sec *Secret, userID int64) error {
+	if userID == 0 || sec.UserID == userID {
+		return nil
+	}
+	return s.update(ctx, r.Protocol, r.Host, func(idx *indexFile) error {
+		found := false
+		for i := range idx.Records {
+			if x := &idx.Records[i]; x.Account == r.Account && x.StoredAt.Equal(r.StoredAt) {
+				found = true
+			}
+		}
+		if !found {
+			return nil // stored again since
+		}
+		cur, err := s.ReadSecret(ctx, r)
+		if err != nil {
+			return err
+		}
+		if cur.Password != sec.Password || cur.OAuthRefreshToken != sec.OAuthRefreshToken || cur.Credential != sec.Credential || !cur.StoredAt.Equal(sec.StoredAt) {
+			return nil // not the secret the caller read
+		}
+		cur.UserID = userID
+		raw, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		return s.Secrets.Set(ctx, r.Account, string(raw))
+	})
 }
 
 // dropStale removes r from the index if it is unchanged, best effort.
@@ -584,6 +724,9 @@ func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	// the secret stored (a record copied from an older one brings the
 	// older token's).
 	r.SetDigest(sec.Password)
+	if r.Token != nil {
+		gltoken.Learn(sec.Password)
+	}
 	withMeta := *sec
 	withMeta.StoredAt, withMeta.ExpiryUTC = r.StoredAt, r.ExpiryUTC
 	raw, err := json.Marshal(&withMeta)
@@ -877,6 +1020,9 @@ func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 		for i := range idx.Records {
 			if t := idx.Records[i].Token; t != nil {
 				t.APIURL = s.APIURL(idx.Records[i].Host)
+			}
+			if o := idx.Records[i].OAuth; o != nil {
+				o.APIURL = s.APIURL(idx.Records[i].Host)
 			}
 		}
 	}

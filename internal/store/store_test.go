@@ -276,3 +276,64 @@ func TestTornStoreDropsTheDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepUserID: the GitLab user goes into the envelope of exactly the
+// secret the caller read, in the real keychain, leaving its store time (so
+// its record still describes it); a secret stored since, or one a torn
+// store left newer than its record, is left alone.
+func TestKeepUserID(t *testing.T) {
+	keyringtest.Require(t)
+	ctx := context.Background()
+	s := &Store{Secrets: keychain.New("glpat-store-test " + t.Name()), Dir: t.TempDir()}
+	put := func(password string) (*Record, *Secret) {
+		t.Helper()
+		if err := s.Put(ctx, &Record{Protocol: "https", Host: "gitlab.example", Username: "u", Token: &Token{ID: 1}}, &Secret{Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		r, sec, err := s.Lookup(ctx, "https", "gitlab.example", AccountName("https", "gitlab.example", "", "u"))
+		if err != nil || r == nil {
+			t.Fatalf("lookup: %v %v", r, err)
+		}
+		return r, sec
+	}
+	envelope := func(r *Record) *Secret {
+		t.Helper()
+		sec, err := s.ReadSecret(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sec
+	}
+
+	r, sec := put("first")
+	if err := s.KeepUserID(ctx, r, sec, 42); err != nil {
+		t.Fatal(err)
+	}
+	if got := envelope(r); got.UserID != 42 || got.Password != "first" || !got.StoredAt.Equal(r.StoredAt) || !Describes(r, got) {
+		t.Errorf("envelope after KeepUserID: user %d, stored at %v; want user 42, stored at %v", got.UserID, got.StoredAt, r.StoredAt)
+	}
+
+	// Stored again since the caller read it.
+	time.Sleep(time.Millisecond)
+	r2, _ := put("second")
+	if err := s.KeepUserID(ctx, r, sec, 7); err != nil {
+		t.Fatal(err)
+	}
+	if got := envelope(r2); got.UserID != 0 || got.Password != "second" {
+		t.Errorf("a secret stored since got user %d (password changed: %v)", got.UserID, got.Password != "second")
+	}
+
+	// A torn store: the secret is newer than its record.
+	r3, sec3 := put("third")
+	torn := Secret{Password: "fourth", StoredAt: sec3.StoredAt.Add(time.Second)}
+	raw, _ := json.Marshal(&torn)
+	if err := s.Secrets.Set(ctx, r3.Account, string(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KeepUserID(ctx, r3, sec3, 7); err != nil {
+		t.Fatal(err)
+	}
+	if got := envelope(r3); got.UserID != 0 || got.Password != "fourth" {
+		t.Errorf("the secret of a torn store got user %d (password changed: %v)", got.UserID, got.Password != "fourth")
+	}
+}

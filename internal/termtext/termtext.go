@@ -2,7 +2,11 @@
 // at a terminal.
 package termtext
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
 
 // ANSI colours (SGR codes) for Paint.
 const (
@@ -28,4 +32,30 @@ func Plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// Wrap breaks s into lines of at most width runes at spaces; a word longer
+// than width (a path, a URL) gets a line of its own, never broken.
+func Wrap(s string, width int) []string {
+	if width < 20 {
+		width = 20
+	}
+	var lines []string
+	var cur strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		wl := utf8.RuneCountInString(word)
+		if n > 0 && n+1+wl > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(word)
+		n += wl
+	}
+	return append(lines, cur.String())
 }

@@ -21,3 +21,19 @@ func TestPaint(t *testing.T) {
 		t.Errorf("Paint(\"\", ok) = %q, want it unchanged", got)
 	}
 }
+
+func TestWrap(t *testing.T) {
+	got := Wrap("run git-credential-glpat login gitlab.example.com --username carol", 30)
+	want := []string{"run git-credential-glpat login", "gitlab.example.com --username", "carol"}
+	if len(got) != len(want) {
+		t.Fatalf("Wrap = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if got := Wrap("/a/very/long/path/that/is/longer/than/the/line", 20); len(got) != 1 {
+		t.Errorf("a word longer than a line was broken: %q", got)
+	}
+}

@@ -44,7 +44,7 @@ _git_credential_glpat() {
 			continue
 		fi
 		case ${COMP_WORDS[i-1]} in
-		= | --username | --api-url | --for | --to) continue ;;
+		= | --username | --api-url | --ca-file | --flow | --for | --to) continue ;;
 		esac
 		npos=$((npos + 1))
 	done
@@ -85,9 +85,18 @@ _git_credential_glpat() {
 			COMPREPLY=()
 			return 0
 			;;
+		--ca-file)
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -P "$eqprefix" -f -- "$cur"))
+			return 0
+			;;
+		--flow)
+			COMPREPLY=($(compgen -P "$eqprefix" -W 'browser device' -- "$cur"))
+			return 0
+			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--username --token-stdin --api-url --web --create-url -h --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--username --token-stdin --api-url --ca-file --web --create-url --oauth --flow -h --help' -- "$cur"))
 		elif ((npos == 0)); then
 			COMPREPLY=($(compgen -W "$(_git_credential_glpat_hosts)" -- "$cur"))
 		fi

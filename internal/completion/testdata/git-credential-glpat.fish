@@ -14,7 +14,7 @@ function __git_credential_glpat_args
             continue
         end
         switch $w
-            case --username --api-url --for --to
+            case --username --api-url --ca-file --flow --for --to
                 set skip 1
             case '-*'
             case '*'
@@ -70,8 +70,11 @@ complete -c git-credential-glpat -n '__git_credential_glpat_using erase' -s h -l
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l username -x -d 'the Git username to store it under'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l token-stdin -d 'read the token from stdin'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l api-url -x -d 'the API base URL'
+complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l ca-file -r -F -d 'a CA certificate (PEM) to trust for the API'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l web -d 'open the page that creates a least-privilege token'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l create-url -d 'print the page that creates a least-privilege token'
+complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l oauth -d 'log in with GitLab\'s OAuth instead of a token'
+complete -c git-credential-glpat -n '__git_credential_glpat_using login' -l flow -x -a 'browser device' -d 'the OAuth login\'s flow (default: browser, device over SSH)'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login' -s h -l help -d 'show the usage'
 complete -c git-credential-glpat -n '__git_credential_glpat_using login 0' -a '(__git_credential_glpat_hosts)' -d host
 

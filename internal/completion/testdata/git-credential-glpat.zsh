@@ -65,8 +65,11 @@ _git-credential-glpat() {
 				'--username=[the Git username to store it under]:u: ' \
 				'--token-stdin[read the token from stdin]' \
 				'--api-url=[the API base URL]:url: ' \
+				'--ca-file=[a CA certificate (PEM) to trust for the API]:file:_files' \
 				'--web[open the page that creates a least-privilege token]' \
 				'--create-url[print the page that creates a least-privilege token]' \
+				'--oauth[log in with GitLab'\''s OAuth instead of a token]' \
+				'--flow=[the OAuth login'\''s flow (default\: browser, device over SSH)]:flow:(browser device)' \
 				'(- *)'{-h,--help}'[show the usage]' \
 				'1:host:_git-credential-glpat_hosts' \
 				&& ret=0

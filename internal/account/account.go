@@ -720,7 +720,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	case t.NoSelfRotation != "":
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
 		e.CanRotate = false
-		e.Problem = t.NoSelfRotation
+		e.Problem = lifecycle.NoSelfRotationText(t)
 	case st.Outcome == lifecycle.OutcomeUnknown:
 		// Not a failure: GitLab may have rotated the token. Nothing for
 		// a person to do yet: the helper settles it.
@@ -930,7 +930,7 @@ func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
 		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+login
 	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
 		// Found by this rotation.
-		res.Outcome, res.Reason = OutcomeNoSelfRotation, nr.Token.NoSelfRotation+"; create a new token before it expires and run "+login
+		res.Outcome, res.Reason = OutcomeNoSelfRotation, lifecycle.NoSelfRotationText(nr.Token)+"; create a new token before it expires and run "+login
 	default:
 		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
 		if res.Reason == "" {
@@ -1007,7 +1007,7 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 		}
 		rm := Removed{Record: *r}
 		if revoke && r.OAuth != nil && r.OAuth.Dead != "" {
-			rm.Dead, rm.NotSent = r.OAuth.Dead, true
+			rm.Dead, rm.NotSent = lifecycle.OAuthDeadReason(r.OAuth), true
 		} else if revoke && r.OAuth != nil {
 			if err := s.revokeOAuth(ctx, r); err != nil { // oauth.go
 				return removed, err

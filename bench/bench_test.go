@@ -130,7 +130,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 }
 
 // BenchmarkWholeProcess runs every case runs() times, interleaved, and prints
-// the table that README.md shows.
+// the table that doc/performance.md shows.
 func BenchmarkWholeProcess(b *testing.B) {
 	keyringtest.Require(b)
 	dir := b.TempDir()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -55,9 +54,6 @@ func TestCommandsTable(t *testing.T) {
 	}
 }
 
-// flagWord is a flag as usage text and the man page write it.
-var flagWord = regexp.MustCompile(`--[a-z][a-z-]*`)
-
 // boundFlags are the flags, as --name, that the commands named bind: what
 // parses them, and what the completion scripts are written from (so these
 // two cannot differ).
@@ -95,17 +91,17 @@ func sharing(c *command) []string {
 func TestUsageShowsTheBoundFlags(t *testing.T) {
 	for _, c := range commands {
 		if c.name == "help" {
-			continue // the program's usage: TestProgramUsageShowsOnlyBoundFlags
+			continue // the program's usage: TestReadmeListsTheCommandsOfTheUsage
 		}
 		lines := usageLines(c.usage)
-		shown := flagWord.FindAllString(lines, -1)
+		shown := flagPattern.FindAllString(lines, -1)
 		for _, f := range boundFlags(c.name) {
 			if !slices.Contains(shown, f) {
 				t.Errorf("%s binds %s, which its usage lines do not show:\n%s", c.name, f, lines)
 			}
 		}
 		bound := boundFlags(sharing(c)...)
-		for _, f := range flagWord.FindAllString(lines+usageOptions(c.usage), -1) {
+		for _, f := range flagPattern.FindAllString(lines+usageOptions(c.usage), -1) {
 			if name, ok := alias(f); ok && name == c.name {
 				continue
 			}
@@ -130,29 +126,6 @@ func usageOptions(usage string) string {
 	}
 	opts, _, _ = strings.Cut(opts, "\n\n")
 	return opts
-}
-
-// TestProgramUsageShowsOnlyBoundFlags: each line of the program's usage
-// that names commands shows only flags that one of them binds. (It is a
-// summary: help COMMAND has every option.)
-func TestProgramUsageShowsOnlyBoundFlags(t *testing.T) {
-	for _, line := range strings.Split(usageLines(usage), "\n")[1:] {
-		var named []string
-		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '|' || r == '[' || r == ']' }) {
-			if _, ok := commands.lookup(w); ok {
-				named = append(named, w)
-			}
-		}
-		if len(named) == 0 {
-			t.Errorf("the usage line %q names no command", line)
-		}
-		bound := boundFlags(named...)
-		for _, f := range flagWord.FindAllString(line, -1) {
-			if !slices.Contains(bound, f) {
-				t.Errorf("the usage line %q shows %s, which none of %s binds", line, f, strings.Join(named, ", "))
-			}
-		}
-	}
 }
 
 // TestSuggest: a word close to a command people type gets that command; a

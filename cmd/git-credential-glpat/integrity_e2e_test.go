@@ -105,6 +105,37 @@ func TestOldFormatAccountIsStillServed(t *testing.T) {
 	}
 }
 
+// TestIndexOfANewerHelperIsNotWritten: an index file a newer helper wrote
+// is served from as far as it can be read, and a store there fails with one
+// line saying to upgrade, leaving the file as it is.
+func TestIndexOfANewerHelperIsNotWritten(t *testing.T) {
+	w := newWorld(t)
+	const host = "newer.example"
+	idxDir := filepath.Join(w.dir, "state", "index")
+	os.MkdirAll(idxDir, 0o700)
+	file := filepath.Join(idxDir, "https_"+host+".json")
+	content := `{"version": 99, "records": [
+ {"account": "https://u@` + host + `", "protocol": "https", "host": "` + host + `", "username": "u", "stored_at": "2026-01-01T00:00:00Z", "a_field_of_format_99": 1}]}`
+	os.WriteFile(file, []byte(content), 0o600)
+	kc := keychain.New(keychainService)
+	if err := kc.Set(context.Background(), "https://u@"+host, `{"password":"kept"}`); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, _ := w.run("protocol=https\nhost="+host+"\n", binPath, "get"); out != "username=u\npassword=kept\n" || errOut != "" {
+		t.Errorf("get = %q, stderr %q; want the record, silently", out, errOut)
+	}
+	_, errOut, err := w.run("protocol=https\nhost="+host+"\nusername=v\npassword=other\n", binPath, "store")
+	if code := exitCode(err); code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "upgrade") || !strings.Contains(errOut, file) {
+		t.Errorf("store: exit %d, stderr %q; want 1 and one line naming %s and to upgrade", code, errOut, file)
+	}
+	if b, _ := os.ReadFile(file); string(b) != content {
+		t.Errorf("the newer helper's index was changed:\n%s", b)
+	}
+	if aside, _ := filepath.Glob(file + ".corrupt-*"); len(aside) != 0 {
+		t.Errorf("set aside as %v", aside)
+	}
+}
+
 // TestPlantedAPIURLGetsNoToken: a managed token's API URL comes from the
 // config, never from the index: a record pointed at another server (and
 // marked unverified, so that get checks it) sends that server nothing.

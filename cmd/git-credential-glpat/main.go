@@ -25,6 +25,7 @@ import (
 const usage = `Usage:
     git-credential-glpat get|store|erase     (called by Git, reads stdin)
     git-credential-glpat login  [HOST] [--username U] [--token-stdin] [--web] [--api-url URL] [--ca-file FILE] [--create-url]
+    git-credential-glpat login  [HOST] --oauth [--flow browser|device] [--username U]
     git-credential-glpat logout [HOST] [--username U] [--revoke] [--yes]
     git-credential-glpat status [HOST] [--json] [--offline]
     git-credential-glpat rotate [HOST | --all] [--force] [--json]

@@ -146,7 +146,7 @@ func TestManPageDocumentsEveryCommandAndFlag(t *testing.T) {
 			continue
 		}
 		bound := boundFlags(synopsisCommands(synopsis[i])...)
-		for _, f := range flagWord.FindAllString(synopsis[i], -1) {
+		for _, f := range flagPattern.FindAllString(synopsis[i], -1) {
 			if name, ok := alias(f); !slices.Contains(bound, f) && !(ok && name == c.name) {
 				t.Errorf("the SYNOPSIS line of %s shows %s, which it does not bind", c.name, f)
 			}

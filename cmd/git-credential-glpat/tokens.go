@@ -115,7 +115,7 @@ func (o *loginOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(host, svc.APIURL(host, o.apiURL))
+	create := svc.CreateTokenURL(svc.APIURL(host, o.apiURL))
 	if o.createURL {
 		fmt.Fprintln(stdout, create)
 		return 0

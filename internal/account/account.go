@@ -62,26 +62,20 @@ func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	return gitlabapi.New(apiURL, caFile)
 }
 
-// APIURL is the API base URL for host: the flag, else the config, else
-// https://HOST/api/v4.
+// APIURL is the API base URL login uses for host: the --api-url flag,
+// else where the host's tokens are sent (config.TokenAPIURL).
 func (s *Service) APIURL(host, flagURL string) string {
 	if flagURL != "" {
 		return strings.TrimRight(flagURL, "/")
 	}
-	if u := s.Config.Host(host).APIURL; u != "" {
-		return u
-	}
-	return config.DefaultAPIURL("https", host)
+	return s.Config.TokenAPIURL(host)
 }
 
 // CreateTokenURL is GitLab's page for a new personal access token, pre-filled
 // with a name and the least-privilege scopes
 // (https://docs.gitlab.com/user/profile/personal_access_tokens/#prefill-personal-access-token-name-and-scopes).
-func (s *Service) CreateTokenURL(host, apiURL string) string {
-	base := "https://" + host
-	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
-		base = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/api/v4")
-	}
+func (s *Service) CreateTokenURL(apiURL string) string {
+	base := config.WebURL(apiURL)
 	q := url.Values{}
 	hostname, _ := os.Hostname()
 	name := "git-credential-glpat"
@@ -698,7 +692,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	case t.NoSelfRotation != "":
 		// Found by lifecycle: this GitLab has no self-rotate endpoint.
 		e.CanRotate = false
-		e.Problem = t.NoSelfRotation
+		e.Problem = lifecycle.NoSelfRotationText(t)
 	case st.Outcome == lifecycle.OutcomeUnknown:
 		// Not a failure: GitLab may have rotated the token. Nothing for
 		// a person to do yet: the helper settles it.
@@ -907,7 +901,7 @@ func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
 		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+login
 	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
 		// Found by this rotation.
-		res.Outcome, res.Reason = OutcomeNoSelfRotation, nr.Token.NoSelfRotation+"; create a new token before it expires and run "+login
+		res.Outcome, res.Reason = OutcomeNoSelfRotation, lifecycle.NoSelfRotationText(nr.Token)+"; create a new token before it expires and run "+login
 	default:
 		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
 		if res.Reason == "" {
@@ -975,7 +969,7 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 		}
 		rm := Removed{Record: *r}
 		if revoke && r.OAuth != nil && r.OAuth.Dead != "" {
-			rm.Dead, rm.NotSent = r.OAuth.Dead, true
+			rm.Dead, rm.NotSent = lifecycle.OAuthDeadReason(r.OAuth), true
 		} else if revoke && r.OAuth != nil {
 			if err := s.revokeOAuth(ctx, r); err != nil { // oauth.go
 				return removed, err

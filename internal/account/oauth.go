@@ -159,7 +159,7 @@ func (s *Service) describeOAuth(ctx context.Context, e *Entry, r *store.Record, 
 	e.AccessExpiry = &exp
 	switch st.State {
 	case lifecycle.Revoked:
-		e.State, e.Problem = "revoked", r.OAuth.Dead+"; run "+login
+		e.State, e.Problem = "revoked", lifecycle.OAuthDeadReason(r.OAuth)+"; run "+login
 	case lifecycle.HeldBack:
 		e.State = "held back"
 		e.Problem = "the server refused its access token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
@@ -214,7 +214,7 @@ func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, 
 	access := time.Unix(r.ExpiryUTC, 0).UTC().Format("15:04 UTC")
 	st := s.Lifecycle.StateAt(r, now)
 	if st.State == lifecycle.Revoked && st.Outcome != lifecycle.OutcomeUnknown {
-		res.Outcome, res.Reason = OutcomeDead, "the OAuth login has ended: "+r.OAuth.Dead+"; run "+s.Lifecycle.OAuthLoginCommand(r)
+		res.Outcome, res.Reason = OutcomeDead, "the OAuth login has ended: "+lifecycle.OAuthDeadReason(r.OAuth)+"; run "+s.Lifecycle.OAuthLoginCommand(r)
 		return res, nil
 	}
 	if !force && !st.Due && st.Outcome != lifecycle.OutcomeUnknown {

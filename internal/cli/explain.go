@@ -9,6 +9,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 // Explain turns an error into the one line a person reads, with what to do
@@ -30,6 +31,9 @@ func explain(err error, goos string, getenv func(string) string, uid int) string
 		return err.Error()
 	case errors.Is(err, secrets.ErrLocked):
 		return "the keychain is locked; " + unlockAdvice(goos, getenv)
+	case errors.Is(err, store.ErrNewerIndex):
+		// Writing it would drop what the newer helper recorded.
+		return err.Error() + ": a newer git-credential-glpat wrote it; upgrade this one (" + executable() + ")"
 	}
 	// Bad input, bad requests and the rest already say what is wrong.
 	return err.Error()
@@ -47,4 +51,12 @@ func unlockAdvice(goos string, getenv func(string) string) string {
 		return "no unlock dialog can reach you here: unlock it from a shell with `gnome-keyring-daemon --replace --unlock --components=secrets` (type the keyring password, then Ctrl-D), or log in to the desktop, then retry"
 	}
 	return "unlock it in Passwords and Keys (Seahorse), or by logging in to the desktop, then retry"
+}
+
+// executable is this program's path, "git-credential-glpat" when not known.
+func executable() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "git-credential-glpat"
 }

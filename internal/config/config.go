@@ -202,22 +202,6 @@ func (c *Config) Hosts() []string {
 	return names
 }
 
-// APIURL returns the GitLab API base URL for host reached over protocol
-// ("https" or "http", as Git's `protocol` attribute says): the configured
-// api_url, else DefaultAPIURL(protocol, host).
-func (c *Config) APIURL(protocol, host string) string {
-	if u := c.hosts[strings.ToLower(host)].APIURL; u != "" {
-		return u
-	}
-	return DefaultAPIURL(protocol, host)
-}
-
-// DefaultAPIURL is the API base URL GitLab serves for a host:
-// <protocol>://<host>/api/v4 (https://docs.gitlab.com/api/rest/).
-func DefaultAPIURL(protocol, host string) string {
-	return protocol + "://" + host + "/api/v4"
-}
-
 // AccountFor returns the username to use on host for the repository at
 // path (Git's `path` attribute, like "acme/team/app.git"; Git only sends it
 // with credential.useHttpPath). The account whose path prefix matches the

@@ -340,12 +340,12 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 }
 
 // checkClock compares this machine's clock with the first GitLab host that
-// answers.
+// answers, asked where its tokens are sent (config.TokenAPIURL).
 func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) Check {
 	c := Check{Name: "clock"}
 	var errs []string
 	for _, h := range hosts {
-		apiURL := cfg.APIURL(h.protocol, h.name)
+		apiURL := cfg.TokenAPIURL(h.name)
 		cctx, cancel := context.WithTimeout(ctx, clockTimeout)
 		before := e.Now()
 		server, err := e.ServerTime(cctx, apiURL, cfg.Host(h.name).CAFile)

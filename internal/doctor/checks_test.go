@@ -381,6 +381,41 @@ func TestCheckClock(t *testing.T) {
 	}
 }
 
+// The clock is read where the host's tokens are sent (config.TokenAPIURL):
+// the configured api_url, else https://HOST/api/v4, also for a host whose
+// credentials Git stored for http. Plain http only where the config says.
+func TestCheckClockAsksWhereTokensAreSent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[hosts.\"127.0.0.1:8929\"]\napi_url = \"http://127.0.0.1:8929/api/v4\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	configured, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		cfg  *config.Config
+		want string
+	}{
+		{"derived", config.Default(), "https://127.0.0.1:8929/api/v4"},
+		{"configured", configured, "http://127.0.0.1:8929/api/v4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			e := Env{ServerTime: func(_ context.Context, apiURL, _ string) (time.Time, error) {
+				asked = append(asked, apiURL)
+				return time.Now(), nil
+			}}.withDefaults()
+			checkClock(context.Background(), e, tt.cfg, []host{{"http", "127.0.0.1:8929"}})
+			if !slices.Equal(asked, []string{tt.want}) {
+				t.Errorf("asked %q, want %q", asked, tt.want)
+			}
+		})
+	}
+}
+
 func TestClockFixByPlatform(t *testing.T) {
 	tests := []struct {
 		p    platform
@@ -632,7 +667,15 @@ func TestCheckClockAgainstServer(t *testing.T) {
 			defer srv.Close()
 			e := Env{GOOS: "linux", ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }}.withDefaults()
 			h := host{"http", strings.TrimPrefix(srv.URL, "http://")}
-			c := checkClock(context.Background(), e, config.Default(), []host{h})
+			path := filepath.Join(t.TempDir(), "config.toml")
+			if err := os.WriteFile(path, fmt.Appendf(nil, "[hosts.%q]\napi_url = %q\n", h.name, srv.URL+"/api/v4"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := checkClock(context.Background(), e, cfg, []host{h})
 			if c.Status != tt.wantStatus {
 				t.Errorf("status = %q, want %q (detail %q)", c.Status, tt.wantStatus, c.Detail)
 			}

@@ -44,12 +44,7 @@ func (h *Helper) gitlabToken(ctx context.Context, req *credential.Credential) (*
 	if !hc.Known && !shaped {
 		return nil, nil
 	}
-	apiURL := hc.APIURL
-	if apiURL == "" {
-		// Only HTTPS is derived: a token is never sent in clear text to
-		// an address the user did not configure.
-		apiURL = config.DefaultAPIURL("https", req.Host)
-	}
+	apiURL := cfg.TokenAPIURL(req.Host)
 	api, err := h.newAPI(apiURL, hc.CAFile)
 	if err != nil {
 		return nil, err

@@ -86,7 +86,7 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	}
 	if st.State == NoSelfRotation {
 		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
-			rec.Token.NoSelfRotation, rec.Host, expiryText(rec), m.LoginCommand(rec))
+			NoSelfRotationText(rec.Token), rec.Host, expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
 	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
@@ -706,7 +706,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		case err == nil && info != nil:
 			if ver, known := m.version(ctx, api, sec); known && !selfRotationIn(ver, a.kind) {
 				m.removeJournal(rec.Account)
-				return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
+				return m.saveNoSelfRotation(ctx, rec, sec, store.NoSelfRotateEndpoint, ver, rerr)
 			}
 		}
 		m.removeJournal(rec.Account)
@@ -727,12 +727,12 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		}
 		m.removeJournal(rec.Account)
 		ver, _ := m.version(ctx, api, sec)
-		return m.saveNoSelfRotation(ctx, rec, sec, tooOld(ver), rerr)
+		return m.saveNoSelfRotation(ctx, rec, sec, store.NoSelfRotateEndpoint, ver, rerr)
 	case ae != nil && ae.LegacyRotationDisabled():
 		// Refused before RotateService's transaction. Not this
 		// token's scopes: the instance's setting, which may change.
 		m.removeJournal(rec.Account)
-		return m.saveNoSelfRotation(ctx, rec, sec, "this GitLab has disabled the rotation of legacy personal access tokens, so the token cannot rotate itself: a fine-grained personal access token is needed", rerr)
+		return m.saveNoSelfRotation(ctx, rec, sec, store.LegacyRotationDisabled, "", rerr)
 	case ae != nil && a.fallbacks && lifetimeCap(ae, a):
 		return m.lifetimeCapped(ctx, api, rec, sec, a, ae)
 	case errors.Is(rerr, gitlabapi.ErrUnreachable):
@@ -822,23 +822,31 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 // itself (its self-rotate endpoint is missing, or it refuses to rotate
 // legacy tokens), says so once, and leaves the token alone for
 // recheckNoSelfRotation.
-func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why string, cause error) (*store.Record, *store.Secret, error) {
+func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why store.NoSelfRotation, ver string, cause error) (*store.Record, *store.Secret, error) {
 	upd, tok := copyRecord(rec)
-	tok.NoSelfRotation = why
+	tok.NoSelfRotation, tok.GitLabVersion = why, ver
 	tok.NoSelfRotationAt = m.now().UTC()
 	tok.RotateError = cause.Error()
 	tok.WarnedAt = tok.NoSelfRotationAt // this is the warning warnOnce would give
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", why, rec.Host, expiryText(rec), m.LoginCommand(rec))
+	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", NoSelfRotationText(tok), rec.Host, expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
 }
 
-// tooOld says that a GitLab of version ver ("" when not known) has no
-// self-rotate endpoint, and which versions do.
-func tooOld(ver string) string {
+// NoSelfRotationText says why tok's GitLab cannot rotate it itself
+// (store.Token.NoSelfRotation): it is too old (of version GitLabVersion,
+// when known), and which versions can; or it refuses to rotate legacy
+// tokens. It is "" when nothing was found.
+func NoSelfRotationText(tok *store.Token) string {
+	switch tok.NoSelfRotation {
+	case "":
+		return ""
+	case store.LegacyRotationDisabled:
+		return "this GitLab has disabled the rotation of legacy personal access tokens, so the token cannot rotate itself: a fine-grained personal access token is needed"
+	}
 	which := "this GitLab"
-	if ver != "" {
-		which = "this GitLab (" + ver + ")"
+	if tok.GitLabVersion != "" {
+		which = "this GitLab (" + tok.GitLabVersion + ")"
 	}
 	return which + " cannot rotate tokens itself: personal access tokens rotate themselves from GitLab 16.10, project and group access tokens from 17.9"
 }
@@ -915,7 +923,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 // says tells the two apart. Either way the old token is dead and no new
 // one is known.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
-	m.saveLost(ctx, rec, deadLost)
+	m.saveLost(ctx, rec, store.DeadAnswerLost)
 	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
 }
 
@@ -1099,7 +1107,7 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 		// The stored token is revoked (rotated, most likely), and
 		// nothing tells whose it was: the file's token cannot be
 		// confirmed as its successor. A person can.
-		m.saveLost(ctx, rec, deadUnconfirmed)
+		m.saveLost(ctx, rec, store.DeadUnconfirmed)
 		m.warn("GitLab no longer accepts the token for %s, and the token in %s cannot be confirmed as its successor (the keychain does not say whose the stored token was); if it is yours, run %s --token-stdin < %s, then delete the file",
 			rec.Host, file, m.LoginCommand(rec), file)
 		return nil, nil, true, nil
@@ -1159,7 +1167,7 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Se
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
-			m.saveLost(ctx, old, deadUnsaved)
+			m.saveLost(ctx, old, store.DeadUnsaved)
 			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", old.Host, err, rerr, m.LoginCommand(old))
 			return upd, sec, nil
 		}
@@ -1177,7 +1185,7 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Se
 
 // saveLost marks rec's token dead after a rotation whose new token is lost,
 // and ends the rotation.
-func (m *Manager) saveLost(ctx context.Context, rec *store.Record, why string) {
+func (m *Manager) saveLost(ctx context.Context, rec *store.Record, why store.Dead) {
 	m.removeJournal(rec.Account)
 	upd, tok := copyRecord(rec)
 	tok.Dead = why
@@ -1189,7 +1197,7 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run %s", rec.Host, tok.Dead, m.LoginCommand(rec))
+	m.warn("GitLab no longer accepts the token for %s (%s); run %s", rec.Host, deadText(tok.Dead), m.LoginCommand(rec))
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
@@ -1243,13 +1251,13 @@ func (m *Manager) warnOnce(ctx context.Context, rec *store.Record, now time.Time
 
 func markDead(tok *store.Token, cause error, now time.Time) {
 	var ae *gitlabapi.Error
-	tok.Dead = deadRefused
+	tok.Dead = store.DeadRefused
 	if errors.As(cause, &ae) {
 		switch {
 		case ae.Expired():
-			tok.Dead = deadExpired
+			tok.Dead = store.DeadExpired
 		case ae.Revoked():
-			tok.Dead = deadRevoked
+			tok.Dead = store.DeadRevoked
 		}
 	}
 	tok.DeadAt = now.UTC()

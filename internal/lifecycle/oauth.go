@@ -56,12 +56,19 @@ const (
 	oauthRefusedAgain = time.Minute
 )
 
-// The reasons an OAuth credential is dead, as store.OAuth.Dead keeps them.
-const (
-	oauthDeadRefused = "GitLab no longer accepts its refresh token (it was revoked, or used elsewhere)"
-	oauthDeadLost    = "GitLab refreshed it but the answer with the new token was lost"
-	oauthDeadUnsaved = "it was refreshed, but the new token could not be saved"
-)
+// OAuthDeadReason says why rec's OAuth login has ended, to follow "the
+// OAuth login for HOST has ended:"; "" while it has not.
+func OAuthDeadReason(o *store.OAuth) string {
+	switch o.Dead {
+	case "":
+		return ""
+	case store.DeadAnswerLost:
+		return "GitLab refreshed it but the answer with the new token was lost"
+	case store.DeadUnsaved:
+		return "it was refreshed, but the new token could not be saved"
+	}
+	return "GitLab no longer accepts its refresh token (it was revoked, or used elsewhere)"
+}
 
 // OAuthAPI is the part of oauth.Client the lifecycle uses.
 type OAuthAPI interface {
@@ -103,7 +110,7 @@ func (m *Manager) RefusesOAuth(rec *store.Record) bool {
 }
 
 func (m *Manager) warnOAuthDead(rec *store.Record) {
-	m.warn("the OAuth login for %s has ended: %s; run %s", rec.Host, rec.OAuth.Dead, m.OAuthLoginCommand(rec))
+	m.warn("the OAuth login for %s has ended: %s; run %s", rec.Host, OAuthDeadReason(rec.OAuth), m.OAuthLoginCommand(rec))
 }
 
 func oauthHeldBack(rec *store.Record, now time.Time) bool {
@@ -239,7 +246,7 @@ func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *stor
 // access token could not tell whether GitLab carried it out.
 func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, again bool) (*store.Record, *store.Secret, error) {
 	if sec.OAuthRefreshToken == "" {
-		m.saveOAuthDead(ctx, rec, oauthDeadRefused)
+		m.saveOAuthDead(ctx, rec, store.DeadRefused)
 		return nil, nil, nil
 	}
 	j := oauthJournal{StartedAt: m.now().UTC(), Sent: store.Digest(sec.OAuthRefreshToken), Host: rec.Host}
@@ -264,9 +271,9 @@ func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Reco
 			return cur, curSec, nil
 		}
 		if again {
-			m.saveOAuthDead(ctx, rec, oauthDeadLost)
+			m.saveOAuthDead(ctx, rec, store.DeadAnswerLost)
 		} else {
-			m.saveOAuthDead(ctx, rec, oauthDeadRefused)
+			m.saveOAuthDead(ctx, rec, store.DeadRefused)
 		}
 		return nil, nil, nil
 	case errors.Is(err, oauth.ErrNoAnswer) && again:
@@ -319,7 +326,7 @@ func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 	case errors.Is(err, oauth.ErrInvalidGrant):
 		// Valid by the clock and not accessible: revoked, by the
 		// refresh whose answer was lost.
-		m.saveOAuthDead(ctx, rec, oauthDeadLost)
+		m.saveOAuthDead(ctx, rec, store.DeadAnswerLost)
 		return nil, nil, nil
 	default:
 		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet (asking GitLab: %v); it is checked again on the next git command", rec.Host, cause, err)
@@ -378,7 +385,7 @@ func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *sto
 			return &upd, sec, nil
 		}
 		if rerr != nil {
-			m.saveOAuthDead(ctx, old, oauthDeadUnsaved)
+			m.saveOAuthDead(ctx, old, store.DeadUnsaved)
 			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", old.Host, err, rerr, m.OAuthLoginCommand(old))
 			return &upd, sec, nil
 		}
@@ -429,7 +436,7 @@ func (m *Manager) oauthState(rec *store.Record, now time.Time) TokenState {
 	switch {
 	case pending:
 		st.Outcome = OutcomeUnknown
-	case o.Dead == oauthDeadLost || o.Dead == oauthDeadUnsaved:
+	case o.Dead == store.DeadAnswerLost || o.Dead == store.DeadUnsaved:
 		st.Outcome = AnswerLost
 	case !st.RetryAt.IsZero():
 		st.Outcome = RotationFailed
@@ -439,7 +446,7 @@ func (m *Manager) oauthState(rec *store.Record, now time.Time) TokenState {
 	case m.Store != nil && m.Store.Elsewhere(rec):
 		st.State = StoredElsewhere
 	case o.Dead != "":
-		st.State, st.Since, st.Why = Revoked, o.DeadAt, o.Dead
+		st.State, st.Since, st.Why = Revoked, o.DeadAt, OAuthDeadReason(o)
 	case oauthHeldBack(rec, now):
 		st.State, st.Since, st.Until = HeldBack, o.GitRefusedAt, o.GitRefusedAt.Add(retryAfter)
 	case st.Due:
@@ -448,7 +455,7 @@ func (m *Manager) oauthState(rec *store.Record, now time.Time) TokenState {
 	return st
 }
 
-func (m *Manager) saveOAuthDead(ctx context.Context, rec *store.Record, why string) {
+func (m *Manager) saveOAuthDead(ctx context.Context, rec *store.Record, why store.Dead) {
 	m.removeOAuthJournal(rec.Account)
 	upd := *rec
 	o := *rec.OAuth

@@ -364,7 +364,7 @@ func TestOAuthState(t *testing.T) {
 	if st := m.State(rec); st.State != DueForRotation || !st.Due || !st.State.Served() {
 		t.Errorf("expired access token: %v, want due for refresh and served", st.State)
 	}
-	rec.OAuth.Dead = oauthDeadRefused
+	rec.OAuth.Dead = store.DeadRefused
 	if st := m.State(rec); st.State != Revoked || st.State.Served() {
 		t.Errorf("dead: %v, want revoked", st.State)
 	}

@@ -203,7 +203,7 @@ func TestTokenRefusedByGitLabIsNeverRotated(t *testing.T) {
 		name string
 		// setup stores the credential and breaks it on the server.
 		setup     func(w *world)
-		wantDead  string
+		wantDead  store.Dead
 		wantTable string
 	}{
 		{"revoked in GitLab", func(w *world) {
@@ -228,7 +228,7 @@ func TestTokenRefusedByGitLabIsNeverRotated(t *testing.T) {
 			w.wantServed(got, 0)
 			w.wantCalls(1, 0)
 			w.wantTable(tt.wantTable)
-			w.wantWarnings(0, []string{"no longer accepts the token for " + host, tt.wantDead, "git-credential-glpat login " + host})
+			w.wantWarnings(0, []string{"no longer accepts the token for " + host, string(tt.wantDead), "git-credential-glpat login " + host})
 			rec, _ := w.stored()
 			if rec.Token.Dead != tt.wantDead || !rec.Token.DeadAt.Equal(w.clock.Now()) {
 				t.Errorf("stored dead %q at %s, want %q at %s", rec.Token.Dead, rec.Token.DeadAt, tt.wantDead, w.clock.Now())
@@ -242,9 +242,9 @@ func TestTokenRefusedByGitLabIsNeverRotated(t *testing.T) {
 			w.wantCalls(1, 0)
 			w.wantTable(tt.wantTable)
 			w.wantWarnings(1,
-				[]string{tt.wantDead, "git-credential-glpat login " + host},
-				[]string{tt.wantDead, "git-credential-glpat login " + host},
-				[]string{tt.wantDead, "git-credential-glpat login " + host})
+				[]string{string(tt.wantDead), "git-credential-glpat login " + host},
+				[]string{string(tt.wantDead), "git-credential-glpat login " + host},
+				[]string{string(tt.wantDead), "git-credential-glpat login " + host})
 		})
 	}
 }
@@ -544,7 +544,7 @@ func TestUnverifiedTokenIsVerifiedOnNextServe(t *testing.T) {
 		wantServed int
 		wantSelf   int
 		wantRotate int
-		wantDead   string
+		wantDead   store.Dead
 		wantWarn   [][]string
 	}{
 		{"GitLab confirms it", 60, false, 1, 1, 0, "", nil},

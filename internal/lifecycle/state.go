@@ -80,27 +80,9 @@ const (
 	AnswerLost
 )
 
-// The reasons a token is dead, as store.Token.Dead keeps them. State reads
-// them as values, never as text to search.
-const (
-	deadExpired = "expired"
-	deadRevoked = "revoked"
-	deadRefused = "no longer accepted by GitLab"
-	// deadLost: GitLab stopped accepting the token after a rotation whose
-	// answer was lost; deadLostBefore is what earlier versions stored
-	// for it, read the same.
-	deadLost       = "rotation answer lost"
-	deadLostBefore = "revoked: GitLab rotated it but the answer with the new token was lost"
-	deadUnsaved    = "revoked (it was rotated, but the new token could not be saved)"
-	// deadUnconfirmed: revoked, and the token in the recovery file cannot
-	// be confirmed as its successor (see recoverFile).
-	deadUnconfirmed = "revoked (rotated; a token in the recovery file may be its successor)"
-)
-
-// answerLost reports whether dead (store.Token.Dead) says a rotation's
-// new token is nowhere.
-func answerLost(dead string) bool {
-	return dead == deadLost || dead == deadLostBefore || dead == deadUnsaved
+// answerLost reports whether dead says a rotation's new token is nowhere.
+func answerLost(dead store.Dead) bool {
+	return dead == store.DeadAnswerLost || dead == store.DeadUnsaved
 }
 
 // DeadReason says why tok can no longer work, to follow "the token for
@@ -109,14 +91,30 @@ func answerLost(dead string) bool {
 // It is "" for a token that is not dead.
 func DeadReason(tok *store.Token) string {
 	switch {
-	case tok.Dead == deadLost || tok.Dead == deadLostBefore:
-		return "no longer accepted by GitLab after a rotation whose answer was lost: it may have been rotated (the new token is not known) or revoked"
 	case tok.Dead != "":
-		return tok.Dead
+		return deadText(tok.Dead)
 	case tok.ExpiresAt != "":
 		return "expired on " + tok.ExpiresAt
 	}
 	return ""
+}
+
+// deadText says a dead token's reason in words, to follow "the token for
+// HOST is".
+func deadText(d store.Dead) string {
+	switch d {
+	case store.DeadExpired:
+		return "expired"
+	case store.DeadRevoked:
+		return "revoked"
+	case store.DeadAnswerLost:
+		return "no longer accepted by GitLab after a rotation whose answer was lost: it may have been rotated (the new token is not known) or revoked"
+	case store.DeadUnsaved:
+		return "revoked (it was rotated, but the new token could not be saved)"
+	case store.DeadUnconfirmed:
+		return "revoked (rotated; a token in the recovery file may be its successor)"
+	}
+	return "no longer accepted by GitLab"
 }
 
 // TokenState is State's answer for one token.
@@ -227,7 +225,7 @@ func assess(rec *store.Record, s Settings, pending, elsewhere bool, now time.Tim
 	case st.Due && !st.CanRotate:
 		st.State = CannotRotateItself
 	case st.Due && noSelfRotation(rec, now):
-		st.State, st.Since, st.Why = NoSelfRotation, t.NoSelfRotationAt, t.NoSelfRotation
+		st.State, st.Since, st.Why = NoSelfRotation, t.NoSelfRotationAt, NoSelfRotationText(t)
 	case st.Due:
 		st.State = DueForRotation
 	}
@@ -245,8 +243,8 @@ func refusal(rec *store.Record, now time.Time) TokenState {
 		st.Expiry = exp
 	}
 	switch {
-	case t.Dead == deadExpired:
-		st.State, st.Since, st.Why = Expired, t.DeadAt, t.Dead
+	case t.Dead == store.DeadExpired:
+		st.State, st.Since, st.Why = Expired, t.DeadAt, deadText(t.Dead)
 	case t.Dead != "":
 		st.State, st.Since, st.Why = Revoked, t.DeadAt, DeadReason(t)
 	case hasExpiry && !now.Before(exp):

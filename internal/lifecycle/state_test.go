@@ -53,13 +53,13 @@ func TestState(t *testing.T) {
 		{"held back past expiry", rotatable(func(t *store.Token) { t.GitRefusedAt = exp.Add(-time.Minute) }), false, false, exp, Expired, NoRotation, true},
 		{"unverified", &store.Token{Unverified: true}, false, false, exp, Unverified, NoRotation, false},
 		{"unverified past expiry: refused as expired", &store.Token{Unverified: true, ExpiresAt: expires}, false, false, exp, Expired, NoRotation, true},
-		{"GitLab said expired", rotatable(func(t *store.Token) { t.Dead = deadExpired }), false, false, dueAt, Expired, NoRotation, false},
-		{"GitLab said revoked", rotatable(func(t *store.Token) { t.Dead = deadRevoked }), false, false, dueAt, Revoked, NoRotation, false},
-		{"GitLab refused it", rotatable(func(t *store.Token) { t.Dead = deadRefused }), false, false, dueAt, Revoked, NoRotation, false},
-		{"answer lost", rotatable(func(t *store.Token) { t.Dead = deadLost }), false, false, dueAt, Revoked, AnswerLost, false},
-		{"new token not saved", rotatable(func(t *store.Token) { t.Dead = deadUnsaved }), false, false, dueAt, Revoked, AnswerLost, false},
+		{"GitLab said expired", rotatable(func(t *store.Token) { t.Dead = store.DeadExpired }), false, false, dueAt, Expired, NoRotation, false},
+		{"GitLab said revoked", rotatable(func(t *store.Token) { t.Dead = store.DeadRevoked }), false, false, dueAt, Revoked, NoRotation, false},
+		{"GitLab refused it", rotatable(func(t *store.Token) { t.Dead = store.DeadRefused }), false, false, dueAt, Revoked, NoRotation, false},
+		{"answer lost", rotatable(func(t *store.Token) { t.Dead = store.DeadAnswerLost }), false, false, dueAt, Revoked, AnswerLost, false},
+		{"new token not saved", rotatable(func(t *store.Token) { t.Dead = store.DeadUnsaved }), false, false, dueAt, Revoked, AnswerLost, false},
 		{"rotation unfinished", rotatable(nil), true, false, dueAt.Add(1), DueForRotation, OutcomeUnknown, true},
-		{"rotation unfinished, revoked meanwhile", rotatable(func(t *store.Token) { t.Dead = deadLost }), true, false, dueAt, Revoked, OutcomeUnknown, false},
+		{"rotation unfinished, revoked meanwhile", rotatable(func(t *store.Token) { t.Dead = store.DeadAnswerLost }), true, false, dueAt, Revoked, OutcomeUnknown, false},
 		{"failed one nanosecond before the back-off ends", rotatable(func(t *store.Token) { t.RotateFailedAt, t.RotateError = failedAt, "502" }), false, false, failedAt.Add(retryAfter - 1), Active, RotationFailed, false},
 		{"back-off over", rotatable(func(t *store.Token) { t.RotateFailedAt, t.RotateError = failedAt, "502" }), false, false, failedAt.Add(retryAfter), Active, NoRotation, false},
 		{"stored elsewhere", rotatable(nil), false, true, dueAt.Add(1), StoredElsewhere, NoRotation, true},
@@ -92,7 +92,7 @@ func TestStateSaysWhenAndWhy(t *testing.T) {
 		why                 string
 	}{
 		{"held back", store.Token{ExpiresAt: expires, GitRefusedAt: at}, at, at.Add(retryAfter), time.Time{}, ""},
-		{"revoked", store.Token{ExpiresAt: expires, Dead: deadRevoked, DeadAt: at}, at, time.Time{}, time.Time{}, deadRevoked},
+		{"revoked", store.Token{ExpiresAt: expires, Dead: store.DeadRevoked, DeadAt: at}, at, time.Time{}, time.Time{}, "revoked"},
 		{"expired", store.Token{ExpiresAt: expires}, exp, time.Time{}, time.Time{}, ""},
 		{"failed", store.Token{ExpiresAt: expires, RotateFailedAt: at, RotateError: "gitlab: 502"}, time.Time{}, time.Time{}, at.Add(retryAfter), "gitlab: 502"},
 	} {

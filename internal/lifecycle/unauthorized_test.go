@@ -20,7 +20,7 @@ func (w *world) wantUnrecognizedSince(want time.Time) {
 }
 
 // wantDead checks the record's Dead.
-func (w *world) wantDead(want string) {
+func (w *world) wantDead(want store.Dead) {
 	w.t.Helper()
 	if rec, _ := w.stored(); rec.Token.Dead != want {
 		w.t.Errorf("stored dead %q, want %q", rec.Token.Dead, want)
@@ -71,7 +71,7 @@ func TestTokenGitLabNoLongerKnowsIsDeadOnlyWhenThatLasts(t *testing.T) {
 	if n := w.gl.Calls(gitlabtest.EndpointUser); n != 1 {
 		t.Errorf("%d calls to GET /user, want 1", n)
 	}
-	w.wantDead(deadRefused)
+	w.wantDead(store.DeadRefused)
 	warnings := w.allWarnings()
 	w.wantWarnings(len(warnings)-1, []string{"no longer accepts the token for " + host, "git-credential-glpat login " + host})
 	for _, msg := range warnings[:len(warnings)-1] {
@@ -119,7 +119,7 @@ func TestBare401CountsFromTheLastAcceptance(t *testing.T) {
 	// nothing in it tells a proxy's apart.
 	w.clock.Set(restart.Add(confirmUnrecognizedAfter))
 	w.gitRefused()
-	w.wantDead(deadRefused)
+	w.wantDead(store.DeadRefused)
 	if n := w.gl.Calls(gitlabtest.EndpointUser); n != 1 {
 		t.Errorf("%d calls to GET /user, want 1", n)
 	}

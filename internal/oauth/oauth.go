@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 )
 
@@ -127,12 +128,6 @@ type Client struct {
 	Now func() time.Time
 }
 
-// BaseURLOf is GitLab's web root for the API base URL apiURL: the OAuth
-// provider sits beside the API (https://host/oauth, https://host/api/v4).
-func BaseURLOf(apiURL string) string {
-	return strings.TrimSuffix(strings.TrimRight(apiURL, "/"), "/api/v4")
-}
-
 // New returns a client for the GitLab whose API is at apiURL, over the
 // same HTTP client the API calls use (ca_file, TLS, no redirects).
 func New(apiURL, caFile, clientID string) (*Client, error) {
@@ -142,7 +137,7 @@ func New(apiURL, caFile, clientID string) (*Client, error) {
 	}
 	hc := *api.HTTP
 	hc.Timeout = httpTimeout
-	return &Client{BaseURL: BaseURLOf(apiURL), ClientID: clientID, HTTP: &hc}, nil
+	return &Client{BaseURL: config.WebURL(apiURL), ClientID: clientID, HTTP: &hc}, nil
 }
 
 func (c *Client) now() time.Time {

@@ -26,9 +26,10 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
-// indexVersion is written into every index file. Readers accept files of
-// this version; new optional fields may be added without changing it.
-const indexVersion = 1
+// indexVersion is written into every index file. New optional fields may
+// be added without changing it; a change in what a field means takes a new
+// version, and readIndexFile reads every earlier one (format.go).
+const indexVersion = 2
 
 // maxIndexSize bounds an index file: 3,000 credentials of one host take
 // about a megabyte.
@@ -129,10 +130,9 @@ type Token struct {
 	// Unverified is true when the token was stored while the API could not
 	// be reached; it is checked on a later call.
 	Unverified bool `json:"unverified,omitempty"`
-	// Dead says why the token can no longer work ("expired", "revoked",
-	// "rotation answer lost"), once GitLab has told us. A dead token is
-	// never handed to Git.
-	Dead   string    `json:"dead,omitempty"`
+	// Dead says why the token can no longer work, once GitLab has told
+	// us; empty while it may. A dead token is never handed to Git.
+	Dead   Dead      `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
 	// UnrecognizedSince is when GET .../self first answered a bare 401
 	// (GitLab's answer for a token it does not know, and a proxy's) with
@@ -151,14 +151,13 @@ type Token struct {
 	GitRefusedPaths map[string]time.Time `json:"git_refused_paths,omitempty"`
 	// CannotRotate is set when GitLab refused a rotation for lack of scope.
 	CannotRotate bool `json:"cannot_rotate,omitempty"`
-	// NoSelfRotation says why this GitLab cannot rotate the token itself
-	// (its self-rotate endpoint is missing: GitLab before 16.10, or 17.9
-	// for project and group tokens; or it refuses to rotate legacy
-	// tokens while fine-grained ones are enforced), and NoSelfRotationAt
-	// when that was found; asked again after a while, in case the server
-	// was upgraded or its setting changed.
-	NoSelfRotation   string    `json:"no_self_rotation,omitempty"`
-	NoSelfRotationAt time.Time `json:"no_self_rotation_at,omitzero"`
+	// NoSelfRotation says why this GitLab cannot rotate the token itself,
+	// GitLabVersion (when known) which GitLab that is, and
+	// NoSelfRotationAt when that was found; asked again after a while, in
+	// case the server was upgraded or its setting changed.
+	NoSelfRotation   NoSelfRotation `json:"no_self_rotation,omitempty"`
+	GitLabVersion    string         `json:"gitlab_version,omitempty"`
+	NoSelfRotationAt time.Time      `json:"no_self_rotation_at,omitzero"`
 	// RotateFailedAt and RotateError record the last failed rotation, so
 	// that a GitLab that is down is not asked again on every git command.
 	RotateFailedAt time.Time `json:"rotate_failed_at,omitzero"`
@@ -171,6 +170,48 @@ type Token struct {
 	// a warning that needs no new action is not repeated on every call.
 	WarnedAt time.Time `json:"warned_at,omitzero"`
 }
+
+// Dead is why a managed credential can no longer work, as the index keeps
+// it: a short code, never a sentence (the lifecycle says it in words). A
+// code this version does not know (a newer helper's) means dead all the
+// same.
+type Dead string
+
+// The reasons a managed credential is dead.
+const (
+	// DeadExpired: GitLab said the token has expired.
+	DeadExpired Dead = "expired"
+	// DeadRevoked: GitLab said the token was revoked.
+	DeadRevoked Dead = "revoked"
+	// DeadRefused: GitLab no longer accepts it and did not say why (a
+	// token it does not know; a refresh token answered invalid_grant).
+	DeadRefused Dead = "refused"
+	// DeadAnswerLost: GitLab stopped accepting it after a rotation (or a
+	// refresh) whose answer, with the new token if GitLab made one, never
+	// arrived.
+	DeadAnswerLost Dead = "answer-lost"
+	// DeadUnsaved: it was rotated (refreshed), and the new token could not
+	// be saved anywhere.
+	DeadUnsaved Dead = "unsaved"
+	// DeadUnconfirmed: GitLab no longer accepts it after a rotation, and
+	// the token in the recovery file, which may be its successor, cannot be
+	// confirmed as such.
+	DeadUnconfirmed Dead = "unconfirmed"
+)
+
+// NoSelfRotation is why a GitLab cannot rotate a token itself, as the
+// index keeps it.
+type NoSelfRotation string
+
+const (
+	// NoSelfRotateEndpoint: the GitLab has no self-rotate endpoint for
+	// the token's kind (before 16.10 for personal access tokens, 17.9 for
+	// project and group access tokens).
+	NoSelfRotateEndpoint NoSelfRotation = "no-endpoint"
+	// LegacyRotationDisabled: the GitLab refuses to rotate legacy personal
+	// access tokens while fine-grained ones are enforced.
+	LegacyRotationDisabled NoSelfRotation = "legacy-disabled"
+)
 
 // OAuth is the metadata of a managed OAuth credential: an access token of
 // two hours and the refresh token that replaces it, which GitLab revokes on
@@ -186,9 +227,9 @@ type OAuth struct {
 	// UserID is the GitLab user, as GitLab said at login.
 	UserID      int64     `json:"user_id,omitempty"`
 	RefreshedAt time.Time `json:"refreshed_at,omitzero"`
-	// Dead says why the refresh token can no longer work ("revoked", "the
-	// refresh answer was lost"): a person must log in again.
-	Dead   string    `json:"dead,omitempty"`
+	// Dead says why the refresh token can no longer work: a person must
+	// log in again.
+	Dead   Dead      `json:"dead,omitempty"`
 	DeadAt time.Time `json:"dead_at,omitzero"`
 	// RefreshFailedAt and RefreshError record the last failed refresh.
 	RefreshFailedAt time.Time `json:"refresh_failed_at,omitzero"`
@@ -1012,9 +1053,9 @@ func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: read index: %w", err)
 	}
-	var idx indexFile
-	if err := json.Unmarshal(data, &idx); err != nil || idx.Version != indexVersion {
-		return nil, fmt.Errorf("store: %s: %w", name, ErrCorruptIndex)
+	idx, err := decodeIndex(name, data)
+	if err != nil {
+		return nil, err
 	}
 	if s.APIURL != nil && resolve {
 		for i := range idx.Records {
@@ -1026,7 +1067,7 @@ func (s *Store) readFileAs(name string, resolve bool) (*indexFile, error) {
 			}
 		}
 	}
-	return &idx, nil
+	return idx, nil
 }
 
 // update applies fn to the index of protocol and host under a lock that
@@ -1052,6 +1093,11 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 	}
 	defer lock.Unlock()
 	idx, fromLegacy, err := s.readIndex(protocol, host)
+	if err == nil && idx.Version > indexVersion {
+		// A newer helper's: its records may say more than this one
+		// would write back.
+		return &NewerIndexError{File: name, Version: idx.Version}
+	}
 	if fromLegacy && err != nil {
 		// A damaged file of an earlier version is left as it is.
 		return err

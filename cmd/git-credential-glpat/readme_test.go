@@ -27,7 +27,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
@@ -83,10 +82,10 @@ var flagPattern = regexp.MustCompile(`--[a-z][a-z-]*[a-z]`)
 
 // commandsOn returns the commands a synopsis line names: the words of the
 // line that are commands ("init | unlock [--for D] | lock" names three).
-func commandsOn(line string) []completion.Command {
-	var cmds []completion.Command
+func commandsOn(line string) []*command {
+	var cmds []*command
 	for _, w := range strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" |[]", r) }) {
-		if c, ok := completion.Lookup(w); ok && !strings.HasPrefix(w, "-") {
+		if c, ok := commands.lookup(w); ok && !strings.HasPrefix(w, "-") {
 			cmds = append(cmds, c)
 		}
 	}
@@ -105,43 +104,41 @@ func TestReadmeListsTheCommandsOfTheUsage(t *testing.T) {
 		t.Errorf("the README's command list differs from the usage that help prints\nREADME:\n    %s\nusage:\n    %s",
 			strings.Join(listed, "\n    "), strings.Join(usage, "\n    "))
 	}
-	for _, c := range completion.Commands {
+	for _, c := range commands {
 		var lines []string
 		for _, l := range listed {
-			if slices.ContainsFunc(commandsOn(l), func(o completion.Command) bool { return o.Name == c.Name }) {
+			if slices.Contains(commandsOn(l), c) {
 				lines = append(lines, l)
 			}
 		}
 		if len(lines) == 0 {
-			t.Errorf("the README's command list has no line for %s", c.Name)
+			t.Errorf("the README's command list has no line for %s", c.name)
 			continue
 		}
 		shown := flagPattern.FindAllString(strings.Join(lines, "\n"), -1)
-		for _, f := range c.Flags {
+		for _, f := range c.flags() {
 			if !slices.Contains(shown, "--"+f.Name) {
-				t.Errorf("the README's command list does not show --%s of %s", f.Name, c.Name)
+				t.Errorf("the README's command list does not show --%s of %s", f.Name, c.name)
 			}
 			for _, v := range f.Values {
 				if !strings.Contains(strings.Join(lines, "\n"), v) {
-					t.Errorf("the README's command list does not name %s, a value of %s --%s", v, c.Name, f.Name)
+					t.Errorf("the README's command list does not name %s, a value of %s --%s", v, c.name, f.Name)
 				}
 			}
 		}
-		if c.Name == "help" {
-			continue // its words are the commands
-		}
-		for _, w := range c.Words {
+		for _, w := range c.words {
 			if !strings.Contains(strings.Join(lines, "\n"), w.Name) {
-				t.Errorf("the README's command list does not name %s %s", c.Name, w.Name)
+				t.Errorf("the README's command list does not name %s %s", c.name, w.Name)
 			}
 		}
 	}
 	for _, l := range listed {
-		cmds := commandsOn(l)
+		var bound []string
+		for _, c := range commandsOn(l) {
+			bound = append(bound, boundFlags(c.name)...)
+		}
 		for _, f := range flagPattern.FindAllString(l, -1) {
-			if !slices.ContainsFunc(cmds, func(c completion.Command) bool {
-				return slices.ContainsFunc(c.Flags, func(cf completion.Flag) bool { return "--"+cf.Name == f })
-			}) {
+			if !slices.Contains(bound, f) {
 				t.Errorf("the README's command list shows %s, which no command on its line takes: %s", f, l)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
@@ -19,14 +20,36 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-func runSetup(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("setup", c.usage(), ui)
-	undo := fs.Bool("undo", false, "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
+const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
+
+Writes your global git config so that, for each GitLab HOST, this helper is
+the only one Git asks: an empty credential.https://HOST.helper (which drops
+helpers configured elsewhere, so none serves a stale token), then this
+binary's absolute path (so that IDEs started with another PATH find it).
+Hosts with several accounts in the config also get credential.useHttpPath.
+Without HOST: the hosts in the config file, else gitlab.com. Running it
+twice changes nothing; --undo removes exactly what setup wrote.
+
+Examples:
+    $ git-credential-glpat setup
+    $ git-credential-glpat setup gitlab.com gitlab.example.com:8443
+    $ git-credential-glpat setup --undo
+`
+
+var setupCommand = command{
+	name: "setup", summary: "make this helper the only one git asks for GitLab hosts", usage: setupUsage, args: completion.ArgHosts,
+	bind: func(fs *flagSet) runFunc {
+		o := new(setupOptions)
+		fs.boolVar(&o.undo, "undo", "remove what setup wrote")
+		return o.run
+	},
+}
+
+// setupOptions are setup's flags.
+type setupOptions struct{ undo bool }
+
+func (o *setupOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
 	var named []hostarg.Host
 	for _, a := range pos {
 		h, err := hostarg.Parse(a)
@@ -56,7 +79,7 @@ func runSetup(c *call) int {
 	switch {
 	case len(named) > 0:
 		hosts = gitsetup.HostsFor(cfg, storedRecords(e), named)
-	case *undo:
+	case o.undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
 			ui.Errorf("%v", err)
 			return 1
@@ -74,7 +97,7 @@ func runSetup(c *call) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var changes []gitsetup.Change
-	if *undo {
+	if o.undo {
 		changes, err = gitsetup.Undo(ctx, opts, hosts)
 	} else {
 		changes, err = gitsetup.Setup(ctx, opts, hosts)
@@ -96,10 +119,10 @@ func runSetup(c *call) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	if len(named) > 0 && !*undo {
+	if len(named) > 0 && !o.undo {
 		nameHosts(stdout, ui, e.ConfigPath, cfg, named)
 	}
-	if len(changes) == 0 && *undo {
+	if len(changes) == 0 && o.undo {
 		fmt.Fprintln(stdout, "nothing to undo")
 	}
 	return 0

@@ -525,6 +525,12 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."gitlab.com".accounts[0]`,
 	},
 	{
+		name:    "account with a username of the wrong type and no paths",
+		content: "[[hosts.\"gitlab.com\".accounts]]\nusername = 1\n",
+		want:    `:2: username in account 1 of [hosts."gitlab.com"]: want a string, not a number`,
+		wantKey: `hosts."gitlab.com".accounts[0].username`,
+	},
+	{
 		// The library keeps one position per key, not per item of a list:
 		// an item is placed at its list's line.
 		name:    "account with empty path",

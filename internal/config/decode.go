@@ -338,20 +338,19 @@ func (d *decoder) accounts(p keyPath, v toml.Primitive) []Account {
 		if err := d.md.PrimitiveDecode(item, &a); err != nil {
 			d.bad(ap, "want a table with username and paths, not %s", d.typeOf(item))
 		}
-		switch {
+		switch s, ok := d.str(ap, "username", a.Username); {
 		case a.Username == nil:
 			d.bad(ap, "missing username")
-		case a.Paths == nil:
-			d.bad(ap, "missing paths, like paths = [\"my-group/\"]")
-		}
-		if s, ok := d.str(ap, "username", a.Username); ok {
+		case ok:
 			out[i].Username = d.username(ap, s)
 		}
 		paths, isList := a.Paths.([]any)
 		switch {
-		case a.Paths != nil && !isList:
+		case a.Paths == nil:
+			d.bad(ap, "missing paths, like paths = [\"my-group/\"]")
+		case !isList:
 			d.bad(ap.with("paths"), "want a list of paths like [\"my-group/\"], not %s", typeName(a.Paths))
-		case a.Paths != nil && len(paths) == 0:
+		case len(paths) == 0:
 			d.bad(ap.with("paths"), "empty list; give the group paths this account is for")
 		}
 		out[i].Paths = make([]string, 0, len(paths))

@@ -26,9 +26,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
-// DefaultHost is the host commands use when none is given.
-const DefaultHost = "gitlab.com"
-
 // apiTimeout bounds each API call of an interactive command.
 const apiTimeout = 20 * time.Second
 
@@ -971,6 +968,24 @@ func (s *Service) LogoutPlan(host hostarg.Host, username string) ([]store.Record
 		}
 	}
 	return out, err
+}
+
+// KnownHosts are the GitLab hosts a command given no HOST means
+// (hostarg.Known): the config's, then those of stored GitLab credentials.
+func (s *Service) KnownHosts() []hostarg.Host {
+	recs, _ := s.Store.List() // what cannot be listed is not known
+	return hostarg.Known(s.Config, ManagedHosts(recs))
+}
+
+// ManagedHosts are the protocols and hosts of recs' GitLab credentials.
+func ManagedHosts(recs []store.Record) []hostarg.Host {
+	var hosts []hostarg.Host
+	for _, r := range recs {
+		if r.Managed() {
+			hosts = append(hosts, hostarg.Host{Protocol: r.Protocol, Name: r.Host})
+		}
+	}
+	return hosts
 }
 
 // errNoHost: logout forgets the credentials of one host, which it is given.

@@ -15,6 +15,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
@@ -47,12 +48,15 @@ var setupCommand = command{
 // setupOptions are setup's flags.
 type setupOptions struct{ undo bool }
 
-func (o *setupOptions) run(c *call, names []string) int {
+func (o *setupOptions) run(c *call, pos []string) int {
 	stdout, ui := c.stdout, c.ui
-	for _, h := range names {
-		if err := account.ValidateHost(h); err != nil {
+	var named []hostarg.Host
+	for _, a := range pos {
+		h, err := hostarg.Parse(a)
+		if err != nil {
 			return ui.ArgError("setup", "%v", err)
 		}
+		named = append(named, h)
 	}
 	e, err := openSession(false, ui)
 	if err != nil {
@@ -72,21 +76,23 @@ func (o *setupOptions) run(c *call, names []string) int {
 	}
 	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
 	var hosts []gitsetup.Host
-	named := len(names) > 0
 	switch {
-	case named:
-		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
+	case len(named) > 0:
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), named)
 	case o.undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
 			ui.Errorf("%v", err)
 			return 1
 		}
 	default:
-		names = cfg.Hosts()
-		if len(names) == 0 {
-			names = []string{account.DefaultHost}
+		var known []hostarg.Host
+		for _, n := range cfg.Hosts() {
+			known = append(known, hostarg.Host{Name: n})
 		}
-		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
+		if len(known) == 0 {
+			known = []hostarg.Host{{Name: account.DefaultHost}}
+		}
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), known)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -113,8 +119,8 @@ func (o *setupOptions) run(c *call, names []string) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	if named && !o.undo {
-		nameHosts(stdout, ui, e.ConfigPath, cfg, names)
+	if len(named) > 0 && !o.undo {
+		nameHosts(stdout, ui, e.ConfigPath, cfg, named)
 	}
 	if len(changes) == 0 && o.undo {
 		fmt.Fprintln(stdout, "nothing to undo")
@@ -127,9 +133,10 @@ func (o *setupOptions) run(c *call, names []string) int {
 // whatever prefix its instance gives them (one typed at git's prompt
 // included). A config that cannot be written is said, and setup goes on:
 // git's part is done, and tokens of GitLab's shapes are managed anyway.
-func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, names []string) {
+func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, hosts []hostarg.Host) {
 	added := map[string]bool{}
-	for _, h := range names {
+	for _, host := range hosts {
+		h := host.Name
 		if cfg.Host(h).Known || added[strings.ToLower(h)] {
 			continue
 		}

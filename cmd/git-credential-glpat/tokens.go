@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/tty"
@@ -97,7 +98,7 @@ type loginOptions struct {
 
 func (o *loginOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("login", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("login", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
@@ -113,13 +114,16 @@ func (o *loginOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(svc.APIURL(host, o.apiURL))
+	hostAPI, err := svc.APIURL(host, o.apiURL)
+	if err != nil {
+		return ui.ArgError("login", "%v", err)
+	}
+	create := svc.CreateTokenURL(hostAPI)
 	if o.createURL {
 		fmt.Fprintln(stdout, create)
 		return 0
 	}
 	var token string
-	var err error
 	var choose func([]string, string) (string, error)
 	var stopProgress func()
 	var ctx context.Context // Ctrl-C caught, once the token is read
@@ -134,8 +138,8 @@ func (o *loginOptions) run(c *call, pos []string) int {
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
 		apiCtx, apiCancel := cli.Interruptible()
-		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, o.apiURL))
-		err := svc.CheckAPI(apiCtx, host, o.apiURL, o.caFile)
+		stop := cli.Progress(ui, "looking for GitLab's API at "+hostAPI)
+		err := svc.CheckAPI(apiCtx, host.Name, hostAPI, o.caFile)
 		stop()
 		apiCancel()
 		if err != nil {
@@ -143,7 +147,7 @@ func (o *loginOptions) run(c *call, pos []string) int {
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
-		b, err := cli.PromptToken(f, ui, host, create, o.web, account.LeastPrivilegeScopes)
+		b, err := cli.PromptToken(f, ui, host.String(), create, o.web, account.LeastPrivilegeScopes)
 		if code, stop := promptEnded(err, ui); stop {
 			return code
 		}
@@ -158,7 +162,7 @@ func (o *loginOptions) run(c *call, pos []string) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			return cli.AskAccountUntil(ctx, f, ui, host, accounts, def)
+			return cli.AskAccountUntil(ctx, f, ui, host.String(), accounts, def)
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -168,8 +172,8 @@ func (o *loginOptions) run(c *call, pos []string) int {
 	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	stopProgress = cli.Progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: o.username, APIURL: o.apiURL, CAFile: o.caFile, Token: token, Choose: choose})
+	stopProgress = cli.Progress(ui, "checking the token with "+host.String())
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host.Name, Username: o.username, APIURL: hostAPI, CAFile: o.caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
@@ -189,7 +193,7 @@ func (o *loginOptions) run(c *call, pos []string) int {
 		case errors.As(err, new(*account.ReachError)):
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host, svc.APIURL(host, o.apiURL), e.ConfigPath)
+			cli.APIURLHint(ui, host.Name, hostAPI, e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
@@ -248,7 +252,7 @@ type logoutOptions struct {
 
 func (o *logoutOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("logout", pos, account.DefaultHost, ui)
+	host, ok := cli.OneHost("logout", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
@@ -318,7 +322,7 @@ type statusOptions struct{ json, offline bool }
 
 func (o *statusOptions) run(c *call, pos []string) int {
 	stdout, ui := c.stdout, c.ui
-	host, ok := cli.OneHost("status", pos, "", ui)
+	host, ok := cli.OneHost("status", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -339,13 +343,13 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}
 	if !o.json {
-		if len(entries) == 0 && host != "" {
+		if len(entries) == 0 && !host.IsZero() {
 			r.Records, _ = e.Store.List()
 		}
 		r.Secrets, r.SecretsState, r.StateDir = backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir
@@ -403,9 +407,9 @@ func (o *rotateOptions) run(c *call, pos []string) int {
 	if o.all && len(pos) > 0 {
 		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
-	def := account.DefaultHost
+	def := hostarg.Host{Name: account.DefaultHost}
 	if o.all {
-		def = ""
+		def = hostarg.Host{}
 	}
 	host, ok := cli.OneHost("rotate", pos, def, ui)
 	if !ok {
@@ -421,7 +425,7 @@ func (o *rotateOptions) run(c *call, pos []string) int {
 	stop := cli.Progress(ui, "rotating")
 	results, err := svc.Rotate(ctx, host, o.force)
 	stop()
-	cli.WriteRotate(stdout, results, host, o.json, err)
+	cli.WriteRotate(stdout, results, host.String(), o.json, err)
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		return 1

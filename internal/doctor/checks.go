@@ -338,6 +338,9 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 			}
 		}
 	}
+	if en.Answers {
+		c.Detail += "; git gets it where the URL names no account"
+	}
 	return c
 }
 

@@ -159,7 +159,7 @@ func TestLogoutRevokeOfADeadToken(t *testing.T) {
 		before := g.gl.Calls(gitlabtest.EndpointRevoke)
 		out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke")
 		sent := g.gl.Calls(gitlabtest.EndpointRevoke) - before
-		want := "forgot the credential of alice on " + g.host + " (already revoked, not sent to GitLab)"
+		want := "forgot the credential of alice on " + g.host + " (not sent to GitLab: GitLab says the token was revoked)"
 		if !known {
 			want = "forgot the credential of alice on " + g.host + " (GitLab says it was already revoked)"
 		}

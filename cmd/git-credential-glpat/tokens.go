@@ -245,15 +245,17 @@ func runStatus(c *call) int {
 	// would look fine while git gets nothing.
 	backendErr := e.CheckSecrets(ctx)
 	stop := cli.Progress(ui, "asking GitLab about the stored tokens")
-	// Unreadable secrets cannot be shown to GitLab either.
-	entries, err := svc.Status(ctx, host, *offline || backendErr != nil)
+	// Unreadable secrets cannot be shown to GitLab either: every row says
+	// that git gets nothing for it.
+	entries, err := svc.Status(ctx, host, account.StatusOptions{Offline: *offline, SecretsErr: backendErr})
 	stop()
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
 	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
-	if backendErr != nil {
+	if backendErr != nil && len(entries) == 0 {
+		// No row says it.
 		r.NeedAction++
 	}
 	if !*asJSON {

@@ -60,7 +60,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	switch {
 	case t.GitUnusable():
-		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", account.NoGitAccess(t.Scopes))
+		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", lifecycle.NoGitAccess(t.Scopes))
 	case !t.CanPush():
 		fmt.Fprintf(w, "  git      fetch only: a push gets 403 (the token lacks write_repository)\n")
 	}
@@ -234,11 +234,12 @@ type StatusReport struct {
 	Width int
 }
 
-// NeedAction counts the entries that need a person.
+// NeedAction counts the entries that need a person: those whose level
+// is a warning or more (lifecycle.Describe).
 func NeedAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
-		if st := en.Token.State; (en.Problem != "" && !en.Settling) || st == lifecycle.Expired || st == lifecycle.Revoked {
+		if en.Level >= lifecycle.Warning {
 			n++
 		}
 	}
@@ -435,20 +436,11 @@ func WriteLogout(w io.Writer, removed []account.Removed) {
 		case r.Revoked:
 			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, r.Host)
 		case r.NotSent:
-			fmt.Fprintf(w, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, r.Host, alreadyDead(r.Dead))
-		case r.Dead != "":
-			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, r.Host, alreadyDead(r.Dead))
+			fmt.Fprintf(w, "forgot the credential of %s on %s (not sent to GitLab: %s)\n", r.Username, r.Host, r.Dead.Problem)
+		case r.Dead.Label != "":
+			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was already %s)\n", r.Username, r.Host, r.Dead.Label)
 		default:
 			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, r.Host)
 		}
 	}
-}
-
-// alreadyDead says that a token was dead before logout, and why (as
-// store.Token.Dead says it).
-func alreadyDead(why string) string {
-	if why == "revoked" || why == "expired" {
-		return "already " + why
-	}
-	return "already dead: " + why
 }

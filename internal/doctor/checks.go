@@ -197,7 +197,7 @@ func keyringFix(err error, p platform) string {
 // checkTokens reports each stored credential. It returns the entries for
 // the checks that follow.
 func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Entry, []Check) {
-	entries, err := e.Accounts.Status(ctx, "", e.Offline)
+	entries, err := e.Accounts.Status(ctx, "", account.StatusOptions{Offline: e.Offline})
 	var checks []Check
 	if err != nil {
 		checks = append(checks, Check{
@@ -208,12 +208,9 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	}
 	var plain []string
 	for _, en := range entries {
-		if en.Token.State == lifecycle.StoredElsewhere {
-			checks = append(checks, Check{
-				Name: "credential " + en.Protocol + "://" + en.Host + " (" + en.Username + ")", Status: StatusFail,
-				Detail: en.Problem,
-				Fix:    en.Fix,
-			})
+		if !en.Managed && en.Level != lifecycle.OK {
+			// Stored elsewhere, or its secret cannot be read.
+			checks = append(checks, verdictCheck("credential "+en.Protocol+"://"+en.Host+" ("+en.Username+")", en))
 			continue
 		}
 		if !en.Managed {
@@ -246,97 +243,64 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	if en.Path != "" {
 		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
 	}
-	c := Check{Name: "token " + who}
-	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
-	expires := "never expires"
-	if en.ExpiresAt != "" {
-		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
-		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
-			expires += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
-		}
+	c := verdictCheck("token "+who, en)
+	if en.Level != lifecycle.OK {
+		return c
 	}
-	name := en.TokenName
-	if name == "" {
-		name = "token"
-	} else {
-		name = "token " + fmt.Sprintf("%q", name)
+	// OK: what it is, and how it will rotate.
+	name := "token"
+	if en.TokenName != "" {
+		name = fmt.Sprintf("token %q", en.TokenName)
 	}
 	hc := cfg.Host(en.Host)
-	st := en.Token.State
-	expiring := st == lifecycle.DueForRotation || st == lifecycle.CannotRotateItself || st == lifecycle.NoSelfRotation
+	detail := name + " never expires"
+	if en.ExpiresAt != "" {
+		detail = name + " expires " + en.ExpiresAt + " (00:00 UTC)"
+		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
+			detail += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
+		}
+		switch {
+		case en.RotationDue || !en.CanRotate:
+		case en.AutoRotate:
+			detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
+		default:
+			detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
+		}
+	}
+	c.Detail = joinClauses(detail, c.Detail)
+	return c
+}
 
-	switch {
-	case en.RecoveryFile != "":
-		c.Status, c.Detail = StatusFail, en.Problem
-		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
-	case st == lifecycle.Revoked:
+// verdictCheck is the check of an entry named name: the verdict every
+// command gives it (lifecycle.Describe), at the doctor's statuses. GitLab
+// not reached is not the credential's state: worth knowing only.
+func verdictCheck(name string, en account.Entry) Check {
+	c := Check{Name: name, Detail: en.Problem, Fix: en.Fix}
+	switch en.Level {
+	case lifecycle.ActionNeeded:
 		c.Status = StatusFail
-		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
-		c.Fix = login
-	case st == lifecycle.Expired:
-		c.Status = StatusFail
-		c.Detail = name + " expired on " + en.ExpiresAt + " (00:00 UTC)"
-		c.Fix = login
-	case st == lifecycle.HeldBack:
-		// Git's server refused it and GitLab could not be asked
-		// (erase): git gets nothing for it until the back-off ends.
+	case lifecycle.Warning:
 		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; held back from git until " + en.Token.Until.Local().Format(time.Kitchen) +
-			": git's server refused it, and GitLab could not be asked whether it still accepts it"
-		c.Fix = "check the repository's URL and your access to it on " + en.Host + "; to replace the token, run `" + loginCommand(en) + "`"
-	case en.GitAccess == "none":
-		// GitLab answers git with 403, which git does not report to
-		// its helpers (it rejects a credential on 401 only).
-		c.Status = StatusFail
-		c.Detail = name + ": " + account.NoGitAccess(en.Scopes)
-		c.Fix = "create a token with read_repository and write_repository, then run `" + loginCommand(en) + "`"
-	case expiring && !en.CanRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + " and cannot rotate itself: it lacks the self_rotate (or api) scope"
-		c.Fix = login
-	case expiring && !en.AutoRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; rotation is due, but auto_rotate is off for " + en.Host
-		c.Fix = "run `git-credential-glpat rotate " + en.Host + "`, or `git-credential-glpat schedule install` to rotate daily"
-	case en.RotationFailed:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; " + en.Problem
-		c.Fix = "run `git-credential-glpat rotate " + en.Host + "` and read what it says"
-	case st == lifecycle.Unverified:
-		c.Status = StatusWarn
-		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
-		c.Fix = "run `git-credential-glpat status " + en.Host + "` to check it with GitLab"
-	case en.SecretMissing:
-		c.Status = StatusFail
-		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + en.Host
-		c.Fix = login
-	case en.SecretError != "":
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; its secret cannot be read: " + en.SecretError
-		c.Fix = "see the keychain check above; nothing is lost while it cannot be read"
-	case en.APIError != "":
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; could not ask GitLab about it: " + en.APIError
-		c.Fix = "check the network, and api_url and ca_file for " + en.Host + " in the config file"
-	case !en.CanRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + ", but cannot rotate itself (scopes " + strings.Join(en.Scopes, ", ") + "), so it will need replacing by hand"
-		c.Fix = login
-	case expiring:
-		c.Status = StatusOK
-		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate " + en.Host + "` rotates it"
 	default:
-		c.Status = StatusOK
-		c.Detail = name + " " + expires
-		if en.ExpiresAt != "" {
-			if en.AutoRotate {
-				c.Detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
-			} else {
-				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
-			}
+		c.Status, c.Detail = StatusOK, en.Note
+		if en.APIError != "" {
+			c.Status = StatusInfo
+			c.Detail = joinClauses(c.Detail, "could not ask GitLab about it, so its state is as last known: "+en.APIError)
+			c.Fix = "check the network, and api_url and ca_file for " + en.Host + " in the config file"
 		}
 	}
 	return c
+}
+
+// joinClauses joins the clauses that are not empty with "; ".
+func joinClauses(clauses ...string) string {
+	var out []string
+	for _, c := range clauses {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkClock compares this machine's clock with the first GitLab host that
@@ -431,7 +395,7 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	}
 	var manual []string
 	for _, en := range entries {
-		if en.Managed && !en.AutoRotate && en.Token.State != lifecycle.Expired && en.Token.State != lifecycle.Revoked {
+		if en.Managed && !en.AutoRotate && en.Token.State.Served() {
 			manual = append(manual, en.Host)
 		}
 	}
@@ -465,13 +429,4 @@ func cronFix(e *Env, cfg *config.Config, st schedule.Status) string {
 		fix += " (" + schedule.KeychainNeeds(e.Getuid()) + ")"
 	}
 	return fix
-}
-
-// loginCommand is the command that logs en's account in again (with
-// --username when its host has several accounts).
-func loginCommand(en account.Entry) string {
-	if en.Login != "" {
-		return en.Login
-	}
-	return "git-credential-glpat login " + en.Host
 }

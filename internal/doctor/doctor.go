@@ -45,7 +45,7 @@ type SecretProber interface {
 
 // AccountReporter reports the stored credentials; *account.Service is one.
 type AccountReporter interface {
-	Status(ctx context.Context, host string, offline bool) ([]account.Entry, error)
+	Status(ctx context.Context, host string, o account.StatusOptions) ([]account.Entry, error)
 }
 
 // Env is what the checks look at. Every field may be left zero: a nil

@@ -51,10 +51,11 @@ func (o *oauthWorld) serveOAuth(m *Manager) (string, error) {
 	if err != nil || rec == nil {
 		return "", fmt.Errorf("lookup: %v, %v", rec, err)
 	}
-	got, gotSec, err := m.ServeOAuth(context.Background(), rec, sec)
-	if err != nil || got == nil {
+	got, err := m.ServeOAuth(context.Background(), rec, sec)
+	if err != nil || got.Refused != NotRefused {
 		return "", err
 	}
+	gotSec := got.Secret
 	o.remember(gotSec.Password)
 	o.remember(gotSec.OAuthRefreshToken)
 	return gotSec.Password, nil

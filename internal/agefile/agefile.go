@@ -83,8 +83,8 @@ var (
 	// The error that wraps it names the file; nothing was written.
 	ErrDamaged = errors.New("damaged")
 	// ErrTooLarge means a write would grow secrets.age past maxFileSize;
-	// nothing was written.
-	ErrTooLarge = errors.New("too large")
+	// nothing was written. It errors.Is secrets.ErrTooLarge.
+	ErrTooLarge error = secrets.NewError("too large", secrets.ErrTooLarge)
 )
 
 // IdentityCache keeps the unlocked identity between processes.

@@ -38,7 +38,7 @@ func kernelCache(tb testing.TB) *kernelkeyring.Keyring {
 }
 
 func TestConformanceKernelCache(t *testing.T) {
-	secretstest.Conformance(t, func(t *testing.T) secrets.Store { return newFile(t, kernelCache(t)) })
+	secretstest.Conformance(t, func(t *testing.T) secrets.Store { return newFile(t, kernelCache(t)) }, secretstest.HoldsLargeSecrets())
 }
 
 // Several processes share the file and the identity unlocked in the

@@ -128,7 +128,7 @@ func mustGet(tb testing.TB, f *File, account, want string) {
 }
 
 func TestConformance(t *testing.T) {
-	secretstest.Conformance(t, func(t *testing.T) secrets.Store { return newFile(t, new(memCache)) })
+	secretstest.Conformance(t, func(t *testing.T) secrets.Store { return newFile(t, new(memCache)) }, secretstest.HoldsLargeSecrets())
 }
 
 func TestFilesAndModes(t *testing.T) {

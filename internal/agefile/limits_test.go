@@ -21,7 +21,7 @@ func TestWriteThatWouldBrickIsRefused(t *testing.T) {
 	for i := 0; i < 40 && refused == nil; i++ {
 		refused = f.Set(ctx(t), fmt.Sprintf("acct-%d", i), big)
 	}
-	if refused == nil || !errors.Is(refused, ErrTooLarge) || strings.Contains(refused.Error(), "\n") {
+	if refused == nil || !errors.Is(refused, ErrTooLarge) || !errors.Is(refused, secrets.ErrTooLarge) || strings.Contains(refused.Error(), "\n") {
 		t.Fatalf("Set past the limit = %v, want one line wrapping ErrTooLarge", refused)
 	}
 	before, _ := os.ReadFile(f.path(SecretsFile))

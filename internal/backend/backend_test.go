@@ -91,7 +91,11 @@ func ctx(tb testing.TB) context.Context {
 func TestConformance(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			secretstest.Conformance(t, func(t *testing.T) secrets.Store { return openTest(t, kind).s })
+			var opts []secretstest.Option
+			if kind != config.BackendKernel { // the kernel's quota refuses large ones
+				opts = append(opts, secretstest.HoldsLargeSecrets())
+			}
+			secretstest.Conformance(t, func(t *testing.T) secrets.Store { return openTest(t, kind).s }, opts...)
 		})
 	}
 }

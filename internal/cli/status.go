@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -59,10 +60,7 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 				}
 			}
 		}
-		host := en.Host
-		if en.Protocol != "https" {
-			host = en.Protocol + "://" + host
-		}
+		host := hostarg.Format(en.Protocol, en.Host)
 		rows = append(rows, []string{host, en.Username, name, exp, en.Label, used, scopes})
 		colors = append(colors, levelColor(en))
 		shorts = append(shorts, l)
@@ -103,14 +101,15 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 	}
 	writeTable(w, rows, slices.Index(rows[0], "STATE"), painted)
 	for _, en := range entries {
+		who := hostarg.Format(en.Protocol, en.Host)
 		if en.Problem != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Line()), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", who, en.Username, en.Line()), width)
 		}
 		if en.APIError != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab, so its state is as last known: %s", en.Host, en.Username, en.APIError), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab, so its state is as last known: %s", who, en.Username, en.APIError), width)
 		}
 		if en.Note != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Note), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", who, en.Username, en.Note), width)
 		}
 	}
 }

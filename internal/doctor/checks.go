@@ -11,6 +11,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
@@ -197,7 +198,7 @@ func keyringFix(err error, p platform) string {
 // checkTokens reports each stored credential. It returns the entries for
 // the checks that follow.
 func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Entry, []Check) {
-	entries, err := e.Accounts.Status(ctx, "", account.StatusOptions{Offline: e.Offline})
+	entries, err := e.Accounts.Status(ctx, hostarg.Host{}, account.StatusOptions{Offline: e.Offline})
 	var checks []Check
 	if err != nil {
 		checks = append(checks, Check{
@@ -210,11 +211,11 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	for _, en := range entries {
 		if !en.Managed && en.Level != lifecycle.OK {
 			// Stored elsewhere, or its secret cannot be read.
-			checks = append(checks, verdictCheck("credential "+en.Protocol+"://"+en.Host+" ("+en.Username+")", en))
+			checks = append(checks, verdictCheck("credential "+hostarg.Format(en.Protocol, en.Host)+" ("+en.Username+")", en))
 			continue
 		}
 		if !en.Managed {
-			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
+			plain = append(plain, hostarg.Format(en.Protocol, en.Host)+" ("+en.Username+")")
 			continue
 		}
 		if en.Kind == "oauth" {
@@ -239,9 +240,10 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 }
 
 func tokenCheck(en account.Entry, cfg *config.Config) Check {
-	who := en.Host + " (" + en.Username + ")"
+	host := hostarg.Format(en.Protocol, en.Host)
+	who := host + " (" + en.Username + ")"
 	if en.Path != "" {
-		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
+		who = host + "/" + en.Path + " (" + en.Username + ")"
 	}
 	c := verdictCheck("token "+who, en)
 	if en.Level != lifecycle.OK {
@@ -264,7 +266,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		case en.AutoRotate:
 			detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
 		default:
-			detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
+			detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", host, hc.RotateBefore)
 		}
 	}
 	c.Detail = joinClauses(detail, c.Detail)
@@ -286,7 +288,7 @@ func verdictCheck(name string, en account.Entry) Check {
 		if en.APIError != "" {
 			c.Status = StatusInfo
 			c.Detail = joinClauses(c.Detail, "could not ask GitLab about it, so its state is as last known: "+en.APIError)
-			c.Fix = "check the network, and api_url and ca_file for " + en.Host + " in the config file"
+			c.Fix = "check the network, and api_url and ca_file for [hosts.\"" + en.Host + "\"] in the config file"
 		}
 	}
 	return c
@@ -316,7 +318,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 		after := e.Now()
 		cancel()
 		if err != nil {
-			errs = append(errs, h.name+": "+err.Error())
+			errs = append(errs, h.String()+": "+err.Error())
 			continue
 		}
 		// The Date header has whole seconds, taken somewhere between
@@ -329,7 +331,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 		}
 		if abs <= MaxClockSkew {
 			c.Status = StatusOK
-			c.Detail = fmt.Sprintf("within %s of %s's clock", roundSkew(abs), h.name)
+			c.Detail = fmt.Sprintf("within %s of %s's clock", roundSkew(abs), h)
 			return c
 		}
 		dir := "ahead of"
@@ -337,7 +339,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 			dir = "behind"
 		}
 		c.Status = StatusWarn
-		c.Detail = fmt.Sprintf("this machine's clock is %s %s %s's: token expiry and rotation are reckoned from 00:00 UTC, so around midnight UTC this machine may serve a token GitLab has expired, or rotate a day late", roundSkew(abs), dir, h.name)
+		c.Detail = fmt.Sprintf("this machine's clock is %s %s %s's: token expiry and rotation are reckoned from 00:00 UTC, so around midnight UTC this machine may serve a token GitLab has expired, or rotate a day late", roundSkew(abs), dir, h)
 		c.Fix = clockFix(detectPlatform(e))
 		return c
 	}

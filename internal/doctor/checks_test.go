@@ -19,6 +19,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
@@ -219,7 +220,7 @@ type fakeAccounts struct {
 	offline *bool
 }
 
-func (f fakeAccounts) Status(_ context.Context, host string, o account.StatusOptions) ([]account.Entry, error) {
+func (f fakeAccounts) Status(_ context.Context, _ hostarg.Host, o account.StatusOptions) ([]account.Entry, error) {
 	if f.offline != nil {
 		*f.offline = o.Offline
 	}
@@ -267,7 +268,7 @@ func statusEntry(t *testing.T, rec *store.Record, cfg *config.Config, manual boo
 		os.WriteFile(f, []byte("glpat-successor\n"), 0o600)
 	}
 	svc := &account.Service{Store: st, Config: cfg, Lifecycle: m, Now: now}
-	entries, err := svc.Status(context.Background(), "", account.StatusOptions{Offline: true})
+	entries, err := svc.Status(context.Background(), hostarg.Host{}, account.StatusOptions{Offline: true})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("status: %v, %v", entries, err)
 	}

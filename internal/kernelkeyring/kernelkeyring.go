@@ -541,7 +541,10 @@ func (k *Keyring) fail(op, desc string, err error) error {
 	case classBlocked:
 		return secrets.NewError(fmt.Sprintf("kernel keyring: %s: %v (%s)", what, err, blockedHint(err)), secrets.ErrUnavailable, err)
 	case classQuota:
-		return fmt.Errorf("kernel keyring: %s: %w (the kernel limits the keys of each user: see /proc/sys/kernel/keys/maxkeys and maxbytes)", what, err)
+		// The quota counts bytes and keys of all the user's keys: a
+		// large secret may not fit the room left.
+		return secrets.NewError(fmt.Sprintf("kernel keyring: %s: %v (the kernel limits the keys of each user: see /proc/sys/kernel/keys/maxkeys and maxbytes); nothing was changed (erase credentials you no longer need, raise kernel.keys.maxbytes with sysctl, or %s)",
+			what, err, otherBackendHint), secrets.ErrTooLarge, err)
 	}
 	return fmt.Errorf("kernel keyring: %s: %w", what, err)
 }
@@ -572,6 +575,10 @@ type Store struct {
 }
 
 var _ secrets.Store = (*Store)(nil)
+
+// otherBackendHint says where a secret goes that the kernel keyring cannot
+// hold.
+const otherBackendHint = "use the encrypted-file backend: git-credential-glpat migrate --to encrypted-file"
 
 // payloadVersion starts every key payload: a "user" key cannot be empty,
 // and a secret can be.
@@ -604,7 +611,8 @@ func (s *Store) Get(ctx context.Context, account string) (string, error) {
 // Set stores secret for account, replacing any previous one atomically.
 func (s *Store) Set(ctx context.Context, account, secret string) error {
 	if len(secret) > MaxSecret {
-		return fmt.Errorf("kernel keyring: write %s: the secret is %d bytes, a kernel key holds at most %d", s.prefix()+account, len(secret), MaxSecret)
+		return secrets.NewError(fmt.Sprintf("kernel keyring: write %s: the secret is %d bytes, and a kernel key holds at most %d; nothing was changed (%s)",
+			s.prefix()+account, len(secret), MaxSecret, otherBackendHint), secrets.ErrTooLarge)
 	}
 	payload := make([]byte, 0, 1+len(secret))
 	payload = append(payload, payloadVersion)

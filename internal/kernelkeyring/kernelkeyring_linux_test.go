@@ -250,9 +250,15 @@ func TestSizeLimits(t *testing.T) {
 	} else if got, err := s.Get(ctx(t), "max"); err != nil || got != big {
 		t.Errorf("Get of a %d-byte secret: %d bytes, %v", MaxSecret, len(got), err)
 	}
+	if err := s.Set(ctx(t), "too-big", "old"); err != nil {
+		t.Fatal(err)
+	}
 	err := s.Set(ctx(t), "too-big", big+"x")
-	if err == nil || !strings.Contains(err.Error(), "holds at most 32766") {
-		t.Errorf("Set of %d bytes: err = %v, want it refused with the limit", MaxSecret+1, err)
+	if !errors.Is(err, secrets.ErrTooLarge) || !strings.Contains(err.Error(), "holds at most 32766; nothing was changed (use the encrypted-file backend: git-credential-glpat migrate --to encrypted-file)") {
+		t.Errorf("Set of %d bytes: err = %v, want it refused with the limit and what to do", MaxSecret+1, err)
+	}
+	if got, err := s.Get(ctx(t), "too-big"); err != nil || got != "old" {
+		t.Errorf("Get after the refusal = %q, %v; want the old value", got, err)
 	}
 	if strings.Contains(fmt.Sprint(err), "xxxx") {
 		t.Error("the error repeats the secret")
@@ -370,8 +376,9 @@ func TestLaterFaults(t *testing.T) {
 		t.Errorf("Get with KEYCTL_READ blocked: %v, want ErrUnavailable", err)
 	}
 	err := s.Set(ctx(t), "a", "w")
-	if err == nil || errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "maxbytes") {
-		t.Errorf("Set over quota: %v, want a quota error", err)
+	if err == nil || errors.Is(err, secrets.ErrUnavailable) || !errors.Is(err, secrets.ErrTooLarge) || !errors.Is(err, unix.EDQUOT) ||
+		!strings.Contains(err.Error(), "maxbytes); nothing was changed (erase credentials you no longer need, raise kernel.keys.maxbytes with sysctl, or use the encrypted-file backend: git-credential-glpat migrate --to encrypted-file)") {
+		t.Errorf("Set over quota: %v, want a quota error that says what to do", err)
 	}
 	if got, err := testStore(k).Get(ctx(t), "a"); err != nil || got != "v" {
 		t.Errorf("after the faults: Get = %q, %v; want the old value", got, err)

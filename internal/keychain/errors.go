@@ -37,6 +37,10 @@ func classify(op string, err error) error {
 		return secrets.NewError(fmt.Sprintf("keychain: %s: %v", op, ErrNoSecretService), ErrNoSecretService, err)
 	case isNoSessionBus(err):
 		return fmt.Errorf("keychain: %s: %w: %w", op, ErrNoSessionBus, err)
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		// Set splits what does not fit one item; this is a limit it
+		// does not know of.
+		return secrets.NewError(fmt.Sprintf("keychain: %s: the keychain refused an item this large (%v); nothing was changed (the encrypted-file backend holds it: git-credential-glpat migrate --to encrypted-file)", op, err), secrets.ErrTooLarge, err)
 	case errors.Is(err, keyring.ErrUnsupportedPlatform):
 		return fmt.Errorf("keychain: %s: %w: %w", op, secrets.ErrUnavailable, err)
 	}

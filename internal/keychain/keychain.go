@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -25,7 +26,8 @@ const DefaultTimeout = 10 * time.Second
 // and the BSDs, Keychain on macOS, Credential Manager on Windows). Secrets are
 // kept under the item attributes service=Service and username=account, so
 // they are visible to (and can be edited by) the platform's own tools, such as
-// `secret-tool lookup service S username A`.
+// `secret-tool lookup service S username A`. A secret too large for one item
+// of the system's keychain is split over several (see split.go).
 //
 // A Keychain is safe for concurrent use. Its fields must not change while
 // calls are in flight.
@@ -35,6 +37,15 @@ type Keychain struct {
 	// Timeout bounds every call; zero means DefaultTimeout. A deadline on
 	// the call's context that comes sooner wins.
 	Timeout time.Duration
+
+	// lib stands in for go-keyring in tests: a keychain with another
+	// system's limits, or one that dies part way. Nil is go-keyring (with
+	// this package's own reader on the Secret Service).
+	lib keyring.Keyring
+	// fits, when set, replaces this system's limit on one item (tests).
+	fits itemFits
+	// now is the clock of split writes; nil means time.Now.
+	now func() time.Time
 }
 
 var _ secrets.Store = (*Keychain)(nil)
@@ -49,34 +60,114 @@ func New(service string) *Keychain {
 // secrets.ErrUnavailable or secrets.ErrTimeout when the keychain could not
 // say (which never means there is no secret).
 //
-// On Linux and the BSDs it reads the item itself over D-Bus, in three
-// round trips instead of go-keyring's eight, with go-keyring's answers (see
-// lookup); elsewhere it calls go-keyring.
+// A secret that fits one item, as every token and password does, costs one
+// read: on Linux and the BSDs this package reads the item itself over
+// D-Bus, in three round trips instead of go-keyring's eight, with
+// go-keyring's answers (see lookup); elsewhere it calls go-keyring. A split
+// secret costs one read more per part.
 func (k *Keychain) Get(ctx context.Context, account string) (string, error) {
-	return k.get(ctx, account)
+	v, err := k.getItem(ctx, k.Service, account)
+	if err != nil || !strings.HasPrefix(v, headMarker) {
+		return v, err
+	}
+	return k.getSplit(ctx, account, v)
 }
 
-// Set stores secret for account, replacing any previous one. A Set that
-// timed out may still complete later, in the background.
+// Set stores secret for account, replacing any previous one. A secret that
+// fits one item of this system's keychain is one write; a larger one is
+// split (see setSplit), and one past maxSplitSecret is refused with an
+// error that errors.Is secrets.ErrTooLarge. A Set that timed out may still
+// complete later, in the background.
 func (k *Keychain) Set(ctx context.Context, account, secret string) error {
-	_, err := k.call(ctx, "set", func() (string, error) {
-		if err := introduce(); err != nil {
-			return "", err
+	fits := k.limit()
+	marked := strings.HasPrefix(secret, headMarker)
+	if !marked && (fits == nil || fits(k.Service, account, len(secret))) {
+		return k.setItem(ctx, k.Service, account, secret)
+	}
+	if marked {
+		// A secret that looks like a head is kept inside one, so that Get
+		// returns it as it is.
+		v := headMarker + inlineLine + secret
+		if fits == nil || fits(k.Service, account, len(v)) {
+			return k.setItem(ctx, k.Service, account, v)
 		}
-		return "", keyring.Set(k.Service, account, secret)
-	})
-	return err
+	}
+	return k.setSplit(ctx, fits, account, secret)
 }
 
 // Delete removes the secret for account. The error errors.Is
 // secrets.ErrNotFound when there was none. A locked keychain deletes
 // nothing and returns an error that errors.Is secrets.ErrLocked. A Delete
 // that timed out may still complete later, in the background.
+//
+// Where secrets may be split (Windows and macOS), Delete reads the
+// account's list of parts first, and removes the parts after the item
+// that names them.
 func (k *Keychain) Delete(ctx context.Context, account string) error {
-	_, err := k.call(ctx, "delete", func() (string, error) {
-		return "", keyring.Delete(k.Service, account)
+	if k.limit() == nil {
+		return k.deleteItem(ctx, k.Service, account)
+	}
+	return k.deleteSplit(ctx, account)
+}
+
+// limit is the limit on one item in use: this system's, or the one a test
+// set. Nil means none.
+func (k *Keychain) limit() itemFits {
+	if k.fits != nil {
+		return k.fits
+	}
+	return platformFits
+}
+
+// getItem reads one item.
+func (k *Keychain) getItem(ctx context.Context, service, account string) (string, error) {
+	if lib := k.lib; lib != nil {
+		return k.call(ctx, "get", func() (string, error) { return lib.Get(service, account) })
+	}
+	return k.get(ctx, service, account)
+}
+
+// setItem writes one item, replacing any with the same service and account.
+func (k *Keychain) setItem(ctx context.Context, service, account, value string) error {
+	lib := k.lib
+	_, err := k.call(ctx, "set", func() (string, error) {
+		if lib != nil {
+			return "", lib.Set(service, account, value)
+		}
+		if err := introduce(); err != nil {
+			return "", err
+		}
+		return "", keyring.Set(service, account, value)
 	})
 	return err
+}
+
+// deleteItem deletes one item.
+func (k *Keychain) deleteItem(ctx context.Context, service, account string) error {
+	lib := k.lib
+	_, err := k.call(ctx, "delete", func() (string, error) {
+		if lib != nil {
+			return "", lib.Delete(service, account)
+		}
+		return "", keyring.Delete(service, account)
+	})
+	return err
+}
+
+// deleteEach deletes accounts one Delete each, and stops trying once the
+// context is done: the rest get the same error.
+func deleteEach(ctx context.Context, k *Keychain, accounts []string) []error {
+	errs := make([]error, len(accounts))
+	for i, a := range accounts {
+		errs[i] = k.Delete(ctx, a)
+		if errs[i] != nil && ctx.Err() != nil {
+			for j := i + 1; j < len(accounts); j++ {
+				errs[j] = errs[i]
+			}
+			break
+		}
+	}
+	return errs
 }
 
 // call runs f, a go-keyring call, under the deadline of ctx and k.Timeout,
@@ -102,9 +193,12 @@ func (k *Keychain) callOnBus(ctx context.Context, op string, f func(ctx context.
 	if err := ctx.Err(); err != nil {
 		return "", contextError(op, ctx, 0)
 	}
-	bus, err := checkSessionBus()
-	if err != nil {
-		return "", fmt.Errorf("keychain: %s: %w", op, err)
+	var bus string
+	if k.lib == nil { // a test's stand-in needs no bus
+		var err error
+		if bus, err = checkSessionBus(); err != nil {
+			return "", fmt.Errorf("keychain: %s: %w", op, err)
+		}
 	}
 	return k.withDeadlineCtx(ctx, op, func(ctx context.Context) (string, error) { return f(ctx, bus) })
 }

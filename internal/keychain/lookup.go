@@ -43,13 +43,13 @@ const (
 // shows the desktop's unlock prompt (a person at a locked desktop session
 // types the password and git goes on) and fails at once where no desktop
 // can show it; the deadline still bounds the wait.
-func (k *Keychain) get(ctx context.Context, account string) (string, error) {
+func (k *Keychain) get(ctx context.Context, service, account string) (string, error) {
 	secret, err := k.callOnBus(ctx, "get", func(ctx context.Context, bus string) (string, error) {
-		return lookup(ctx, bus, k.Service, account)
+		return lookup(ctx, bus, service, account)
 	})
 	if errors.Is(err, secrets.ErrLocked) && ctx.Err() == nil {
 		return k.call(ctx, "get", func() (string, error) {
-			return keyring.Get(k.Service, account)
+			return keyring.Get(service, account)
 		})
 	}
 	return secret, err

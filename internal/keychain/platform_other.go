@@ -13,9 +13,9 @@ import (
 func checkSessionBus() (string, error) { return "", nil }
 
 // get reads the secret through go-keyring.
-func (k *Keychain) get(ctx context.Context, account string) (string, error) {
+func (k *Keychain) get(ctx context.Context, service, account string) (string, error) {
 	return k.call(ctx, "get", func() (string, error) {
-		return keyring.Get(k.Service, account)
+		return keyring.Get(service, account)
 	})
 }
 

@@ -220,19 +220,19 @@ func (m *Manager) describeToken(rec *store.Record, st TokenState, found Found, n
 		if why == "" {
 			why = "the last rotation failed: " + t.RotateError
 		}
-		return verdict(Warning, stateRotationFailed, why+"; the token "+expires, "run git-credential-glpat rotate "+rec.Host+" and read what it says")
+		return verdict(Warning, stateRotationFailed, why+"; the token "+expires, "run git-credential-glpat rotate "+hostOf(rec)+" and read what it says")
 	case st.State == Unverified:
 		return verdict(Warning, stateUnverified, "the token was stored while GitLab could not be reached, and is not checked yet",
-			"run git-credential-glpat status "+rec.Host+" to check it with GitLab")
+			"run git-credential-glpat status "+hostOf(rec)+" to check it with GitLab")
 	case st.State == CannotRotateItself:
 		return verdict(Warning, stateCannotRotate, "the token "+expires+" and cannot rotate itself (it needs the self_rotate or api scope)", newToken)
 	case st.State == NoSelfRotation:
 		return verdict(Warning, stateNoSelfRotation, NoSelfRotationText(t)+"; the token "+expires, "create a new token before then and run "+m.LoginCommand(rec))
 	case st.State == DueForRotation && !m.settings(rec).AutoRotate:
-		return verdict(Warning, stateRotationDue, "rotation is due (the token "+expires+"), and auto_rotate is off for "+rec.Host,
-			"run git-credential-glpat rotate "+rec.Host+", or git-credential-glpat schedule install to rotate daily")
+		return verdict(Warning, stateRotationDue, "rotation is due (the token "+expires+"), and auto_rotate is off for "+hostOf(rec),
+			"run git-credential-glpat rotate "+hostOf(rec)+", or git-credential-glpat schedule install to rotate daily")
 	case st.State == DueForRotation:
-		return verdict(OK, stateRotationDue, "rotation is due (the token "+expires+"): the next git command that uses it rotates it, or git-credential-glpat rotate "+rec.Host, "")
+		return verdict(OK, stateRotationDue, "rotation is due (the token "+expires+"): the next git command that uses it rotates it, or git-credential-glpat rotate "+hostOf(rec), "")
 	}
 	// Works, and is not due: what will need a person once it is.
 	var notes []string
@@ -248,7 +248,7 @@ func (m *Manager) describeToken(rec *store.Record, st TokenState, found Found, n
 		notes = append(notes, "not handed to git for "+h.Path+" until "+clockText(h.Until, now)+": git's server refused it there, though GitLab accepts it (its account cannot read that repository)")
 	}
 	if file, ok := m.recoveryLeftover(rec, found.Secret); ok {
-		notes = append(notes, file+" holds a copy of the stored token, left by a rotation: git-credential-glpat rotate "+rec.Host+" removes it")
+		notes = append(notes, file+" holds a copy of the stored token, left by a rotation: git-credential-glpat rotate "+hostOf(rec)+" removes it")
 	}
 	return verdict(OK, stateOK, strings.Join(notes, "; "), "")
 }
@@ -311,7 +311,7 @@ func (m *Manager) describeOAuth(rec *store.Record, st TokenState, found Found, n
 	}
 	if f := m.OAuthRecoveryFile(rec.Account); f != "" {
 		return verdict(Warning, stateRecoveryFile, "a refreshed token waits in "+f+" (the keychain refused it)",
-			"the next git command for "+rec.Host+" stores it; if the keychain still refuses it, git-credential-glpat doctor says why")
+			"the next git command for "+hostOf(rec)+" stores it; if the keychain still refuses it, git-credential-glpat doctor says why")
 	}
 	switch {
 	case st.State == HeldBack:
@@ -320,17 +320,17 @@ func (m *Manager) describeOAuth(rec *store.Record, st TokenState, found Found, n
 			"check the repository's URL and your access to it")
 	case found.AccessRefused:
 		return verdict(Warning, stateRefused, "GitLab no longer accepts its access token",
-			"run git-credential-glpat rotate "+rec.Host+" --force to refresh it now; if that fails, "+login)
+			"run git-credential-glpat rotate "+hostOf(rec)+" --force to refresh it now; if that fails, "+login)
 	case st.Outcome == RotationFailed || rec.OAuth.RefreshError != "":
 		return verdict(Warning, stateRefreshFailed, "the last refresh failed: "+rec.OAuth.RefreshError,
-			"run git-credential-glpat rotate "+rec.Host+" --force and read what it says")
+			"run git-credential-glpat rotate "+hostOf(rec)+" --force and read what it says")
 	}
 	access := "the access token"
 	if !st.Expiry.IsZero() {
 		access += " (until " + clockText(st.Expiry, now) + ")"
 	}
 	if st.Due {
-		return verdict(OK, stateOK, access+" is due for a refresh: the next git command for "+rec.Host+" refreshes it", "")
+		return verdict(OK, stateOK, access+" is due for a refresh: the next git command for "+hostOf(rec)+" refreshes it", "")
 	}
 	return verdict(OK, stateOK, "", "")
 }

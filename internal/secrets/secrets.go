@@ -14,7 +14,9 @@ type Store interface {
 	// Get returns the secret stored for account, or an error that
 	// errors.Is ErrNotFound when there is none.
 	Get(ctx context.Context, account string) (string, error)
-	// Set stores secret for account, replacing any previous one.
+	// Set stores secret for account, replacing any previous one. A
+	// secret the backend cannot hold is refused with an error that
+	// errors.Is ErrTooLarge, and the previous one is kept.
 	Set(ctx context.Context, account, secret string) error
 	// Delete removes the secret for account; it returns an error that
 	// errors.Is ErrNotFound when there was none.
@@ -33,6 +35,10 @@ var (
 	ErrLocked = errors.New("secret storage is locked")
 	// ErrTimeout means a call did not finish before its deadline.
 	ErrTimeout = errors.New("secret storage did not answer in time")
+	// ErrTooLarge means the backend refused to store a secret because of
+	// its size (a limit of the backend, or the room it has left). Nothing
+	// was changed: the previous secret, if any, is still there.
+	ErrTooLarge = errors.New("secret too large for this storage")
 )
 
 // Error is an error with a message of its own that still matches what it

@@ -6,24 +6,32 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
 // Conformance runs the contract of secrets.Store against stores made by
 // newStore, one fresh (empty) store per subtest: not found, set, get,
-// overwrite, delete, empty and 2 KB secrets, account names that differ only
-// a little, and concurrent use from several goroutines. Use Processes for
-// concurrent use from several processes.
+// overwrite, delete, empty and 2 KB secrets, secrets as large as Git can
+// send (stored whole, or refused with secrets.ErrTooLarge and the old one
+// kept), account names that differ only a little, and concurrent use from
+// several goroutines. Use Processes for concurrent use from several
+// processes.
 //
 // Every backend runs it, so that the rest of the program need not know which
 // backend it talks to.
-func Conformance(t *testing.T, newStore func(t *testing.T) secrets.Store) {
+func Conformance(t *testing.T, newStore func(t *testing.T) secrets.Store, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	t.Run("missing account is not found", func(t *testing.T) {
 		s := newStore(t)
 		mustNotFind(t, s, "https://nobody@example.com")
@@ -67,6 +75,72 @@ func Conformance(t *testing.T, newStore func(t *testing.T) secrets.Store) {
 		big := strings.Repeat("0123456789abcdef", 128)
 		mustSet(t, s, "big", big)
 		mustGet(t, s, "big", big)
+	})
+	t.Run("large secrets are kept whole or refused", func(t *testing.T) {
+		s := newStore(t)
+		// Past Windows' 2,560 bytes an item and macOS's 4,096-byte
+		// command; a field of Git's longest line (65,535 bytes); and
+		// three of them with room, as one envelope holds a password, a
+		// refresh token and a credential.
+		for _, size := range []int{2561, 2900, 4097, 30000, 65535, 200000} {
+			acct := "large-" + strconv.Itoa(size)
+			mustSet(t, s, acct, "old")
+			big := LargeSecret(size, "a")
+			if !setOrRefuse(t, s, acct, big, "old", o.large) {
+				continue
+			}
+			bigger := LargeSecret(size+size/3, "b")
+			if setOrRefuse(t, s, acct, bigger, big, o.large) {
+				mustSet(t, s, acct, big)
+				mustGet(t, s, acct, big)
+			}
+			mustSet(t, s, acct, "small again")
+			mustGet(t, s, acct, "small again")
+			mustSet(t, s, acct, big)
+			if err := s.Delete(ctx(t), acct); err != nil {
+				t.Fatalf("Delete of a %d-byte secret: %v", size, err)
+			}
+			mustNotFind(t, s, acct)
+		}
+	})
+	t.Run("concurrent large writes leave one of them whole", func(t *testing.T) {
+		s := newStore(t)
+		const workers, rounds = 4, 3
+		vals := make([]string, workers)
+		for w := range vals {
+			vals[w] = LargeSecret(12000+w*3001, strconv.Itoa(w))
+		}
+		if err := s.Set(ctx(t), "large-shared", vals[0]); errors.Is(err, secrets.ErrTooLarge) && !o.large {
+			return // refused as the subtest above requires; nothing more to share
+		} else if err != nil {
+			t.Fatalf("Set: %v", err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds*2)
+		for w := range workers {
+			wg.Go(func() {
+				for range rounds {
+					if err := s.Set(ctx(t), "large-shared", vals[w]); err != nil {
+						errs <- fmt.Errorf("worker %d: Set: %w", w, err)
+						return
+					}
+					got, err := s.Get(ctx(t), "large-shared")
+					if err != nil {
+						errs <- fmt.Errorf("worker %d: Get: %w", w, err)
+					} else if !slices.Contains(vals, got) {
+						errs <- fmt.Errorf("worker %d: Get = %s, a value no worker wrote", w, shorten(got))
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if got, err := s.Get(ctx(t), "large-shared"); err != nil || !slices.Contains(vals, got) {
+			t.Errorf("Get after the writers = %s, %v; want one worker's value", shorten(got), err)
+		}
 	})
 	t.Run("secret bytes are kept exactly", func(t *testing.T) {
 		s := newStore(t)
@@ -268,6 +342,55 @@ func Processes(t *testing.T, s secrets.Store, n, rounds int, spec string, env ..
 		}
 	}
 	CheckWorkers(t, s, n, rounds)
+}
+
+// LargeSecret returns a secret of exactly size bytes of valid UTF-8 that
+// no other tag gives: ASCII, two-, three- and four-byte characters, so
+// that a store that cuts it up cuts inside characters too.
+func LargeSecret(size int, tag string) string {
+	var b strings.Builder
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "%s:%d-é€😀;", tag, i)
+	}
+	s := b.String()[:size]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + strings.Repeat("=", size-len(s))
+}
+
+// Option changes what Conformance requires.
+type Option func(*options)
+
+type options struct {
+	large bool
+}
+
+// HoldsLargeSecrets makes Conformance require that the store hold every
+// secret up to 200 KB: refusing one for its size is a failure.
+func HoldsLargeSecrets() Option { return func(o *options) { o.large = true } }
+
+// setOrRefuse sets account to secret, over old, and reports whether it
+// was stored. A store may refuse a secret for its size, unless it must
+// hold it, in one line that says so (errors.Is secrets.ErrTooLarge) and
+// without the secret, and must then still hold old.
+func setOrRefuse(t testing.TB, s secrets.Store, account, secret, old string, mustHold bool) bool {
+	t.Helper()
+	err := s.Set(ctx(t), account, secret)
+	if err == nil {
+		mustGet(t, s, account, secret)
+		return true
+	}
+	if mustHold {
+		t.Errorf("Set of %d bytes: %v; want it stored", len(secret), err)
+	} else if !errors.Is(err, secrets.ErrTooLarge) {
+		t.Errorf("Set of %d bytes: %v; want it stored, or refused with ErrTooLarge", len(secret), err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, secret[len(secret)/2:len(secret)/2+20]) {
+		t.Errorf("Set of %d bytes: the refusal %q is not one line without the secret", len(secret), msg)
+	}
+	mustGet(t, s, account, old)
+	return false
 }
 
 func ctx(t testing.TB) context.Context {

@@ -116,7 +116,7 @@ func TestStatusTable(t *testing.T) {
 	// The table fits 100 columns: scopes and the days left are
 	// abbreviated when the full forms would not fit.
 	for _, want := range []string{"HOST", "laptop", "read_repo", "(11d)", "example.org", "bob", "plain", "cannot rotate itself", "2 credentials stored; 1 problem needs action"} {
-		if !strings.Contains(out, want) {
+		if !strings.Contains(flat(out), want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
 	}

@@ -42,7 +42,7 @@ func (g *gitlabWorld) verdict(t *testing.T) verdictOf {
 		t.Fatalf("doctor --json: %v\n%s", err, out)
 	}
 	for _, c := range checks {
-		if c["name"] == "token "+g.host+" (alice)" {
+		if c["name"] == "token http://"+g.host+" (alice)" {
 			v.doctorStatus, _ = c["status"].(string)
 		}
 	}
@@ -120,7 +120,7 @@ func TestWhatStatusLearnsEveryCommandKnows(t *testing.T) {
 	}
 	selfCalls := g.gl.Calls(gitlabtest.EndpointSelf)
 	out, errOut := g.get()
-	if out != "" || !strings.Contains(errOut, g.host+" (alice): "+v.problem) {
+	if out != "" || !strings.Contains(errOut, "http://"+g.host+" (alice): "+v.problem) {
 		t.Errorf("get served %s, stderr %q; want nothing, and status's words %q", fingerprintOf(password(out)), errOut, v.problem)
 	}
 	rout, _, err := g.run("", binPath, "rotate", g.host)

@@ -20,6 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/nocore"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 const usage = `Usage:
@@ -129,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // with a pointer to the usage rather than all of it.
 func unknownCommand(c *call) int {
 	near := commands.suggest(c.name)
-	atTerminal := cli.IsTerminal(c.stdin)
+	_, atTerminal := tty.Terminal(c.stdin)
 	if near == "" && len(c.args) == 0 && !strings.HasPrefix(c.name, "-") && !atTerminal {
 		return 0
 	}

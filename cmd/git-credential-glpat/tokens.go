@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-
-	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
@@ -18,6 +15,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 // service opens the store and config for an interactive command.
@@ -129,8 +127,8 @@ func (o *loginOptions) run(c *call, pos []string) int {
 	var choose func([]string, string) (string, error)
 	var stopProgress func()
 	var ctx context.Context // Ctrl-C caught, once the token is read
-	f, isFile := stdin.(*os.File)
-	atTerminal := !o.tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
+	f, isTerminal := tty.Terminal(stdin)
+	atTerminal := !o.tokenStdin && isTerminal
 	if o.web && o.tokenStdin {
 		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}

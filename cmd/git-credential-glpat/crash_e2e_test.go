@@ -202,7 +202,7 @@ func TestLogoutRevokeDuringARotation(t *testing.T) {
 	}
 	// Let logout reach what it does while the answer is held back.
 	time.Sleep(500 * time.Millisecond)
-	g.gl.AnswerHeldRotations()
+	g.gl.AnswerHeld()
 	get.Wait()
 	if err := logout.Wait(); err != nil {
 		t.Fatalf("logout --revoke: %v\n%s", err, lout.String())

@@ -958,12 +958,20 @@ type Removed struct {
 
 // Logout forgets the credentials of host (of username only, when given) and,
 // with revoke, revokes managed tokens on GitLab first. It returns the
-// records removed. It holds the rotation lock, so that a rotation under way
-// cannot store its new token after the credential was forgotten, and it
+// records removed. It holds the rotation lock and the refresh locks of the
+// host's OAuth logins, so that a rotation or refresh under way cannot store
+// its new token after the credential was forgotten, and it
 // forgets (with revoke, revokes) a new token a rotation left in a recovery
 // file too.
 func (s *Service) Logout(ctx context.Context, host, username string, revoke bool) (removed []Removed, err error) {
-	lerr := s.Lifecycle.Exclusive(ctx, func() error {
+	plan, _ := s.LogoutPlan(host, username)
+	var oauthAccounts []string
+	for _, r := range plan {
+		if r.OAuth != nil {
+			oauthAccounts = append(oauthAccounts, r.Account)
+		}
+	}
+	lerr := s.Lifecycle.Exclusive(ctx, oauthAccounts, func() error {
 		removed, err = s.logout(ctx, host, username, revoke)
 		return nil
 	})

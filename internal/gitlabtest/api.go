@@ -601,7 +601,7 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 	if committed != nil && rep.status == http.StatusOK {
 		// Tell the test, then hold the answer until the client gives
 		// up (or is killed) or the test ends, or answer once the test
-		// says so (AnswerHeldRotations).
+		// says so (AnswerHeld).
 		select {
 		case committed <- struct{}{}:
 		default:

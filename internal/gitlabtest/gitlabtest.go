@@ -246,8 +246,8 @@ type Server struct {
 	cutRotate   bool
 	lateCommit  time.Duration
 	committed   chan struct{}
-	// heldRelease ends the holds of HoldAfterRotateCommit (see
-	// AnswerHeldRotations).
+	// heldRelease ends the holds of HoldAfterRotateCommit and
+	// HoldAfterRefreshCommit (see AnswerHeld).
 	heldRelease chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
@@ -672,13 +672,14 @@ func (s *Server) HoldAfterRotateCommit(ch chan struct{}) {
 	}
 }
 
-// AnswerHeldRotations switches HoldAfterRotateCommit off and sends the
-// answers it holds: a slow answer after GitLab's transaction, for a test
-// that does something meanwhile.
-func (s *Server) AnswerHeldRotations() {
+// AnswerHeld switches HoldAfterRotateCommit and HoldAfterRefreshCommit off
+// and sends the answers they hold: a slow answer after GitLab's
+// transaction, for a test that does something meanwhile.
+func (s *Server) AnswerHeld() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = nil
+	s.oauthLocked().committed = nil
 	if s.heldRelease != nil {
 		close(s.heldRelease)
 		s.heldRelease = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -40,26 +41,33 @@ func (m *Manager) HasLeftovers(account string) bool {
 	return false
 }
 
-// Exclusive runs fn holding the rotation lock, so that no rotation runs
-// meanwhile and none that started before is left to store its new token
-// afterwards. logout holds it: a rotation under way would otherwise store
-// its new token after the account was forgotten (and, with --revoke, after
-// the old token was revoked), so that a live token came back.
-func (m *Manager) Exclusive(ctx context.Context, fn func() error) error {
-	if err := os.MkdirAll(m.dir("rotation"), 0o700); err != nil {
-		return err
-	}
+// Exclusive runs fn holding the rotation lock and the refresh locks of
+// oauthAccounts, so that no rotation, nor a refresh of those accounts, runs
+// meanwhile, and none that started before is left to store its new token
+// afterwards. logout holds them: a rotation or refresh under way would
+// otherwise store its new token after the account was forgotten (and, with
+// --revoke, after the old one was revoked), so that a live token came back.
+func (m *Manager) Exclusive(ctx context.Context, oauthAccounts []string, fn func() error) error {
 	wait := m.LockWait
 	if wait == 0 {
 		wait = defaultLockWait
 	}
 	lctx, cancel := context.WithTimeout(ctx, wait)
-	lock, err := filelock.Acquire(lctx, m.lockPath(nil))
-	cancel()
-	if err != nil {
-		return fmt.Errorf("waiting for a rotation under way to finish: %w", err)
+	defer cancel()
+	names := []string{m.lockPath(nil)}
+	for _, a := range oauthAccounts {
+		names = append(names, m.path("oauth", a, ".lock"))
 	}
-	defer lock.Unlock()
+	for _, name := range names {
+		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+			return err
+		}
+		lock, err := filelock.Acquire(lctx, name)
+		if err != nil {
+			return fmt.Errorf("waiting for a rotation or refresh under way to finish: %w", err)
+		}
+		defer lock.Unlock()
+	}
 	return fn()
 }
 

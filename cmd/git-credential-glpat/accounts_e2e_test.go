@@ -127,15 +127,15 @@ func TestHintsNameTheAccount(t *testing.T) {
 	// Git's server refuses it, Git erases it, GitLab says revoked.
 	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
 	_, errOut, _ := g.run("protocol=http\nhost="+g.host+"\nusername=carol\n", binPath, "get")
-	if !strings.Contains(errOut, "login "+g.host+" --username carol") {
+	if !strings.Contains(errOut, "login http://"+g.host+" --username carol") {
 		t.Errorf("get's hint lacks --username carol: %q", errOut)
 	}
 	out, _, _ := g.run("", binPath, "status")
-	if !strings.Contains(out, "login "+g.host+" --username carol") {
+	if !strings.Contains(out, "login http://"+g.host+" --username carol") {
 		t.Errorf("status's hint lacks --username carol:\n%s", out)
 	}
 	out, _, _ = g.run("", binPath, "doctor")
-	if !strings.Contains(flat(out), "login "+g.host+" --username carol") {
+	if !strings.Contains(flat(out), "login http://"+g.host+" --username carol") {
 		t.Errorf("doctor's fix lacks --username carol:\n%s", out)
 	}
 }
@@ -182,7 +182,7 @@ func TestLoginSaysWhichAccountAnswers(t *testing.T) {
 		t.Fatalf("get after the second login answers %s, want oauth2's token (the most recently stored)", fingerprintOf(got))
 	}
 	warn, report := flat(errOut), flat(out)
-	for _, want := range []string{"warning: oauth2 now answers git for " + g.host, "in place of alice", `username = "alice"`, "paths", "--username"} {
+	for _, want := range []string{"warning: oauth2 now answers git for http://" + g.host, "in place of alice", `username = "alice"`, "paths", "--username"} {
 		if !strings.Contains(warn, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

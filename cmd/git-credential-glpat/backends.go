@@ -11,7 +11,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
-	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
@@ -23,28 +22,87 @@ func validDuration(s string) bool {
 	return err == nil
 }
 
-func runInitUnlock(c *call) int {
-	cmd, args, stdin, stdout, ui := c.name, c.args, c.stdin, c.stdout, c.ui
-	fs := cli.NewFlags(cmd, c.usage(), ui)
-	fromStdin := fs.Bool("passphrase-stdin", false, "")
-	var unlockFor time.Duration
-	if cmd == "unlock" {
-		fs.Func("for", "", func(s string) (err error) {
-			unlockFor, err = config.ParseDuration(s)
-			if err == nil && unlockFor <= 0 || err != nil && strings.HasPrefix(s, "-") && validDuration(s[1:]) {
-				return fmt.Errorf("--for %q: must be positive: write it like 30m, 12h or 7d (leave --for out to stay unlocked until reboot, lock, or three idle days)", s)
-			}
-			if err != nil {
-				return fmt.Errorf("--for %q is not a duration: write it like 30m, 12h or 7d", s)
-			}
-			return nil
-		})
+const initUsage = `Usage: git-credential-glpat init [--passphrase-stdin]
+       git-credential-glpat unlock [--passphrase-stdin] [--for DURATION]
+       git-credential-glpat lock
+       git-credential-glpat passphrase [--passphrase-stdin]
+
+For backend = "encrypted-file" (headless machines: SSH sessions, WSL, build
+hosts). init creates the key that encrypts your credentials, protected by a
+passphrase. unlock asks for the passphrase once per boot and keeps the key in
+the kernel keyring (until reboot, lock, --for, or three idle days); every git
+command then reads credentials without a prompt. Storing and rotating tokens
+never needs the passphrase. passphrase changes it.
+
+With --passphrase-stdin each passphrase is read once, one line each: init
+and unlock read one line, passphrase reads the current one, then the new one.
+At a terminal a new passphrase is asked twice, and asked again (three tries)
+when it is too short or the two differ. A new passphrase has at least 8
+characters.
+
+Examples:
+    $ git-credential-glpat init
+    $ git-credential-glpat unlock
+    $ git-credential-glpat unlock --for 12h
+    $ git-credential-glpat lock
+`
+
+// The commands of the encrypted file share initUsage and run.
+var (
+	initCommand = command{
+		name: "init", summary: "create the encrypted file (encrypted-file backend)", usage: initUsage,
+		bind: func(fs *flagSet) runFunc {
+			o := new(encryptedFileOptions)
+			fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
+			return o.run
+		},
 	}
-	pos, err := fs.Parse(args)
+	unlockCommand = command{
+		name: "unlock", summary: "unlock the encrypted file until reboot", usage: initUsage,
+		bind: func(fs *flagSet) runFunc {
+			o := new(encryptedFileOptions)
+			fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
+			fs.funcVar("for", "DURATION", "lock again after this long", o.setUnlockFor)
+			return o.run
+		},
+	}
+	lockCommand = command{
+		name: "lock", summary: "lock the encrypted file", usage: initUsage,
+		bind: func(*flagSet) runFunc { return new(encryptedFileOptions).run },
+	}
+	passphraseCommand = command{
+		name: "passphrase", summary: "change the passphrase of the encrypted file", usage: initUsage,
+		bind: func(fs *flagSet) runFunc {
+			o := new(encryptedFileOptions)
+			fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
+			return o.run
+		},
+	}
+)
+
+const passphraseStdinHelp = "read the passphrase from stdin"
+
+// encryptedFileOptions are the flags of init, unlock, lock and passphrase.
+type encryptedFileOptions struct {
+	fromStdin bool          // --passphrase-stdin
+	unlockFor time.Duration // unlock --for; 0: until reboot
+}
+
+// setUnlockFor parses unlock's --for.
+func (o *encryptedFileOptions) setUnlockFor(s string) (err error) {
+	o.unlockFor, err = config.ParseDuration(s)
+	if err == nil && o.unlockFor <= 0 || err != nil && strings.HasPrefix(s, "-") && validDuration(s[1:]) {
+		return fmt.Errorf("--for %q: must be positive: write it like 30m, 12h or 7d (leave --for out to stay unlocked until reboot, lock, or three idle days)", s)
+	}
 	if err != nil {
-		return fs.Exit(err)
+		return fmt.Errorf("--for %q is not a duration: write it like 30m, 12h or 7d", s)
 	}
-	if !cli.NoArgs(ui, cmd, pos) {
+	return nil
+}
+
+func (o *encryptedFileOptions) run(c *call, pos []string) int {
+	cmd, stdin, stdout, ui := c.name, c.stdin, c.stdout, c.ui
+	if !c.noArgs(pos) {
 		return 2
 	}
 	e, err := openSession(true, ui)
@@ -58,10 +116,10 @@ func runInitUnlock(c *call) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	pr := &cli.PassphraseReader{Stdin: stdin, FromStdin: *fromStdin, UI: ui}
+	pr := &cli.PassphraseReader{Stdin: stdin, FromStdin: o.fromStdin, UI: ui}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	done, err := cli.EncryptedFile(ctx, f, cmd, pr, unlockFor)
+	done, err := cli.EncryptedFile(ctx, f, cmd, pr, o.unlockFor)
 	if err != nil {
 		if code, stop := promptEnded(err, ui); stop {
 			return code
@@ -76,22 +134,47 @@ func runInitUnlock(c *call) int {
 	return 0
 }
 
-func runMigrate(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("migrate", c.usage(), ui)
-	to := fs.String("to", "", "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	target := config.Backend(*to)
+const migrateUsage = `Usage: git-credential-glpat migrate --to BACKEND
+
+The one way to move between backends. Moves every stored credential (and
+nothing of its metadata changes) to BACKEND: keyring, encrypted-file or
+kernel, and switches the config file to BACKEND (writing through a symlink).
+Secrets are removed from the old backend only after the new one holds every
+one of them (read back and compared). It finishes from any state: the config
+still naming the old backend or already naming BACKEND (switched by hand),
+or a migrate that was interrupted: run it again. For encrypted-file, run
+git-credential-glpat init first (whatever backend the config names).
+
+Examples:
+    $ git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
+    $ git-credential-glpat migrate --to kernel
+`
+
+var migrateCommand = command{
+	name: "migrate", summary: "move the secrets to another storage backend", usage: migrateUsage,
+	bind: func(fs *flagSet) runFunc {
+		o := new(migrateOptions)
+		fs.choiceVar(&o.to, "to", "BACKEND", backendNames, "the backend to move to")
+		return o.run
+	},
+}
+
+// backendNames are the storage backends migrate --to takes.
+var backendNames = []string{"keyring", "encrypted-file", "kernel"}
+
+// migrateOptions are migrate's flags.
+type migrateOptions struct{ to string }
+
+func (o *migrateOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
+	target := config.Backend(o.to)
 	switch {
-	case !cli.NoArgs(ui, "migrate", pos):
+	case !c.noArgs(pos):
 		return 2
-	case *to == "":
-		return ui.ArgError("migrate", "missing --to BACKEND (%s)", cli.OrList(completion.Backends))
-	case !slices.Contains(completion.Backends, *to):
-		return cli.UnknownWord(ui, "migrate", "unknown backend %q for --to", *to, completion.Backends)
+	case o.to == "":
+		return ui.ArgError("migrate", "missing --to BACKEND (%s)", orList(backendNames))
+	case !slices.Contains(backendNames, o.to):
+		return c.unknownWord("unknown backend %q for --to", o.to, backendNames)
 	}
 	e, err := openSession(true, ui)
 	if err != nil {

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
 )
 
@@ -69,17 +69,13 @@ func TestFlagErrors(t *testing.T) {
 // --version; every usage line lists every flag the command takes.
 func TestEveryCommandTakesHelp(t *testing.T) {
 	w := newWorld(t)
-	// The flags each command takes, as completion (and the man page's
-	// test) know them.
+	// The flags each command takes, as it binds them.
 	flagsOf := map[string][]string{}
-	for _, c := range completion.Commands {
-		if c.Name == "help" {
+	for _, c := range commands {
+		if c.name == "help" {
 			continue
 		}
-		flagsOf[c.Name] = []string{}
-		for _, f := range c.Flags {
-			flagsOf[c.Name] = append(flagsOf[c.Name], "--"+f.Name)
-		}
+		flagsOf[c.name] = boundFlags(c.name)
 	}
 	for cmd, fl := range flagsOf {
 		out, errOut, err := w.run("", binPath, cmd, "-h")
@@ -100,6 +96,28 @@ func TestEveryCommandTakesHelp(t *testing.T) {
 	v, _, err := w.run("", binPath, "-v")
 	if err != nil || !strings.HasPrefix(v, "git-credential-glpat ") {
 		t.Errorf("-v: %v %q", err, v)
+	}
+}
+
+// TestCommandsParseOnlyTheirOwnFlags: a command that shares its usage and
+// its run with others (lock with init, unlock and passphrase) takes only
+// the flags it binds itself: another's is an unknown flag, one line, exit
+// 2, as its usage and its completion say.
+func TestCommandsParseOnlyTheirOwnFlags(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range commands {
+		own := boundFlags(c.name)
+		others := slices.Compact(slices.Sorted(slices.Values(boundFlags(sharing(c)...))))
+		for _, f := range others {
+			if slices.Contains(own, f) {
+				continue
+			}
+			_, errOut, err := w.run("", binPath, c.name, f)
+			want := c.name + ": unknown flag " + f
+			if exitCode(err) != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("%s %s: exit %d, stderr %q; want exit 2 and one line with %q", c.name, f, exitCode(err), errOut, want)
+			}
+		}
 	}
 }
 

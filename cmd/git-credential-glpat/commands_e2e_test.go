@@ -159,9 +159,9 @@ func TestLogoutRevokeOfADeadToken(t *testing.T) {
 		before := g.gl.Calls(gitlabtest.EndpointRevoke)
 		out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke")
 		sent := g.gl.Calls(gitlabtest.EndpointRevoke) - before
-		want := "forgot the credential of alice on " + g.host + " (already revoked, not sent to GitLab)"
+		want := "forgot the credential of alice on http://" + g.host + " (already revoked, not sent to GitLab)"
 		if !known {
-			want = "forgot the credential of alice on " + g.host + " (GitLab says it was already revoked)"
+			want = "forgot the credential of alice on http://" + g.host + " (GitLab says it was already revoked)"
 		}
 		if err != nil || strings.Contains(out, "revoked and forgot") || !strings.Contains(out, want) || sent != map[bool]int{true: 0, false: 1}[known] {
 			t.Errorf("logout --revoke of a dead token (known dead: %v): %v, %d revoke call(s)\n%s%s\nwant %q", known, err, sent, out, errOut, want)

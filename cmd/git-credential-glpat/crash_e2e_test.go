@@ -88,7 +88,7 @@ func TestKillDuringRotation(t *testing.T) {
 				if got != "" {
 					t.Fatalf("get served %s, a token GitLab has revoked", fingerprintOf(got))
 				}
-				if !strings.Contains(errOut, tt.wantStderr) || !strings.Contains(errOut, "login "+g.host) {
+				if !strings.Contains(errOut, tt.wantStderr) || !strings.Contains(errOut, "login http://"+g.host) {
 					t.Errorf("stderr = %q, want it to contain %q and how to log in again", errOut, tt.wantStderr)
 				}
 			}

@@ -47,7 +47,7 @@ func TestDoctorHintsAreExact(t *testing.T) {
 	g.login(tok)
 	out, _, _ := g.run("", binPath, "doctor")
 	out = flat(out)
-	if !strings.Contains(out, "git-credential-glpat rotate "+g.host) || strings.Contains(out, "git-credential-glpat rotate`") {
+	if !strings.Contains(out, "git-credential-glpat rotate http://"+g.host) || strings.Contains(out, "git-credential-glpat rotate`") {
 		t.Errorf("doctor names plain rotate (gitlab.com's) for %s:\n%s", g.host, out)
 	}
 	// The secret vanishes from the keychain (a person deleted it there).
@@ -82,15 +82,15 @@ func TestDoctorSetupFixForAnHTTPHost(t *testing.T) {
 	g.mustLogin(tok, "Logged in", "--api-url", gl.APIURL(), "--username", "alice")
 	out, _, _ := g.run("", binPath, "doctor")
 	out = flat(out)
-	if !strings.Contains(out, "[fail] helpers for http://"+g.host) || !strings.Contains(out, "setup "+g.host) {
+	if !strings.Contains(out, "[fail] helpers for http://"+g.host) || !strings.Contains(out, "setup http://"+g.host) {
 		t.Fatalf("doctor does not ask for setup of the http host:\n%s", out)
 	}
-	if out, errOut, err := g.run("", binPath, "setup", g.host); err != nil {
+	if out, errOut, err := g.run("", binPath, "setup", "http://"+g.host); err != nil {
 		t.Fatalf("setup: %v %s %s", err, out, errOut)
 	}
 	out, _, _ = g.run("", binPath, "doctor")
 	out = flat(out)
-	if strings.Contains(out, "helpers for http://"+g.host+": git asks no") || strings.Contains(out, "setup "+g.host) {
+	if strings.Contains(out, "helpers for http://"+g.host+": git asks no") || strings.Contains(out, "setup http://"+g.host) {
 		t.Errorf("after the fix, doctor still asks for it:\n%s", out)
 	}
 	if cfg, _ := os.ReadFile(filepath.Join(g.dir, "gitconfig")); !strings.Contains(string(cfg), "http://"+g.host) {

@@ -45,7 +45,7 @@ func TestEraseOfARevokedTokenKeepsItListed(t *testing.T) {
 	if n := g.apiCalls() - before; n != 1 || g.gl.Calls(gitlabtest.EndpointSelf) < 1 {
 		t.Errorf("erase made %d API calls, want exactly one GET .../self", n)
 	}
-	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "revoked") || !strings.Contains(errOut, "login "+g.host+" --username alice") {
+	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "revoked") || !strings.Contains(errOut, "login http://"+g.host+" --username alice") {
 		t.Errorf("erase stderr = %q, want one line saying it is revoked and how to log in", errOut)
 	}
 	st, _, err := g.run("", binPath, "status", "--offline")
@@ -54,7 +54,7 @@ func TestEraseOfARevokedTokenKeepsItListed(t *testing.T) {
 	}
 	before = g.apiCalls()
 	out, errOut = g.get()
-	if out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "login "+g.host+" --username alice") {
+	if out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "login http://"+g.host+" --username alice") {
 		t.Errorf("get: stdout %q stderr %q; want nothing and one line with login --username", out, errOut)
 	}
 	if n := g.apiCalls() - before; n != 0 {

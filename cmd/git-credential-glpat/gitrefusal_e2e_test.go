@@ -53,7 +53,7 @@ func TestGit403IsNotADeadToken(t *testing.T) {
 		if ok || !strings.Contains(out, "You are not allowed to download code.") {
 			t.Fatalf("git clone: ok %v\n%s", ok, out)
 		}
-		if !strings.Contains(out, "read_repository") || !strings.Contains(out, "login "+g.host+" --username alice") {
+		if !strings.Contains(out, "read_repository") || !strings.Contains(out, "login http://"+g.host+" --username alice") {
 			t.Errorf("the helper does not say which scope is missing and what to run:\n%s", out)
 		}
 		out, _ = g.gitWith(g.dir, nil, "clone", "-q", g.gl.URL+"/acme/app.git", "app2")

@@ -45,7 +45,7 @@ func (g *gitlabWorld) login(tok string) {
 	if err != nil {
 		g.t.Fatalf("login: %v\nstdout %s\nstderr %s", err, out, errOut)
 	}
-	if !strings.Contains(out, "Logged in to "+g.host+" as alice") {
+	if !strings.Contains(out, "Logged in to http://"+g.host+" as alice") {
 		g.t.Errorf("login output %q lacks the confirmation", out)
 	}
 	if strings.Contains(out+errOut, tok) {
@@ -225,7 +225,7 @@ func TestDeadTokensAreNotServed(t *testing.T) {
 			if out != "" {
 				t.Errorf("get printed %q for a dead token", out)
 			}
-			if !strings.Contains(errOut, "git-credential-glpat login "+g.host) || strings.Count(errOut, "\n") != 1 {
+			if !strings.Contains(errOut, "git-credential-glpat login http://"+g.host) || strings.Count(errOut, "\n") != 1 {
 				t.Errorf("stderr = %q, want one line telling to log in again", errOut)
 			}
 			if n := g.gl.Calls(gitlabtest.EndpointRotate); n != 0 {
@@ -262,7 +262,7 @@ func TestExpiredTokenIsNotServed(t *testing.T) {
 	}
 	os.WriteFile(idx[0], b, 0o600)
 	out, errOut := g.get()
-	if out != "" || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "login "+g.host) {
+	if out != "" || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "login http://"+g.host) {
 		t.Errorf("get: stdout %q stderr %q; want nothing and a one-line hint to log in", out, errOut)
 	}
 	if n := g.gl.Calls(gitlabtest.EndpointRotate) + g.gl.Calls(gitlabtest.EndpointSelf); n != 1 {
@@ -308,7 +308,7 @@ func TestLostRotateAnswerNeverReusesOldToken(t *testing.T) {
 	if out != "" {
 		t.Errorf("get printed %q after the rotate answer was lost (the old token is revoked)", out)
 	}
-	if !strings.Contains(errOut, "answer was lost") || !strings.Contains(errOut, "login "+g.host) {
+	if !strings.Contains(errOut, "answer was lost") || !strings.Contains(errOut, "login http://"+g.host) {
 		t.Errorf("stderr = %q, want it to say the answer was lost and how to recover", errOut)
 	}
 	g.gl.DropAfterRotateCommit(false)

@@ -107,26 +107,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}}
+	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}, commands: commands}
 	if name, ok := alias(c.name); ok {
 		c.name = name
 	}
-	cmd, known := completion.Lookup(c.name)
+	cmd, known := commands.lookup(c.name)
 	if !known {
 		return unknownCommand(c)
 	}
-	if len(c.args) > 0 && isHelpFlag(c.args[0]) && cmd.Usage != "" {
-		// Every command takes -h, even get (which would wait on stdin),
-		// version and completion.
-		fmt.Fprint(stdout, cmd.Usage)
-		return 0
-	}
-	for _, r := range runners {
-		if r.name == c.name {
-			return r.run(c)
-		}
-	}
-	panic("no runner for command " + c.name) // TestEveryCommandRuns keeps this unreachable
+	c.cmd = cmd
+	return cmd.run(c)
 }
 
 // unknownCommand answers a word that is not a command. Git may grow new
@@ -138,7 +128,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // terminal: one line, exit 2. A person at a terminal is told in any case,
 // with a pointer to the usage rather than all of it.
 func unknownCommand(c *call) int {
-	near := completion.Suggest(c.name)
+	near := commands.suggest(c.name)
 	atTerminal := cli.IsTerminal(c.stdin)
 	if near == "" && len(c.args) == 0 && !strings.HasPrefix(c.name, "-") && !atTerminal {
 		return 0
@@ -154,31 +144,18 @@ func unknownCommand(c *call) int {
 	return 2
 }
 
-// call is one command as run: its name (in completion.Commands), its
-// arguments, where it reads and writes.
+// call is one command as run: the command, its arguments, where it reads
+// and writes.
 type call struct {
-	name           string
+	cmd            *command
+	name           string // cmd's name
 	args           []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	ui             *cli.UI
-}
-
-// usage is the command's usage, from the table.
-func (c *call) usage() string {
-	cmd, _ := completion.Lookup(c.name)
-	return cmd.Usage
-}
-
-// word is the command's one positional word, which the table says it
-// takes (schedule's action, completion's shell).
-func (c *call) word(pos []string) (string, bool) {
-	cmd, _ := completion.Lookup(c.name)
-	words := make([]string, len(cmd.Words))
-	for i, w := range cmd.Words {
-		words[i] = w.Name
-	}
-	return cli.Word(c.ui, c.name, cmd.Noun, pos, words)
+	// commands are every command, for help and completion (commands
+	// itself, which they are part of, cannot name them).
+	commands table
 }
 
 // alias returns the command that name is another name of. A switch, not
@@ -193,51 +170,67 @@ func alias(name string) (string, bool) {
 	return "", false
 }
 
-// runners run the commands of completion.Commands, the one table of them
-// (usage, flags, completion); each name is there.
-var runners = []struct {
-	name string
-	run  func(*call) int
-}{
-	{"get", runGitOp}, {"store", runGitOp}, {"erase", runGitOp},
-	{"login", runLogin}, {"logout", runLogout}, {"status", runStatus}, {"rotate", runRotate},
-	{"setup", runSetup}, {"doctor", runDoctor}, {"schedule", runSchedule}, {"completion", runCompletion},
-	{"init", runInitUnlock}, {"unlock", runInitUnlock}, {"lock", runInitUnlock}, {"passphrase", runInitUnlock},
-	{"migrate", runMigrate}, {"version", runVersion}, {"help", runHelp},
+const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
+
+Prints the version and the commit it was built from.
+`
+
+var versionCommand = command{
+	name: "version", summary: "print the version and commit", usage: versionUsage,
+	bind: func(*flagSet) runFunc { return runVersion },
 }
 
-func isHelpFlag(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
-
-func runVersion(c *call) int {
-	if !cli.NoArgs(c.ui, "version", c.args) {
+func runVersion(c *call, pos []string) int {
+	if !c.noArgs(pos) {
 		return 2
 	}
 	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
 	return 0
 }
 
-// runHelp prints the usage, or with COMMAND that command's own.
-func runHelp(c *call) int {
-	args, ui := c.args, c.ui
-	switch {
-	case len(args) == 0:
-		fmt.Fprint(c.stdout, usage)
-		return 0
-	case len(args) > 1:
-		return ui.ArgError("help", "unexpected argument %q", args[1])
-	case args[0] == "help" || isHelpFlag(args[0]):
-		fmt.Fprint(c.stdout, usage)
-		return 0
-	}
-	if cmd, ok := completion.Lookup(args[0]); ok {
-		fmt.Fprint(c.stdout, cmd.Usage)
-		return 0
-	}
-	if s := completion.Suggest(args[0]); s != "" {
-		return ui.ArgError("help", "unknown command %q (did you mean %s?)", args[0], s)
-	}
-	return ui.ArgError("help", "unknown command %q (git-credential-glpat help lists the commands)", args[0])
+// help's usage is the program's; help help prints it too.
+var helpCommand = command{
+	name: "help", summary: "show the usage of a command", usage: usage, args: completion.ArgWord, noun: "command",
+	bind: func(*flagSet) runFunc { return runHelp },
 }
+
+// runHelp prints the usage, or with COMMAND that command's own.
+func runHelp(c *call, pos []string) int {
+	switch {
+	case len(pos) == 0:
+		fmt.Fprint(c.stdout, usage)
+		return 0
+	case len(pos) > 1:
+		return c.ui.ArgError("help", "unexpected argument %q", pos[1])
+	}
+	if cmd, ok := c.commands.lookup(pos[0]); ok {
+		fmt.Fprint(c.stdout, cmd.usage)
+		return 0
+	}
+	if s := c.commands.suggest(pos[0]); s != "" {
+		return c.ui.ArgError("help", "unknown command %q (did you mean %s?)", pos[0], s)
+	}
+	return c.ui.ArgError("help", "unknown command %q (git-credential-glpat help lists the commands)", pos[0])
+}
+
+const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
+
+Git's credential helper protocol (gitcredentials(7)): Git runs these with
+key=value lines on stdin; get answers on stdout. People use login, status and
+logout instead. erase of a managed GitLab token asks GitLab once whether it
+still accepts it: a revoked or expired token stays listed as such, one GitLab
+accepts is kept and not handed to Git again for a while.
+
+Examples:
+    $ printf 'protocol=https\nhost=gitlab.com\n' | git credential fill
+`
+
+// Git's operations; command.run runs runGitOp for them.
+var (
+	getCommand   = command{name: "get", git: true, summary: "answer git with a stored credential (git calls it)", usage: gitOpUsage}
+	storeCommand = command{name: "store", git: true, summary: "store a credential (git calls it)", usage: gitOpUsage}
+	eraseCommand = command{name: "erase", git: true, summary: "erase matching credentials (git calls it)", usage: gitOpUsage}
+)
 
 func runGitOp(c *call) int {
 	op, stdin, stdout, ui := c.name, c.stdin, c.stdout, c.ui

@@ -12,15 +12,33 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 )
 
-func runDoctor(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("doctor", c.usage(), ui)
-	asJSON := fs.Bool("json", false, "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	if !cli.NoArgs(ui, "doctor", pos) {
+const doctorUsage = `Usage: git-credential-glpat doctor [--json]
+
+Checks what git-credential-glpat depends on and says how to fix what is
+wrong: git and its version, which helpers git asks for each GitLab host and
+in which order, the keychain, the config file, each stored token, the clock
+and scheduled rotation. Exit status 1 when a check failed or warns.
+
+Examples:
+    $ git-credential-glpat doctor
+    $ git-credential-glpat doctor --json | jq '.[] | select(.status != "ok")'
+`
+
+var doctorCommand = command{
+	name: "doctor", summary: "check what the helper depends on and say how to fix it", usage: doctorUsage,
+	bind: func(fs *flagSet) runFunc {
+		o := new(doctorOptions)
+		fs.boolVar(&o.json, "json", "print JSON")
+		return o.run
+	},
+}
+
+// doctorOptions are doctor's flags.
+type doctorOptions struct{ json bool }
+
+func (o *doctorOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
+	if !c.noArgs(pos) {
 		return 2
 	}
 	e, err := openSession(false, ui)
@@ -48,7 +66,7 @@ func runDoctor(c *call) int {
 	stop := cli.Progress(ui, "checking")
 	checks := doctor.Run(ctx, env)
 	stop()
-	if *asJSON {
+	if o.json {
 		doctor.WriteJSON(stdout, checks)
 	} else {
 		doctor.WriteTextWidth(stdout, checks, cli.Color(stdout), cli.TerminalWidth(stdout, doctor.DefaultWidth))
@@ -59,13 +77,31 @@ func runDoctor(c *call) int {
 	return 0
 }
 
-func runSchedule(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("schedule", c.usage(), ui)
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
+const scheduleUsage = `Usage: git-credential-glpat schedule install|remove|status
+
+Rotates the tokens daily even when git does not use them, by running
+"git-credential-glpat rotate --all" from the system's scheduler: a systemd
+user timer on Linux, a launchd agent on macOS, a scheduled task on Windows.
+install writes and enables it (run it again after moving this program);
+remove undoes exactly that; status says whether it is installed.
+
+Examples:
+    $ git-credential-glpat schedule install
+    $ git-credential-glpat schedule status
+`
+
+var scheduleCommand = command{
+	name: "schedule", summary: "rotate daily from the system's scheduler", usage: scheduleUsage,
+	args: completion.ArgWord, noun: "action", words: []completion.Word{
+		{Name: "install", Help: "write and enable the daily job"},
+		{Name: "remove", Help: "disable and remove the daily job"},
+		{Name: "status", Help: "say whether the daily job is installed"},
+	},
+	bind: func(*flagSet) runFunc { return runSchedule },
+}
+
+func runSchedule(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
 	action, ok := c.word(pos)
 	if !ok {
 		return 2
@@ -118,12 +154,31 @@ func runSchedule(c *call) int {
 	return 0
 }
 
-func runCompletion(c *call) int {
-	shell, ok := c.word(c.args)
+const completionUsage = `Usage: git-credential-glpat completion bash|zsh|fish
+
+Prints the shell completion script (install.sh installs it).
+
+Examples:
+    $ source <(git-credential-glpat completion bash)
+    $ git-credential-glpat completion fish > ~/.config/fish/completions/git-credential-glpat.fish
+`
+
+var completionCommand = command{
+	name: "completion", summary: "print a shell completion script", usage: completionUsage,
+	args: completion.ArgWord, noun: "shell", words: []completion.Word{
+		{Name: "bash", Help: "bash completion"},
+		{Name: "zsh", Help: "zsh completion"},
+		{Name: "fish", Help: "fish completion"},
+	},
+	bind: func(*flagSet) runFunc { return runCompletion },
+}
+
+func runCompletion(c *call, pos []string) int {
+	shell, ok := c.word(pos)
 	if !ok {
 		return 2
 	}
-	s, err := completion.Script(shell)
+	s, err := completion.Script(shell, c.commands.completion())
 	if err != nil {
 		c.ui.Errorf("%v", err)
 		return 1

@@ -37,14 +37,14 @@ func TestDoctor(t *testing.T) {
 		return check{}
 	}
 	checks, _ := doctor()
-	for _, name := range []string{"git", "config", "keychain", "token " + g.host} {
+	for _, name := range []string{"git", "config", "keychain", "token http://" + g.host} {
 		if c := find(checks, name); c.Status != "ok" && c.Status != "info" {
 			t.Errorf("check %q = %+v, want ok", name, c)
 		}
 	}
 	g.gl.Revoke(id)
 	checks, err := doctor()
-	if c := find(checks, "token "+g.host); c.Status != "fail" || c.Fix == "" {
+	if c := find(checks, "token http://"+g.host); c.Status != "fail" || c.Fix == "" {
 		t.Errorf("revoked token: %+v, want fail with a fix", c)
 	}
 	if err == nil {

@@ -14,13 +14,14 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
 )
 
 // runLoginOAuth is login --oauth: GitLab's OAuth provider instead of a
 // pasted token, by the browser (PKCE, a loopback redirect) or, over SSH and
 // where no browser runs, by a device code; --flow forces either.
-func runLoginOAuth(c *call, host, username, apiURL, flow string) int {
+func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) int {
 	ui := c.ui
 	f, isFile := c.stdin.(*os.File)
 	atTerminal := isFile && term.IsTerminal(int(f.Fd()))
@@ -46,11 +47,15 @@ func runLoginOAuth(c *call, host, username, apiURL, flow string) int {
 		return 1
 	}
 	defer e.Close()
+	apiURL, err := svc.APIURL(host, apiURL)
+	if err != nil {
+		return ui.ArgError("login", "%v", err)
+	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	say := func(format string, args ...any) { fmt.Fprintf(ui.W, format+"\n", args...) }
 	res, err := svc.LoginOAuth(ctx, account.OAuthLoginOptions{
-		Host: host, Username: username, APIURL: apiURL, Device: device,
+		Host: host.Name, Username: username, APIURL: apiURL, Device: device,
 		Open: openBrowser, Say: say,
 		Show: func(d oauth.DeviceCode) {
 			say("To log in to %s, open %s and enter the code %s", host, d.URI, d.UserCode)
@@ -59,7 +64,7 @@ func runLoginOAuth(c *call, host, username, apiURL, flow string) int {
 		SlowDown: func(every time.Duration) { say("GitLab asked to be asked less often; checking every %s", every) },
 	})
 	if err != nil {
-		oauthLoginError(ui, err, host, device, e.ConfigPath, svc.Config.Host(host).OAuthClientID)
+		oauthLoginError(ui, err, host, device, e.ConfigPath, svc.Config.Host(host.Name).OAuthClientID)
 		return 1
 	}
 	r := res.Record
@@ -68,7 +73,7 @@ func runLoginOAuth(c *call, host, username, apiURL, flow string) int {
 		fmt.Fprintf(c.stdout, "  username oauth2: GitLab takes an OAuth token with any username; to name the account: login %s --oauth --username U\n", host)
 	}
 	if res.APIURLWritten {
-		fmt.Fprintf(c.stdout, "  api url  %s, now api_url under [hosts.%q] in %s (refreshes use it)\n", r.OAuth.APIURL, host, e.ConfigPath)
+		fmt.Fprintf(c.stdout, "  api url  %s, now api_url under [hosts.%q] in %s (refreshes use it)\n", r.OAuth.APIURL, host.Name, e.ConfigPath)
 	}
 	fmt.Fprintf(c.stdout, "  scopes   %s\n", strings.Join(r.OAuth.Scopes, ", "))
 	fmt.Fprintf(c.stdout, "  refresh  automatic: the access token lives two hours and is refreshed before it expires\n")
@@ -76,14 +81,14 @@ func runLoginOAuth(c *call, host, username, apiURL, flow string) int {
 }
 
 // oauthLoginError says in one line why login --oauth stored nothing.
-func oauthLoginError(ui *cli.UI, err error, host string, device bool, configPath, clientID string) {
+func oauthLoginError(ui *cli.UI, err error, host hostarg.Host, device bool, configPath, clientID string) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ui.W, "git-credential-glpat: interrupted; nothing was changed")
 	case errors.Is(err, account.ErrNoClientID):
 		ui.Errorf("login --oauth: %v", err)
 	case errors.Is(err, oauth.ErrUnknownClient):
-		ui.Errorf("GitLab does not know oauth_client_id %q of [hosts.%q] in %s as a non-confidential application: check its Application ID, and that \"Confidential\" is not ticked in its settings on GitLab; nothing was stored", clientID, host, configPath)
+		ui.Errorf("GitLab does not know oauth_client_id %q of [hosts.%q] in %s as a non-confidential application: check its Application ID, and that \"Confidential\" is not ticked in its settings on GitLab; nothing was stored", clientID, host.Name, configPath)
 	case errors.Is(err, oauth.ErrDenied):
 		ui.Errorf("the authorization was declined on GitLab; nothing was stored")
 	case errors.Is(err, oauth.ErrScope):

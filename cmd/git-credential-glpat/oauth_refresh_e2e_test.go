@@ -182,7 +182,7 @@ func TestConcurrentFetchesWhenTheRefreshIsLost(t *testing.T) {
 				o.gl.DropAfterRefreshCommit(true)
 			}
 			results := o.fetchAll(dirs, env, during)
-			login := "login " + o.host + " --username oauth2 --oauth"
+			login := "login http://" + o.host + " --username oauth2 --oauth"
 			saying := 0
 			for i, r := range results {
 				if r.err == nil {

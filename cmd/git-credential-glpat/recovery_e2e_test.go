@@ -99,7 +99,7 @@ func TestPlantedRecoveryFileNeverReplacesTheToken(t *testing.T) {
 	if got := g.keychainHolds(); got != tok {
 		t.Errorf("with GitLab unreachable, the keychain holds %s, want the user's own token %s", fingerprintOf(got), fingerprintOf(tok))
 	}
-	want := "login " + g.host + " --username alice --token-stdin < " + recovery
+	want := "login http://" + g.host + " --username alice --token-stdin < " + recovery
 	if !strings.Contains(errOut, want) || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, planted) {
 		t.Errorf("stderr = %q, want one line saying %q", errOut, want)
 	}

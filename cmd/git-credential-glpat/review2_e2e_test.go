@@ -154,7 +154,7 @@ func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
 	out, _, err := g.run("", binPath, "doctor")
 	line := ""
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "token "+g.host+" (alice)") {
+		if strings.Contains(l, "token http://"+g.host+" (alice)") {
 			line = l
 		}
 	}

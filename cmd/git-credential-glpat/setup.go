@@ -12,24 +12,51 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-func runSetup(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("setup", c.usage(), ui)
-	undo := fs.Bool("undo", false, "")
-	names, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	for _, h := range names {
-		if err := account.ValidateHost(h); err != nil {
+const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
+
+Writes your global git config so that, for each GitLab HOST, this helper is
+the only one Git asks: an empty credential.https://HOST.helper (which drops
+helpers configured elsewhere, so none serves a stale token), then this
+binary's absolute path (so that IDEs started with another PATH find it).
+Hosts with several accounts in the config also get credential.useHttpPath.
+Without HOST: the hosts in the config file, else gitlab.com. Running it
+twice changes nothing; --undo removes exactly what setup wrote.
+
+Examples:
+    $ git-credential-glpat setup
+    $ git-credential-glpat setup gitlab.com gitlab.example.com:8443
+    $ git-credential-glpat setup --undo
+`
+
+var setupCommand = command{
+	name: "setup", summary: "make this helper the only one git asks for GitLab hosts", usage: setupUsage, args: completion.ArgHosts,
+	bind: func(fs *flagSet) runFunc {
+		o := new(setupOptions)
+		fs.boolVar(&o.undo, "undo", "remove what setup wrote")
+		return o.run
+	},
+}
+
+// setupOptions are setup's flags.
+type setupOptions struct{ undo bool }
+
+func (o *setupOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
+	var named []hostarg.Host
+	for _, a := range pos {
+		h, err := hostarg.Parse(a)
+		if err != nil {
 			return ui.ArgError("setup", "%v", err)
 		}
+		named = append(named, h)
 	}
 	e, err := openSession(false, ui)
 	if err != nil {
@@ -49,26 +76,28 @@ func runSetup(c *call) int {
 	}
 	opts := gitsetup.Options{Binary: bin, StateDir: e.StateDir}
 	var hosts []gitsetup.Host
-	named := len(names) > 0
 	switch {
-	case named:
-		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
-	case *undo:
+	case len(named) > 0:
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), named)
+	case o.undo:
 		if hosts, err = gitsetup.SetUpHosts(opts); err != nil {
 			ui.Errorf("%v", err)
 			return 1
 		}
 	default:
-		names = cfg.Hosts()
-		if len(names) == 0 {
-			names = []string{account.DefaultHost}
+		var known []hostarg.Host
+		for _, n := range cfg.Hosts() {
+			known = append(known, hostarg.Host{Name: n})
 		}
-		hosts = gitsetup.HostsFor(cfg, storedRecords(e), names)
+		if len(known) == 0 {
+			known = []hostarg.Host{{Name: account.DefaultHost}}
+		}
+		hosts = gitsetup.HostsFor(cfg, storedRecords(e), known)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var changes []gitsetup.Change
-	if *undo {
+	if o.undo {
 		changes, err = gitsetup.Undo(ctx, opts, hosts)
 	} else {
 		changes, err = gitsetup.Setup(ctx, opts, hosts)
@@ -90,10 +119,10 @@ func runSetup(c *call) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	if named && !*undo {
-		nameHosts(stdout, ui, e.ConfigPath, cfg, names)
+	if len(named) > 0 && !o.undo {
+		nameHosts(stdout, ui, e.ConfigPath, cfg, named)
 	}
-	if len(changes) == 0 && *undo {
+	if len(changes) == 0 && o.undo {
 		fmt.Fprintln(stdout, "nothing to undo")
 	}
 	return 0
@@ -104,9 +133,10 @@ func runSetup(c *call) int {
 // whatever prefix its instance gives them (one typed at git's prompt
 // included). A config that cannot be written is said, and setup goes on:
 // git's part is done, and tokens of GitLab's shapes are managed anyway.
-func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, names []string) {
+func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, hosts []hostarg.Host) {
 	added := map[string]bool{}
-	for _, h := range names {
+	for _, host := range hosts {
+		h := host.Name
 		if cfg.Host(h).Known || added[strings.ToLower(h)] {
 			continue
 		}

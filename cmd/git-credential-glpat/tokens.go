@@ -12,8 +12,10 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 )
@@ -35,39 +37,91 @@ func service(ui *cli.UI) (*account.Service, *session.Session, bool) {
 	return svc, s, true
 }
 
-func runLogin(c *call) int {
-	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
-	fs := cli.NewFlags("login", c.usage(), ui)
-	username := fs.String("username", "", "")
-	tokenStdin := fs.Bool("token-stdin", false, "")
-	apiURL := fs.String("api-url", "", "")
-	caFile := fs.String("ca-file", "", "")
-	createURL := fs.Bool("create-url", false, "")
-	web := fs.Bool("web", false, "")
-	withOAuth := fs.Bool("oauth", false, "")
-	flow := fs.String("flow", "", "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	host, ok := cli.OneHost("login", pos, account.DefaultHost, ui)
+const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--token-stdin | --web] [--api-url URL] [--ca-file FILE]
+       git-credential-glpat login [HOST] --create-url
+       git-credential-glpat login [HOST] --oauth [--flow browser|device] [--username U]
+
+Checks a GitLab personal access token against HOST's API (default gitlab.com),
+shows its name, scopes and expiry, and stores it in the keychain. The token is
+read from a hidden prompt, or from stdin with --token-stdin; never from argv.
+
+With --oauth it logs in through GitLab's OAuth provider instead, with the
+application whose Application ID is oauth_client_id under [hosts."HOST"] in
+the config: in the browser, or over SSH and without a browser with a code to
+confirm on another device. The access token is refreshed before it expires.
+
+Options:
+    --username U     the account (Git username) to store it under (default: the
+                     account that holds a token of the same GitLab user, else
+                     the config, else the token's user when it may read it,
+                     else oauth2); never an account of another GitLab user
+    --token-stdin    read the token from stdin
+    --web            open the page that creates a least-privilege token in the
+                     browser (or print it), then wait at the hidden prompt
+    --api-url URL    the API base URL (default: the config's api_url, else
+                     https://HOST/api/v4); another one is written into the
+                     config as the host's api_url, where rotations look
+    --ca-file FILE   a PEM file of the CA that signs the API's certificate
+                     (an organisation's own CA), trusted besides the system's;
+                     written into the config as the host's ca_file
+    --create-url     only print the page that creates a least-privilege token
+    --oauth          log in with GitLab's OAuth instead of a token
+    --flow FLOW      browser or device (default: device over SSH, without a
+                     graphical session or without a terminal, else browser)
+
+Examples:
+    $ git-credential-glpat login
+    $ git-credential-glpat login gitlab.example.com --username alice
+    $ git-credential-glpat login gitlab.example.com --token-stdin < token.txt
+    $ git-credential-glpat login gitlab.com --oauth
+`
+
+var loginCommand = command{
+	name: "login", summary: "check a GitLab token and store it", usage: loginUsage, args: completion.ArgHost,
+	bind: func(fs *flagSet) runFunc {
+		o := new(loginOptions)
+		fs.stringVar(&o.username, "username", "U", "the Git username to store it under")
+		fs.boolVar(&o.tokenStdin, "token-stdin", "read the token from stdin")
+		fs.stringVar(&o.apiURL, "api-url", "URL", "the API base URL")
+		fs.fileVar(&o.caFile, "ca-file", "FILE", "a CA certificate (PEM) to trust for the API")
+		fs.boolVar(&o.web, "web", "open the page that creates a least-privilege token")
+		fs.boolVar(&o.createURL, "create-url", "print the page that creates a least-privilege token")
+		fs.boolVar(&o.oauth, "oauth", "log in with GitLab's OAuth instead of a token")
+		fs.choiceVar(&o.flow, "flow", "FLOW", []string{"browser", "device"}, "the OAuth login's flow (default: browser, device over SSH)")
+		return o.run
+	},
+}
+
+// loginOptions are login's flags.
+type loginOptions struct {
+	username, apiURL, caFile, flow    string
+	tokenStdin, web, createURL, oauth bool
+}
+
+func (o *loginOptions) run(c *call, pos []string) int {
+	stdin, stdout, ui := c.stdin, c.stdout, c.ui
+	host, ok := cli.OneHost("login", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
-	if *withOAuth || *flow != "" {
-		if *tokenStdin || *web || *createURL {
+	if o.oauth || o.flow != "" {
+		if o.tokenStdin || o.web || o.createURL {
 			ui.Errorf("login: --oauth logs in through GitLab's OAuth provider, without a token: it excludes --token-stdin, --web and --create-url")
 			return 2
 		}
-		return runLoginOAuth(c, host, *username, *apiURL, *flow) // oauth.go
+		return runLoginOAuth(c, host, o.username, o.apiURL, o.flow) // oauth.go
 	}
 	svc, e, ok := service(ui)
 	if !ok {
 		return 1
 	}
 	defer e.Close()
-	create := svc.CreateTokenURL(svc.APIURL(host, *apiURL))
-	if *createURL {
+	hostAPI, err := svc.APIURL(host, o.apiURL)
+	if err != nil {
+		return ui.ArgError("login", "%v", err)
+	}
+	create := svc.CreateTokenURL(hostAPI)
+	if o.createURL {
 		fmt.Fprintln(stdout, create)
 		return 0
 	}
@@ -76,18 +130,18 @@ func runLogin(c *call) int {
 	var stopProgress func()
 	var ctx context.Context // Ctrl-C caught, once the token is read
 	f, isFile := stdin.(*os.File)
-	atTerminal := !*tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
-	if *web && *tokenStdin {
+	atTerminal := !o.tokenStdin && isFile && term.IsTerminal(int(f.Fd()))
+	if o.web && o.tokenStdin {
 		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}
-	if *web && !atTerminal {
+	if o.web && !atTerminal {
 		return ui.ArgError("login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
 		apiCtx, apiCancel := cli.Interruptible()
-		stop := cli.Progress(ui, "looking for GitLab's API at "+svc.APIURL(host, *apiURL))
-		err := svc.CheckAPI(apiCtx, host, *apiURL, *caFile)
+		stop := cli.Progress(ui, "looking for GitLab's API at "+hostAPI)
+		err := svc.CheckAPI(apiCtx, host.Name, hostAPI, o.caFile)
 		stop()
 		apiCancel()
 		if err != nil {
@@ -95,7 +149,7 @@ func runLogin(c *call) int {
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
-		b, err := cli.PromptToken(f, ui, host, create, *web, account.LeastPrivilegeScopes)
+		b, err := cli.PromptToken(f, ui, host.String(), create, o.web, account.LeastPrivilegeScopes)
 		if code, stop := promptEnded(err, ui); stop {
 			return code
 		}
@@ -110,7 +164,7 @@ func runLogin(c *call) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			return cli.AskAccountUntil(ctx, f, ui, host, accounts, def)
+			return cli.AskAccountUntil(ctx, f, ui, host.String(), accounts, def)
 		}
 	} else {
 		if token, err = cli.ReadLine(stdin); err != nil {
@@ -120,8 +174,8 @@ func runLogin(c *call) int {
 	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
-	stopProgress = cli.Progress(ui, "checking the token with "+host)
-	res, err := svc.Login(ctx, account.LoginOptions{Host: host, Username: *username, APIURL: *apiURL, CAFile: *caFile, Token: token, Choose: choose})
+	stopProgress = cli.Progress(ui, "checking the token with "+host.String())
+	res, err := svc.Login(ctx, account.LoginOptions{Host: host.Name, Username: o.username, APIURL: hostAPI, CAFile: o.caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
@@ -141,7 +195,7 @@ func runLogin(c *call) int {
 		case errors.As(err, new(*account.ReachError)):
 			cli.ReachHint(ui, host, err, e.ConfigPath)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host, svc.APIURL(host, *apiURL), e.ConfigPath)
+			cli.APIURLHint(ui, host.Name, hostAPI, e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
@@ -168,17 +222,39 @@ func promptEnded(err error, ui *cli.UI) (code int, stop bool) {
 	return 0, false
 }
 
-func runLogout(c *call) int {
-	args, stdin, stdout, ui := c.args, c.stdin, c.stdout, c.ui
-	fs := cli.NewFlags("logout", c.usage(), ui)
-	username := fs.String("username", "", "")
-	revoke := fs.Bool("revoke", false, "")
-	yes := fs.Bool("yes", false, "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	host, ok := cli.OneHost("logout", pos, account.DefaultHost, ui)
+const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]
+
+Forgets the credentials stored for HOST (default gitlab.com), of account U
+only with --username. With --revoke, each GitLab token is first revoked on
+GitLab, so it can never be used again; when that is more than one token,
+logout lists them and asks first (--yes: do not ask, for scripts).
+
+Examples:
+    $ git-credential-glpat logout
+    $ git-credential-glpat logout gitlab.example.com --username alice --revoke
+    $ git-credential-glpat logout gitlab.example.com --revoke --yes
+`
+
+var logoutCommand = command{
+	name: "logout", summary: "forget a host's credentials", usage: logoutUsage, args: completion.ArgHost,
+	bind: func(fs *flagSet) runFunc {
+		o := new(logoutOptions)
+		fs.stringVar(&o.username, "username", "U", "only this user's credential")
+		fs.boolVar(&o.revoke, "revoke", "revoke the tokens on GitLab first")
+		fs.boolVar(&o.yes, "yes", "do not ask before revoking several tokens")
+		return o.run
+	},
+}
+
+// logoutOptions are logout's flags.
+type logoutOptions struct {
+	username    string
+	revoke, yes bool
+}
+
+func (o *logoutOptions) run(c *call, pos []string) int {
+	stdin, stdout, ui := c.stdin, c.stdout, c.ui
+	host, ok := cli.OneHost("logout", pos, hostarg.Host{Name: account.DefaultHost}, ui)
 	if !ok {
 		return 2
 	}
@@ -187,8 +263,8 @@ func runLogout(c *call) int {
 		return 1
 	}
 	defer e.Close()
-	if *revoke && !*yes {
-		recs, _ := svc.LogoutPlan(host, *username) // an error: Logout reports it
+	if o.revoke && !o.yes {
+		recs, _ := svc.LogoutPlan(host, o.username) // an error: Logout reports it
 		ok, err := cli.ConfirmRevoke(ui, stdin, recs)
 		var needYes *cli.NeedYesError
 		switch {
@@ -205,7 +281,7 @@ func runLogout(c *call) int {
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "revoking")
-	removed, err := svc.Logout(ctx, host, *username, *revoke)
+	removed, err := svc.Logout(ctx, host, o.username, o.revoke)
 	stop()
 	cli.WriteLogout(stdout, removed)
 	if err != nil {
@@ -213,24 +289,42 @@ func runLogout(c *call) int {
 		return 1
 	}
 	switch {
-	case len(removed) == 0 && *username != "":
-		ui.Warningf("nothing is stored for %s on %s (git-credential-glpat status %s lists its accounts)", *username, host, host)
+	case len(removed) == 0 && o.username != "":
+		ui.Warningf("nothing is stored for %s on %s (git-credential-glpat status %s lists its accounts)", o.username, host, host)
 	case len(removed) == 0:
 		ui.Warningf("nothing is stored for %s", host)
 	}
 	return 0
 }
 
-func runStatus(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("status", c.usage(), ui)
-	asJSON := fs.Bool("json", false, "")
-	offline := fs.Bool("offline", false, "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	host, ok := cli.OneHost("status", pos, "", ui)
+const statusUsage = `Usage: git-credential-glpat status [HOST] [--json] [--offline]
+
+Shows every stored credential: host, user, token name, scopes, expiry, days
+left, whether rotation is due or impossible, and (from GitLab, unless
+--offline) when and from which IP addresses the token was last used.
+Exit status 1 when a token needs action.
+
+Examples:
+    $ git-credential-glpat status
+    $ git-credential-glpat status gitlab.com --json | jq '.[].days_left'
+`
+
+var statusCommand = command{
+	name: "status", summary: "show stored credentials, expiry and rotation state", usage: statusUsage, args: completion.ArgHost,
+	bind: func(fs *flagSet) runFunc {
+		o := new(statusOptions)
+		fs.boolVar(&o.json, "json", "print JSON")
+		fs.boolVar(&o.offline, "offline", "do not ask GitLab")
+		return o.run
+	},
+}
+
+// statusOptions are status's flags.
+type statusOptions struct{ json, offline bool }
+
+func (o *statusOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
+	host, ok := cli.OneHost("status", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -246,24 +340,24 @@ func runStatus(c *call) int {
 	backendErr := e.CheckSecrets(ctx)
 	stop := cli.Progress(ui, "asking GitLab about the stored tokens")
 	// Unreadable secrets cannot be shown to GitLab either.
-	entries, err := svc.Status(ctx, host, *offline || backendErr != nil)
+	entries, err := svc.Status(ctx, host, o.offline || backendErr != nil)
 	stop()
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
-	r := cli.StatusReport{Host: host, Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
+	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
 	if backendErr != nil {
 		r.NeedAction++
 	}
-	if !*asJSON {
-		if len(entries) == 0 && host != "" {
+	if !o.json {
+		if len(entries) == 0 && !host.IsZero() {
 			r.Records, _ = e.Store.List()
 		}
 		r.Secrets, r.SecretsState, r.StateDir = backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir
 		r.Schedule = scheduleLine(ctx)
 	}
-	cli.WriteStatusReport(stdout, r, *asJSON)
+	cli.WriteStatusReport(stdout, r, o.json)
 	if r.NeedAction > 0 {
 		return 1
 	}
@@ -284,22 +378,40 @@ func backendState(e *session.Session, err error) string {
 	return "cannot be read, so git gets no credentials: " + cli.Explain(err)
 }
 
-func runRotate(c *call) int {
-	args, stdout, ui := c.args, c.stdout, c.ui
-	fs := cli.NewFlags("rotate", c.usage(), ui)
-	all := fs.Bool("all", false, "")
-	force := fs.Bool("force", false, "")
-	asJSON := fs.Bool("json", false, "")
-	pos, err := fs.Parse(args)
-	if err != nil {
-		return fs.Exit(err)
-	}
-	if *all && len(pos) > 0 {
+const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]
+
+Rotates the stored GitLab tokens of HOST (default gitlab.com), or of every
+host with --all, that are due (less than rotate_before left). --force rotates
+them even when they are not due. This is what a daily cron job or systemd
+timer runs, so that tokens nobody uses still never expire.
+
+Examples:
+    $ git-credential-glpat rotate --all
+    $ git-credential-glpat rotate gitlab.example.com --force
+`
+
+var rotateCommand = command{
+	name: "rotate", summary: "rotate the tokens that are due", usage: rotateUsage, args: completion.ArgHost,
+	bind: func(fs *flagSet) runFunc {
+		o := new(rotateOptions)
+		fs.boolVar(&o.all, "all", "every host")
+		fs.boolVar(&o.force, "force", "rotate even tokens that are not due")
+		fs.boolVar(&o.json, "json", "print JSON")
+		return o.run
+	},
+}
+
+// rotateOptions are rotate's flags.
+type rotateOptions struct{ all, force, json bool }
+
+func (o *rotateOptions) run(c *call, pos []string) int {
+	stdout, ui := c.stdout, c.ui
+	if o.all && len(pos) > 0 {
 		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
-	def := account.DefaultHost
-	if *all {
-		def = ""
+	def := hostarg.Host{Name: account.DefaultHost}
+	if o.all {
+		def = hostarg.Host{}
 	}
 	host, ok := cli.OneHost("rotate", pos, def, ui)
 	if !ok {
@@ -313,9 +425,9 @@ func runRotate(c *call) int {
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "rotating")
-	results, err := svc.Rotate(ctx, host, *force)
+	results, err := svc.Rotate(ctx, host, o.force)
 	stop()
-	cli.WriteRotate(stdout, results, host, *asJSON, err)
+	cli.WriteRotate(stdout, results, host.String(), o.json, err)
 	if err != nil {
 		ui.Errorf("%s", cli.Explain(err))
 		return 1

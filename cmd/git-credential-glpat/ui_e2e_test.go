@@ -78,7 +78,7 @@ func TestNeverHangAnIDE(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("fill took %v, want it to fall through at once", d)
 	}
-	if !strings.Contains(string(out), "login "+g.host) {
+	if !strings.Contains(string(out), "login http://"+g.host) {
 		t.Errorf("no one-line reason in %q", out)
 	}
 }

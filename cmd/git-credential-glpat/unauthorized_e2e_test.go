@@ -123,7 +123,7 @@ func TestRevokedTokenIsDeadOnceGitLabSaysSo(t *testing.T) {
 	if out != "" {
 		t.Fatalf("get of a token GitLab says is revoked = %q, want nothing", out)
 	}
-	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "revoked") || !strings.Contains(errOut, "git-credential-glpat login "+g.host) {
+	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "revoked") || !strings.Contains(errOut, "git-credential-glpat login http://"+g.host) {
 		t.Errorf("stderr = %q, want one line saying it is revoked and how to log in", errOut)
 	}
 	if dead, _ := g.storedToken()["dead"].(string); dead != "revoked" {

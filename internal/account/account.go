@@ -19,6 +19,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -62,9 +63,35 @@ func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	return gitlabapi.New(apiURL, caFile)
 }
 
-// APIURL is the API base URL login uses for host: the --api-url flag,
-// else where the host's tokens are sent (config.TokenAPIURL).
-func (s *Service) APIURL(host, flagURL string) string {
+// APIURL is the API base URL a login reaches host at: the --api-url flag,
+// else where the host's tokens are sent (config.TokenAPIURL). A HOST
+// written http://HOST names plain http: without a flag or api_url it is
+// http://HOST/api/v4, as if --api-url said so (a local test instance).
+// The URL's scheme must be the protocol HOST names, because the
+// credential is stored for the API URL's (git asks for that one).
+func (s *Service) APIURL(host hostarg.Host, flagURL string) (string, error) {
+	switch host.Protocol {
+	case "", "https", "http":
+	default:
+		return "", fmt.Errorf("%s is not a GitLab host: GitLab is reached over https or http", host)
+	}
+	u := s.apiURL(host.Name, flagURL)
+	if host.Protocol != "" && flagURL == "" && s.Config.Host(host.Name).APIURL == "" {
+		u = config.DefaultAPIURL(host.Protocol, host.Name)
+	}
+	if host.Protocol != "" && !strings.HasPrefix(strings.ToLower(u), host.Protocol+"://") {
+		where := "the config's api_url"
+		if flagURL != "" {
+			where = "--api-url"
+		}
+		return "", fmt.Errorf("%s names %s, but %s is %s; name the host as %s, or give another API URL", host, host.Protocol, where, u, hostarg.Host{Name: host.Name})
+	}
+	return u, nil
+}
+
+// apiURL is the API base URL for host: the flag, else where the host's
+// tokens are sent.
+func (s *Service) apiURL(host, flagURL string) string {
 	if flagURL != "" {
 		return strings.TrimRight(flagURL, "/")
 	}
@@ -87,12 +114,13 @@ func (s *Service) CreateTokenURL(apiURL string) string {
 	return base + "/-/user_settings/personal_access_tokens?" + q.Encode()
 }
 
-// ValidateHost refuses host values that cannot be a Git host.
-func ValidateHost(host string) error {
-	if host == "" || strings.ContainsAny(host, "/@ \t\r\n\\?#") {
-		return fmt.Errorf("%q is not a host name (write it like gitlab.example.com or gitlab.example.com:8443)", host)
+// validateHost refuses a host name that cannot be Git's host attribute.
+func validateHost(name string) error {
+	h, err := hostarg.Parse(name)
+	if err == nil && h.Protocol != "" {
+		err = fmt.Errorf("%q is a URL; the host is %s", name, h.Name)
 	}
-	return nil
+	return err
 }
 
 // ErrNoAPI is wrapped by a *ReachError whose server answered, but not as
@@ -170,7 +198,7 @@ func (s *Service) CAFile(host, flagCA string) string {
 // or a GitLab under a relative URL root, answers something else or nothing.
 // Its error is a *ReachError, or the ca_file's.
 func (s *Service) CheckAPI(ctx context.Context, host, flagURL, flagCA string) error {
-	apiURL := s.APIURL(host, flagURL)
+	apiURL := s.apiURL(host, flagURL)
 	api, err := s.api(apiURL, s.CAFile(host, flagCA))
 	if err != nil {
 		return err
@@ -247,7 +275,7 @@ type AccountPaths struct {
 // Login checks token against the host's API and stores it as a managed
 // credential. A token the API does not accept is not stored.
 func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
-	if err := ValidateHost(o.Host); err != nil {
+	if err := validateHost(o.Host); err != nil {
 		return nil, err
 	}
 	o.Token = strings.TrimSpace(o.Token)
@@ -258,7 +286,7 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 		return nil, errors.New("the token contains spaces or control characters; paste only the token")
 	}
 	hc := s.Config.Host(o.Host)
-	apiURL := s.APIURL(o.Host, o.APIURL)
+	apiURL := s.apiURL(o.Host, o.APIURL)
 	u, err := url.Parse(apiURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("api url %q is not an http(s) URL", apiURL)
@@ -600,16 +628,16 @@ type Entry struct {
 	Fix      string `json:"-"`
 }
 
-// Status reports every stored credential (of host, if not empty). Unless
+// Status reports every stored credential (of host, if not zero). Unless
 // offline, it asks GitLab about each managed token (when and from where it
 // was last used, whether it is still active).
-func (s *Service) Status(ctx context.Context, host string, offline bool) ([]Entry, error) {
+func (s *Service) Status(ctx context.Context, host hostarg.Host, offline bool) ([]Entry, error) {
 	recs, listErr := s.Store.List()
 	now := s.now()
 	var out []Entry
 	for i := range recs {
 		r := &recs[i]
-		if host != "" && !strings.EqualFold(r.Host, host) {
+		if !host.Matches(r.Protocol, r.Host) {
 			continue
 		}
 		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, State: "plain", Backend: r.Backend}
@@ -804,6 +832,7 @@ const (
 // RotateResult is the outcome for one token.
 type RotateResult struct {
 	Host     string `json:"host"`
+	Protocol string `json:"protocol"`
 	Username string `json:"username"`
 	// Outcome is one of the Outcome constants.
 	Outcome   string `json:"outcome"`
@@ -824,8 +853,8 @@ func (r RotateResult) NeedsPerson() bool {
 }
 
 // Rotate rotates the managed tokens of host (all hosts when host is
-// empty) that are due, or all of them with force.
-func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]RotateResult, error) {
+// zero) that are due, or all of them with force.
+func (s *Service) Rotate(ctx context.Context, host hostarg.Host, force bool) ([]RotateResult, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
 		return nil, err
@@ -834,7 +863,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]
-		if r.OAuth != nil && (host == "" || strings.EqualFold(r.Host, host)) {
+		if r.OAuth != nil && host.Matches(r.Protocol, r.Host) {
 			res, err := s.rotateOAuth(ctx, r, force, now) // oauth.go
 			if err != nil {
 				return out, err
@@ -842,10 +871,10 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 			out = append(out, res)
 			continue
 		}
-		if r.Token == nil || (host != "" && !strings.EqualFold(r.Host, host)) {
+		if r.Token == nil || !host.Matches(r.Protocol, r.Host) {
 			continue
 		}
-		res := RotateResult{Host: r.Host, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
+		res := RotateResult{Host: r.Host, Protocol: r.Protocol, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
 		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
 			res.Outcome, res.Reason = OutcomeNotDue, notDueReason(st, s.Lifecycle.SettingsFor(r))
 			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
@@ -860,7 +889,7 @@ func (s *Service) Rotate(ctx context.Context, host string, force bool) ([]Rotate
 		}
 		sec, err := s.Store.ReadSecret(ctx, r)
 		if err != nil {
-			return out, fmt.Errorf("reading the token of %s (%s): %w", r.Host, r.Username, err)
+			return out, fmt.Errorf("reading the token of %s (%s): %w", hostarg.Format(r.Protocol, r.Host), r.Username, err)
 		}
 		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
 		if err != nil {
@@ -930,16 +959,22 @@ func (s *Service) record(account string) *store.Record {
 }
 
 // LogoutPlan lists the records Logout(host, username) would remove.
-func (s *Service) LogoutPlan(host, username string) ([]store.Record, error) {
+func (s *Service) LogoutPlan(host hostarg.Host, username string) ([]store.Record, error) {
+	if host.IsZero() {
+		return nil, errNoHost
+	}
 	recs, err := s.Store.List()
 	var out []store.Record
 	for _, r := range recs {
-		if strings.EqualFold(r.Host, host) && (username == "" || r.Username == username) {
+		if host.Matches(r.Protocol, r.Host) && (username == "" || r.Username == username) {
 			out = append(out, r)
 		}
 	}
 	return out, err
 }
+
+// errNoHost: logout forgets the credentials of one host, which it is given.
+var errNoHost = errors.New("logout: no host given")
 
 // Removed is a credential Logout forgot, and what became of its token.
 type Removed struct {
@@ -960,10 +995,12 @@ type Removed struct {
 // with revoke, revokes managed tokens on GitLab first. It returns the
 // records removed. It holds the rotation lock and the refresh locks of the
 // host's OAuth logins, so that a rotation or refresh under way cannot store
-// its new token after the credential was forgotten, and it
-// forgets (with revoke, revokes) a new token a rotation left in a recovery
-// file too.
-func (s *Service) Logout(ctx context.Context, host, username string, revoke bool) (removed []Removed, err error) {
+// its new token after the credential was forgotten, and it forgets (with
+// revoke, revokes) a new token a rotation left in a recovery file too.
+func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string, revoke bool) (removed []Removed, err error) {
+	if host.IsZero() {
+		return nil, errNoHost
+	}
 	plan, _ := s.LogoutPlan(host, username)
 	var oauthAccounts []string
 	for _, r := range plan {
@@ -981,7 +1018,7 @@ func (s *Service) Logout(ctx context.Context, host, username string, revoke bool
 	return removed, err
 }
 
-func (s *Service) logout(ctx context.Context, host, username string, revoke bool) ([]Removed, error) {
+func (s *Service) logout(ctx context.Context, host hostarg.Host, username string, revoke bool) ([]Removed, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
 		return nil, err
@@ -989,7 +1026,7 @@ func (s *Service) logout(ctx context.Context, host, username string, revoke bool
 	var removed []Removed
 	for i := range recs {
 		r := &recs[i]
-		if !strings.EqualFold(r.Host, host) || (username != "" && r.Username != username) {
+		if !host.Matches(r.Protocol, r.Host) || (username != "" && r.Username != username) {
 			continue
 		}
 		rm := Removed{Record: *r}
@@ -1015,7 +1052,7 @@ func (s *Service) logout(ctx context.Context, host, username string, revoke bool
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
 			if err != nil {
-				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", r.Host, r.Username, err)
+				return removed, fmt.Errorf("reading the token of %s (%s) to revoke it (nothing was removed): %w", hostarg.Format(r.Protocol, r.Host), r.Username, err)
 			}
 			api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
 			if err != nil {
@@ -1025,7 +1062,7 @@ func (s *Service) logout(ctx context.Context, host, username string, revoke bool
 			err = api.RevokeSelf(actx, sec.Password)
 			cancel()
 			if err != nil && !errors.Is(err, gitlabapi.ErrUnauthorized) {
-				return removed, fmt.Errorf("revoking the token for %s (nothing was removed): %w", r.Host, err)
+				return removed, fmt.Errorf("revoking the token for %s (nothing was removed): %w", hostarg.Format(r.Protocol, r.Host), err)
 			}
 			rm.Revoked = err == nil
 			if err != nil {
@@ -1071,7 +1108,7 @@ func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, e
 		case errors.Is(err, gitlabapi.ErrUnauthorized):
 			return false, nil
 		default:
-			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"), r.Host, err)
+			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"), hostarg.Format(r.Protocol, r.Host), err)
 		}
 	}
 	if refresh, ok := s.Lifecycle.RecoveredOAuthRefreshToken(r.Account); ok && r.OAuth != nil {
@@ -1083,7 +1120,7 @@ func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, e
 			return false, err
 		}
 		if err := c.Revoke(actx, refresh); err != nil {
-			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".oauth"), r.Host, err)
+			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".oauth"), hostarg.Format(r.Protocol, r.Host), err)
 		}
 		return true, nil
 	}

@@ -2,7 +2,13 @@ package account
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 )
 
 func TestBotKind(t *testing.T) {
@@ -27,15 +33,38 @@ func TestBotKind(t *testing.T) {
 	}
 }
 
-func TestValidateHost(t *testing.T) {
-	for _, ok := range []string{"gitlab.com", "gitlab.example.com:8443", "127.0.0.1:3000"} {
-		if err := ValidateHost(ok); err != nil {
-			t.Errorf("ValidateHost(%q) = %v", ok, err)
-		}
+// A login reaches the API at --api-url, else where the host's tokens are
+// sent; HOST written http://HOST asks for plain http, which must agree with
+// the API URL: the credential is stored for its scheme.
+func TestLoginAPIURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[hosts.\"conf.example\"]\napi_url = \"https://conf.example/gitlab/api/v4\"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "https://gitlab.com", "gitlab.com/group", "user@gitlab.com", "a b"} {
-		if err := ValidateHost(bad); err == nil {
-			t.Errorf("ValidateHost(%q) = nil, want an error", bad)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{Config: cfg}
+	tests := []struct{ host, flag, want, wantErr string }{
+		{"gitlab.com", "", "https://gitlab.com/api/v4", ""},
+		{"https://gitlab.com/", "", "https://gitlab.com/api/v4", ""},
+		{"http://127.0.0.1:8929", "", "http://127.0.0.1:8929/api/v4", ""},
+		{"127.0.0.1:8929", "http://127.0.0.1:8929/api/v4/", "http://127.0.0.1:8929/api/v4", ""},
+		{"http://127.0.0.1:8929", "http://127.0.0.1:8929/gitlab/api/v4", "http://127.0.0.1:8929/gitlab/api/v4", ""},
+		{"conf.example", "", "https://conf.example/gitlab/api/v4", ""},
+		{"http://conf.example", "", "", "http://conf.example names http, but the config's api_url is https://conf.example/gitlab/api/v4; name the host as conf.example"},
+		{"https://h.example", "http://h.example/api/v4", "", "h.example names https, but --api-url is http://h.example/api/v4"},
+		{"smtp://h.example", "", "", "smtp://h.example is not a GitLab host"},
+	}
+	for _, tt := range tests {
+		h, err := hostarg.Parse(tt.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.APIURL(h, tt.flag)
+		if got != tt.want || (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("APIURL(%q, %q) = %q, %v; want %q, error %q", tt.host, tt.flag, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

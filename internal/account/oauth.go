@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
@@ -69,10 +70,10 @@ func (s *Service) OAuthClient(host, apiURL string) (*oauth.Client, error) {
 // replaces the credential of an account that belongs to another GitLab
 // user.
 func (s *Service) LoginOAuth(ctx context.Context, o OAuthLoginOptions) (*OAuthLoginResult, error) {
-	if err := ValidateHost(o.Host); err != nil {
+	if err := validateHost(o.Host); err != nil {
 		return nil, err
 	}
-	apiURL := s.APIURL(o.Host, o.APIURL)
+	apiURL := s.apiURL(o.Host, o.APIURL)
 	u, err := url.Parse(apiURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("api url %q is not an http(s) URL", apiURL)
@@ -210,7 +211,7 @@ const OutcomeRefreshed = "refreshed"
 // rotateOAuth is rotate for an OAuth credential: refresh it now (with
 // force, or when a refresh is due).
 func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, now time.Time) (RotateResult, error) {
-	res := RotateResult{Host: r.Host, Username: r.Username}
+	res := RotateResult{Host: r.Host, Protocol: r.Protocol, Username: r.Username}
 	access := time.Unix(r.ExpiryUTC, 0).UTC().Format("15:04 UTC")
 	st := s.Lifecycle.StateAt(r, now)
 	if st.State == lifecycle.Revoked && st.Outcome != lifecycle.OutcomeUnknown {
@@ -261,7 +262,7 @@ func (s *Service) revokeOAuth(ctx context.Context, r *store.Record) error {
 	// The refresh token: revoking it revokes the row, its access token
 	// with it (Doorkeeper's TokensController#revoke).
 	if err := c.Revoke(actx, sec.OAuthRefreshToken); err != nil {
-		return fmt.Errorf("revoking the OAuth token for %s (nothing was removed): %w", r.Host, err)
+		return fmt.Errorf("revoking the OAuth token for %s (nothing was removed): %w", hostarg.Format(r.Protocol, r.Host), err)
 	}
 	return nil
 }

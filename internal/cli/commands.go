@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -27,7 +28,8 @@ import (
 // set are the token's settings; due: rotation is due now. A token that cannot rotate itself gets a
 // warning.
 func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Settings, due bool, configPath string) {
-	host, t := res.Record.Host, res.Record.Token
+	name, t := res.Record.Host, res.Record.Token
+	host := hostarg.Format(res.Record.Protocol, name)
 	exp := "never"
 	if t.ExpiresAt != "" {
 		exp = t.ExpiresAt + " (00:00 UTC)"
@@ -39,19 +41,19 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 		fmt.Fprintf(w, "  username oauth2: no --username, no username in the config, and the token may not read\n"+
 			"           its user (GET /user needs read_user, read_api or api); GitLab accepts any username\n"+
 			"           with a token. To name the account: login %s --username U, or username = \"U\"\n"+
-			"           under [hosts.%q] in the config\n", host, host)
+			"           under [hosts.%q] in the config\n", host, name)
 	}
 	if res.APIURLWritten {
-		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, host, configPath)
+		fmt.Fprintf(w, "  api url  %s, now api_url under [hosts.%q] in %s (rotations use it)\n", t.APIURL, name, configPath)
 	}
 	if res.CAFileWritten {
-		fmt.Fprintf(w, "  ca file  now ca_file under [hosts.%q] in %s (rotations trust it too)\n", host, configPath)
+		fmt.Fprintf(w, "  ca file  now ca_file under [hosts.%q] in %s (rotations trust it too)\n", name, configPath)
 	}
 	if res.HostAdded {
-		fmt.Fprintf(w, "  config   [hosts.%q] added to %s: a token for %s typed at git's prompt is managed too\n", host, configPath, host)
+		fmt.Fprintf(w, "  config   [hosts.%q] added to %s: a token for %s typed at git's prompt is managed too\n", name, configPath, host)
 	}
 	if res.HostNotAdded != nil {
-		ui.Warningf("cannot add [hosts.%q] to the config: %v; a token for %s with a prefix of its instance's own, typed at git's prompt, is stored unmanaged until the config names the host", host, res.HostNotAdded, host)
+		ui.Warningf("cannot add [hosts.%q] to the config: %v; a token for %s with a prefix of its instance's own, typed at git's prompt, is stored unmanaged until the config names the host", name, res.HostNotAdded, host)
 	}
 	fmt.Fprintf(w, "  token    %s (id %d)\n", t.Name, t.ID)
 	if t.Kind != "" && t.Kind != "personal" {
@@ -88,7 +90,8 @@ func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath st
 	if len(res.Accounts) < 2 {
 		return
 	}
-	host := res.Record.Host
+	name := res.Record.Host
+	host := hostarg.Format(res.Record.Protocol, name)
 	names := make([]string, len(res.Accounts))
 	for i, a := range res.Accounts {
 		names[i] = a.Username
@@ -110,7 +113,7 @@ func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath st
 		case len(a.Paths) > 0:
 			line = a.Username + " answers the repositories under " + strings.Join(a.Paths, ", ") + " (paths in the config) and URLs that name it"
 		default:
-			line = fmt.Sprintf("%s answers only URLs that name it: https://%s@%s/…", a.Username, a.Username, host)
+			line = fmt.Sprintf("%s answers only URLs that name it: %s://%s@%s/…", a.Username, res.Record.Protocol, a.Username, name)
 		}
 		fmt.Fprintf(w, "           %s\n", line)
 	}
@@ -119,7 +122,7 @@ func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath st
 	}
 	ui.Warningf("%s now answers git for %s in place of %s: where the URL names no account, the most recently stored account answers", res.Answering, host, res.Answered)
 	ui.Hintf("to keep %s: username = %q under [hosts.%q] in %s; to give %s only some repositories: paths under [[hosts.%q.accounts]], then git-credential-glpat setup %s; or log in again with --username to store the token under another account",
-		res.Answered, res.Answered, host, configPath, res.Answering, host, host)
+		res.Answered, res.Answered, name, configPath, res.Answering, name, host)
 }
 
 // NeedYesError: logout --revoke would revoke several tokens, and there is
@@ -138,10 +141,10 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 	var live []string
 	for _, r := range recs {
 		if r.Token != nil && r.Token.Dead == "" {
-			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", r.Host, r.Username, r.Token.Name, r.Token.ID))
+			live = append(live, fmt.Sprintf("%s (%s): token %q, id %d", hostarg.Format(r.Protocol, r.Host), r.Username, r.Token.Name, r.Token.ID))
 		}
 		if r.OAuth != nil && r.OAuth.Dead == "" {
-			live = append(live, fmt.Sprintf("%s (%s): OAuth login", r.Host, r.Username))
+			live = append(live, fmt.Sprintf("%s (%s): OAuth login", hostarg.Format(r.Protocol, r.Host), r.Username))
 		}
 	}
 	if len(live) < 2 {
@@ -194,19 +197,20 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 		return
 	}
 	for _, r := range results {
+		who := hostarg.Format(r.Protocol, r.Host)
 		switch {
 		case r.Outcome == account.OutcomeRotated:
-			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+			fmt.Fprintf(w, "%s (%s): rotated; the new token expires %s\n", who, r.Username, r.ExpiresAt)
 		case r.Outcome == account.OutcomeRefreshed:
-			fmt.Fprintf(w, "%s (%s): refreshed; the new OAuth access token expires %s\n", r.Host, r.Username, r.ExpiresAt)
+			fmt.Fprintf(w, "%s (%s): refreshed; the new OAuth access token expires %s\n", who, r.Username, r.ExpiresAt)
 		case r.Outcome == account.OutcomeNotDue:
-			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", r.Host, r.Username, r.ExpiresAt, r.Reason)
+			fmt.Fprintf(w, "%s (%s): not due (expires %s): %s\n", who, r.Username, r.ExpiresAt, r.Reason)
 		case r.Outcome == account.OutcomeUnknown:
-			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", r.Host, r.Username, r.Reason), rotateWidth)
+			writeWrapped(w, fmt.Sprintf("%s (%s): outcome not known: %s", who, r.Username, r.Reason), rotateWidth)
 		case r.Reason != "":
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", r.Host, r.Username, r.Outcome, r.Reason), rotateWidth)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s: %s", who, r.Username, r.Outcome, r.Reason), rotateWidth)
 		default:
-			fmt.Fprintf(w, "%s (%s): %s\n", r.Host, r.Username, r.Outcome)
+			fmt.Fprintf(w, "%s (%s): %s\n", who, r.Username, r.Outcome)
 		}
 	}
 	if len(results) == 0 && err == nil {
@@ -284,16 +288,13 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 }
 
 // storedHosts lists the hosts that have credentials stored, for a status
-// of a host that has none, as status, logout and rotate take them: HOST or
-// HOST:PORT, with the protocol after it when it is not https.
+// of a host that has none, as every command prints and takes them
+// (hostarg.Format).
 func storedHosts(recs []store.Record) []string {
 	var hosts []string
 	seen := map[string]bool{}
 	for _, r := range recs {
-		h := r.Host
-		if r.Protocol != "https" {
-			h += " (" + r.Protocol + ")"
-		}
+		h := hostarg.Format(r.Protocol, r.Host)
 		if !seen[h] {
 			seen[h] = true
 			hosts = append(hosts, h)
@@ -334,18 +335,20 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 	}
 }
 
-// OneHost is the optional HOST argument of a command: def when absent.
-func OneHost(cmd string, pos []string, def string, ui *UI) (string, bool) {
+// OneHost is the optional HOST argument of a command (hostarg.Parse): def
+// when absent.
+func OneHost(cmd string, pos []string, def hostarg.Host, ui *UI) (hostarg.Host, bool) {
 	switch {
 	case len(pos) > 1:
 		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
-		return "", false
+		return hostarg.Host{}, false
 	case len(pos) == 1:
-		if err := account.ValidateHost(pos[0]); err != nil {
+		h, err := hostarg.Parse(pos[0])
+		if err != nil {
 			ui.ArgError(cmd, "%v", err)
-			return "", false
+			return hostarg.Host{}, false
 		}
-		return pos[0], true
+		return h, true
 	}
 	return def, true
 }
@@ -362,7 +365,7 @@ func APIURLHint(ui *UI, host, apiURL, configPath string) {
 
 // ReachHint says what to do about err, a login that did not reach GitLab's
 // API (*account.ReachError), in one line; other errors get none.
-func ReachHint(ui *UI, host string, err error, configPath string) {
+func ReachHint(ui *UI, host hostarg.Host, err error, configPath string) {
 	var re *account.ReachError
 	if !errors.As(err, &re) {
 		return
@@ -376,7 +379,7 @@ func ReachHint(ui *UI, host string, err error, configPath string) {
 	case gitlabapi.ConnRefused:
 		ui.Hintf("if GitLab answers on another port, pass --api-url URL (like %s://%s:PORT%s)", u.Scheme, u.Hostname(), u.Path)
 	case gitlabapi.UnknownAuthority:
-		ui.Hintf("if %s's certificate comes from your organisation's own CA, pass --ca-file FILE with that CA's PEM certificate (written as ca_file under [hosts.%q] in %s)", u.Host, host, configPath)
+		ui.Hintf("if %s's certificate comes from your organisation's own CA, pass --ca-file FILE with that CA's PEM certificate (written as ca_file under [hosts.%q] in %s)", u.Host, host.Name, configPath)
 	case gitlabapi.BadCertificate:
 		ui.Hintf("check the host name (as in git's remote URL); a certificate that is expired or for other names is fixed on the server, by its administrator")
 	case gitlabapi.PlainHTTP:
@@ -386,7 +389,7 @@ func ReachHint(ui *UI, host string, err error, configPath string) {
 	case gitlabapi.TimedOut:
 		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run git-credential-glpat login %s again", host)
 	default:
-		APIURLHint(ui, host, re.APIURL, configPath)
+		APIURLHint(ui, host.Name, re.APIURL, configPath)
 	}
 }
 
@@ -433,15 +436,15 @@ func WriteLogout(w io.Writer, removed []account.Removed) {
 	for _, r := range removed {
 		switch {
 		case r.RevokedRecovered:
-			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s (with the new token a rotation left in a recovery file)\n", r.Username, r.Host)
+			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s (with the new token a rotation left in a recovery file)\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.Revoked:
-			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, r.Host)
+			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.NotSent:
-			fmt.Fprintf(w, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, r.Host, alreadyDead(r.Dead))
+			fmt.Fprintf(w, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, hostarg.Format(r.Protocol, r.Host), alreadyDead(r.Dead))
 		case r.Dead != "":
-			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, r.Host, alreadyDead(r.Dead))
+			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, hostarg.Format(r.Protocol, r.Host), alreadyDead(r.Dead))
 		default:
-			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, r.Host)
+			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
@@ -61,10 +62,7 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 		if en.RotationDue && en.CanRotate && en.State == "expiring" {
 			state = "rotation due"
 		}
-		host := en.Host
-		if en.Protocol != "https" {
-			host = en.Protocol + "://" + host
-		}
+		host := hostarg.Format(en.Protocol, en.Host)
 		rows = append(rows, []string{host, en.Username, name, exp, state, used, scopes})
 		shorts = append(shorts, l)
 	}
@@ -101,13 +99,13 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 	writeTable(w, rows, slices.Index(rows[0], "STATE"), Color(w))
 	for _, en := range entries {
 		if en.Problem != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, en.Problem), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", hostarg.Format(en.Protocol, en.Host), en.Username, en.Problem), width)
 		}
 		if en.APIError != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", en.Host, en.Username, en.APIError), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", hostarg.Format(en.Protocol, en.Host), en.Username, en.APIError), width)
 		}
 		for _, n := range en.Notes {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", en.Host, en.Username, n), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", hostarg.Format(en.Protocol, en.Host), en.Username, n), width)
 		}
 	}
 }

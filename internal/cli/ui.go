@@ -1,4 +1,4 @@
-// Package cli is what people see and type at git-credential-glpat's commands: messages, flags, prompts, progress and status's table.
+// Package cli is what people see at git-credential-glpat's commands: messages, prompts, progress and status's table.
 package cli
 
 import (

@@ -13,22 +13,23 @@ const program = "git-credential-glpat"
 // accounts once.
 const hostsCommand = program + ` status --offline --json 2>/dev/null | sed -n 's/^ *"host": *"\([^"]*\)".*/\1/p' | sort -u`
 
-// Script returns the completion script for shell: "bash", "zsh" or "fish".
-func Script(shell string) (string, error) {
+// Script returns the completion script for shell ("bash", "zsh" or "fish")
+// that completes cmds, in their order.
+func Script(shell string, cmds []Command) (string, error) {
 	switch shell {
 	case "bash":
-		return bashScript(), nil
+		return bashScript(cmds), nil
 	case "zsh":
-		return zshScript(), nil
+		return zshScript(cmds), nil
 	case "fish":
-		return fishScript(), nil
+		return fishScript(cmds), nil
 	}
 	return "", fmt.Errorf("completion: unknown shell %q (want bash, zsh or fish)", shell)
 }
 
-func commandNames() []string {
+func commandNames(cmds []Command) []string {
 	var names []string
-	for _, c := range commands() {
+	for _, c := range cmds {
 		names = append(names, c.Name)
 	}
 	return names
@@ -40,6 +41,22 @@ func wordNames(ws []Word) []string {
 		names = append(names, w.Name)
 	}
 	return names
+}
+
+// valuedFlags are the flags, of any command, that take a value: the word
+// after one is not a positional argument.
+func valuedFlags(cmds []Command) []string {
+	var valued []string
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		for _, f := range c.Flags {
+			if f.Arg != "" && !seen[f.Name] {
+				seen[f.Name] = true
+				valued = append(valued, "--"+f.Name)
+			}
+		}
+	}
+	return valued
 }
 
 func flagWords(c Command) []string {
@@ -54,7 +71,7 @@ func flagWords(c Command) []string {
 // the bash-completion package. Its function is named _git_credential_glpat
 // because that is the name git's own bash completion calls for
 // `git credential-glpat …`, which then completes too.
-func bashScript() string {
+func bashScript(cmds []Command) string {
 	var b strings.Builder
 	b.WriteString(`# bash completion for git-credential-glpat
 # Written by ` + "`git-credential-glpat completion bash`" + `. Load it with
@@ -104,17 +121,7 @@ _git_credential_glpat() {
 		case ${COMP_WORDS[i-1]} in
 `)
 	// Flags that take a value: the word after them is not positional.
-	var valued []string
-	seen := map[string]bool{}
-	for _, c := range commands() {
-		for _, f := range c.Flags {
-			if f.Arg != "" && !seen[f.Name] {
-				seen[f.Name] = true
-				valued = append(valued, "--"+f.Name)
-			}
-		}
-	}
-	fmt.Fprintf(&b, "\t\t= | %s) continue ;;\n", strings.Join(valued, " | "))
+	fmt.Fprintf(&b, "\t\t= | %s) continue ;;\n", strings.Join(valuedFlags(cmds), " | "))
 	b.WriteString(`		esac
 		npos=$((npos + 1))
 	done
@@ -123,7 +130,7 @@ _git_credential_glpat() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W '` + strings.Join(commandNames(), " ") + `' -- "$cur"))
+			COMPREPLY=($(compgen -W '` + strings.Join(commandNames(cmds), " ") + `' -- "$cur"))
 		fi
 		return 0
 	fi
@@ -131,7 +138,7 @@ _git_credential_glpat() {
 	local flag=${eqflag:-$prev}
 	case $cmd in
 `)
-	for _, c := range commands() {
+	for _, c := range cmds {
 		fmt.Fprintf(&b, "\t%s)\n", c.Name)
 		// A flag's value.
 		var valueCases []string
@@ -181,7 +188,7 @@ func zshQuote(s string) string {
 	return strings.NewReplacer("[", `\[`, "]", `\]`, ":", `\:`).Replace(s)
 }
 
-func zshScript() string {
+func zshScript(cmds []Command) string {
 	var b strings.Builder
 	b.WriteString(`#compdef git-credential-glpat
 # zsh completion for git-credential-glpat
@@ -200,7 +207,7 @@ _git-credential-glpat() {
 	local -a commands
 	commands=(
 `)
-	for _, c := range commands() {
+	for _, c := range cmds {
 		fmt.Fprintf(&b, "\t\t'%s:%s'\n", c.Name, zshQuote(c.Help))
 	}
 	b.WriteString(`	)
@@ -217,7 +224,7 @@ _git-credential-glpat() {
 		curcontext=${curcontext%:*:*}:git-credential-glpat-$words[1]:
 		case $words[1] in
 `)
-	for _, c := range commands() {
+	for _, c := range cmds {
 		fmt.Fprintf(&b, "\t\t%s)\n\t\t\t_arguments \\\n", c.Name)
 		for _, f := range c.Flags {
 			switch {
@@ -269,7 +276,7 @@ func fishQuote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
 }
 
-func fishScript() string {
+func fishScript(cmds []Command) string {
 	var b strings.Builder
 	b.WriteString(`# fish completion for git-credential-glpat
 # Written by ` + "`git-credential-glpat completion fish`" + `. Save it as
@@ -288,17 +295,7 @@ function __git_credential_glpat_args
         end
         switch $w
 `)
-	var valued []string
-	seen := map[string]bool{}
-	for _, c := range commands() {
-		for _, f := range c.Flags {
-			if f.Arg != "" && !seen[f.Name] {
-				seen[f.Name] = true
-				valued = append(valued, "--"+f.Name)
-			}
-		}
-	}
-	fmt.Fprintf(&b, "            case %s\n                set skip 1\n", strings.Join(valued, " "))
+	fmt.Fprintf(&b, "            case %s\n                set skip 1\n", strings.Join(valuedFlags(cmds), " "))
 	b.WriteString(`            case '-*'
             case '*'
                 echo $w
@@ -326,10 +323,10 @@ complete -c git-credential-glpat -f
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -s h -l help -d 'show the usage'
 complete -c git-credential-glpat -n __git_credential_glpat_needs_command -l version -d 'print the version'
 `)
-	for _, c := range commands() {
+	for _, c := range cmds {
 		fmt.Fprintf(&b, "complete -c git-credential-glpat -n __git_credential_glpat_needs_command -a %s -d %s\n", c.Name, fishQuote(c.Help))
 	}
-	for _, c := range commands() {
+	for _, c := range cmds {
 		b.WriteString("\n")
 		cond := "'__git_credential_glpat_using " + c.Name + "'"
 		for _, f := range c.Flags {

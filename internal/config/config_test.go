@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,7 +309,7 @@ var loadErrorTests = []struct {
 	{
 		name:    "unknown key in inline account",
 		content: "[hosts.\"gitlab.com\"]\naccounts = [\n  {username = \"a\", paths = [\"a\"]},\n  {username = \"b\",\n   pahts = [\"b\"]},\n]\n",
-		want:    `:5: unknown key "pahts" in account 2 of [hosts."gitlab.com"] (did you mean "paths"?)`,
+		want:    `:2: unknown key "pahts" in account 2 of [hosts."gitlab.com"] (did you mean "paths"?)`,
 		wantKey: `hosts."gitlab.com".accounts[1].pahts`,
 	},
 	{
@@ -325,6 +326,23 @@ var loadErrorTests = []struct {
 		name:    "syntax error: duplicate key",
 		content: "lifetime = \"30d\"\nlifetime = \"40d\"\n",
 		want:    `:2: bad TOML: key 'lifetime' has already been defined`,
+	},
+	{
+		// The parser finds an unclosed header at the newline that ends it,
+		// and the library names the line after it.
+		name:    "syntax error: unclosed table header",
+		content: "a = 1\n[hosts.\"x\"\nusername = \"u\"\n",
+		want:    `:3: bad TOML: expected '.' or ']' to end table name, but got '\n' instead`,
+	},
+	{
+		name:    "syntax error: two keys on a line",
+		content: "# c\n\nrotate_before = \"30d\" lifetime = \"10d\"\n",
+		want:    `:3: bad TOML: expected a top-level item to end with a newline, comment, or EOF, but got 'l' instead`,
+	},
+	{
+		name:    "syntax error: unclosed list at the end",
+		content: "x = [\n",
+		want:    `:1: bad TOML: unexpected EOF; expected value`,
 	},
 	{
 		name:    "bad duration unit",
@@ -507,9 +525,17 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."gitlab.com".accounts[0]`,
 	},
 	{
+		name:    "account with a username of the wrong type and no paths",
+		content: "[[hosts.\"gitlab.com\".accounts]]\nusername = 1\n",
+		want:    `:2: username in account 1 of [hosts."gitlab.com"]: want a string, not a number`,
+		wantKey: `hosts."gitlab.com".accounts[0].username`,
+	},
+	{
+		// The library keeps one position per key, not per item of a list:
+		// an item is placed at its list's line.
 		name:    "account with empty path",
 		content: "[[hosts.\"gitlab.com\".accounts]]\nusername = \"a\"\npaths = [\"acme\",\n  \"/\"]\n",
-		want:    `:4: item 2 of paths in account 1 of [hosts."gitlab.com"]: empty path; set username in the host's table for its default account`,
+		want:    `:3: item 2 of paths in account 1 of [hosts."gitlab.com"]: empty path; set username in the host's table for its default account`,
 		wantKey: `hosts."gitlab.com".accounts[0].paths[1]`,
 	},
 	{
@@ -539,9 +565,17 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."zz.example".lifetime`,
 	},
 	{
+		// Then the values, table by table: a value out of bounds in an
+		// earlier table comes before a value of the wrong type in a later one.
+		name:    "several problems: the top level before the hosts",
+		content: "lifetime = \"400d\"\n[hosts.\"a.example\"]\nusername = 1\n",
+		want:    `:1: lifetime: 400d is more than 365d, the longest lifetime GitLab allows`,
+		wantKey: "lifetime",
+	},
+	{
 		name:    "item of paths in the first of two accounts",
 		content: "[[hosts.\"g.example\".accounts]]\nusername = \"a\"\npaths = [\"x\",\n  \"/\"]\n[[hosts.\"g.example\".accounts]]\nusername = \"b\"\npaths = [\"y\", \"z\"]\n",
-		want:    `:4: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
+		want:    `:3: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
 		wantKey: `hosts."g.example".accounts[0].paths[1]`,
 	},
 	{
@@ -551,21 +585,23 @@ var loadErrorTests = []struct {
 		wantKey: `hosts."g.example".accounts[0]`,
 	},
 	{
+		// An inline table in a list has no line of its own either; a key
+		// in it is placed at the list's line.
 		name:    "inline account without username",
 		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\"]},\n  {paths = [\"y\"]},\n]\n",
-		want:    `:4: account 2 of [hosts."g.example"]: missing username`,
+		want:    `:2: account 2 of [hosts."g.example"]: missing username`,
 		wantKey: `hosts."g.example".accounts[1]`,
 	},
 	{
 		name:    "account not a table",
 		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\"]},\n  3,\n]\n",
-		want:    `:4: account 2 of [hosts."g.example"]: want a table with username and paths, not a number`,
+		want:    `:2: account 2 of [hosts."g.example"]: want a table with username and paths, not a number`,
 		wantKey: `hosts."g.example".accounts[1]`,
 	},
 	{
 		name:    "path not a string",
 		content: "[[hosts.\"g.example\".accounts]]\nusername = \"a\"\npaths = [\"x\", # a comment, \"quoted\"\n  '''y, ''', true]\n",
-		want:    `:4: item 3 of paths in account 1 of [hosts."g.example"]: want a string, not true or false`,
+		want:    `:3: item 3 of paths in account 1 of [hosts."g.example"]: want a string, not true or false`,
 		wantKey: `hosts."g.example".accounts[0].paths[2]`,
 	},
 	{
@@ -577,13 +613,13 @@ var loadErrorTests = []struct {
 	{
 		name:    "bad username in the first of two inline accounts",
 		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"\", paths = [\"x\"]},\n  {username = \"b\", paths = [\"y\"]},\n]\n",
-		want:    `:3: username in account 1 of [hosts."g.example"]: empty username`,
+		want:    `:2: username in account 1 of [hosts."g.example"]: empty username`,
 		wantKey: `hosts."g.example".accounts[0].username`,
 	},
 	{
 		name:    "item of paths in the first of two inline accounts",
 		content: "[hosts.\"g.example\"]\naccounts = [\n  {username = \"a\", paths = [\"x\", \"/\"]},\n  {username = \"b\",\n   paths = [\"y\", \"z\"]},\n]\n",
-		want:    `:3: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
+		want:    `:2: item 2 of paths in account 1 of [hosts."g.example"]: empty path; set username in the host's table for its default account`,
 		wantKey: `hosts."g.example".accounts[0].paths[1]`,
 	},
 	{
@@ -624,6 +660,36 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error has more than one line: %q", err)
 			}
 		})
+	}
+}
+
+// TestEveryKnownKeyIsDecoded: the key lists that unknownKey checks name
+// the same keys as the struct tags the library decodes into. fullConfig
+// sets every listed key, and decoding it leaves none undecoded.
+func TestEveryKnownKeyIsDecoded(t *testing.T) {
+	c := Default()
+	var f fileTOML
+	md, err := toml.Decode(fullConfig, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &decoder{c: c, data: []byte(fullConfig), md: md}
+	if d.validate(&f); d.err != nil {
+		t.Fatal(d.err)
+	}
+	if u := d.md.Undecoded(); len(u) > 0 {
+		t.Errorf("keys no field took: %q", u)
+	}
+	set := map[string]bool{}
+	for _, k := range md.Keys() {
+		for _, part := range k {
+			set[part] = true
+		}
+	}
+	for _, k := range slices.Concat(fileKeys, hostKeys, accountKeys) {
+		if !set[k] {
+			t.Errorf("fullConfig does not set %q", k)
+		}
 	}
 }
 

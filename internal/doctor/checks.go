@@ -11,6 +11,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
@@ -197,7 +198,7 @@ func keyringFix(err error, p platform) string {
 // checkTokens reports each stored credential. It returns the entries for
 // the checks that follow.
 func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Entry, []Check) {
-	entries, err := e.Accounts.Status(ctx, "", e.Offline)
+	entries, err := e.Accounts.Status(ctx, hostarg.Host{}, e.Offline)
 	var checks []Check
 	if err != nil {
 		checks = append(checks, Check{
@@ -210,14 +211,14 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	for _, en := range entries {
 		if en.Token.State == lifecycle.StoredElsewhere {
 			checks = append(checks, Check{
-				Name: "credential " + en.Protocol + "://" + en.Host + " (" + en.Username + ")", Status: StatusFail,
+				Name: "credential " + hostarg.Format(en.Protocol, en.Host) + " (" + en.Username + ")", Status: StatusFail,
 				Detail: en.Problem,
 				Fix:    en.Fix,
 			})
 			continue
 		}
 		if !en.Managed {
-			plain = append(plain, en.Protocol+"://"+en.Host+" ("+en.Username+")")
+			plain = append(plain, hostarg.Format(en.Protocol, en.Host)+" ("+en.Username+")")
 			continue
 		}
 		if en.Kind == "oauth" {
@@ -242,9 +243,10 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 }
 
 func tokenCheck(en account.Entry, cfg *config.Config) Check {
-	who := en.Host + " (" + en.Username + ")"
+	host := hostarg.Format(en.Protocol, en.Host)
+	who := host + " (" + en.Username + ")"
 	if en.Path != "" {
-		who = en.Host + "/" + en.Path + " (" + en.Username + ")"
+		who = host + "/" + en.Path + " (" + en.Username + ")"
 	}
 	c := Check{Name: "token " + who}
 	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
@@ -271,7 +273,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
 	case st == lifecycle.Revoked:
 		c.Status = StatusFail
-		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + en.Host
+		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + host
 		c.Fix = login
 	case st == lifecycle.Expired:
 		c.Status = StatusFail
@@ -283,7 +285,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; held back from git until " + en.Token.Until.Local().Format(time.Kitchen) +
 			": git's server refused it, and GitLab could not be asked whether it still accepts it"
-		c.Fix = "check the repository's URL and your access to it on " + en.Host + "; to replace the token, run `" + loginCommand(en) + "`"
+		c.Fix = "check the repository's URL and your access to it on " + host + "; to replace the token, run `" + loginCommand(en) + "`"
 	case en.GitAccess == "none":
 		// GitLab answers git with 403, which git does not report to
 		// its helpers (it rejects a credential on 401 only).
@@ -296,19 +298,19 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 		c.Fix = login
 	case expiring && !en.AutoRotate:
 		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; rotation is due, but auto_rotate is off for " + en.Host
-		c.Fix = "run `git-credential-glpat rotate " + en.Host + "`, or `git-credential-glpat schedule install` to rotate daily"
+		c.Detail = name + " " + expires + "; rotation is due, but auto_rotate is off for " + host
+		c.Fix = "run `git-credential-glpat rotate " + host + "`, or `git-credential-glpat schedule install` to rotate daily"
 	case en.RotationFailed:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; " + en.Problem
-		c.Fix = "run `git-credential-glpat rotate " + en.Host + "` and read what it says"
+		c.Fix = "run `git-credential-glpat rotate " + host + "` and read what it says"
 	case st == lifecycle.Unverified:
 		c.Status = StatusWarn
 		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
-		c.Fix = "run `git-credential-glpat status " + en.Host + "` to check it with GitLab"
+		c.Fix = "run `git-credential-glpat status " + host + "` to check it with GitLab"
 	case en.SecretMissing:
 		c.Status = StatusFail
-		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + en.Host
+		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + host
 		c.Fix = login
 	case en.SecretError != "":
 		c.Status = StatusWarn
@@ -317,14 +319,14 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	case en.APIError != "":
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + "; could not ask GitLab about it: " + en.APIError
-		c.Fix = "check the network, and api_url and ca_file for " + en.Host + " in the config file"
+		c.Fix = "check the network, and api_url and ca_file for " + host + " in the config file"
 	case !en.CanRotate:
 		c.Status = StatusWarn
 		c.Detail = name + " " + expires + ", but cannot rotate itself (scopes " + strings.Join(en.Scopes, ", ") + "), so it will need replacing by hand"
 		c.Fix = login
 	case expiring:
 		c.Status = StatusOK
-		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + en.Host + " or `git-credential-glpat rotate " + en.Host + "` rotates it"
+		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + host + " or `git-credential-glpat rotate " + host + "` rotates it"
 	default:
 		c.Status = StatusOK
 		c.Detail = name + " " + expires
@@ -332,7 +334,7 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 			if en.AutoRotate {
 				c.Detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
 			} else {
-				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", en.Host, hc.RotateBefore)
+				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", host, hc.RotateBefore)
 			}
 		}
 	}
@@ -352,7 +354,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 		after := e.Now()
 		cancel()
 		if err != nil {
-			errs = append(errs, h.name+": "+err.Error())
+			errs = append(errs, h.String()+": "+err.Error())
 			continue
 		}
 		// The Date header has whole seconds, taken somewhere between
@@ -365,7 +367,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 		}
 		if abs <= MaxClockSkew {
 			c.Status = StatusOK
-			c.Detail = fmt.Sprintf("within %s of %s's clock", roundSkew(abs), h.name)
+			c.Detail = fmt.Sprintf("within %s of %s's clock", roundSkew(abs), h)
 			return c
 		}
 		dir := "ahead of"
@@ -373,7 +375,7 @@ func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) C
 			dir = "behind"
 		}
 		c.Status = StatusWarn
-		c.Detail = fmt.Sprintf("this machine's clock is %s %s %s's: token expiry and rotation are reckoned from 00:00 UTC, so around midnight UTC this machine may serve a token GitLab has expired, or rotate a day late", roundSkew(abs), dir, h.name)
+		c.Detail = fmt.Sprintf("this machine's clock is %s %s %s's: token expiry and rotation are reckoned from 00:00 UTC, so around midnight UTC this machine may serve a token GitLab has expired, or rotate a day late", roundSkew(abs), dir, h)
 		c.Fix = clockFix(detectPlatform(e))
 		return c
 	}
@@ -432,7 +434,7 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	var manual []string
 	for _, en := range entries {
 		if en.Managed && !en.AutoRotate && en.Token.State != lifecycle.Expired && en.Token.State != lifecycle.Revoked {
-			manual = append(manual, en.Host)
+			manual = append(manual, hostarg.Format(en.Protocol, en.Host))
 		}
 	}
 	install, daily := "run `git-credential-glpat schedule install`", "; `git-credential-glpat schedule install` rotates daily"
@@ -473,5 +475,5 @@ func loginCommand(en account.Entry) string {
 	if en.Login != "" {
 		return en.Login
 	}
-	return "git-credential-glpat login " + en.Host
+	return "git-credential-glpat login " + hostarg.Format(en.Protocol, en.Host)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
@@ -217,7 +218,7 @@ type fakeAccounts struct {
 	offline *bool
 }
 
-func (f fakeAccounts) Status(_ context.Context, host string, offline bool) ([]account.Entry, error) {
+func (f fakeAccounts) Status(_ context.Context, _ hostarg.Host, offline bool) ([]account.Entry, error) {
 	if f.offline != nil {
 		*f.offline = offline
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -45,7 +46,7 @@ type SecretProber interface {
 
 // AccountReporter reports the stored credentials; *account.Service is one.
 type AccountReporter interface {
-	Status(ctx context.Context, host string, offline bool) ([]account.Entry, error)
+	Status(ctx context.Context, host hostarg.Host, offline bool) ([]account.Entry, error)
 }
 
 // Env is what the checks look at. Every field may be left zero: a nil
@@ -181,6 +182,9 @@ func Run(ctx context.Context, env Env) []Check {
 // host is a GitLab host: its Git protocol and host (with :port).
 type host struct{ protocol, name string }
 
+// String is the host as every command prints it.
+func (h host) String() string { return hostarg.Format(h.protocol, h.name) }
+
 // gitlabHosts are the hosts the config names and those of stored GitLab
 // tokens, in that order, without repeats; gitlab.com when there are none.
 func gitlabHosts(cfg *config.Config, entries []account.Entry) []host {
@@ -226,7 +230,7 @@ func checkAllHelpers(ctx context.Context, e *Env, v gitconfig.Version, hosts []h
 	var checks []Check
 	for _, h := range hosts {
 		t := gitconfig.Target{Protocol: h.protocol, Host: h.name}
-		setupHost := h.name
+		setupHost := h.String()
 		name := "helpers for " + h.protocol + "://" + h.name
 		checks = append(checks, checkHelpers(e, gitconfig.Helpers(entries, t, partial), t, name, setupHost))
 		// Keys like credential.https://alice@gitlab.com or

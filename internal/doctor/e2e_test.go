@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabtest"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
 	"github.com/glpat-dev/git-credential-glpat/internal/keyringtest"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
@@ -64,7 +65,7 @@ func TestRunWithRealParts(t *testing.T) {
 	login("carol", "read_repository")
 	t.Cleanup(func() {
 		for _, u := range []string{"alice", "bob", "carol"} {
-			svc.Logout(ctx, host, u, false)
+			svc.Logout(ctx, hostarg.Host{Name: host}, u, false)
 		}
 	})
 

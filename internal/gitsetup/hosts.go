@@ -6,18 +6,25 @@ import (
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-// HostsFor turns host names into what setup writes: the protocol of the
+// HostsFor turns HOST arguments into what setup writes: for a host named
+// with its protocol (http://HOST), that protocol; else the protocol of the
 // host's API URL (https unless the config says otherwise), and of any
 // GitLab token (or OAuth login) stored for the host (login --api-url http://… stores one for
-// http, and doctor asks for that helper entry), with useHttpPath when the
+// http, and doctor asks for that helper entry); with useHttpPath when the
 // config maps repository paths to several accounts.
-func HostsFor(cfg *config.Config, recs []store.Record, names []string) []Host {
+func HostsFor(cfg *config.Config, recs []store.Record, names []hostarg.Host) []Host {
 	var hosts []Host
-	for _, n := range names {
+	for _, h := range names {
+		n := h.Name
 		hc := cfg.Host(n)
+		if h.Protocol != "" {
+			hosts = append(hosts, Host{Protocol: h.Protocol, Host: n, UseHTTPPath: len(hc.Accounts) > 0})
+			continue
+		}
 		proto := "https"
 		if u, err := url.Parse(hc.APIURL); err == nil && u.Scheme == "http" {
 			proto = "http"

@@ -52,7 +52,7 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, now)
-		m.warn("GitLab no longer accepts the token for %s (%s); it stays listed as %s: run %s", rec.Host, deadText(tok.Dead), deadText(tok.Dead), m.LoginCommand(rec))
+		m.warn("GitLab no longer accepts the token for %s (%s); it stays listed as %s: run %s", hostOf(rec), deadText(tok.Dead), deadText(tok.Dead), m.LoginCommand(rec))
 	case err == nil:
 		applyInfo(tok, info)
 		tok.Unverified = false
@@ -67,16 +67,16 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 				}
 			}
 			tok.GitRefusedPaths = paths
-			m.warn("the server refused the token for %s on %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own); it is not handed to Git for %s for %s, and still is for the others", rec.Host, path, path, minutes)
+			m.warn("the server refused the token for %s on %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own); it is not handed to Git for %s for %s, and still is for the others", hostOf(rec), path, path, minutes)
 			break
 		}
-		m.warn("the server refused the token for %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own; check the URL); it is still handed to Git for the others, and each refused try counts toward GitLab's limit of failed logins from this address (git config --global credential.%s://%s.useHttpPath true holds it back from a refused repository alone)", rec.Host, rec.Protocol, rec.Host)
+		m.warn("the server refused the token for %s, but GitLab still accepts it, so its account cannot read that repository (a project or group token reaches only its own; check the URL); it is still handed to Git for the others, and each refused try counts toward GitLab's limit of failed logins from this address (git config --global credential.%s://%s.useHttpPath true holds it back from a refused repository alone)", hostOf(rec), rec.Protocol, rec.Host)
 	case errors.Is(err, gitlabapi.ErrUnrecognized):
 		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s, and GitLab's API answered 401 without saying that it is revoked or expired (GitLab answers so for a token it does not know, and so may something in front of GitLab); it is kept and not handed to Git again for %s", rec.Host, minutes)
+		m.warn("the server refused the token for %s, and GitLab's API answered 401 without saying that it is revoked or expired (GitLab answers so for a token it does not know, and so may something in front of GitLab); it is kept and not handed to Git again for %s", hostOf(rec), minutes)
 	default:
 		tok.GitRefusedAt = now.UTC()
-		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", rec.Host, err, minutes)
+		m.warn("the server refused the token for %s and GitLab could not be asked about it (%v); it is kept and not handed to Git again for %s", hostOf(rec), err, minutes)
 	}
 	m.Store.UpdateRecord(ctx, upd)
 }

@@ -72,7 +72,7 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 		// helpers about a 403 (http.c rejects a credential on 401 only):
 		// only here can the person learn why.
 		m.warnOnce(ctx, rec, now, "the token for %s has scopes %s, which do not let git fetch or push: GitLab answers 403 \"You are not allowed to download code.\"; create one with read_repository and write_repository and run %s",
-			rec.Host, strings.Join(rec.Token.Scopes, ", "), m.LoginCommand(rec))
+			hostOf(rec), strings.Join(rec.Token.Scopes, ", "), m.LoginCommand(rec))
 	}
 	s := m.settings(rec)
 	st := assess(rec, s, pending, false, now)
@@ -81,12 +81,12 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	}
 	if !st.CanRotate {
 		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			rec.Host, expiryText(rec), m.LoginCommand(rec))
+			hostOf(rec), expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
 	if st.State == NoSelfRotation {
 		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
-			NoSelfRotationText(rec.Token), rec.Host, expiryText(rec), m.LoginCommand(rec))
+			NoSelfRotationText(rec.Token), hostOf(rec), expiryText(rec), m.LoginCommand(rec))
 		return rec, sec, nil
 	}
 	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
@@ -307,9 +307,9 @@ func (m *Manager) dead(rec *store.Record, now time.Time) bool {
 	case st.State != Expired && st.State != Revoked:
 		return false
 	case rec.Token.Dead != "":
-		m.warn("the token for %s is %s; run %s", rec.Host, DeadReason(rec.Token), m.LoginCommand(rec))
+		m.warn("the token for %s is %s; run %s", hostOf(rec), DeadReason(rec.Token), m.LoginCommand(rec))
 	default:
-		m.warn("the token for %s expired on %s; run %s", rec.Host, rec.Token.ExpiresAt, m.LoginCommand(rec))
+		m.warn("the token for %s expired on %s; run %s", hostOf(rec), rec.Token.ExpiresAt, m.LoginCommand(rec))
 	}
 	return true
 }
@@ -332,7 +332,7 @@ func (m *Manager) verify(ctx, apiCtx context.Context, rec *store.Record, sec *st
 	// the wait before the next check.
 	tok.CheckedAt = m.now().UTC()
 	if errors.Is(err, gitlabapi.ErrNotFound) && tok.CheckedAt.Sub(rec.Token.WarnedAt) >= warnEvery {
-		m.warn("checking the token for %s: %v", rec.Host, explain(rec, err))
+		m.warn("checking the token for %s: %v", hostOf(rec), explain(rec, err))
 		tok.WarnedAt = tok.CheckedAt
 	}
 	switch {
@@ -530,7 +530,7 @@ func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *sto
 	tok.RotateError = "the state directory cannot be written: " + cause.Error()
 	if now.Sub(rec.Token.WarnedAt) >= warnEvery {
 		m.warn("cannot rotate the token for %s: the state directory %s cannot be written (%v); the token is served as it is and expires %s",
-			rec.Host, m.StateDir, cause, expiryText(rec))
+			hostOf(rec), m.StateDir, cause, expiryText(rec))
 		tok.WarnedAt = now.UTC()
 	}
 	m.Store.UpdateRecord(ctx, upd)
@@ -612,7 +612,7 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	if !tok.CanRotateItself() {
 		m.Store.UpdateRecord(ctx, upd)
 		m.warnOnce(ctx, upd, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			rec.Host, expiryText(upd), m.LoginCommand(rec))
+			hostOf(rec), expiryText(upd), m.LoginCommand(rec))
 		return upd, sec, nil
 	}
 
@@ -712,7 +712,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		tok.WarnedAt = m.now().UTC() // this is the warning warnOnce would give
 		m.Store.UpdateRecord(ctx, upd)
 		m.warn("the token for %s cannot rotate itself (%v); it keeps working until %s: create a new one with the self_rotate or api scope and run %s",
-			rec.Host, rerr, expiryText(rec), m.LoginCommand(rec))
+			hostOf(rec), rerr, expiryText(rec), m.LoginCommand(rec))
 		return upd, sec, nil
 	case ae != nil && ae.MissingEndpoint():
 		if a.kind != gitlabapi.KindPersonal && a.fallbacks {
@@ -806,7 +806,7 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 			also = fmt.Sprintf(" and rotate_before below it (now %s), or the token is due again at once", fmt.Sprintf("%dd", int(s.RotateBefore.Hours()/24)))
 		}
 		m.warn("GitLab at %s allows tokens of at most %d days (until %s); the token for %s was rotated to expire then: set lifetime = \"%dd\"%s under [hosts.%q] in the config",
-			rec.Token.APIURL, days, latest.Format(time.DateOnly), rec.Host, days, also, rec.Host)
+			rec.Token.APIURL, days, latest.Format(time.DateOnly), hostOf(rec), days, also, rec.Host)
 	}
 	return upd, newSec, rerr
 }
@@ -822,7 +822,7 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec
 	tok.RotateError = cause.Error()
 	tok.WarnedAt = tok.NoSelfRotationAt // this is the warning warnOnce would give
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", NoSelfRotationText(tok), rec.Host, expiryText(rec), m.LoginCommand(rec))
+	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", NoSelfRotationText(tok), hostOf(rec), expiryText(rec), m.LoginCommand(rec))
 	return upd, sec, nil
 }
 
@@ -889,7 +889,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	switch {
 	case err == nil && m.now().Before(settled(j)):
 		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
-			rec.Host, cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
+			hostOf(rec), cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
 		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	case err == nil:
 		// Not rotated, and GitLab is done with the request.
@@ -905,7 +905,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 		// that stays unreachable does not cost every git command a
 		// network timeout. The old token is valid unless GitLab
 		// rotated, so it is still the best answer.
-		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", rec.Host, cause, retryAfter, expiryText(rec))
+		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", hostOf(rec), cause, retryAfter, expiryText(rec))
 		return m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
 	}
 }
@@ -917,7 +917,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 // one is known.
 func (m *Manager) lost(ctx context.Context, rec *store.Record, cause error) {
 	m.saveLost(ctx, rec, store.DeadAnswerLost)
-	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", rec.Host, cause, m.LoginCommand(rec))
+	m.warn("the token for %s may have been rotated; its answer was lost (%v), and GitLab no longer accepts the old token (rotated, or revoked meanwhile), so no new token is known; create a new token and run %s", hostOf(rec), cause, m.LoginCommand(rec))
 }
 
 // keep stores asked, what ask returned for before, when it changed (a
@@ -1035,7 +1035,7 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 	default:
 		// Back off, as unknown does, so that an unreachable GitLab does
 		// not cost every git command a network timeout.
-		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", rec.Host, err, retryAfter, expiryText(rec))
+		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", hostOf(rec), err, retryAfter, expiryText(rec))
 		return m.backOff(ctx, rec, "unfinished rotation not checked: "+err.Error()), sec, nil
 	}
 }
@@ -1090,7 +1090,7 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 		// Not this token's successor: a file someone put in the state
 		// dir. Adopting it would replace the user's token with another
 		// user's.
-		m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", file, rec.Host)
+		m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", file, hostOf(rec))
 		return nil, nil, false, old
 	case old.err == nil:
 		// GitLab accepts the stored token but named no user: the
@@ -1102,7 +1102,7 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 		// confirmed as its successor. A person can.
 		m.saveLost(ctx, rec, store.DeadUnconfirmed)
 		m.warn("GitLab no longer accepts the token for %s, and the token in %s cannot be confirmed as its successor (the keychain does not say whose the stored token was); if it is yours, run %s --token-stdin < %s, then delete the file",
-			rec.Host, file, m.LoginCommand(rec), file)
+			hostOf(rec), file, m.LoginCommand(rec), file)
 		return nil, nil, true, nil
 	default:
 		r, s = m.unconfirmed(ctx, rec, sec, file, old.err)
@@ -1115,7 +1115,7 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 // the back-off, and one line says what a person can do meanwhile.
 func (m *Manager) unconfirmed(ctx context.Context, rec *store.Record, sec *store.Secret, file string, cause error) (*store.Record, *store.Secret) {
 	m.warn("cannot ask GitLab about the token in %s (%v), so it is not used yet: the stored token for %s is kept and GitLab asked again in %s; or run %s --token-stdin < %s, then delete the file",
-		file, cause, rec.Host, retryAfter, m.LoginCommand(rec), file)
+		file, cause, hostOf(rec), retryAfter, m.LoginCommand(rec), file)
 	return m.backOff(ctx, rec, "recovered token not confirmed: "+cause.Error()), sec
 }
 
@@ -1154,20 +1154,20 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Se
 			// The keychain took the new token; the index did not (a full
 			// disk). It is stored: serve it. The journal stays, so that
 			// a later call brings the index up to date.
-			m.warn("the token for %s was rotated and the new token is in the keychain, but the index could not be written (%v); it is served, and the index is brought up to date on a later call", old.Host, err)
+			m.warn("the token for %s was rotated and the new token is in the keychain, but the index could not be written (%v); it is served, and the index is brought up to date on a later call", hostOf(old), err)
 			return upd, sec, nil
 		}
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
 			m.saveLost(ctx, old, store.DeadUnsaved)
-			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", old.Host, err, rerr, m.LoginCommand(old))
+			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", hostOf(old), err, rerr, m.LoginCommand(old))
 			return upd, sec, nil
 		}
 		// The journal stays, so that the next call serves the token from
 		// the recovery file and moves it to the keychain when it can.
 		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run %s --token-stdin < %s, then delete the file",
-			old.Host, err, recoveryFile, m.LoginCommand(old), recoveryFile)
+			hostOf(old), err, recoveryFile, m.LoginCommand(old), recoveryFile)
 		return upd, sec, nil
 	}
 	m.hook("after-store")
@@ -1190,7 +1190,7 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run %s", rec.Host, deadText(tok.Dead), m.LoginCommand(rec))
+	m.warn("GitLab no longer accepts the token for %s (%s); run %s", hostOf(rec), deadText(tok.Dead), m.LoginCommand(rec))
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
@@ -1200,7 +1200,7 @@ func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause erro
 		return
 	}
 	m.backOff(ctx, rec, cause.Error())
-	m.warn("could not rotate the token for %s: %v; it keeps working until %s", rec.Host, cause, expiryText(rec))
+	m.warn("could not rotate the token for %s: %v; it keeps working until %s", hostOf(rec), cause, expiryText(rec))
 }
 
 // saveRateLimited records a 429 (nothing was done: the limiters answer
@@ -1218,7 +1218,7 @@ func (m *Manager) saveRateLimited(ctx context.Context, rec *store.Record, ae *gi
 	tok.RotateError = why
 	tok.RateLimitedUntil = until.UTC()
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("could not rotate the token for %s: %s; it keeps working until %s", rec.Host, why, expiryText(rec))
+	m.warn("could not rotate the token for %s: %s; it keeps working until %s", hostOf(rec), why, expiryText(rec))
 }
 
 // clockText writes t for a message read at now: "15:04 UTC" on the same

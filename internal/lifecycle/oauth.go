@@ -110,7 +110,7 @@ func (m *Manager) RefusesOAuth(rec *store.Record) bool {
 }
 
 func (m *Manager) warnOAuthDead(rec *store.Record) {
-	m.warn("the OAuth login for %s has ended: %s; run %s", rec.Host, OAuthDeadReason(rec.OAuth), m.OAuthLoginCommand(rec))
+	m.warn("the OAuth login for %s has ended: %s; run %s", hostOf(rec), OAuthDeadReason(rec.OAuth), m.OAuthLoginCommand(rec))
 }
 
 func oauthHeldBack(rec *store.Record, now time.Time) bool {
@@ -161,7 +161,7 @@ func (m *Manager) serveIfValid(rec *store.Record, sec *store.Secret, why string)
 	if accessLeft(rec, m.now()) > 0 {
 		return rec, sec, nil
 	}
-	m.warn("the OAuth token for %s expired and could not be refreshed: %s", rec.Host, why)
+	m.warn("the OAuth token for %s expired and could not be refreshed: %s", hostOf(rec), why)
 	return nil, nil, nil
 }
 
@@ -221,7 +221,7 @@ func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *stor
 			// GitLab gave no answer twice a moment ago: it is not asked
 			// on every command.
 			m.warn("the OAuth token for %s expired, and whether GitLab refreshed it is not known yet (%s); asked again at %s",
-				cur.Host, cur.OAuth.RefreshError, cur.OAuth.RefreshFailedAt.Add(retryAfter).Local().Format(time.Kitchen))
+				hostOf(cur), cur.OAuth.RefreshError, cur.OAuth.RefreshFailedAt.Add(retryAfter).Local().Format(time.Kitchen))
 			return nil, nil, nil
 		}
 		return m.recoverOAuth(ctx, api, cur, curSec, j)
@@ -280,7 +280,7 @@ func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Reco
 		// Twice without an answer: GitLab is in trouble. The journal
 		// stays; the next command after the back-off asks again.
 		m.oauthBackOff(ctx, rec, "the refresh got no answer: "+err.Error())
-		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet, and it is asked again in %s", rec.Host, err, retryAfter)
+		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet, and it is asked again in %s", hostOf(rec), err, retryAfter)
 		return nil, nil, nil
 	case errors.Is(err, oauth.ErrNoAnswer):
 		// GitLab may have refreshed. The journal stays until settled.
@@ -295,7 +295,7 @@ func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Reco
 		}
 		upd := m.oauthBackOff(ctx, rec, why)
 		if accessLeft(upd, m.now()) > 0 {
-			m.oauthWarnOnce(ctx, upd, "could not refresh the OAuth token for %s: %s; it keeps working until %s", rec.Host, why, time.Unix(rec.ExpiryUTC, 0).UTC().Format("15:04 UTC"))
+			m.oauthWarnOnce(ctx, upd, "could not refresh the OAuth token for %s: %s; it keeps working until %s", hostOf(rec), why, time.Unix(rec.ExpiryUTC, 0).UTC().Format("15:04 UTC"))
 			return upd, sec, nil
 		}
 		return m.serveIfValid(upd, sec, why)
@@ -317,7 +317,7 @@ func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 		// Not refreshed yet, but GitLab may still act on the request:
 		// serve the old token, checked again on every call until then.
 		m.oauthWarnOnce(ctx, rec, "refreshing the OAuth token for %s: %v; GitLab may still be acting on it until %s, so the token is checked with GitLab until then",
-			rec.Host, cause, settled(journal{StartedAt: j.StartedAt}).UTC().Format("15:04:05 UTC"))
+			hostOf(rec), cause, settled(journal{StartedAt: j.StartedAt}).UTC().Format("15:04:05 UTC"))
 		return rec, sec, nil
 	case err == nil:
 		// GitLab is done with it and did not refresh.
@@ -329,7 +329,7 @@ func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 		m.saveOAuthDead(ctx, rec, store.DeadAnswerLost)
 		return nil, nil, nil
 	default:
-		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet (asking GitLab: %v); it is checked again on the next git command", rec.Host, cause, err)
+		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet (asking GitLab: %v); it is checked again on the next git command", hostOf(rec), cause, err)
 		return nil, nil, nil
 	}
 }
@@ -346,13 +346,13 @@ func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 		case err == nil && sec.UserID != 0 && info.UserID == sec.UserID:
 			return m.adoptOAuth(ctx, rec, sec, pair)
 		case err == nil:
-			m.warn("%s holds an OAuth token of another GitLab user than the one logged in for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".oauth"), rec.Host)
+			m.warn("%s holds an OAuth token of another GitLab user than the one logged in for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".oauth"), hostOf(rec))
 		case errors.Is(err, oauth.ErrInvalidGrant):
 			m.warn("%s holds an OAuth token GitLab no longer accepts; it is ignored: delete the file", m.path("recovery", rec.Account, ".oauth"))
 		default:
 			// The file holds GitLab's answer to a refresh, so the stored
 			// pair is spent; but nothing is adopted unchecked.
-			m.warn("a refreshed OAuth token for %s waits in %s, and GitLab cannot be asked whether it is good (%v); it is checked again on the next git command", rec.Host, m.path("recovery", rec.Account, ".oauth"), err)
+			m.warn("a refreshed OAuth token for %s waits in %s, and GitLab cannot be asked whether it is good (%v); it is checked again on the next git command", hostOf(rec), m.path("recovery", rec.Account, ".oauth"), err)
 			return nil, nil, nil
 		}
 	}
@@ -381,15 +381,15 @@ func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *sto
 		if cur, gerr := m.Store.ReadSecret(ctx, old); gerr == nil && cur.OAuthRefreshToken == p.Refresh {
 			// The keychain took it; the index did not (a full disk). The
 			// journal stays; a later call finds the pair stored and tidies.
-			m.warn("the OAuth token for %s was refreshed and is in the keychain, but the index could not be written (%v)", old.Host, err)
+			m.warn("the OAuth token for %s was refreshed and is in the keychain, but the index could not be written (%v)", hostOf(old), err)
 			return &upd, sec, nil
 		}
 		if rerr != nil {
 			m.saveOAuthDead(ctx, old, store.DeadUnsaved)
-			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", old.Host, err, rerr, m.OAuthLoginCommand(old))
+			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", hostOf(old), err, rerr, m.OAuthLoginCommand(old))
 			return &upd, sec, nil
 		}
-		m.warn("the OAuth token for %s was refreshed but the keychain refused it (%v); the new token waits in %s and is used from there until the keychain takes it", old.Host, err, recoveryFile)
+		m.warn("the OAuth token for %s was refreshed but the keychain refused it (%v); the new token waits in %s and is used from there until the keychain takes it", hostOf(old), err, recoveryFile)
 		return &upd, sec, nil
 	}
 	m.hook("after-refresh-store")
@@ -421,7 +421,7 @@ func (m *Manager) OAuthGitRefused(ctx context.Context, rec *store.Record, sec *s
 	}
 	o.GitRefusedAt = now.UTC()
 	m.Store.UpdateRecord(ctx, &upd)
-	m.warn("the server refused the OAuth token for %s; it is not handed to Git again until %s (check the repository's URL and your access)", rec.Host, now.Add(retryAfter).Local().Format(time.Kitchen))
+	m.warn("the server refused the OAuth token for %s; it is not handed to Git again until %s (check the repository's URL and your access)", hostOf(rec), now.Add(retryAfter).Local().Format(time.Kitchen))
 }
 
 // OAuthState is State for an OAuth credential.

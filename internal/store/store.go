@@ -22,6 +22,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
@@ -635,7 +636,7 @@ func (s *Store) warnElsewhere(r *Record) {
 		return
 	}
 	s.warnedElsewhere = true
-	s.Warn("the credential for %s://%s (%s) is %s", r.Protocol, r.Host, r.Username, s.ElsewhereProblem(r))
+	s.Warn("the credential for %s (%s) is %s", hostarg.Format(r.Protocol, r.Host), r.Username, s.ElsewhereProblem(r))
 }
 
 // trusted returns the records of the index file name that may be served:

@@ -1,11 +1,13 @@
-package cli
+package main
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 )
 
-func TestFlagsErrors(t *testing.T) {
+func TestFlagSetErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
@@ -20,15 +22,18 @@ func TestFlagsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut strings.Builder
-			fs := NewFlags("status", "Usage: status\n", &UI{W: &errOut, Out: &out})
-			fs.Bool("json", false, "")
-			fs.String("username", "", "")
-			_, err := fs.Parse(tt.args)
+			c := &call{cmd: &command{name: "status", usage: "Usage: status\n"}, name: "status", stdout: &out, ui: &cli.UI{W: &errOut, Out: &out}}
+			fs := newFlagSet("status")
+			var asJSON bool
+			var username string
+			fs.boolVar(&asJSON, "json", "")
+			fs.stringVar(&username, "username", "U", "")
+			_, err := fs.parse(tt.args)
 			if err == nil {
-				t.Fatalf("Parse(%q) = nil error", tt.args)
+				t.Fatalf("parse(%q) = nil error", tt.args)
 			}
-			if code := fs.Exit(err); code != tt.wantCode {
-				t.Errorf("Exit = %d, want %d", code, tt.wantCode)
+			if code := c.flagError(fs, err); code != tt.wantCode {
+				t.Errorf("flagError = %d, want %d", code, tt.wantCode)
 			}
 			if errOut.String() != tt.wantErr {
 				t.Errorf("stderr = %q, want %q", errOut.String(), tt.wantErr)
@@ -39,10 +44,11 @@ func TestFlagsErrors(t *testing.T) {
 		})
 	}
 	// Flags after positional arguments, as people type them.
-	fs := NewFlags("status", "", &UI{})
-	asJSON := fs.Bool("json", false, "")
-	pos, err := fs.Parse([]string{"gitlab.com", "--json"})
-	if err != nil || !*asJSON || len(pos) != 1 || pos[0] != "gitlab.com" {
-		t.Errorf("Parse = %q, %v (json %v); want [gitlab.com] with --json", pos, err, *asJSON)
+	fs := newFlagSet("status")
+	var asJSON bool
+	fs.boolVar(&asJSON, "json", "")
+	pos, err := fs.parse([]string{"gitlab.com", "--json"})
+	if err != nil || !asJSON || len(pos) != 1 || pos[0] != "gitlab.com" {
+		t.Errorf("parse = %q, %v (json %v); want [gitlab.com] with --json", pos, err, asJSON)
 	}
 }

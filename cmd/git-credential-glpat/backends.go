@@ -14,6 +14,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 // validDuration reports whether s is a duration config.ParseDuration takes.
@@ -116,10 +117,10 @@ func (o *encryptedFileOptions) run(c *call, pos []string) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	pr := &cli.PassphraseReader{Stdin: stdin, FromStdin: o.fromStdin, UI: ui}
-	ctx, cancel := cli.Interruptible()
+	pr := &passphraseReader{stdin: stdin, fromStdin: o.fromStdin, ui: ui}
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
-	done, err := cli.EncryptedFile(ctx, f, cmd, pr, o.unlockFor)
+	done, err := encryptedFileOp(ctx, f, cmd, pr, o.unlockFor)
 	if err != nil {
 		if code, stop := promptEnded(err, ui); stop {
 			return code

@@ -10,6 +10,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 const doctorUsage = `Usage: git-credential-glpat doctor [--json]
@@ -46,7 +47,7 @@ func (o *doctorOptions) run(c *call, pos []string) int {
 	if errors.As(err, &np) {
 		// Nothing else is checked over files others may have written.
 		doctor.WriteText(stdout, []doctor.Check{{Name: "state and config", Status: doctor.StatusFail,
-			Detail: np.Error(), Fix: "run " + np.Fix}}, cli.Color(stdout))
+			Detail: np.Error(), Fix: "run " + np.Fix}}, tty.Color(stdout))
 		return 1
 	}
 	if err != nil {
@@ -55,7 +56,7 @@ func (o *doctorOptions) run(c *call, pos []string) int {
 	}
 	defer e.Close()
 	bin, _ := selfPath()
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
 	env := doctor.Env{
 		Secrets:  e.Store.Secrets,
@@ -63,13 +64,13 @@ func (o *doctorOptions) run(c *call, pos []string) int {
 		Binary:   bin,
 		Schedule: func(ctx context.Context) (schedule.Status, error) { return schedule.QueryBinary(ctx, bin) },
 	}
-	stop := cli.Progress(ui, "checking")
+	stop := tty.Progress(ui.W, "checking")
 	checks := doctor.Run(ctx, env)
 	stop()
 	if o.json {
 		doctor.WriteJSON(stdout, checks)
 	} else {
-		doctor.WriteTextWidth(stdout, checks, cli.Color(stdout), cli.TerminalWidth(stdout, doctor.DefaultWidth))
+		doctor.WriteTextWidth(stdout, checks, tty.Color(stdout), tty.Width(stdout, doctor.DefaultWidth))
 	}
 	if doctor.NeedsAction(checks) {
 		return 1
@@ -116,7 +117,7 @@ func runSchedule(c *call, pos []string) int {
 		ui.Errorf("%v", err)
 		return 1
 	}
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
 	var res *schedule.Result
 	verb := "wrote"

@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 // runLoginOAuth is login --oauth: GitLab's OAuth provider instead of a
@@ -23,8 +22,7 @@ import (
 // where no browser runs, by a device code; --flow forces either.
 func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) int {
 	ui := c.ui
-	f, isFile := c.stdin.(*os.File)
-	atTerminal := isFile && term.IsTerminal(int(f.Fd()))
+	_, atTerminal := tty.Terminal(c.stdin)
 	// Without a terminal nothing opens a browser: a script gets the
 	// device code to pass on.
 	device := !atTerminal || oauth.PreferDevice(os.Getenv, runtime.GOOS)
@@ -47,6 +45,9 @@ func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) in
 		return 1
 	}
 	defer e.Close()
+	if host, ok = loginHost(svc, host, ui); !ok {
+		return 2
+	}
 	apiURL, err := svc.APIURL(host, apiURL)
 	if err != nil {
 		return ui.ArgError("login", "%v", err)

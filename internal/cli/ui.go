@@ -1,4 +1,4 @@
-// Package cli is what people see at git-credential-glpat's commands: messages, prompts, progress and status's table.
+// Package cli is what git-credential-glpat's commands print for people: messages, login's prompts, status's table and the other commands' results.
 package cli
 
 import (

@@ -44,13 +44,12 @@ rotates GitLab personal access tokens before they expire.
 
 Commands:
     get, store, erase   Git's credential helper protocol; see gitcredentials(7).
-    login               Check a GitLab token and store it (HOST: gitlab.com).
+    login               Check a GitLab token and store it.
     logout              Forget a host's credentials; --revoke revokes on GitLab.
     status              Show stored credentials, expiry and rotation state.
     rotate              Rotate due tokens now (--force: even if not due).
     setup               Make this helper the only one Git asks for each
-                        GitLab host (default: the hosts in the config file,
-                        else gitlab.com). --undo removes what setup wrote.
+                        GitLab host. --undo removes what setup wrote.
     init, unlock, lock  The encrypted-file backend: create its key, unlock it
                         once per boot, lock it; passphrase changes it.
     migrate             Move every credential to another backend.
@@ -60,7 +59,10 @@ Commands:
     completion          Shell completion for bash, zsh or fish.
     version             Print the version and commit.
 
-Run git-credential-glpat help COMMAND (or COMMAND -h) for a command's options.
+Without HOST a command means the GitLab hosts that the config and the stored
+tokens name, else gitlab.com; login and logout ask for HOST when there are
+several. Run git-credential-glpat help COMMAND (or COMMAND -h) for a
+command's options.
 
 Examples:
     $ git-credential-glpat login

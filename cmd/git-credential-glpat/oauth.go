@@ -45,6 +45,9 @@ func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) in
 		return 1
 	}
 	defer e.Close()
+	if host, ok = loginHost(svc, host, ui); !ok {
+		return 2
+	}
 	apiURL, err := svc.APIURL(host, apiURL)
 	if err != nil {
 		return ui.ArgError("login", "%v", err)

@@ -27,7 +27,8 @@ the only one Git asks: an empty credential.https://HOST.helper (which drops
 helpers configured elsewhere, so none serves a stale token), then this
 binary's absolute path (so that IDEs started with another PATH find it).
 Hosts with several accounts in the config also get credential.useHttpPath.
-Without HOST: the hosts in the config file, else gitlab.com. Running it
+Without HOST: the GitLab hosts that the config and the stored tokens name,
+else gitlab.com. Running it
 twice changes nothing; --undo removes exactly what setup wrote.
 
 Examples:
@@ -85,14 +86,8 @@ func (o *setupOptions) run(c *call, pos []string) int {
 			return 1
 		}
 	default:
-		var known []hostarg.Host
-		for _, n := range cfg.Hosts() {
-			known = append(known, hostarg.Host{Name: n})
-		}
-		if len(known) == 0 {
-			known = []hostarg.Host{{Name: account.DefaultHost}}
-		}
-		hosts = gitsetup.HostsFor(cfg, storedRecords(e), known)
+		recs := storedRecords(e)
+		hosts = gitsetup.HostsFor(cfg, recs, hostarg.Known(cfg, account.ManagedHosts(recs)))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -39,9 +39,11 @@ const loginUsage = `Usage: git-credential-glpat login [HOST] [--username U] [--t
        git-credential-glpat login [HOST] --create-url
        git-credential-glpat login [HOST] --oauth [--flow browser|device] [--username U]
 
-Checks a GitLab personal access token against HOST's API (default gitlab.com),
-shows its name, scopes and expiry, and stores it in the keychain. The token is
-read from a hidden prompt, or from stdin with --token-stdin; never from argv.
+Checks a GitLab personal access token against HOST's API, shows its name,
+scopes and expiry, and stores it in the keychain. The token is read from a
+hidden prompt, or from stdin with --token-stdin; never from argv. Without
+HOST: the GitLab host that the config and the stored tokens name, else
+gitlab.com (with several, give HOST).
 
 With --oauth it logs in through GitLab's OAuth provider instead, with the
 application whose Application ID is oauth_client_id under [hosts."HOST"] in
@@ -96,9 +98,24 @@ type loginOptions struct {
 	tokenStdin, web, createURL, oauth bool
 }
 
+// loginHost is the host login means: HOST, else the one GitLab host the
+// helper knows (hostarg.Known), by its name: the config says where its
+// API is.
+func loginHost(svc *account.Service, host hostarg.Host, ui *cli.UI) (hostarg.Host, bool) {
+	if !host.IsZero() {
+		return host, true
+	}
+	h, err := hostarg.One(svc.KnownHosts())
+	if err != nil {
+		ui.ArgError("login", "%v", err)
+		return h, false
+	}
+	return hostarg.Host{Name: h.Name}, true
+}
+
 func (o *loginOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("login", pos, hostarg.Host{Name: account.DefaultHost}, ui)
+	host, ok := cli.OneHost("login", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -114,6 +131,9 @@ func (o *loginOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
+	if host, ok = loginHost(svc, host, ui); !ok {
+		return 2
+	}
 	hostAPI, err := svc.APIURL(host, o.apiURL)
 	if err != nil {
 		return ui.ArgError("login", "%v", err)
@@ -222,7 +242,8 @@ func promptEnded(err error, ui *cli.UI) (code int, stop bool) {
 
 const logoutUsage = `Usage: git-credential-glpat logout [HOST] [--username U] [--revoke [--yes]]
 
-Forgets the credentials stored for HOST (default gitlab.com), of account U
+Forgets the credentials stored for HOST (without HOST: the GitLab host that
+the config and the stored tokens name; with several, give HOST), of account U
 only with --username. With --revoke, each GitLab token is first revoked on
 GitLab, so it can never be used again; when that is more than one token,
 logout lists them and asks first (--yes: do not ask, for scripts).
@@ -252,7 +273,7 @@ type logoutOptions struct {
 
 func (o *logoutOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("logout", pos, hostarg.Host{Name: account.DefaultHost}, ui)
+	host, ok := cli.OneHost("logout", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -261,6 +282,12 @@ func (o *logoutOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
+	if host.IsZero() {
+		var err error
+		if host, err = hostarg.One(svc.KnownHosts()); err != nil {
+			return ui.ArgError("logout", "%v", err)
+		}
+	}
 	if o.revoke && !o.yes {
 		recs, _ := svc.LogoutPlan(host, o.username) // an error: Logout reports it
 		ok, err := cli.ConfirmRevoke(ui, stdin, recs)
@@ -380,8 +407,9 @@ func backendState(e *session.Session, err error) string {
 
 const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]
 
-Rotates the stored GitLab tokens of HOST (default gitlab.com), or of every
-host with --all, that are due (less than rotate_before left). --force rotates
+Rotates the stored GitLab tokens of HOST (without HOST: of the GitLab hosts
+that the config and the stored tokens name), or of every host with --all,
+that are due (less than rotate_before left). --force rotates
 them even when they are not due. This is what a daily cron job or systemd
 timer runs, so that tokens nobody uses still never expire.
 
@@ -409,11 +437,7 @@ func (o *rotateOptions) run(c *call, pos []string) int {
 	if o.all && len(pos) > 0 {
 		return ui.ArgError("rotate", "give a HOST or --all, not both")
 	}
-	def := hostarg.Host{Name: account.DefaultHost}
-	if o.all {
-		def = hostarg.Host{}
-	}
-	host, ok := cli.OneHost("rotate", pos, def, ui)
+	host, ok := cli.OneHost("rotate", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -422,6 +446,13 @@ func (o *rotateOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
+	// Without HOST, the GitLab hosts the helper knows: every stored token
+	// is on one of them, so that is all of them, as with --all.
+	if host.IsZero() && !o.all {
+		if known := svc.KnownHosts(); len(known) == 1 {
+			host = known[0]
+		}
+	}
 	ctx, cancel := cli.Interruptible()
 	defer cancel()
 	stop := cli.Progress(ui, "rotating")

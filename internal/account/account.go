@@ -25,9 +25,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
-// DefaultHost is the host commands use when none is given.
-const DefaultHost = "gitlab.com"
-
 // apiTimeout bounds each API call of an interactive command.
 const apiTimeout = 20 * time.Second
 
@@ -913,6 +910,24 @@ func (s *Service) LogoutPlan(host hostarg.Host, username string) ([]store.Record
 	return out, err
 }
 
+// KnownHosts are the GitLab hosts a command given no HOST means
+// (hostarg.Known): the config's, then those of stored GitLab credentials.
+func (s *Service) KnownHosts() []hostarg.Host {
+	recs, _ := s.Store.List() // what cannot be listed is not known
+	return hostarg.Known(s.Config, ManagedHosts(recs))
+}
+
+// ManagedHosts are the protocols and hosts of recs' GitLab credentials.
+func ManagedHosts(recs []store.Record) []hostarg.Host {
+	var hosts []hostarg.Host
+	for _, r := range recs {
+		if r.Managed() {
+			hosts = append(hosts, hostarg.Host{Protocol: r.Protocol, Name: r.Host})
+		}
+	}
+	return hosts
+}
+
 // errNoHost: logout forgets the credentials of one host, which it is given.
 var errNoHost = errors.New("logout: no host given")
 
@@ -926,15 +941,39 @@ type Removed struct {
 	// was not sent to GitLab), or refused by GitLab just now.
 	Dead    lifecycle.Verdict
 	NotSent bool
+	// RevokedRecovered: GitLab revoked, on this request, the new token
+	// (or OAuth pair) that a rotation left in the account's recovery file.
+	RevokedRecovered bool
 }
 
 // Logout forgets the credentials of host (of username only, when given) and,
 // with revoke, revokes managed tokens on GitLab first. It returns the
-// records removed.
-func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string, revoke bool) ([]Removed, error) {
+// records removed. It holds the rotation lock and the refresh locks of the
+// host's OAuth logins, so that a rotation or refresh under way cannot store
+// its new token after the credential was forgotten, and it forgets (with
+// revoke, revokes) a new token a rotation left in a recovery file too.
+func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string, revoke bool) (removed []Removed, err error) {
 	if host.IsZero() {
 		return nil, errNoHost
 	}
+	plan, _ := s.LogoutPlan(host, username)
+	var oauthAccounts []string
+	for _, r := range plan {
+		if r.OAuth != nil {
+			oauthAccounts = append(oauthAccounts, r.Account)
+		}
+	}
+	lerr := s.Lifecycle.Exclusive(ctx, oauthAccounts, func() error {
+		removed, err = s.logout(ctx, host, username, revoke)
+		return nil
+	})
+	if lerr != nil {
+		return nil, fmt.Errorf("logout of %s (nothing was removed): %w", host, lerr)
+	}
+	return removed, err
+}
+
+func (s *Service) logout(ctx context.Context, host hostarg.Host, username string, revoke bool) ([]Removed, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
 		return nil, err
@@ -946,6 +985,14 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 			continue
 		}
 		rm := Removed{Record: *r}
+		if revoke {
+			// First, so that a failure leaves everything as it was.
+			ok, err := s.revokeRecovered(ctx, r)
+			if err != nil {
+				return removed, err
+			}
+			rm.RevokedRecovered = ok
+		}
 		known := (r.OAuth != nil && r.OAuth.Dead != "") || (r.Token != nil && r.Token.Dead != "")
 		now := s.now()
 		if revoke && known {
@@ -985,7 +1032,48 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 		if _, err := s.Store.Erase(ctx, req); err != nil {
 			return removed, err
 		}
+		s.Lifecycle.Forget(r.Account)
 		removed = append(removed, rm)
 	}
 	return removed, nil
+}
+
+// revokeRecovered revokes the new token (or OAuth pair) that a rotation of
+// r left in its recovery file, when that is not the stored one: logout
+// --revoke leaves no live token behind. A token GitLab refuses (401) was
+// not live. It reports whether GitLab revoked one now.
+func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, error) {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if tok, ok := s.Lifecycle.RecoveredToken(r.Account); ok && r.Token != nil {
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil && sec.Password == tok {
+			return false, nil // the stored token: revoked as such
+		}
+		api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
+		if err != nil {
+			return false, err
+		}
+		switch err := api.RevokeSelf(actx, tok); {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, gitlabapi.ErrUnauthorized):
+			return false, nil
+		default:
+			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"), hostarg.Format(r.Protocol, r.Host), err)
+		}
+	}
+	if refresh, ok := s.Lifecycle.RecoveredOAuthRefreshToken(r.Account); ok && r.OAuth != nil {
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil && sec.OAuthRefreshToken == refresh {
+			return false, nil
+		}
+		c, err := s.OAuthClient(r.Host, r.OAuth.APIURL)
+		if err != nil {
+			return false, err
+		}
+		if err := c.Revoke(actx, refresh); err != nil {
+			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".oauth"), hostarg.Format(r.Protocol, r.Host), err)
+		}
+		return true, nil
+	}
+	return false, nil
 }

@@ -436,6 +436,8 @@ func Version(v, c string) string {
 func WriteLogout(w io.Writer, removed []account.Removed) {
 	for _, r := range removed {
 		switch {
+		case r.RevokedRecovered:
+			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s (with the new token a rotation left in a recovery file)\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.Revoked:
 			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.NotSent:

@@ -307,14 +307,14 @@ func joinClauses(clauses ...string) string {
 
 // checkClock compares this machine's clock with the first GitLab host that
 // answers, asked where its tokens are sent (config.TokenAPIURL).
-func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []host) Check {
+func checkClock(ctx context.Context, e *Env, cfg *config.Config, hosts []hostarg.Host) Check {
 	c := Check{Name: "clock"}
 	var errs []string
 	for _, h := range hosts {
-		apiURL := cfg.TokenAPIURL(h.name)
+		apiURL := cfg.TokenAPIURL(h.Name)
 		cctx, cancel := context.WithTimeout(ctx, clockTimeout)
 		before := e.Now()
-		server, err := e.ServerTime(cctx, apiURL, cfg.Host(h.name).CAFile)
+		server, err := e.ServerTime(cctx, apiURL, cfg.Host(h.Name).CAFile)
 		after := e.Now()
 		cancel()
 		if err != nil {

@@ -383,26 +383,26 @@ func TestCheckClock(t *testing.T) {
 	down := func(context.Context, string, string) (time.Time, error) {
 		return time.Time{}, errors.New("gitlab: read server time: connection refused")
 	}
-	gl := host{"https", "gitlab.com"}
-	ex := host{"https", "gitlab.example.com"}
+	gl := hostarg.Host{Protocol: "https", Name: "gitlab.com"}
+	ex := hostarg.Host{Protocol: "https", Name: "gitlab.example.com"}
 	tests := []struct {
 		name       string
 		serverTime func(context.Context, string, string) (time.Time, error)
-		hosts      []host
+		hosts      []hostarg.Host
 		wantStatus string
 		want       []string
 	}{
-		{"same time", at(0), []host{gl}, StatusOK, []string{"within", "gitlab.com"}},
-		{"just under the limit", at(-MaxClockSkew + time.Second), []host{gl}, StatusOK, []string{"within 4m59"}},
-		{"ahead", at(-(MaxClockSkew + 2*time.Second)), []host{gl}, StatusWarn, []string{"5m2s ahead of gitlab.com's", "00:00 UTC"}},
-		{"behind", at(3 * time.Hour), []host{gl}, StatusWarn, []string{"3h0m", "behind gitlab.com's"}},
+		{"same time", at(0), []hostarg.Host{gl}, StatusOK, []string{"within", "gitlab.com"}},
+		{"just under the limit", at(-MaxClockSkew + time.Second), []hostarg.Host{gl}, StatusOK, []string{"within 4m59"}},
+		{"ahead", at(-(MaxClockSkew + 2*time.Second)), []hostarg.Host{gl}, StatusWarn, []string{"5m2s ahead of gitlab.com's", "00:00 UTC"}},
+		{"behind", at(3 * time.Hour), []hostarg.Host{gl}, StatusWarn, []string{"3h0m", "behind gitlab.com's"}},
 		{"first host down", func(ctx context.Context, api, ca string) (time.Time, error) {
 			if strings.Contains(api, "gitlab.com") {
 				return down(ctx, api, ca)
 			}
 			return at(0)(ctx, api, ca)
-		}, []host{gl, ex}, StatusOK, []string{"gitlab.example.com"}},
-		{"all down", down, []host{gl, ex}, StatusInfo, []string{"could not compare", "gitlab.com: gitlab: read server time: connection refused", "gitlab.example.com:"}},
+		}, []hostarg.Host{gl, ex}, StatusOK, []string{"gitlab.example.com"}},
+		{"all down", down, []hostarg.Host{gl, ex}, StatusInfo, []string{"could not compare", "gitlab.com: gitlab: read server time: connection refused", "gitlab.example.com:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,7 +450,7 @@ func TestCheckClockAsksWhereTokensAreSent(t *testing.T) {
 				asked = append(asked, apiURL)
 				return time.Now(), nil
 			}}.withDefaults()
-			checkClock(context.Background(), e, tt.cfg, []host{{"http", "127.0.0.1:8929"}})
+			checkClock(context.Background(), e, tt.cfg, []hostarg.Host{{Protocol: "http", Name: "127.0.0.1:8929"}})
 			if !slices.Equal(asked, []string{tt.want}) {
 				t.Errorf("asked %q, want %q", asked, tt.want)
 			}
@@ -708,16 +708,16 @@ func TestCheckClockAgainstServer(t *testing.T) {
 			}))
 			defer srv.Close()
 			e := Env{GOOS: "linux", ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }}.withDefaults()
-			h := host{"http", strings.TrimPrefix(srv.URL, "http://")}
+			h := hostarg.Host{Protocol: "http", Name: strings.TrimPrefix(srv.URL, "http://")}
 			path := filepath.Join(t.TempDir(), "config.toml")
-			if err := os.WriteFile(path, fmt.Appendf(nil, "[hosts.%q]\napi_url = %q\n", h.name, srv.URL+"/api/v4"), 0o600); err != nil {
+			if err := os.WriteFile(path, fmt.Appendf(nil, "[hosts.%q]\napi_url = %q\n", h.Name, srv.URL+"/api/v4"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			cfg, err := config.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := checkClock(context.Background(), e, cfg, []host{h})
+			c := checkClock(context.Background(), e, cfg, []hostarg.Host{h})
 			if c.Status != tt.wantStatus {
 				t.Errorf("status = %q, want %q (detail %q)", c.Status, tt.wantStatus, c.Detail)
 			}

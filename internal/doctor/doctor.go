@@ -179,43 +179,20 @@ func Run(ctx context.Context, env Env) []Check {
 	return checks
 }
 
-// host is a GitLab host: its Git protocol and host (with :port).
-type host struct{ protocol, name string }
-
-// String is the host as every command prints it.
-func (h host) String() string { return hostarg.Format(h.protocol, h.name) }
-
-// gitlabHosts are the hosts the config names and those of stored GitLab
-// tokens, in that order, without repeats; gitlab.com when there are none.
-func gitlabHosts(cfg *config.Config, entries []account.Entry) []host {
-	var hosts []host
-	seen := map[string]bool{}
-	add := func(protocol, name string) {
-		k := protocol + "://" + strings.ToLower(name)
-		if !seen[k] {
-			seen[k] = true
-			hosts = append(hosts, host{protocol, name})
-		}
-	}
-	for _, h := range cfg.Hosts() {
-		protocol := "https"
-		if strings.HasPrefix(strings.ToLower(cfg.Host(h).APIURL), "http://") {
-			protocol = "http"
-		}
-		add(protocol, h)
-	}
+// gitlabHosts are the GitLab hosts the doctor checks, those every command
+// given no HOST means (hostarg.Known): the config's, then those of stored
+// GitLab credentials; gitlab.com when there are none.
+func gitlabHosts(cfg *config.Config, entries []account.Entry) []hostarg.Host {
+	var stored []hostarg.Host
 	for _, en := range entries {
 		if en.Managed {
-			add(en.Protocol, en.Host)
+			stored = append(stored, hostarg.Host{Protocol: en.Protocol, Name: en.Host})
 		}
 	}
-	if len(hosts) == 0 {
-		add("https", account.DefaultHost)
-	}
-	return hosts
+	return hostarg.Known(cfg, stored)
 }
 
-func checkAllHelpers(ctx context.Context, e *Env, v gitconfig.Version, hosts []host) []Check {
+func checkAllHelpers(ctx context.Context, e *Env, v gitconfig.Version, hosts []hostarg.Host) []Check {
 	partial := v.AtLeast(gitconfig.PartialURLs)
 	gctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
@@ -229,9 +206,9 @@ func checkAllHelpers(ctx context.Context, e *Env, v gitconfig.Version, hosts []h
 	}
 	var checks []Check
 	for _, h := range hosts {
-		t := gitconfig.Target{Protocol: h.protocol, Host: h.name}
+		t := gitconfig.Target{Protocol: h.Protocol, Host: h.Name}
 		setupHost := h.String()
-		name := "helpers for " + h.protocol + "://" + h.name
+		name := "helpers for " + h.Protocol + "://" + h.Name
 		checks = append(checks, checkHelpers(e, gitconfig.Helpers(entries, t, partial), t, name, setupHost))
 		// Keys like credential.https://alice@gitlab.com or
 		// credential.https://gitlab.com/group apply only to some

@@ -1,11 +1,15 @@
 // Package hostarg is a host as people give it to commands (HOST) and as
-// every command prints it: Git's protocol and host attributes in one word.
+// every command prints it, Git's protocol and host attributes in one word,
+// and which hosts a command means without one.
 package hostarg
 
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 )
 
 // Host is a host as a command takes it.
@@ -73,3 +77,49 @@ func (h Host) Matches(protocol, name string) bool {
 
 // IsZero reports whether h names no host.
 func (h Host) IsZero() bool { return h.Name == "" }
+
+// DefaultHost is the host a command means when neither HOST, the config
+// nor a stored token names one.
+const DefaultHost = "gitlab.com"
+
+// Known are the GitLab hosts the helper knows, which a command given no
+// HOST means: those the config names, with the protocol of their API URL
+// (config.TokenAPIURL: https unless api_url says http), then those of
+// stored GitLab credentials (stored, Git's protocol and host of each), in
+// that order and each once; DefaultHost over https when there are none.
+// status and doctor report them all, setup and rotate take them all, and
+// login and logout, which act on one host, take the one there is (One).
+func Known(cfg *config.Config, stored []Host) []Host {
+	var hosts []Host
+	add := func(h Host) {
+		if !slices.ContainsFunc(hosts, func(k Host) bool {
+			return strings.EqualFold(k.Protocol, h.Protocol) && strings.EqualFold(k.Name, h.Name)
+		}) {
+			hosts = append(hosts, h)
+		}
+	}
+	for _, n := range cfg.Hosts() {
+		protocol, _, _ := strings.Cut(cfg.TokenAPIURL(n), "://")
+		add(Host{Protocol: strings.ToLower(protocol), Name: n})
+	}
+	for _, h := range stored {
+		add(h)
+	}
+	if len(hosts) == 0 {
+		add(Host{Protocol: "https", Name: DefaultHost})
+	}
+	return hosts
+}
+
+// One is the host a command that acts on one host means without HOST: the
+// one known host, or an error naming them when there are several.
+func One(known []Host) (Host, error) {
+	if len(known) == 1 {
+		return known[0], nil
+	}
+	names := make([]string, len(known))
+	for i, h := range known {
+		names[i] = h.String()
+	}
+	return Host{}, fmt.Errorf("give the HOST: the config and the stored tokens name %d GitLab hosts (%s)", len(known), strings.Join(names, ", "))
+}

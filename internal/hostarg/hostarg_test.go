@@ -1,8 +1,13 @@
 package hostarg
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/glpat-dev/git-credential-glpat/internal/config"
 )
 
 func TestParse(t *testing.T) {
@@ -90,5 +95,46 @@ func TestMatches(t *testing.T) {
 		if got := tt.h.Matches(tt.protocol, tt.name); got != tt.want {
 			t.Errorf("%+v.Matches(%q, %q) = %v, want %v", tt.h, tt.protocol, tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestKnown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[hosts.\"gitlab.example.com\"]\n[hosts.\"127.0.0.1:8929\"]\napi_url = \"http://127.0.0.1:8929/api/v4\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl := Host{"https", "gitlab.com"}
+	tests := []struct {
+		name   string
+		cfg    *config.Config
+		stored []Host
+		want   []Host
+	}{
+		{"nothing known", config.Default(), nil, []Host{gl}},
+		{"the only stored host", config.Default(), []Host{{"http", "127.0.0.1:8929"}}, []Host{{"http", "127.0.0.1:8929"}}},
+		{"each once", config.Default(), []Host{gl, {"https", "GitLab.com"}}, []Host{gl}},
+		{"the config's, then the stored", cfg, []Host{{"http", "127.0.0.1:8929"}, gl},
+			[]Host{{"http", "127.0.0.1:8929"}, {"https", "gitlab.example.com"}, gl}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Known(tt.cfg, tt.stored); !slices.Equal(got, tt.want) {
+				t.Errorf("Known = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOne(t *testing.T) {
+	if got, err := One([]Host{{"http", "127.0.0.1:8929"}}); err != nil || got != (Host{"http", "127.0.0.1:8929"}) {
+		t.Errorf("One of one host = %v, %v", got, err)
+	}
+	_, err := One([]Host{{"https", "gitlab.com"}, {"http", "127.0.0.1:8929"}})
+	if err == nil || !strings.Contains(err.Error(), "give the HOST") || !strings.Contains(err.Error(), "(gitlab.com, http://127.0.0.1:8929)") {
+		t.Errorf("One of two hosts: %v, want an error naming both", err)
 	}
 }

@@ -585,24 +585,7 @@ func explain(rec *store.Record, err error) error {
 // answer about it) and rotates it.
 func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (Rotation, error) {
 	now := m.now()
-	if m.siblingUnsettled(rec, now) {
-		// The same token, stored under another username, was sent to
-		// rotate and GitLab may still be acting on it: sending it again
-		// would, once the first commits, be reuse of a revoked token,
-		// which revokes the whole family. Serve it while GitLab accepts
-		// it; the other record's next call settles the outcome.
-		var err error
-		if info == nil {
-			asked := rec
-			asked, _, err = m.ask(ctx, api, rec, sec.Password)
-			rec = m.keep(ctx, rec, asked)
-		}
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
-			m.saveDead(ctx, rec, err)
-			return dead(), nil
-		}
-		return served(rec, sec), nil
-	}
+	before := rec
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
 		// to the rotate endpoint (SPEC: GitLab hosts), whatever ask
@@ -618,6 +601,16 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 			return served(rec, sec), nil
 		}
 	}
+	if m.siblingUnsettled(rec, info.ID, now) {
+		// The same token, stored under another username or host name,
+		// was sent to rotate and GitLab may still be acting on it:
+		// sending it again would, once the first commits, be reuse of a
+		// revoked token, which revokes the whole family. Serve it while
+		// GitLab accepts it; the other record's next call settles the
+		// outcome. The token is named by GitLab's answer, not by the
+		// index, which may not know it yet (a token stored unverified).
+		return served(m.keep(ctx, before, rec), sec), nil
+	}
 	if rec.Token.ID != 0 && info.ID != rec.Token.ID {
 		// The stored secret is not the token the record describes (a
 		// store torn between the backend and the index, a record
@@ -626,8 +619,8 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		// from GitLab's answer, and the next call decides from it.
 		return served(m.refreshed(ctx, rec, sec, info), sec), nil
 	}
-	// The check may have taken long. No other rotation of this host can
-	// have run meanwhile (this process holds the host's lock), but a login
+	// The check may have taken long. No other rotation can have run
+	// meanwhile (this process holds the rotation lock), but a login
 	// or Git's store may have replaced the token: the decision to send
 	// stands only for the token still stored.
 	if now, changed, cur, curSec := m.storedSince(ctx, rec, sec); changed {
@@ -1353,23 +1346,22 @@ func expiryText(rec *store.Record) string {
 	return "never"
 }
 
-// lockPath names the rotation lock of rec's host: every rotation of a token
-// of that host, under any account, is sent holding it. It is named after
-// what every process agrees on, the host Git names (part of the
-// credential's identity, and of every account name), never after a field
-// of an index record that another process may have superseded: named after
-// the token's id, two processes that read the record before and after a
-// rotation took two locks, and both sent the same token to rotate (reuse of
-// a revoked token, which revokes the whole family). Per host rather than
-// per account, so that one token stored under two usernames (Git stored it
-// for https://alice@host and https://oauth2@host) is rotated under one
-// lock, and siblingUnsettled sees every journal of the host as it is; the
-// price, that rotations of two accounts of one host wait for each other, is
-// a second or two, a few times a year. The protocol is left out (http and
-// https of one host are one GitLab) and the case folded, as host names are.
+// lockPath names the rotation lock: every rotation of every token, of any
+// host and account, is sent holding it. It is named after nothing a
+// process could see differently from another: named after the token's id
+// (an index field), two processes that read the record before and after a
+// rotation took two locks; named after the host, one GitLab reached under
+// two names (an alias, a search domain's short name, "host" and
+// "host:443", each a host of its own to Git and to the config) took two,
+// and a token stored for both was sent to rotate by each (reuse of a
+// revoked token, which revokes the whole family). Nothing local tells that
+// two API URLs are one GitLab, so there is one lock; under it, the token
+// is checked with GitLab before it is sent, so that a process that waited
+// sees what the winner did. The price, that rotations of different tokens
+// wait for each other, is a second or two, a few times a year per token.
 // The name cannot be an account's: those hold "://".
-func (m *Manager) lockPath(rec *store.Record) string {
-	return m.path("rotation", "host "+strings.ToLower(rec.Host), ".lock")
+func (m *Manager) lockPath(*store.Record) string {
+	return m.path("rotation", "every host", ".lock")
 }
 
 // journal records a rotation in flight, so that a process that finds it
@@ -1403,12 +1395,13 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 	return j, true
 }
 
-// siblingUnsettled reports whether a record of another username holding
-// rec's token (the same token id on the same host) has a rotation whose
-// outcome is unsettled. It reads the rotation directory only when a
-// rotation is about to be sent.
-func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
-	if rec.Token == nil || rec.Token.ID == 0 {
+// siblingUnsettled reports whether a record of another account holding
+// the token GitLab calls id (the same token stored under another username,
+// or for another name of the same GitLab) has a rotation whose outcome is
+// unsettled. Hosts are not compared: one GitLab may have several names. It
+// reads the rotation directory only when a rotation is about to be sent.
+func (m *Manager) siblingUnsettled(rec *store.Record, id int64, now time.Time) bool {
+	if id == 0 {
 		return false
 	}
 	own := filepath.Base(m.path("rotation", rec.Account, ".pending"))
@@ -1425,7 +1418,7 @@ func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
 		if err != nil || json.Unmarshal(b, &j) != nil {
 			continue
 		}
-		if j.OldTokenID == rec.Token.ID && j.Host == rec.Host && now.Before(settled(j)) {
+		if j.OldTokenID == id && now.Before(settled(j)) {
 			return true
 		}
 	}

@@ -33,10 +33,10 @@ func fakeProgram(t *testing.T) (pathEnv string) {
 	dir := t.TempDir()
 	var entries []account.Entry
 	for _, h := range fakeHosts {
-		entries = append(entries, account.Entry{Host: h, Protocol: "https", Username: "alice", Managed: true, State: "ok", Scopes: []string{"read_repository"}})
+		entries = append(entries, account.Entry{Host: h, Protocol: "https", Username: "alice", Managed: true, Scopes: []string{"read_repository"}})
 	}
 	// A second account on the first host: each host is offered once.
-	entries = append(entries, account.Entry{Host: fakeHosts[0], Protocol: "https", Username: "bob", Managed: true, State: "ok", Scopes: []string{"read_repository"}})
+	entries = append(entries, account.Entry{Host: fakeHosts[0], Protocol: "https", Username: "bob", Managed: true, Scopes: []string{"read_repository"}})
 	js, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {
 		t.Fatal(err)

@@ -153,3 +153,66 @@ func (g *gitlabWorld) getKilledAt(t *testing.T, point string) {
 	}
 	_ = os.Getpid
 }
+
+// TestLogoutRevokeAfterAKilledRotation: a rotation killed after GitLab's
+// answer leaves the new token in a recovery file (as a keychain that
+// refuses it does). logout --revoke then revokes it too: GitLab accepts no
+// token of the account afterwards, and no token is left in the state dir.
+func TestLogoutRevokeAfterAKilledRotation(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 7))})
+	g.login(tok)
+	g.getKilledAt(t, "after-answer")
+	out, errOut, err := g.run("", binPath, "logout", g.host, "--revoke", "--yes")
+	if err != nil {
+		t.Fatalf("logout --revoke: %v\n%s%s", err, out, errOut)
+	}
+	for _, st := range g.gl.Tokens() {
+		if st.Active {
+			t.Errorf("after logout --revoke (%q), GitLab still accepts %v", out, st)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(g.dir, "state", "recovery", "*")); len(left) != 0 {
+		t.Errorf("logout left %v", left)
+	}
+}
+
+// TestLogoutRevokeDuringARotation: logout --revoke while a get's rotation
+// waits for GitLab's answer. The rotation does not store its new token
+// after the account was forgotten: afterwards GitLab accepts no token of
+// the account and get serves nothing.
+func TestLogoutRevokeDuringARotation(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 7))})
+	g.login(tok)
+	committed := make(chan struct{}, 1)
+	g.gl.HoldAfterRotateCommit(committed)
+	get := g.startGet(t)
+	select {
+	case <-committed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the rotation never reached GitLab")
+	}
+	logout := exec.Command(binPath, "logout", g.host, "--revoke", "--yes")
+	logout.Env = g.env
+	var lout bytes.Buffer
+	logout.Stdout, logout.Stderr = &lout, &lout
+	if err := logout.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Let logout reach what it does while the answer is held back.
+	time.Sleep(500 * time.Millisecond)
+	g.gl.AnswerHeld()
+	get.Wait()
+	if err := logout.Wait(); err != nil {
+		t.Fatalf("logout --revoke: %v\n%s", err, lout.String())
+	}
+	for _, st := range g.gl.Tokens() {
+		if st.Active {
+			t.Errorf("after logout --revoke (%q), GitLab still accepts %v", lout.String(), st)
+		}
+	}
+	if out, _ := g.get(); password(out) != "" {
+		t.Errorf("get after logout --revoke served %s", fingerprintOf(password(out)))
+	}
+}

@@ -64,8 +64,8 @@ func TestGit403IsNotADeadToken(t *testing.T) {
 			t.Errorf("get no longer serves the token after git's 403")
 		}
 		e := g.statusJSON(t)
-		if e["state"] != "ok" || e["git_access"] != "none" || !strings.Contains(e["problem"].(string), "read_repository") {
-			t.Errorf("status: state %v, git_access %v, problem %q; want ok, none and the missing scope", e["state"], e["git_access"], e["problem"])
+		if e["state"] != "no_git_access" || e["level"] != "action" || e["git_access"] != "none" || !strings.Contains(e["problem"].(string), "download code") || !strings.Contains(e["fix"].(string), "read_repository") {
+			t.Errorf("status: state %v (%v), git_access %v, problem %q, fix %q; want no_git_access (action), none, the 403 and the missing scope", e["state"], e["level"], e["git_access"], e["problem"], e["fix"])
 		}
 		if n := g.gl.Calls(gitlabtest.EndpointGitAuthFail); n != 0 {
 			t.Errorf("%d failed Git logins, want 0", n)

@@ -215,3 +215,42 @@ func TestConcurrentFetchesWhenTheRefreshIsLost(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutRevokeDuringARefresh: logout --revoke while a get's refresh
+// waits for GitLab's answer. The refresh does not store its new pair after
+// the login was forgotten: afterwards GitLab accepts no access token of it
+// and get serves nothing.
+func TestLogoutRevokeDuringARefresh(t *testing.T) {
+	o := newOAuthWorld(t)
+	o.loginExpiring(t)
+	committed := make(chan struct{}, 1)
+	o.gl.HoldAfterRefreshCommit(committed)
+	get := o.startGet(t)
+	select {
+	case <-committed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the refresh never reached GitLab")
+	}
+	logout := exec.Command(binPath, "logout", o.host, "--revoke", "--yes")
+	logout.Env = o.env
+	var lout strings.Builder
+	logout.Stdout, logout.Stderr = &lout, &lout
+	if err := logout.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Let logout reach what it does while the answer is held back.
+	time.Sleep(500 * time.Millisecond)
+	o.gl.AnswerHeld()
+	get.Wait()
+	if err := logout.Wait(); err != nil {
+		t.Fatalf("logout --revoke: %v\n%s", err, lout.String())
+	}
+	for _, st := range o.gl.OAuthTokens() {
+		if !st.Revoked && !st.Expired {
+			t.Errorf("after logout --revoke (%q), GitLab still accepts access token %d", lout.String(), st.ID)
+		}
+	}
+	if out, _ := o.get(); password(out) != "" {
+		t.Errorf("get after logout --revoke served an access token")
+	}
+}

@@ -227,3 +227,46 @@ func TestStormOfGetsAndRotations(t *testing.T) {
 	s.wantServesLive(s.b, s.hostB, "alice")
 	s.wantServesLive(s.b, s.hostB, "bob")
 }
+
+// TestOneGitLabUnderTwoHostNamesRotatesATokenOnce: one GitLab reached under
+// two host names (an alias, a search domain's short name), the config naming
+// both with the same api_url, and one token stored for both. Gets for the
+// two names at once, the token due and GitLab's .../self slow: the token is
+// rotated once, no family is revoked, and the name whose get rotated it
+// serves the new token (the other name's copy is the revoked old token, as
+// a copy stored under another username is).
+func TestOneGitLabUnderTwoHostNamesRotatesATokenOnce(t *testing.T) {
+	w := newWorld(t)
+	gl := gitlabtest.New(t)
+	s := &slowWorld{world: w, a: gl, b: gl, hostA: "gitlab.alias.example", hostB: "gitlab"}
+	cfg := fmt.Sprintf("[hosts.%q]\napi_url = %q\n[hosts.%q]\napi_url = %q\n", s.hostA, gl.APIURL(), s.hostB, gl.APIURL())
+	if err := os.WriteFile(filepath.Join(w.dir, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := gl.CreateToken(gitlabtest.TokenSpec{Username: "alice", Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 10))})
+	for _, h := range []string{s.hostA, s.hostB} {
+		if out, errOut, err := s.run(tok+"\n", binPath, "login", h, "--token-stdin", "--username", "alice"); err != nil {
+			t.Fatalf("login %s: %v\n%s%s", h, err, out, errOut)
+		}
+	}
+	gl.SlowSelfAnswer(700*time.Millisecond, 700*time.Millisecond)
+
+	a := s.start("protocol=http\nhost="+s.hostA+"\nusername=alice\n", "get")
+	b := s.start("protocol=http\nhost="+s.hostB+"\nusername=alice\n", "get")
+	a.wait(t)
+	b.wait(t)
+	wantOneRotationPerGeneration(t, "one GitLab", gl)
+	if gl.Calls(gitlabtest.EndpointRotate) != 1 {
+		t.Errorf("GitLab got %d rotate requests, want 1", gl.Calls(gitlabtest.EndpointRotate))
+	}
+	live := 0
+	for _, h := range []string{s.hostA, s.hostB} {
+		out, _, _ := s.run("protocol=http\nhost="+h+"\nusername=alice\n", binPath, "get")
+		if st, ok := gl.TokenByValue(password(out)); ok && st.Active {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d of the two host names serve a live token, want 1", live)
+	}
+}

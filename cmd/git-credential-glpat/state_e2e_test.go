@@ -32,7 +32,7 @@ func TestStatusAgreesWithGetOnTheTokensState(t *testing.T) {
 			s = regexp.MustCompile(`"expires_at": "[^"]*"`).ReplaceAllString(s, `"expires_at": "`+today().AddDate(0, 0, 5).Format(time.DateOnly)+`"`)
 			s = strings.Replace(s, `"self_rotate"`, `"read_api"`, 1)
 			return strings.Replace(s, `"api_url"`, `"git_refused_at": "`+time.Now().UTC().Format(time.RFC3339)+`", "api_url"`, 1)
-		}, "held back", ""},
+		}, "held_back", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGitLabWorld(t, "")

@@ -364,15 +364,17 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	// would look fine while git gets nothing.
 	backendErr := e.CheckSecrets(ctx)
 	stop := cli.Progress(ui, "asking GitLab about the stored tokens")
-	// Unreadable secrets cannot be shown to GitLab either.
-	entries, err := svc.Status(ctx, host, o.offline || backendErr != nil)
+	// Unreadable secrets cannot be shown to GitLab either: every row says
+	// that git gets nothing for it.
+	entries, err := svc.Status(ctx, host, account.StatusOptions{Offline: o.offline, SecretsErr: backendErr})
 	stop()
 	if err != nil {
 		ui.Warningf("%v", err)
 	}
 	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
-	if backendErr != nil {
+	if backendErr != nil && len(entries) == 0 {
+		// No row says it.
 		r.NeedAction++
 	}
 	if !o.json {

@@ -21,7 +21,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/helper"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
-	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
@@ -558,7 +557,9 @@ func botSuffix(tail string) bool {
 	return err == nil
 }
 
-// Entry is one stored credential as status reports it.
+// Entry is one stored credential as status reports it: what the index and
+// GitLab say of it, and the verdict on it (lifecycle.Describe), which is
+// what every command says of it.
 type Entry struct {
 	Host     string `json:"host"`
 	Protocol string `json:"protocol"`
@@ -581,26 +582,17 @@ type Entry struct {
 	// AccessExpiry is when an OAuth credential's access token expires
 	// (it is refreshed before; the credential itself has no expiry).
 	AccessExpiry *time.Time `json:"access_token_expiry,omitempty"`
-	// State is "ok", "expiring", "expired", "revoked", "unverified" or
-	// "plain" (not a managed GitLab token).
-	State       string     `json:"state"`
-	Problem     string     `json:"problem,omitempty"`
+	// Verdict is the state in words ("state", "level", "problem", "fix",
+	// "note" in --json).
+	lifecycle.Verdict
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	LastUsedIPs []string   `json:"last_used_ips,omitempty"`
-	APIError    string     `json:"api_error,omitempty"`
+	// APIError says why GitLab could not be asked about the token; its
+	// state is then as last known.
+	APIError string `json:"api_error,omitempty"`
 	// Backend holds the secret ("keyring", "encrypted-file", "kernel");
-	// empty when an earlier version stored it. State is "elsewhere" when
-	// it is not the backend the config names.
+	// empty when an earlier version stored it.
 	Backend string `json:"backend,omitempty"`
-	// Login is the command that logs this account in again.
-	Login string `json:"-"`
-	// SecretMissing: the backend answered that it holds no secret for
-	// this record. SecretError: it could not be read (APIError says the
-	// same, for --json); neither is a network problem.
-	SecretMissing bool   `json:"-"`
-	SecretError   string `json:"-"`
-	// RecoveryFile holds a rotated token the keychain refused, if any.
-	RecoveryFile string `json:"recovery_file,omitempty"`
 	// GitAccess is what the token's scopes let Git do over HTTP: "fetch,
 	// push", "fetch" or "none" (GitLab answers the rest with 403); empty
 	// while its scopes are not known.
@@ -608,22 +600,14 @@ type Entry struct {
 	// HeldBackPaths are the repositories a bot's token is not handed to
 	// Git for, for a while: Git's server refused it there.
 	HeldBackPaths []lifecycle.PathHold `json:"held_back_paths,omitempty"`
-	// Answers: of the several accounts stored for its host, git gets this
-	// one where the URL names no account (Service.Answering).
-	Answers bool `json:"answers,omitempty"`
-	// Notes are lines for a person that need no action (status prints
-	// them under the table; they do not count as problems).
-	Notes []string `json:"-"`
-	// Token is the lifecycle's state of a managed token (State says the
-	// same in words); RotationFailed: Problem is about the last
-	// rotation, which failed or whose outcome is not known. Fix is what
-	// to run for a credential stored elsewhere.
-	Token          lifecycle.TokenState `json:"-"`
-	RotationFailed bool                 `json:"-"`
-	// Settling: Problem says that a rotation's outcome is not known yet,
-	// which the helper settles by itself; no person need act on it.
-	Settling bool   `json:"-"`
-	Fix      string `json:"-"`
+	// Token is the lifecycle's state of a managed token, which the
+	// verdict words.
+	Token lifecycle.TokenState `json:"-"`
+	// Answers says, of the several accounts stored for its host, why git
+	// gets this one where the URL names no account ("the config's
+	// username", "the most recently stored": Service.Answering); empty for
+	// the others.
+	Answers string `json:"answers,omitempty"`
 }
 
 // Answering is the stored record git gets for protocol and host when the
@@ -640,8 +624,7 @@ func (s *Service) Answering(protocol, host string) *store.Record {
 }
 
 // markAnswering marks, on each host that holds several accounts, the
-// credential git gets where the URL names no account (Answering), and
-// says why (Notes).
+// credential git gets where the URL names no account (Answering).
 func (s *Service) markAnswering(entries []Entry) {
 	type key struct{ protocol, host string }
 	users := map[key]map[string]bool{}
@@ -667,17 +650,27 @@ func (s *Service) markAnswering(entries []Entry) {
 		for i := range entries {
 			e := &entries[i]
 			if e.Protocol == r.Protocol && strings.EqualFold(e.Host, r.Host) && e.Username == r.Username && e.Path == r.Path {
-				e.Answers = true
-				e.Notes = append(e.Notes, "answers git where the URL names no account ("+why+")")
+				e.Answers = why
 			}
 		}
 	}
 }
 
+// StatusOptions say how Status looks at the credentials.
+type StatusOptions struct {
+	// Offline: GitLab is not asked (and no secret read).
+	Offline bool
+	// SecretsErr is why the backend cannot be read, when the caller knows
+	// it cannot (locked): no secret is read, and every credential says so.
+	SecretsErr error
+}
+
 // Status reports every stored credential (of host, if not zero). Unless
-// offline, it asks GitLab about each managed token (when and from where it
-// was last used, whether it is still active).
-func (s *Service) Status(ctx context.Context, host hostarg.Host, offline bool) ([]Entry, error) {
+// offline, it reads each managed token's secret and asks GitLab about it
+// (when and from where it was last used, whether it is still active), and
+// records what GitLab said of it (lifecycle.Check): a token GitLab no
+// longer accepts is dead for every command from then on.
+func (s *Service) Status(ctx context.Context, host hostarg.Host, o StatusOptions) ([]Entry, error) {
 	recs, listErr := s.Store.List()
 	now := s.now()
 	var out []Entry
@@ -686,27 +679,20 @@ func (s *Service) Status(ctx context.Context, host hostarg.Host, offline bool) (
 		if !host.Matches(r.Protocol, r.Host) {
 			continue
 		}
-		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, State: "plain", Backend: r.Backend}
-		if s.Store.Elsewhere(r) {
-			e.State, e.Problem, e.Fix = "elsewhere", s.Store.ElsewhereProblem(r), s.Store.ElsewhereFix(r)
-			e.Token.State = lifecycle.StoredElsewhere
-			out = append(out, e)
-			continue
+		e := Entry{Host: r.Host, Protocol: r.Protocol, Path: r.Path, Username: r.Username, Backend: r.Backend}
+		found := lifecycle.Found{SecretErr: o.SecretsErr}
+		switch {
+		case s.Store.Elsewhere(r):
+		case r.OAuth != nil:
+			r = s.describeOAuth(ctx, &e, r, now, o, &found) // oauth.go
+		case r.Token != nil:
+			r = s.describe(ctx, &e, r, now, o, &found)
+		case r.ExpiryUTC != 0:
+			t := time.Unix(r.ExpiryUTC, 0).UTC()
+			e.Expiry = &t
 		}
-		if r.OAuth != nil {
-			s.describeOAuth(ctx, &e, r, now, offline) // oauth.go
-			out = append(out, e)
-			continue
-		}
-		if r.Token == nil {
-			if r.ExpiryUTC != 0 {
-				t := time.Unix(r.ExpiryUTC, 0).UTC()
-				e.Expiry = &t
-			}
-			out = append(out, e)
-			continue
-		}
-		s.describe(ctx, &e, r, now, offline)
+		e.Token = s.Lifecycle.StateAt(r, now)
+		e.Verdict = s.Lifecycle.Describe(r, e.Token, found, now)
 		out = append(out, e)
 	}
 	s.markAnswering(out)
@@ -714,22 +700,29 @@ func (s *Service) Status(ctx context.Context, host hostarg.Host, offline bool) (
 	return out, listErr
 }
 
-func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now time.Time, offline bool) {
+// describe fills in e for r's managed token: from the index, and unless
+// offline from GitLab, whose answer it records. It returns the record as
+// stored now.
+func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now time.Time, o StatusOptions, found *lifecycle.Found) *store.Record {
+	if !o.Offline && o.SecretsErr == nil && r.Token.Dead == "" {
+		r = s.check(ctx, e, r, found)
+	}
+	if r.Token == nil {
+		return r // a plain credential after all (lifecycle.Check)
+	}
 	t := r.Token
 	set := s.Lifecycle.SettingsFor(r)
 	e.Managed = true
-	login := s.Lifecycle.LoginCommand(r)
-	e.Login = login
-	e.TokenID, e.TokenName, e.Scopes, e.ExpiresAt = t.ID, t.Name, t.Scopes, t.ExpiresAt
-	e.CanRotate = t.CanRotateItself()
+	e.TokenID, e.TokenName, e.ExpiresAt = t.ID, t.Name, t.ExpiresAt
+	if e.Scopes == nil {
+		e.Scopes = t.Scopes
+	}
+	e.CanRotate = t.CanRotateItself() && lifecycle.NoSelfRotationText(t) == ""
 	e.AutoRotate = set.AutoRotate
 	if !t.RotatedAt.IsZero() {
 		ra := t.RotatedAt
 		e.RotatedAt = &ra
 	}
-	st := s.Lifecycle.StateAt(r, now)
-	e.Token = st
-	e.State = stateText(st.State)
 	switch {
 	case len(t.Scopes) == 0:
 		// Not known yet (stored while GitLab could not be asked).
@@ -739,132 +732,52 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 		e.GitAccess = "fetch, push"
 	case t.CanFetch():
 		e.GitAccess = "fetch"
-		e.Notes = append(e.Notes, "fetch only: GitLab answers a push with 403 \"You are not allowed to upload code.\" (the token lacks write_repository)")
 	}
 	e.HeldBackPaths = lifecycle.HeldBackPaths(r, now)
-	for _, h := range e.HeldBackPaths {
-		e.Notes = append(e.Notes, "not handed to git for "+h.Path+" until "+h.Until.Local().Format(time.Kitchen)+": git's server refused it there, though GitLab accepts it (its account cannot read that repository)")
-	}
-	if !st.Expiry.IsZero() {
-		exp := st.Expiry
+	if exp, ok := t.Expiry(); ok {
 		e.Expiry = &exp
 		days := int(exp.Sub(now).Hours() / 24)
 		if exp.Before(now) {
 			days = -int(now.Sub(exp).Hours()/24) - 1
 		}
 		e.DaysLeft = &days
-		e.RotationDue = st.Due
+		e.RotationDue = lifecycle.Due(r, set, now)
 	}
-	switch {
-	case st.State == lifecycle.Expired || st.State == lifecycle.Revoked:
-		e.Problem = lifecycle.DeadReason(t) + "; run " + login
-	case st.State == lifecycle.HeldBack:
-		e.Problem = "the server refused this token at " + st.Since.Local().Format(time.Kitchen) + " and GitLab could not be asked about it; it is not handed to Git for a while (check the repository's URL and your access)"
-	case t.GitUnusable():
-		e.Problem = NoGitAccess(t.Scopes) + "; create a token with read_repository and write_repository and run " + login
-	case st.Due && !st.CanRotate:
-		e.Problem = "cannot rotate itself (needs the self_rotate or api scope); create a new token and run " + login
-	case t.NoSelfRotation != "":
-		// Found by lifecycle: this GitLab has no self-rotate endpoint.
-		e.CanRotate = false
-		e.Problem = lifecycle.NoSelfRotationText(t)
-	case st.Outcome == lifecycle.OutcomeUnknown:
-		// Not a failure: GitLab may have rotated the token. Nothing for
-		// a person to do yet: the helper settles it.
-		e.Problem = st.OutcomeText(now)
-		e.RotationFailed, e.Settling = true, true
-	case st.Outcome == lifecycle.RotationFailed || t.RotateError != "":
-		e.Problem = "last rotation failed: " + t.RotateError
-		if st.Outcome == lifecycle.RotationFailed {
-			e.Problem = st.OutcomeText(now)
-		}
-		e.RotationFailed = true
-	}
-	if s.Lifecycle.HasLeftovers(r.Account) {
-		if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
-			s.Lifecycle.Tidy(r, sec)
-		}
-	}
-	if f := filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"); fileExists(f) {
-		e.RecoveryFile = f
-		e.Settling = false
-		e.Problem = "a rotated token waits in " + f + "; run " + login + " --token-stdin < " + f
-	}
-	if offline || t.Dead != "" {
-		return
-	}
+	return r
+}
+
+// check reads r's secret and asks GitLab about its token, recording what
+// GitLab says (lifecycle.Check); it returns the record as stored now.
+func (s *Service) check(ctx context.Context, e *Entry, r *store.Record, found *lifecycle.Found) *store.Record {
 	sec, err := s.Store.ReadSecret(ctx, r)
-	if errors.Is(err, secrets.ErrNotFound) {
-		e.SecretMissing, e.Settling = true, false
-		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
-		return
-	}
 	if err != nil {
-		e.APIError, e.SecretError = err.Error(), err.Error()
-		return
+		found.SecretErr = err
+		return r
 	}
-	api, err := s.api(t.APIURL, set.CAFile)
-	if err != nil {
-		e.APIError = err.Error()
-		return
-	}
+	found.Secret = sec
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	info, err := api.Self(actx, sec.Password)
+	cur, info, err := s.Lifecycle.Check(actx, r, sec)
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
-		e.Token.State, e.Settling = lifecycle.Revoked, false
-		e.State, e.Problem = "revoked", "GitLab no longer accepts this token; run "+login
+		// Recorded: the verdict says it.
 	case err != nil:
 		e.APIError = err.Error()
 	default:
 		e.LastUsedAt, e.LastUsedIPs = info.LastUsedAt, info.LastUsedIPs
-		if info.Name != "" {
-			e.TokenName = info.Name
-		}
 		e.Scopes = info.Scopes
 	}
+	return cur
 }
 
-// NoGitAccess says that a token with scopes cannot be used by Git, and what
-// GitLab answers it (store.Token.CanFetch).
-func NoGitAccess(scopes []string) string {
-	return fmt.Sprintf("its scopes (%s) do not let git fetch or push: GitLab answers git with 403 \"You are not allowed to download code.\"", strings.Join(scopes, ", "))
-}
-
-// stateText is a state as status --json writes it.
-func stateText(s lifecycle.State) string {
-	switch s {
-	case lifecycle.DueForRotation, lifecycle.CannotRotateItself, lifecycle.NoSelfRotation:
-		return "expiring"
-	case lifecycle.Unverified:
-		return "unverified"
-	case lifecycle.HeldBack:
-		return "held back"
-	case lifecycle.Expired:
-		return "expired"
-	case lifecycle.Revoked:
-		return "revoked"
-	case lifecycle.StoredElsewhere:
-		return "elsewhere"
-	}
-	return "ok"
-}
-
-func fileExists(name string) bool {
-	_, err := os.Stat(name)
-	return err == nil
-}
-
-// OutcomeCannotRotate is the outcome of a rotation of a token whose scopes
-// do not allow it to rotate itself.
-const OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
-
-// Outcomes of rotate, besides OutcomeCannotRotate.
+// Outcomes of rotate.
 const (
 	OutcomeRotated = "rotated"
 	OutcomeNotDue  = "not due"
 	OutcomeDead    = "dead"
+	// OutcomeCannotRotate: the token's scopes do not let it rotate
+	// itself.
+	OutcomeCannotRotate = "cannot rotate itself (needs self_rotate or api)"
 	// OutcomeFailed: GitLab refused, or could not be reached; nothing
 	// was rotated.
 	OutcomeFailed = "failed"
@@ -900,7 +813,8 @@ func (r RotateResult) NeedsPerson() bool {
 }
 
 // Rotate rotates the managed tokens of host (all hosts when host is
-// zero) that are due, or all of them with force.
+// zero) that are due, or all of them with force. It also removes what a
+// finished rotation left in the state dir (lifecycle.Tidy).
 func (s *Service) Rotate(ctx context.Context, host hostarg.Host, force bool) ([]RotateResult, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
@@ -924,13 +838,13 @@ func (s *Service) Rotate(ctx context.Context, host hostarg.Host, force bool) ([]
 		res := RotateResult{Host: r.Host, Protocol: r.Protocol, Username: r.Username, ExpiresAt: r.Token.ExpiresAt}
 		if st := s.Lifecycle.StateAt(r, now); !force && !st.Due {
 			res.Outcome, res.Reason = OutcomeNotDue, notDueReason(st, s.Lifecycle.SettingsFor(r))
-			if (st.State == lifecycle.Revoked || st.State == lifecycle.Expired) && st.Outcome != lifecycle.OutcomeUnknown {
+			if v := s.Lifecycle.Describe(r, st, lifecycle.Found{}, now); v.Level == lifecycle.ActionNeeded && !st.State.Served() {
 				// Known dead (status says so) and no unfinished
 				// rotation to recover: rotate must not report
 				// success over it.
-				res.Outcome = OutcomeDead
-				res.Reason = lifecycle.DeadReason(r.Token) + "; run " + s.Lifecycle.LoginCommand(r)
+				res.Outcome, res.Reason = OutcomeDead, v.Line()
 			}
+			s.tidy(ctx, r)
 			out = append(out, res)
 			continue
 		}
@@ -938,26 +852,48 @@ func (s *Service) Rotate(ctx context.Context, host hostarg.Host, force bool) ([]
 		if err != nil {
 			return out, fmt.Errorf("reading the token of %s (%s): %w", hostarg.Format(r.Protocol, r.Host), r.Username, err)
 		}
-		nr, _, err := s.Lifecycle.Rotate(ctx, r, sec, force)
+		rot, err := s.Lifecycle.Rotate(ctx, r, sec, force)
 		if err != nil {
 			return out, err
 		}
-		s.rotateResult(&res, r, nr)
+		s.rotateResult(&res, r, rot)
+		if rot.Record != nil {
+			s.tidy(ctx, rot.Record)
+		}
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-// rotateResult fills in res with what the rotation of r came to: nr, the
-// record Lifecycle.Rotate returned (nil when the token is dead).
-func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
+// tidy removes what a finished rotation of r left in the state dir, when
+// there is anything (lifecycle.Tidy): rotate is a command that changes
+// things; status and doctor only say what they find.
+func (s *Service) tidy(ctx context.Context, r *store.Record) {
+	if !s.Lifecycle.HasLeftovers(r.Account) {
+		return
+	}
+	if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
+		s.Lifecycle.Tidy(r, sec)
+	}
+}
+
+// rotateResult fills in res with what the rotation of r came to (rot).
+func (s *Service) rotateResult(res *RotateResult, r *store.Record, rot lifecycle.Rotation) {
 	now := s.now()
-	login := s.Lifecycle.LoginCommand(r)
-	if nr == nil {
-		res.Outcome, res.Reason = OutcomeDead, "GitLab no longer accepts it; run "+login
-		if cur := s.record(r.Account); cur != nil && cur.Token != nil && lifecycle.DeadReason(cur.Token) != "" {
-			res.Reason = lifecycle.DeadReason(cur.Token) + "; run " + login
+	nr := rot.Record
+	if rot.Dead() {
+		res.Outcome = OutcomeDead
+		cur := s.record(r.Account)
+		if cur == nil || cur.Token == nil {
+			cur = r
 		}
+		st := s.Lifecycle.StateAt(cur, now)
+		if st.State.Served() {
+			// Recorded as the rotation found it, or not at all (the
+			// index could not be written): GitLab refused it.
+			st.State = lifecycle.Revoked
+		}
+		res.Reason = s.Lifecycle.Describe(cur, st, lifecycle.Found{}, now).Line()
 		return
 	}
 	if nr.Token.ID != r.Token.ID {
@@ -970,18 +906,22 @@ func (s *Service) rotateResult(res *RotateResult, r, nr *store.Record) {
 		return
 	}
 	st := s.Lifecycle.StateAt(nr, now)
+	v := s.Lifecycle.Describe(nr, st, lifecycle.Found{}, now)
 	switch {
 	case st.Outcome == lifecycle.OutcomeUnknown:
 		res.Outcome, res.Reason = OutcomeUnknown, st.OutcomeText(now)
 	case !nr.Token.CanRotateItself():
-		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+login
+		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+s.Lifecycle.LoginCommand(r)
 	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
 		// Found by this rotation.
-		res.Outcome, res.Reason = OutcomeNoSelfRotation, lifecycle.NoSelfRotationText(nr.Token)+"; create a new token before it expires and run "+login
+		res.Outcome, res.Reason = OutcomeNoSelfRotation, lifecycle.NoSelfRotationText(nr.Token)+"; create a new token before it expires and run "+s.Lifecycle.LoginCommand(r)
 	default:
 		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
 		if res.Reason == "" {
 			res.Reason = "not rotated: " + nr.Token.RotateError
+		}
+		if res.Reason == "not rotated: " {
+			res.Reason = v.Line()
 		}
 	}
 }
@@ -1046,11 +986,14 @@ type Removed struct {
 	store.Record
 	// Revoked: GitLab revoked the token on this request.
 	Revoked bool
-	// Dead says why the token was already dead ("revoked", "expired", ...)
-	// when it was not revoked now: known dead (then NotSent: it was not
-	// sent to GitLab), or GitLab refused it as revoked or expired.
-	Dead    string
+	// Dead is the verdict on a token that was already dead when it was
+	// not revoked now (Label "" otherwise): known dead (then NotSent: it
+	// was not sent to GitLab), or refused by GitLab just now.
+	Dead    lifecycle.Verdict
 	NotSent bool
+	// RevokedRecovered: GitLab revoked, on this request, the new token
+	// (or OAuth pair) that a rotation left in the account's recovery file.
+	RevokedRecovered bool
 	// Successor is the account git gets now for the record's host where
 	// the URL names no account (Answering), when Logout of one account
 	// removed the one that answered there and another is left; ""
@@ -1060,11 +1003,32 @@ type Removed struct {
 
 // Logout forgets the credentials of host (of username only, when given) and,
 // with revoke, revokes managed tokens on GitLab first. It returns the
-// records removed.
-func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string, revoke bool) ([]Removed, error) {
+// records removed. It holds the rotation lock and the refresh locks of the
+// host's OAuth logins, so that a rotation or refresh under way cannot store
+// its new token after the credential was forgotten, and it forgets (with
+// revoke, revokes) a new token a rotation left in a recovery file too.
+func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string, revoke bool) (removed []Removed, err error) {
 	if host.IsZero() {
 		return nil, errNoHost
 	}
+	plan, _ := s.LogoutPlan(host, username)
+	var oauthAccounts []string
+	for _, r := range plan {
+		if r.OAuth != nil {
+			oauthAccounts = append(oauthAccounts, r.Account)
+		}
+	}
+	lerr := s.Lifecycle.Exclusive(ctx, oauthAccounts, func() error {
+		removed, err = s.logout(ctx, host, username, revoke)
+		return nil
+	})
+	if lerr != nil {
+		return nil, fmt.Errorf("logout of %s (nothing was removed): %w", host, lerr)
+	}
+	return removed, err
+}
+
+func (s *Service) logout(ctx context.Context, host hostarg.Host, username string, revoke bool) ([]Removed, error) {
 	recs, err := s.Store.List()
 	if err != nil && len(recs) == 0 {
 		return nil, err
@@ -1076,16 +1040,23 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 			continue
 		}
 		rm := Removed{Record: *r}
-		if revoke && r.OAuth != nil && r.OAuth.Dead != "" {
-			rm.Dead, rm.NotSent = lifecycle.OAuthDeadReason(r.OAuth), true
+		if revoke {
+			// First, so that a failure leaves everything as it was.
+			ok, err := s.revokeRecovered(ctx, r)
+			if err != nil {
+				return removed, err
+			}
+			rm.RevokedRecovered = ok
+		}
+		known := (r.OAuth != nil && r.OAuth.Dead != "") || (r.Token != nil && r.Token.Dead != "")
+		now := s.now()
+		if revoke && known {
+			rm.Dead, rm.NotSent = s.Lifecycle.Describe(r, s.Lifecycle.StateAt(r, now), lifecycle.Found{}, now), true
 		} else if revoke && r.OAuth != nil {
 			if err := s.revokeOAuth(ctx, r); err != nil { // oauth.go
 				return removed, err
 			}
 			rm.Revoked = true
-		}
-		if revoke && r.Token != nil && r.Token.Dead != "" {
-			rm.Dead, rm.NotSent = lifecycle.DeadReason(r.Token), true
 		}
 		if revoke && r.Token != nil && r.Token.Dead == "" {
 			sec, err := s.Store.ReadSecret(ctx, r)
@@ -1106,13 +1077,10 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 			if err != nil {
 				// 401: the token is not valid (lib/api/api_guard.rb), so
 				// GitLab revoked nothing now.
-				rm.Dead = "no longer accepted by GitLab"
-				var ae *gitlabapi.Error
-				if errors.As(err, &ae) && ae.Revoked() {
-					rm.Dead = "revoked"
-				} else if errors.As(err, &ae) && ae.Expired() {
-					rm.Dead = "expired"
-				}
+				dead := *r
+				tok := *r.Token
+				tok.Dead, dead.Token = lifecycle.Dead(err), &tok
+				rm.Dead = s.Lifecycle.Describe(&dead, s.Lifecycle.StateAt(&dead, now), lifecycle.Found{}, now)
 			}
 		}
 		var answered *store.Record
@@ -1123,6 +1091,7 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 		if _, err := s.Store.Erase(ctx, req); err != nil {
 			return removed, err
 		}
+		s.Lifecycle.Forget(r.Account)
 		if answered != nil && answered.Account == r.Account {
 			if now := s.Answering(r.Protocol, r.Host); now != nil && now.Username != r.Username {
 				rm.Successor = now.Username
@@ -1131,4 +1100,44 @@ func (s *Service) Logout(ctx context.Context, host hostarg.Host, username string
 		removed = append(removed, rm)
 	}
 	return removed, nil
+}
+
+// revokeRecovered revokes the new token (or OAuth pair) that a rotation of
+// r left in its recovery file, when that is not the stored one: logout
+// --revoke leaves no live token behind. A token GitLab refuses (401) was
+// not live. It reports whether GitLab revoked one now.
+func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, error) {
+	actx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if tok, ok := s.Lifecycle.RecoveredToken(r.Account); ok && r.Token != nil {
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil && sec.Password == tok {
+			return false, nil // the stored token: revoked as such
+		}
+		api, err := s.api(r.Token.APIURL, s.Lifecycle.SettingsFor(r).CAFile)
+		if err != nil {
+			return false, err
+		}
+		switch err := api.RevokeSelf(actx, tok); {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, gitlabapi.ErrUnauthorized):
+			return false, nil
+		default:
+			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"), hostarg.Format(r.Protocol, r.Host), err)
+		}
+	}
+	if refresh, ok := s.Lifecycle.RecoveredOAuthRefreshToken(r.Account); ok && r.OAuth != nil {
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil && sec.OAuthRefreshToken == refresh {
+			return false, nil
+		}
+		c, err := s.OAuthClient(r.Host, r.OAuth.APIURL)
+		if err != nil {
+			return false, err
+		}
+		if err := c.Revoke(actx, refresh); err != nil {
+			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".oauth"), hostarg.Format(r.Protocol, r.Host), err)
+		}
+		return true, nil
+	}
+	return false, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
-	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
@@ -141,67 +140,45 @@ func (s *Service) LoginOAuth(ctx context.Context, o OAuthLoginOptions) (*OAuthLo
 	return res, nil
 }
 
-// describeOAuth fills in status's entry for an OAuth credential.
-func (s *Service) describeOAuth(ctx context.Context, e *Entry, r *store.Record, now time.Time, offline bool) {
+// describeOAuth fills in status's entry for an OAuth credential, and
+// unless offline asks GitLab whether its access token still works. It
+// returns the record as stored now.
+func (s *Service) describeOAuth(ctx context.Context, e *Entry, r *store.Record, now time.Time, o StatusOptions, found *lifecycle.Found) *store.Record {
 	e.Managed, e.Kind = true, "oauth"
 	e.TokenName = "OAuth"
 	e.Scopes = r.OAuth.Scopes
 	e.CanRotate, e.AutoRotate = true, true
-	login := s.Lifecycle.OAuthLoginCommand(r)
-	e.Login = login
 	if !r.OAuth.RefreshedAt.IsZero() {
 		ra := r.OAuth.RefreshedAt
 		e.RotatedAt = &ra
 	}
-	st := s.Lifecycle.StateAt(r, now)
-	e.Token = st
-	e.State = "ok"
-	exp := st.Expiry
+	exp := time.Unix(r.ExpiryUTC, 0).UTC()
 	e.AccessExpiry = &exp
-	switch st.State {
-	case lifecycle.Revoked:
-		e.State, e.Problem = "revoked", lifecycle.OAuthDeadReason(r.OAuth)+"; run "+login
-	case lifecycle.HeldBack:
-		e.State = "held back"
-		e.Problem = "the server refused its access token at " + st.Since.Local().Format(time.Kitchen) + " though GitLab accepted it; it is not handed to Git for a while (check the repository's URL and your access)"
-	}
-	if st.State != lifecycle.Revoked && r.OAuth.RefreshError != "" {
-		e.Problem, e.RotationFailed = "last refresh failed: "+r.OAuth.RefreshError, true
-	}
-	if f := s.Lifecycle.OAuthRecoveryFile(r.Account); f != "" {
-		e.RecoveryFile = f
-		if e.Problem == "" {
-			e.Problem = "a refreshed token waits in " + f + " (the keychain refused it); the next git command moves it"
-		}
-	}
-	if offline || r.OAuth.Dead != "" {
-		return
+	if o.Offline || o.SecretsErr != nil || r.OAuth.Dead != "" {
+		return r
 	}
 	sec, err := s.Store.ReadSecret(ctx, r)
-	if errors.Is(err, secrets.ErrNotFound) {
-		e.SecretMissing = true
-		e.Problem = "its secret is missing from the backend (deleted there?), so git gets nothing; run " + login
-		return
-	}
 	if err != nil {
-		e.APIError, e.SecretError = err.Error(), err.Error()
-		return
+		found.SecretErr = err
+		return r
 	}
+	found.Secret = sec
 	if now.Unix() >= r.ExpiryUTC {
-		return // the access token expired: the next git command refreshes it
+		return r // the access token expired: the next git command refreshes it
 	}
 	c, err := s.OAuthClient(r.Host, r.OAuth.APIURL)
 	if err != nil {
 		e.APIError = err.Error()
-		return
+		return r
 	}
 	actx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if _, err := c.Info(actx, sec.Password); errors.Is(err, oauth.ErrInvalidGrant) {
-		e.State, e.Problem = "refused", "GitLab no longer accepts its access token; the next git command refreshes it (if that fails: run "+login+")"
+		found.AccessRefused = true
 	} else if err != nil {
 		e.APIError = err.Error()
 	}
+	return r
 }
 
 // OutcomeRefreshed is rotate's outcome for an OAuth credential it
@@ -215,7 +192,7 @@ func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, 
 	access := time.Unix(r.ExpiryUTC, 0).UTC().Format("15:04 UTC")
 	st := s.Lifecycle.StateAt(r, now)
 	if st.State == lifecycle.Revoked && st.Outcome != lifecycle.OutcomeUnknown {
-		res.Outcome, res.Reason = OutcomeDead, "the OAuth login has ended: "+lifecycle.OAuthDeadReason(r.OAuth)+"; run "+s.Lifecycle.OAuthLoginCommand(r)
+		res.Outcome, res.Reason = OutcomeDead, s.Lifecycle.Describe(r, st, lifecycle.Found{}, now).Line()
 		return res, nil
 	}
 	if !force && !st.Due && st.Outcome != lifecycle.OutcomeUnknown {
@@ -228,12 +205,15 @@ func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, 
 	if err != nil {
 		return res, err
 	}
-	nr, nsec, err := s.Lifecycle.RefreshOAuth(ctx, r, sec, force)
+	rot, err := s.Lifecycle.RefreshOAuth(ctx, r, sec, force)
+	nr, nsec := rot.Record, rot.Secret
 	switch {
 	case err != nil:
 		return res, err
-	case nr == nil:
+	case rot.Dead():
 		res.Outcome, res.Reason = OutcomeDead, "see the line above; run "+s.Lifecycle.OAuthLoginCommand(r)
+	case rot.Refused != lifecycle.NotRefused:
+		res.Outcome, res.Reason = OutcomeFailed, "not refreshed now (see the line above); the next git command tries again"
 	case nsec.OAuthRefreshToken != sec.OAuthRefreshToken:
 		res.Outcome = OutcomeRefreshed
 		res.ExpiresAt = time.Unix(nr.ExpiryUTC, 0).UTC().Format("2006-01-02 15:04 UTC")

@@ -62,7 +62,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 	fmt.Fprintf(w, "  scopes   %s\n", strings.Join(t.Scopes, ", "))
 	switch {
 	case t.GitUnusable():
-		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", account.NoGitAccess(t.Scopes))
+		ui.Warningf("this token is stored, but %s; create one with read_repository and write_repository", lifecycle.NoGitAccess(t.Scopes))
 	case !t.CanPush():
 		fmt.Fprintf(w, "  git      fetch only: a push gets 403 (the token lacks write_repository)\n")
 	}
@@ -238,11 +238,12 @@ type StatusReport struct {
 	Width int
 }
 
-// NeedAction counts the entries that need a person.
+// NeedAction counts the entries that need a person: those whose level
+// is a warning or more (lifecycle.Describe).
 func NeedAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
-		if st := en.Token.State; (en.Problem != "" && !en.Settling) || st == lifecycle.Expired || st == lifecycle.Revoked {
+		if en.Level >= lifecycle.Warning {
 			n++
 		}
 	}
@@ -435,12 +436,14 @@ func Version(v, c string) string {
 func WriteLogout(w io.Writer, removed []account.Removed) {
 	for _, r := range removed {
 		switch {
+		case r.RevokedRecovered:
+			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s (with the new token a rotation left in a recovery file)\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.Revoked:
 			fmt.Fprintf(w, "revoked and forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		case r.NotSent:
-			fmt.Fprintf(w, "forgot the credential of %s on %s (%s, not sent to GitLab)\n", r.Username, hostarg.Format(r.Protocol, r.Host), alreadyDead(r.Dead))
-		case r.Dead != "":
-			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was %s)\n", r.Username, hostarg.Format(r.Protocol, r.Host), alreadyDead(r.Dead))
+			fmt.Fprintf(w, "forgot the credential of %s on %s (not sent to GitLab: %s)\n", r.Username, hostarg.Format(r.Protocol, r.Host), r.Dead.Problem)
+		case r.Dead.Label != "":
+			fmt.Fprintf(w, "forgot the credential of %s on %s (GitLab says it was already %s)\n", r.Username, hostarg.Format(r.Protocol, r.Host), r.Dead.Label)
 		default:
 			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		}
@@ -448,13 +451,4 @@ func WriteLogout(w io.Writer, removed []account.Removed) {
 			fmt.Fprintf(w, "%s now answers git for %s where the URL names no account\n", r.Successor, hostarg.Format(r.Protocol, r.Host))
 		}
 	}
-}
-
-// alreadyDead says that a token was dead before logout, and why (as
-// store.Token.Dead says it).
-func alreadyDead(why string) string {
-	if why == "revoked" || why == "expired" {
-		return "already " + why
-	}
-	return "already dead: " + why
 }

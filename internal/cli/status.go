@@ -10,6 +10,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
@@ -30,6 +31,7 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 	rows := [][]string{{"HOST", "USER", "TOKEN", "EXPIRES", "STATE", "LAST USED", "SCOPES"}}
 	type short struct{ exp, expLeft, used, scopes string }
 	var shorts []short
+	var colors []string // of each row's state
 	for _, en := range entries {
 		name, scopes, exp, used := "-", "-", "-", "-"
 		l := short{"-", "-", "-", "-"}
@@ -58,12 +60,9 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 				}
 			}
 		}
-		state := en.State
-		if en.RotationDue && en.CanRotate && en.State == "expiring" {
-			state = "rotation due"
-		}
 		host := hostarg.Format(en.Protocol, en.Host)
-		rows = append(rows, []string{host, en.Username, name, exp, state, used, scopes})
+		rows = append(rows, []string{host, en.Username, name, exp, en.Label, used, scopes})
+		colors = append(colors, levelColor(en))
 		shorts = append(shorts, l)
 	}
 	// Fit width columns (--json has everything): shorter forms first,
@@ -96,16 +95,24 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 	dropColumn(rows, "TOKEN", width)
 	cutColumns(rows, width, 10, "LAST USED")
 	cutColumns(rows, width, 6, "USER", "HOST")
-	writeTable(w, rows, slices.Index(rows[0], "STATE"), Color(w))
+	var painted []string
+	if Color(w) {
+		painted = colors
+	}
+	writeTable(w, rows, slices.Index(rows[0], "STATE"), painted)
 	for _, en := range entries {
+		who := hostarg.Format(en.Protocol, en.Host)
 		if en.Problem != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", hostarg.Format(en.Protocol, en.Host), en.Username, en.Problem), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", who, en.Username, en.Line()), width)
 		}
 		if en.APIError != "" {
-			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab: %s", hostarg.Format(en.Protocol, en.Host), en.Username, en.APIError), width)
+			writeWrapped(w, fmt.Sprintf("%s (%s): could not ask GitLab, so its state is as last known: %s", who, en.Username, en.APIError), width)
 		}
-		for _, n := range en.Notes {
-			writeWrapped(w, fmt.Sprintf("%s (%s): %s", hostarg.Format(en.Protocol, en.Host), en.Username, n), width)
+		if en.Note != "" {
+			writeWrapped(w, fmt.Sprintf("%s (%s): %s", who, en.Username, en.Note), width)
+		}
+		if en.Answers != "" {
+			writeWrapped(w, fmt.Sprintf("%s (%s): answers git where the URL names no account (%s)", who, en.Username, en.Answers), width)
 		}
 	}
 }
@@ -258,10 +265,11 @@ func cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// writeTable aligns rows in columns two spaces apart. When color is on, the
-// cells of column colorCol are coloured by their state after padding, so
-// escape sequences do not disturb the alignment.
-func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
+// writeTable aligns rows in columns two spaces apart. With colors (one
+// for each row under the header), the cells of column colorCol are
+// coloured after padding, so escape sequences do not disturb the
+// alignment.
+func writeTable(w io.Writer, rows [][]string, colorCol int, colors []string) {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
@@ -275,8 +283,8 @@ func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
 			if i < len(r)-1 {
 				cell += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2)
 			}
-			if color && ri > 0 && i == colorCol {
-				cell = termtext.Paint(stateColor(c), cell)
+			if colors != nil && ri > 0 && i == colorCol {
+				cell = termtext.Paint(colors[ri-1], cell)
 			}
 			b.WriteString(cell)
 		}
@@ -284,15 +292,16 @@ func writeTable(w io.Writer, rows [][]string, colorCol int, color bool) {
 	}
 }
 
-// stateColor is the colour of a state in status's table.
-func stateColor(state string) string {
-	switch state {
-	case "ok":
-		return termtext.Green
-	case "rotation due", "expiring", "unverified":
-		return termtext.Yellow
-	case "expired", "revoked":
+// levelColor is the colour of en's state in status's table: its level's
+// (a plain credential that is fine has none).
+func levelColor(en account.Entry) string {
+	switch {
+	case en.Level == lifecycle.ActionNeeded:
 		return termtext.Red
+	case en.Level == lifecycle.Warning:
+		return termtext.Yellow
+	case en.Managed:
+		return termtext.Green
 	}
 	return ""
 }

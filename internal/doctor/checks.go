@@ -198,7 +198,7 @@ func keyringFix(err error, p platform) string {
 // checkTokens reports each stored credential. It returns the entries for
 // the checks that follow.
 func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Entry, []Check) {
-	entries, err := e.Accounts.Status(ctx, hostarg.Host{}, e.Offline)
+	entries, err := e.Accounts.Status(ctx, hostarg.Host{}, account.StatusOptions{Offline: e.Offline})
 	var checks []Check
 	if err != nil {
 		checks = append(checks, Check{
@@ -209,12 +209,9 @@ func checkTokens(ctx context.Context, e *Env, cfg *config.Config) ([]account.Ent
 	}
 	var plain []string
 	for _, en := range entries {
-		if en.Token.State == lifecycle.StoredElsewhere {
-			checks = append(checks, Check{
-				Name: "credential " + hostarg.Format(en.Protocol, en.Host) + " (" + en.Username + ")", Status: StatusFail,
-				Detail: en.Problem,
-				Fix:    en.Fix,
-			})
+		if !en.Managed && en.Level != lifecycle.OK {
+			// Stored elsewhere, or its secret cannot be read.
+			checks = append(checks, verdictCheck("credential "+hostarg.Format(en.Protocol, en.Host)+" ("+en.Username+")", en))
 			continue
 		}
 		if !en.Managed {
@@ -248,100 +245,67 @@ func tokenCheck(en account.Entry, cfg *config.Config) Check {
 	if en.Path != "" {
 		who = host + "/" + en.Path + " (" + en.Username + ")"
 	}
-	c := Check{Name: "token " + who}
-	login := "create a new token (scopes " + strings.Join(account.LeastPrivilegeScopes, ", ") + ") and run `" + loginCommand(en) + "`"
-	expires := "never expires"
-	if en.ExpiresAt != "" {
-		expires = "expires " + en.ExpiresAt + " (00:00 UTC)"
-		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
-			expires += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
-		}
+	c := verdictCheck("token "+who, en)
+	if en.Level != lifecycle.OK {
+		return c
 	}
-	name := en.TokenName
-	if name == "" {
-		name = "token"
-	} else {
-		name = "token " + fmt.Sprintf("%q", name)
+	// OK: what it is, and how it will rotate.
+	name := "token"
+	if en.TokenName != "" {
+		name = fmt.Sprintf("token %q", en.TokenName)
 	}
 	hc := cfg.Host(en.Host)
-	st := en.Token.State
-	expiring := st == lifecycle.DueForRotation || st == lifecycle.CannotRotateItself || st == lifecycle.NoSelfRotation
-
-	switch {
-	case en.RecoveryFile != "":
-		c.Status, c.Detail = StatusFail, en.Problem
-		c.Fix = "run `" + loginCommand(en) + " --token-stdin < " + en.RecoveryFile + "`, then delete the file"
-	case st == lifecycle.Revoked:
-		c.Status = StatusFail
-		c.Detail = name + " is revoked: GitLab no longer accepts it, so git gets no password for " + host
-		c.Fix = login
-	case st == lifecycle.Expired:
-		c.Status = StatusFail
-		c.Detail = name + " expired on " + en.ExpiresAt + " (00:00 UTC)"
-		c.Fix = login
-	case st == lifecycle.HeldBack:
-		// Git's server refused it and GitLab could not be asked
-		// (erase): git gets nothing for it until the back-off ends.
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; held back from git until " + en.Token.Until.Local().Format(time.Kitchen) +
-			": git's server refused it, and GitLab could not be asked whether it still accepts it"
-		c.Fix = "check the repository's URL and your access to it on " + host + "; to replace the token, run `" + loginCommand(en) + "`"
-	case en.GitAccess == "none":
-		// GitLab answers git with 403, which git does not report to
-		// its helpers (it rejects a credential on 401 only).
-		c.Status = StatusFail
-		c.Detail = name + ": " + account.NoGitAccess(en.Scopes)
-		c.Fix = "create a token with read_repository and write_repository, then run `" + loginCommand(en) + "`"
-	case expiring && !en.CanRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + " and cannot rotate itself: it lacks the self_rotate (or api) scope"
-		c.Fix = login
-	case expiring && !en.AutoRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; rotation is due, but auto_rotate is off for " + host
-		c.Fix = "run `git-credential-glpat rotate " + host + "`, or `git-credential-glpat schedule install` to rotate daily"
-	case en.RotationFailed:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; " + en.Problem
-		c.Fix = "run `git-credential-glpat rotate " + host + "` and read what it says"
-	case st == lifecycle.Unverified:
-		c.Status = StatusWarn
-		c.Detail = name + " was stored while GitLab could not be reached, and is not checked yet"
-		c.Fix = "run `git-credential-glpat status " + host + "` to check it with GitLab"
-	case en.SecretMissing:
-		c.Status = StatusFail
-		c.Detail = name + ": its secret is missing from the backend (deleted there?), so git gets nothing for " + host
-		c.Fix = login
-	case en.SecretError != "":
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; its secret cannot be read: " + en.SecretError
-		c.Fix = "see the keychain check above; nothing is lost while it cannot be read"
-	case en.APIError != "":
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + "; could not ask GitLab about it: " + en.APIError
-		c.Fix = "check the network, and api_url and ca_file for " + host + " in the config file"
-	case !en.CanRotate:
-		c.Status = StatusWarn
-		c.Detail = name + " " + expires + ", but cannot rotate itself (scopes " + strings.Join(en.Scopes, ", ") + "), so it will need replacing by hand"
-		c.Fix = login
-	case expiring:
-		c.Status = StatusOK
-		c.Detail = name + " " + expires + "; rotation is due: the next git operation on " + host + " or `git-credential-glpat rotate " + host + "` rotates it"
-	default:
-		c.Status = StatusOK
-		c.Detail = name + " " + expires
-		if en.ExpiresAt != "" {
-			if en.AutoRotate {
-				c.Detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
-			} else {
-				c.Detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", host, hc.RotateBefore)
-			}
+	detail := name + " never expires"
+	if en.ExpiresAt != "" {
+		detail = name + " expires " + en.ExpiresAt + " (00:00 UTC)"
+		if en.DaysLeft != nil && *en.DaysLeft >= 0 {
+			detail += ", " + termtext.Plural(*en.DaysLeft, "day") + " left"
+		}
+		switch {
+		case en.RotationDue || !en.CanRotate:
+		case en.AutoRotate:
+			detail += fmt.Sprintf("; rotates itself when less than %s is left", hc.RotateBefore)
+		default:
+			detail += fmt.Sprintf("; rotates only when `git-credential-glpat rotate %s` runs (auto_rotate = false), %s before expiry", host, hc.RotateBefore)
 		}
 	}
-	if en.Answers {
-		c.Detail += "; git gets it where the URL names no account"
+	c.Detail = joinClauses(detail, c.Detail)
+	return c
+}
+
+// verdictCheck is the check of an entry named name: the verdict every
+// command gives it (lifecycle.Describe), at the doctor's statuses. GitLab
+// not reached is not the credential's state: worth knowing only.
+func verdictCheck(name string, en account.Entry) Check {
+	c := Check{Name: name, Detail: en.Problem, Fix: en.Fix}
+	switch en.Level {
+	case lifecycle.ActionNeeded:
+		c.Status = StatusFail
+	case lifecycle.Warning:
+		c.Status = StatusWarn
+	default:
+		c.Status, c.Detail = StatusOK, en.Note
+		if en.APIError != "" {
+			c.Status = StatusInfo
+			c.Detail = joinClauses(c.Detail, "could not ask GitLab about it, so its state is as last known: "+en.APIError)
+			c.Fix = "check the network, and api_url and ca_file for [hosts.\"" + en.Host + "\"] in the config file"
+		}
+	}
+	if en.Answers != "" {
+		c.Detail = joinClauses(c.Detail, "git gets it where the URL names no account")
 	}
 	return c
+}
+
+// joinClauses joins the clauses that are not empty with "; ".
+func joinClauses(clauses ...string) string {
+	var out []string
+	for _, c := range clauses {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkClock compares this machine's clock with the first GitLab host that
@@ -436,8 +400,8 @@ func checkSchedule(ctx context.Context, e *Env, cfg *config.Config, entries []ac
 	}
 	var manual []string
 	for _, en := range entries {
-		if en.Managed && !en.AutoRotate && en.Token.State != lifecycle.Expired && en.Token.State != lifecycle.Revoked {
-			manual = append(manual, hostarg.Format(en.Protocol, en.Host))
+		if en.Managed && !en.AutoRotate && en.Token.State.Served() {
+			manual = append(manual, en.Host)
 		}
 	}
 	install, daily := "run `git-credential-glpat schedule install`", "; `git-credential-glpat schedule install` rotates daily"
@@ -470,13 +434,4 @@ func cronFix(e *Env, cfg *config.Config, st schedule.Status) string {
 		fix += " (" + schedule.KeychainNeeds(e.Getuid()) + ")"
 	}
 	return fix
-}
-
-// loginCommand is the command that logs en's account in again (with
-// --username when its host has several accounts).
-func loginCommand(en account.Entry) string {
-	if en.Login != "" {
-		return en.Login
-	}
-	return "git-credential-glpat login " + hostarg.Format(en.Protocol, en.Host)
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets/secretstest"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 // fakeGit answers git commands from a table keyed by the joined arguments.
@@ -218,96 +220,135 @@ type fakeAccounts struct {
 	offline *bool
 }
 
-func (f fakeAccounts) Status(_ context.Context, _ hostarg.Host, offline bool) ([]account.Entry, error) {
+func (f fakeAccounts) Status(_ context.Context, _ hostarg.Host, o account.StatusOptions) ([]account.Entry, error) {
 	if f.offline != nil {
-		*f.offline = offline
+		*f.offline = o.Offline
 	}
 	return f.entries, f.err
 }
 
-func days(n int) *int { return &n }
+// checkNow is the clock of the token checks: 40 days before the tokens
+// of managed expire.
+var checkNow = time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
 
-// managed is an entry as status gives it for a token in state (status
-// --json's word for it).
-func managed(state string, mod func(*account.Entry)) account.Entry {
-	st := map[string]lifecycle.State{
-		"ok": lifecycle.Active, "expiring": lifecycle.DueForRotation, "expired": lifecycle.Expired,
-		"revoked": lifecycle.Revoked, "unverified": lifecycle.Unverified, "held back": lifecycle.HeldBack,
-	}[state]
-	en := account.Entry{
-		Host: "gitlab.com", Protocol: "https", Username: "alice", Managed: true,
-		TokenName: "laptop", Scopes: []string{"read_repository", "self_rotate"},
-		ExpiresAt: "2026-03-01", DaysLeft: days(40), CanRotate: true, AutoRotate: true, State: state,
-		Token: lifecycle.TokenState{State: st},
-	}
+// managed is status's entry (account.Service.Status, offline, at
+// checkNow) for alice's token "laptop" on gitlab.com, which expires
+// 2026-03-01 and may rotate itself, after mod changes its record; with
+// auto_rotate off when manual.
+func managed(t *testing.T, manual bool, mod func(*store.Record)) account.Entry {
+	t.Helper()
+	rec := &store.Record{Protocol: "https", Host: "gitlab.com", Username: "alice",
+		Token: &store.Token{ID: 1, Name: "laptop", ExpiresAt: "2026-03-01", Scopes: []string{"read_repository", "write_repository", "self_rotate"}}}
 	if mod != nil {
-		mod(&en)
+		mod(rec)
 	}
-	return en
+	return statusEntry(t, rec, config.Default(), manual)
+}
+
+// statusEntry is status's entry (account.Service.Status, offline, at
+// checkNow) for rec with the settings cfg gives its host; auto_rotate off
+// when manual. A token named "recovered" has a token waiting in its
+// recovery file.
+func statusEntry(t *testing.T, rec *store.Record, cfg *config.Config, manual bool) account.Entry {
+	t.Helper()
+	dir := t.TempDir()
+	st := &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring"}
+	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-laptop"}); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return checkNow }
+	m := &lifecycle.Manager{Store: st, StateDir: dir, Now: now, Settings: func(r *store.Record) lifecycle.Settings {
+		s := lifecycle.HostSettings(cfg.Host(r.Host))
+		s.AutoRotate = !manual
+		return s
+	}}
+	if rec.Token != nil && rec.Token.Name == "recovered" {
+		f := filepath.Join(dir, "recovery", store.EscapeName(rec.Account)+".token")
+		os.MkdirAll(filepath.Dir(f), 0o700)
+		os.WriteFile(f, []byte("glpat-successor\n"), 0o600)
+	}
+	svc := &account.Service{Store: st, Config: cfg, Lifecycle: m, Now: now}
+	entries, err := svc.Status(context.Background(), hostarg.Host{}, account.StatusOptions{Offline: true})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("status: %v, %v", entries, err)
+	}
+	return entries[0]
 }
 
 func TestCheckTokens(t *testing.T) {
+	day := 24 * time.Hour
 	tests := []struct {
 		name       string
-		entry      account.Entry
+		manual     bool
+		mod        func(*store.Record)
 		wantStatus string
 		wantDetail []string
 		wantFix    []string
 	}{
-		{"ok", managed("ok", nil), StatusOK, []string{`token "laptop" expires 2026-03-01 (00:00 UTC), 40 days left`, "rotates itself when less than 30d is left"}, nil},
-		{"ok, manual rotation", managed("ok", func(e *account.Entry) { e.AutoRotate = false }), StatusOK, []string{"auto_rotate = false"}, nil},
-		{"never expires", managed("ok", func(e *account.Entry) { e.ExpiresAt, e.DaysLeft = "", nil }), StatusOK, []string{"never expires"}, nil},
-		{"rotation due", managed("expiring", func(e *account.Entry) { e.DaysLeft = days(3); e.RotationDue = true }), StatusOK, []string{"3 days left", "rotation is due"}, nil},
-		{"due, cannot rotate", managed("expiring", func(e *account.Entry) { e.CanRotate = false }), StatusWarn, []string{"cannot rotate itself", "self_rotate"}, []string{"login gitlab.com", "self_rotate"}},
-		{"due, auto_rotate off", managed("expiring", func(e *account.Entry) { e.AutoRotate = false }), StatusWarn, []string{"auto_rotate is off"}, []string{"rotate gitlab.com", "schedule install"}},
-		{"rotation failed", managed("expiring", func(e *account.Entry) {
-			e.Problem, e.RotationFailed = "last rotation failed: gitlab: rotate: 502", true
-		}), StatusWarn, []string{"last rotation failed: gitlab: rotate: 502"}, []string{"rotate gitlab.com"}},
-		{"cannot rotate, not due", managed("ok", func(e *account.Entry) { e.CanRotate = false; e.Scopes = []string{"read_repository"} }), StatusWarn, []string{"cannot rotate itself (scopes read_repository)"}, []string{"login gitlab.com"}},
-		{"expired", managed("expired", func(e *account.Entry) { e.DaysLeft = days(-2) }), StatusFail, []string{"expired on 2026-03-01"}, []string{"login gitlab.com"}},
-		{"revoked", managed("revoked", nil), StatusFail, []string{"revoked"}, []string{"login gitlab.com"}},
-		{"recovery file", managed("ok", func(e *account.Entry) {
-			e.RecoveryFile = "/s/recovery/x.token"
-			e.Problem = "a rotated token waits in /s/recovery/x.token"
-		}), StatusFail, []string{"waits in /s/recovery/x.token"}, []string{"--token-stdin < /s/recovery/x.token"}},
-		{"unverified", managed("unverified", nil), StatusWarn, []string{"not checked yet"}, []string{"status gitlab.com"}},
-		{"api unreachable", managed("ok", func(e *account.Entry) { e.APIError = "gitlab: self: connection refused" }), StatusWarn, []string{"connection refused"}, []string{"api_url and ca_file"}},
-		{"path account", managed("ok", func(e *account.Entry) { e.Path = "acme" }), StatusOK, nil, nil},
+		{"ok", false, nil, StatusOK, []string{`token "laptop" expires 2026-03-01 (00:00 UTC), 40 days left`, "rotates itself when less than 30d is left"}, nil},
+		{"ok, manual rotation", true, nil, StatusOK, []string{"auto_rotate = false"}, nil},
+		{"never expires", false, func(r *store.Record) { r.Token.ExpiresAt = "" }, StatusOK, []string{"never expires"}, nil},
+		{"rotation due", false, func(r *store.Record) { r.Token.ExpiresAt = "2026-01-23" }, StatusOK, []string{"3 days left", "rotation is due"}, nil},
+		{"due, cannot rotate", false, func(r *store.Record) { r.Token.ExpiresAt, r.Token.Scopes = "2026-01-23", []string{"write_repository"} }, StatusWarn, []string{"cannot rotate itself", "self_rotate"}, []string{"login gitlab.com"}},
+		{"due, auto_rotate off", true, func(r *store.Record) { r.Token.ExpiresAt = "2026-01-23" }, StatusWarn, []string{"auto_rotate is off"}, []string{"rotate gitlab.com", "schedule install"}},
+		{"rotation failed", false, func(r *store.Record) {
+			r.Token.ExpiresAt, r.Token.RotateFailedAt, r.Token.RotateError = "2026-01-23", checkNow.Add(-time.Minute), "gitlab: rotate: 502"
+		}, StatusWarn, []string{"the last rotation failed: gitlab: rotate: 502"}, []string{"rotate gitlab.com"}},
+		{"cannot rotate, not due", false, func(r *store.Record) { r.Token.Scopes = []string{"write_repository"} }, StatusOK, []string{"40 days left", "cannot rotate itself"}, nil},
+		{"expired", false, func(r *store.Record) { r.Token.ExpiresAt = "2026-01-18" }, StatusFail, []string{"expired on 2026-01-18"}, []string{"login gitlab.com"}},
+		{"revoked", false, func(r *store.Record) { r.Token.Dead, r.Token.DeadAt = store.DeadRevoked, checkNow.Add(-day) }, StatusFail, []string{"revoked"}, []string{"login gitlab.com"}},
+		{"recovery file", false, func(r *store.Record) { r.Token.Name = "recovered" }, StatusFail, []string{"waits in", "recovery"}, []string{"--token-stdin <"}},
+		{"unverified", false, func(r *store.Record) { r.Token.Unverified = true }, StatusWarn, []string{"not checked yet"}, []string{"status gitlab.com"}},
+		{"path account", false, func(r *store.Record) { r.Path = "acme" }, StatusOK, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Env{Accounts: fakeAccounts{entries: []account.Entry{tt.entry}}}.withDefaults()
-			_, checks := checkTokens(context.Background(), e, config.Default())
-			if len(checks) != 1 {
-				t.Fatalf("got %d checks, want 1: %+v", len(checks), checks)
-			}
-			c := checks[0]
-			wantName := "token gitlab.com (alice)"
-			if tt.entry.Path != "" {
-				wantName = "token gitlab.com/" + tt.entry.Path + " (alice)"
-			}
-			if c.Name != wantName {
-				t.Errorf("name = %q, want %q", c.Name, wantName)
-			}
-			if c.Status != tt.wantStatus {
-				t.Errorf("status = %q, want %q (detail %q)", c.Status, tt.wantStatus, c.Detail)
-			}
-			for _, w := range tt.wantDetail {
-				if !strings.Contains(c.Detail, w) {
-					t.Errorf("detail %q does not say %q", c.Detail, w)
-				}
-			}
-			for _, w := range tt.wantFix {
-				if !strings.Contains(c.Fix, w) {
-					t.Errorf("fix %q does not say %q", c.Fix, w)
-				}
-			}
+			entry := managed(t, tt.manual, tt.mod)
+			checkToken(t, entry, tt.wantStatus, tt.wantDetail, tt.wantFix)
 		})
+	}
+	t.Run("api unreachable", func(t *testing.T) {
+		entry := managed(t, false, nil)
+		entry.APIError = "gitlab: self: connection refused"
+		checkToken(t, entry, StatusInfo, []string{"connection refused", "as last known"}, []string{"api_url and ca_file"})
+	})
+}
+
+func checkToken(t *testing.T, entry account.Entry, wantStatus string, wantDetail, wantFix []string) {
+	t.Helper()
+	e := Env{Accounts: fakeAccounts{entries: []account.Entry{entry}}}.withDefaults()
+	_, checks := checkTokens(context.Background(), e, config.Default())
+	if len(checks) != 1 {
+		t.Fatalf("got %d checks, want 1: %+v", len(checks), checks)
+	}
+	c := checks[0]
+	wantName := "token gitlab.com (alice)"
+	if entry.Path != "" {
+		wantName = "token gitlab.com/" + entry.Path + " (alice)"
+	}
+	if c.Name != wantName {
+		t.Errorf("name = %q, want %q", c.Name, wantName)
+	}
+	if c.Status != wantStatus {
+		t.Errorf("status = %q, want %q (detail %q)", c.Status, wantStatus, c.Detail)
+	}
+	for _, w := range wantDetail {
+		if !strings.Contains(c.Detail, w) {
+			t.Errorf("detail %q does not say %q", c.Detail, w)
+		}
+	}
+	for _, w := range wantFix {
+		if !strings.Contains(c.Fix, w) {
+			t.Errorf("fix %q does not say %q", c.Fix, w)
+		}
+	}
+	if (c.Status == StatusWarn || c.Status == StatusFail) != (entry.Level != lifecycle.OK) {
+		t.Errorf("doctor says %s of a credential at level %v", c.Status, entry.Level)
 	}
 }
 
 func TestCheckTokensListing(t *testing.T) {
-	plain := account.Entry{Host: "github.com", Protocol: "https", Username: "bob", State: "plain"}
+	plain := account.Entry{Host: "github.com", Protocol: "https", Username: "bob"}
 	tests := []struct {
 		name      string
 		accounts  fakeAccounts
@@ -315,9 +356,9 @@ func TestCheckTokensListing(t *testing.T) {
 		want      []string // statuses, in order
 	}{
 		{"nothing stored", fakeAccounts{}, []string{"tokens"}, []string{StatusInfo}},
-		{"plain credentials", fakeAccounts{entries: []account.Entry{plain, managed("ok", nil)}}, []string{"token gitlab.com (alice)", "other credentials"}, []string{StatusOK, StatusInfo}},
+		{"plain credentials", fakeAccounts{entries: []account.Entry{plain, managed(t, false, nil)}}, []string{"token gitlab.com (alice)", "other credentials"}, []string{StatusOK, StatusInfo}},
 		{"keychain down", fakeAccounts{err: fmt.Errorf("keychain: get: %w", secrets.ErrLocked)}, []string{"tokens"}, []string{StatusFail}},
-		{"partly listed", fakeAccounts{entries: []account.Entry{managed("ok", nil)}, err: errors.New("store: index file is corrupt")}, []string{"tokens", "token gitlab.com (alice)"}, []string{StatusFail, StatusOK}},
+		{"partly listed", fakeAccounts{entries: []account.Entry{managed(t, false, nil)}, err: errors.New("store: index file is corrupt")}, []string{"tokens", "token gitlab.com (alice)"}, []string{StatusFail, StatusOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,9 +489,9 @@ func TestCheckSchedule(t *testing.T) {
 		{"installed, cannot ask systemctl", schedule.Status{Installed: true, State: "unknown", Current: true, Detail: "systemd user timer …"}, nil, nil, StatusOK, "systemd user timer"},
 		{"installed, disabled", schedule.Status{Installed: true, State: "disabled", Current: true, Detail: "systemd user timer …, disabled"}, nil, nil, StatusWarn, "it does not run"},
 		{"installed, old program path", schedule.Status{Installed: true, State: "enabled", Current: false, Detail: "…; it does not run /usr/bin/git-credential-glpat"}, nil, nil, StatusWarn, "schedule install` again"},
-		{"not installed", schedule.Status{}, nil, []account.Entry{managed("ok", nil)}, StatusInfo, "schedule install"},
-		{"not installed, manual rotation", schedule.Status{}, nil, []account.Entry{managed("ok", func(e *account.Entry) { e.AutoRotate = false })}, StatusWarn, "auto_rotate is off for gitlab.com"},
-		{"not installed, manual but expired", schedule.Status{}, nil, []account.Entry{managed("expired", func(e *account.Entry) { e.AutoRotate = false })}, StatusInfo, "not installed"},
+		{"not installed", schedule.Status{}, nil, []account.Entry{managed(t, false, nil)}, StatusInfo, "schedule install"},
+		{"not installed, manual rotation", schedule.Status{}, nil, []account.Entry{managed(t, true, nil)}, StatusWarn, "auto_rotate is off for gitlab.com"},
+		{"not installed, manual but expired", schedule.Status{}, nil, []account.Entry{managed(t, true, func(r *store.Record) { r.Token.ExpiresAt = "2026-01-18" })}, StatusInfo, "not installed"},
 		{"cannot tell", schedule.Status{}, errors.New("schedule: no home directory"), nil, StatusInfo, "no home directory"},
 	}
 	for _, tt := range tests {
@@ -477,8 +518,8 @@ func TestCheckScheduleWhereNoSchedulerRuns(t *testing.T) {
 		wantStatus string
 	}{
 		{"installed, never enabled", schedule.Status{Installed: true, State: "disabled", Current: true, Detail: "systemd user timer …, disabled", NoScheduler: none, Crontab: line}, nil, StatusWarn},
-		{"not installed", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed("ok", nil)}, StatusInfo},
-		{"not installed, manual rotation", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed("ok", func(e *account.Entry) { e.AutoRotate = false })}, StatusWarn},
+		{"not installed", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed(t, false, nil)}, StatusInfo},
+		{"not installed, manual rotation", schedule.Status{NoScheduler: none, Crontab: line}, []account.Entry{managed(t, true, nil)}, StatusWarn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -511,7 +552,7 @@ func TestRun(t *testing.T) {
 			"config --show-scope --show-origin -z --get-regexp ^credential\\.": {configList, nil},
 		},
 		Secrets:  fakeSecrets{secrets.ErrNotFound},
-		Accounts: fakeAccounts{entries: []account.Entry{managed("expired", nil)}, offline: &offline},
+		Accounts: fakeAccounts{entries: []account.Entry{managed(t, false, func(r *store.Record) { r.Token.ExpiresAt = "2026-01-18" })}, offline: &offline},
 		Schedule: func(context.Context) (schedule.Status, error) { return schedule.Status{}, nil },
 		ServerTime: func(context.Context, string, string) (time.Time, error) {
 			return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), nil

@@ -46,7 +46,7 @@ type SecretProber interface {
 
 // AccountReporter reports the stored credentials; *account.Service is one.
 type AccountReporter interface {
-	Status(ctx context.Context, host hostarg.Host, offline bool) ([]account.Entry, error)
+	Status(ctx context.Context, host hostarg.Host, o account.StatusOptions) ([]account.Entry, error)
 }
 
 // Env is what the checks look at. Every field may be left zero: a nil

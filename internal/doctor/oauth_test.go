@@ -10,7 +10,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
-	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
+	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
 func TestCheckOAuth(t *testing.T) {
@@ -21,15 +21,16 @@ func TestCheckOAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp := time.Date(2026, 3, 1, 14, 0, 0, 0, time.UTC)
-	entry := func(f func(*account.Entry)) account.Entry {
-		e := account.Entry{Host: "gitlab.com", Protocol: "https", Username: "oauth2", Managed: true, Kind: "oauth",
-			TokenName: "OAuth", State: "ok", AccessExpiry: &exp, Login: "git-credential-glpat login gitlab.com --username oauth2 --oauth"}
+	oauthRec := func(f func(*store.OAuth)) *store.Record {
+		r := &store.Record{Protocol: "https", Host: "gitlab.com", Username: "oauth2", ExpiryUTC: checkNow.Add(2 * time.Hour).Unix(),
+			OAuth: &store.OAuth{ClientID: "abc", Scopes: []string{"write_repository"}}}
 		if f != nil {
-			f(&e)
+			f(r.OAuth)
 		}
-		return e
+		return r
 	}
+	due := oauthRec(nil)
+	due.ExpiryUTC = checkNow.Add(time.Minute).Unix()
 	tests := []struct {
 		name       string
 		entry      account.Entry
@@ -38,13 +39,13 @@ func TestCheckOAuth(t *testing.T) {
 		wantDetail string
 		wantFix    string
 	}{
-		{"ok", entry(nil), withID, StatusOK, "refreshed before it expires", ""},
-		{"due", entry(func(e *account.Entry) { e.Token.State = lifecycle.DueForRotation }), withID, StatusOK, "due for a refresh", ""},
-		{"ended", entry(func(e *account.Entry) {
-			e.Token.State, e.Problem = lifecycle.Revoked, "GitLab refreshed it but the answer with the new token was lost; run …"
-		}), withID, StatusFail, "the login has ended: GitLab refreshed it", "login gitlab.com --username oauth2 --oauth"},
-		{"no client ID", entry(nil), config.Default(), StatusFail, "no oauth_client_id", "oauth_client_id under [hosts.\"gitlab.com\"]"},
-		{"refresh failed", entry(func(e *account.Entry) { e.Problem, e.RotationFailed = "last refresh failed: 502", true }), withID, StatusWarn, "last refresh failed: 502", "rotate gitlab.com --force"},
+		{"ok", statusEntry(t, oauthRec(nil), withID, false), withID, StatusOK, "refreshed before it expires", ""},
+		{"due", statusEntry(t, due, withID, false), withID, StatusOK, "due for a refresh", ""},
+		{"ended", statusEntry(t, oauthRec(func(o *store.OAuth) { o.Dead = store.DeadAnswerLost }), withID, false), withID, StatusFail,
+			"the OAuth login has ended: GitLab refreshed it", "login gitlab.com --username oauth2 --oauth"},
+		{"no client ID", statusEntry(t, oauthRec(nil), config.Default(), false), config.Default(), StatusFail, "no oauth_client_id", "oauth_client_id under [hosts.\"gitlab.com\"]"},
+		{"refresh failed", statusEntry(t, oauthRec(func(o *store.OAuth) { o.RefreshFailedAt, o.RefreshError = checkNow.Add(-time.Minute), "gitlab: 502" }), withID, false), withID,
+			StatusWarn, "the last refresh failed: gitlab: 502", "rotate gitlab.com --force"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

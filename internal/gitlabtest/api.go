@@ -596,20 +596,23 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 		return
 	}
 	rep, drop := s.rotateLocked(old, kind, resourceID, exp, paramErr)
-	committed := s.committed
+	committed, release := s.committed, s.heldRelease
 	s.mu.Unlock()
 	if committed != nil && rep.status == http.StatusOK {
 		// Tell the test, then hold the answer until the client gives
-		// up (or is killed) or the test ends.
+		// up (or is killed) or the test ends, or answer once the test
+		// says so (AnswerHeld).
 		select {
 		case committed <- struct{}{}:
 		default:
 		}
 		select {
 		case <-r.Context().Done():
+			return
 		case <-s.done:
+			return
+		case <-release:
 		}
-		return
 	}
 	if drop {
 		dropConnection(w)

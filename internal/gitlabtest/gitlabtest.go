@@ -246,6 +246,9 @@ type Server struct {
 	cutRotate   bool
 	lateCommit  time.Duration
 	committed   chan struct{}
+	// heldRelease ends the holds of HoldAfterRotateCommit and
+	// HoldAfterRefreshCommit (see AnswerHeld).
+	heldRelease chan struct{}
 	delays      map[string]time.Duration
 	garbage     map[string]bool
 	proxy401    bool
@@ -664,6 +667,23 @@ func (s *Server) HoldAfterRotateCommit(ch chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = ch
+	if ch != nil && s.heldRelease == nil {
+		s.heldRelease = make(chan struct{})
+	}
+}
+
+// AnswerHeld switches HoldAfterRotateCommit and HoldAfterRefreshCommit off
+// and sends the answers they hold: a slow answer after GitLab's
+// transaction, for a test that does something meanwhile.
+func (s *Server) AnswerHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = nil
+	s.oauthLocked().committed = nil
+	if s.heldRelease != nil {
+		close(s.heldRelease)
+		s.heldRelease = nil
+	}
 }
 
 // DropAfterRotateCommit makes rotate endpoints commit the rotation (old token

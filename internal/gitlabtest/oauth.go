@@ -322,11 +322,15 @@ func (s *Server) DropAfterRefreshCommit(on bool) {
 
 // HoldAfterRefreshCommit makes refresh requests commit and then never
 // answer: each commit sends on ch (if it has room), and the request waits
-// until the client goes away or the test ends. A nil ch switches it off.
+// until the client goes away or the test ends, or AnswerHeld. A nil ch
+// switches it off.
 func (s *Server) HoldAfterRefreshCommit(ch chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.oauthLocked().committed = ch
+	if ch != nil && s.heldRelease == nil {
+		s.heldRelease = make(chan struct{})
+	}
 }
 
 // CreateOAuthToken issues an access token and refresh token to username for
@@ -694,7 +698,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 		rep.header = http.Header{"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}
 	}
 	o := s.oauthLocked()
-	drop, committed := o.dropRefresh, o.committed
+	drop, committed, release := o.dropRefresh, o.committed, s.heldRelease
 	s.mu.Unlock()
 	if grant == "refresh_token" && issued != nil {
 		if committed != nil {
@@ -704,9 +708,11 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 			}
 			select {
 			case <-r.Context().Done():
+				return
 			case <-s.done:
+				return
+			case <-release:
 			}
-			return
 		}
 		if drop {
 			dropConnection(w)

@@ -110,16 +110,18 @@ func (h *Helper) get(ctx context.Context, req *credential.Credential, out io.Wri
 		return nil
 	}
 	if rec.Token != nil && h.Lifecycle != nil {
-		rec, sec, err = h.Lifecycle.Serve(ctx, rec, sec)
-		if err != nil || rec == nil {
+		got, err := h.Lifecycle.Serve(ctx, rec, sec)
+		if err != nil || got.Refused != lifecycle.NotRefused {
 			return err
 		}
+		rec, sec = got.Record, got.Secret
 	}
 	if rec.OAuth != nil && h.Lifecycle != nil {
-		rec, sec, err = h.Lifecycle.ServeOAuth(ctx, rec, sec)
-		if err != nil || rec == nil {
+		got, err := h.Lifecycle.ServeOAuth(ctx, rec, sec)
+		if err != nil || got.Refused != lifecycle.NotRefused {
 			return err
 		}
+		rec, sec = got.Record, got.Secret
 	}
 	ans := &credential.Credential{
 		Username:          rec.Username,

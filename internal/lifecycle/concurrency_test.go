@@ -303,7 +303,9 @@ func TestChildProcess(t *testing.T) {
 				err = fmt.Errorf("no credential for %s", cfg.Account)
 			}
 			if err == nil {
-				rec, sec, err = m.Serve(ctx, rec, sec)
+				var got Rotation
+				got, err = m.Serve(ctx, rec, sec)
+				rec, sec = got.Record, got.Secret
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -43,16 +43,53 @@ func (m *Manager) Refuses(rec *store.Record, path string) bool {
 	return heldBack(rec, now) || IsHeldBackFrom(rec, path, now)
 }
 
+// Rotation is what Serve, Rotate, ServeOAuth or RefreshOAuth came to: the
+// credential as stored now with the secret to hand to Git, or why there is
+// none.
+type Rotation struct {
+	Record *store.Record
+	Secret *store.Secret
+	// Refused says why there is no secret to hand to Git; Record and
+	// Secret are nil then.
+	Refused Refusal
+}
+
+// Refusal is why a Rotation has no secret for Git.
+type Refusal int
+
+const (
+	// NotRefused: Record and Secret are what Git gets.
+	NotRefused Refusal = iota
+	// RefusedDead: the token (or OAuth login) is dead, and the person
+	// was told what to run.
+	RefusedDead
+	// RefusedGone: the credential was logged out, or stored anew as a
+	// plain one, meanwhile.
+	RefusedGone
+	// RefusedForNow: an OAuth access token expired and could not be
+	// refreshed now (GitLab not reached, its answer not known yet); the
+	// person was told, and a later command tries again.
+	RefusedForNow
+)
+
+// Dead reports whether the rotation found the credential dead.
+func (r Rotation) Dead() bool { return r.Refused == RefusedDead }
+
+func served(rec *store.Record, sec *store.Secret) Rotation { return Rotation{Record: rec, Secret: sec} }
+func dead() Rotation                                       { return Rotation{Refused: RefusedDead} }
+func gone() Rotation                                       { return Rotation{Refused: RefusedGone} }
+func unavailable() Rotation                                { return Rotation{Refused: RefusedForNow} }
+
 // Serve decides what get answers for a managed credential: the stored token,
 // a freshly rotated one, or nothing (rec == nil) when the token is dead. It
 // rotates only when the token is due and auto_rotate is on. Errors are for
 // faults of the local machine (keychain); GitLab's faults are warnings, and
 // the still valid token is returned.
-func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
+func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secret) (Rotation, error) {
 	now := m.now()
 	if rec.Token.Unverified {
 		if rec = m.verify(ctx, ctx, rec, sec, now); rec.Token == nil {
-			return rec, sec, nil // a plain credential after all
+			return served(rec, sec), nil // a plain credential after all
 		}
 	}
 	// A rotation that a process left unfinished is settled first, due or
@@ -65,7 +102,7 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 		return m.rotate(ctx, rec, sec, m.autoRotation)
 	}
 	if m.dead(rec, now) {
-		return nil, nil, nil
+		return dead(), nil
 	}
 	if rec.Token.GitUnusable() {
 		// GitLab answers git with 403 for it, and git does not tell its
@@ -77,20 +114,20 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	s := m.settings(rec)
 	st := assess(rec, s, pending, false, now)
 	if !s.AutoRotate || !st.Due {
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	if !st.CanRotate {
 		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
 			hostOf(rec), expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	if st.State == NoSelfRotation {
 		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
 			NoSelfRotationText(rec.Token), hostOf(rec), expiryText(rec), m.LoginCommand(rec))
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	return m.rotate(ctx, rec, sec, m.autoRotation)
 }
@@ -303,14 +340,11 @@ func retryAt(tok *store.Token) time.Time {
 // dead reports (and tells the person, once per call) whether the token
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
-	switch st := refusal(rec, now); {
-	case st.State != Expired && st.State != Revoked:
+	st := refusal(rec, now)
+	if st.State != Expired && st.State != Revoked {
 		return false
-	case rec.Token.Dead != "":
-		m.warn("the token for %s is %s; run %s", hostOf(rec), DeadReason(rec.Token), m.LoginCommand(rec))
-	default:
-		m.warn("the token for %s expired on %s; run %s", hostOf(rec), rec.Token.ExpiresAt, m.LoginCommand(rec))
 	}
+	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, st, Found{}, now).Line())
 	return true
 }
 
@@ -358,7 +392,7 @@ func (m *Manager) verify(ctx, apiCtx context.Context, rec *store.Record, sec *st
 // Rotate rotates rec's token now. With force it rotates even when the token
 // is not due. It is safe to call from many processes at once: one rotates,
 // the others wait and return what it stored.
-func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (Rotation, error) {
 	return m.rotate(ctx, rec, sec, func(cur *store.Record, now time.Time) bool {
 		return force || Due(cur, m.settings(cur), now)
 	})
@@ -367,7 +401,7 @@ func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 // rotate rotates rec's token under the rotation lock if want says so of
 // the record as stored once the lock is held, and finishes an unfinished
 // rotation whatever want says.
-func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secret, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secret, want func(*store.Record, time.Time) bool) (Rotation, error) {
 	lockWait := m.LockWait
 	if lockWait == 0 {
 		lockWait = defaultLockWait
@@ -389,12 +423,12 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		// the store holds now: the new token if it got that far.
 		cur, curSec, lerr := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
 		if lerr != nil || cur == nil || cur.Token == nil {
-			return rec, sec, nil
+			return served(rec, sec), nil
 		}
 		if m.dead(cur, m.now()) {
-			return nil, nil, nil
+			return dead(), nil
 		}
-		return cur, curSec, nil
+		return served(cur, curSec), nil
 	}
 	defer lock.Unlock()
 
@@ -403,10 +437,10 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	// waited.
 	cur, curSec, err := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
 	if err != nil {
-		return nil, nil, err
+		return Rotation{}, err
 	}
 	if cur == nil || cur.Token == nil {
-		return nil, nil, nil // logged out meanwhile
+		return gone(), nil // logged out meanwhile
 	}
 	// A store torn between the backend and the index (killed, or a full
 	// disk) leaves a record that does not describe the secret: work from
@@ -425,16 +459,16 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 	}
 	if !pending {
 		if m.dead(cur, now) {
-			return nil, nil, nil
+			return dead(), nil
 		}
 		if superseded(rec, sec, cur, curSec) {
 			// Rotated by another process (or a new login, or Git's
 			// store) since the caller read it; even a forced rotation
 			// has happened then.
-			return cur, curSec, nil
+			return served(cur, curSec), nil
 		}
 		if !want(cur, now) {
-			return cur, curSec, nil
+			return served(cur, curSec), nil
 		}
 	}
 	rec, sec = cur, curSec
@@ -444,7 +478,7 @@ func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 		// A config problem (a bad ca_file, say) is no reason to keep a
 		// valid token from Git.
 		m.saveFailure(ctx, rec, err)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	if pending {
 		return m.recover(ctx, api, rec, sec, j, want)
@@ -517,10 +551,10 @@ func (m *Manager) refreshed(ctx context.Context, rec *store.Record, sec *store.S
 // the rotation journal (read-only, full): a rotation that cannot be
 // journaled is not crash safe, so none is attempted, and a valid token is
 // never withheld for it.
-func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *store.Secret, cause error) (*store.Record, *store.Secret, error) {
+func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *store.Secret, cause error) (Rotation, error) {
 	now := m.now()
 	if m.dead(rec, now) {
-		return nil, nil, nil
+		return dead(), nil
 	}
 	// Back off as after a failed attempt, so that no call asks GitLab
 	// again for a while, and warn once a day (both when the index can
@@ -534,7 +568,7 @@ func (m *Manager) cannotJournal(ctx context.Context, rec *store.Record, sec *sto
 		tok.WarnedAt = now.UTC()
 	}
 	m.Store.UpdateRecord(ctx, upd)
-	return upd, sec, nil
+	return served(upd, sec), nil
 }
 
 // explain adds what to do to an error of GET .../self: a 404 there means
@@ -549,26 +583,9 @@ func explain(rec *store.Record, err error) error {
 
 // rotateLocked checks rec's token (unless info already holds GitLab's
 // answer about it) and rotates it.
-func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (*store.Record, *store.Secret, error) {
+func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, sec *store.Secret, info *gitlabapi.Token) (Rotation, error) {
 	now := m.now()
-	if m.siblingUnsettled(rec, now) {
-		// The same token, stored under another username, was sent to
-		// rotate and GitLab may still be acting on it: sending it again
-		// would, once the first commits, be reuse of a revoked token,
-		// which revokes the whole family. Serve it while GitLab accepts
-		// it; the other record's next call settles the outcome.
-		var err error
-		if info == nil {
-			asked := rec
-			asked, _, err = m.ask(ctx, api, rec, sec.Password)
-			rec = m.keep(ctx, rec, asked)
-		}
-		if errors.Is(err, gitlabapi.ErrUnauthorized) {
-			m.saveDead(ctx, rec, err)
-			return nil, nil, nil
-		}
-		return rec, sec, nil
-	}
+	before := rec
 	if info == nil {
 		// Check the token first: a token that answers 401 is never sent
 		// to the rotate endpoint (SPEC: GitLab hosts), whatever ask
@@ -578,11 +595,21 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		if err != nil {
 			if errors.Is(err, gitlabapi.ErrUnauthorized) {
 				m.saveDead(ctx, rec, err)
-				return nil, nil, nil
+				return dead(), nil
 			}
 			m.saveFailure(ctx, rec, explain(rec, err))
-			return rec, sec, nil
+			return served(rec, sec), nil
 		}
+	}
+	if m.siblingUnsettled(rec, info.ID, now) {
+		// The same token, stored under another username or host name,
+		// was sent to rotate and GitLab may still be acting on it:
+		// sending it again would, once the first commits, be reuse of a
+		// revoked token, which revokes the whole family. Serve it while
+		// GitLab accepts it; the other record's next call settles the
+		// outcome. The token is named by GitLab's answer, not by the
+		// index, which may not know it yet (a token stored unverified).
+		return served(m.keep(ctx, before, rec), sec), nil
 	}
 	if rec.Token.ID != 0 && info.ID != rec.Token.ID {
 		// The stored secret is not the token the record describes (a
@@ -590,17 +617,17 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		// restored or planted): whether to rotate was decided from the
 		// record, so nothing is sent; the record is brought up to date
 		// from GitLab's answer, and the next call decides from it.
-		return m.refreshed(ctx, rec, sec, info), sec, nil
+		return served(m.refreshed(ctx, rec, sec, info), sec), nil
 	}
-	// The check may have taken long. No other rotation of this host can
-	// have run meanwhile (this process holds the host's lock), but a login
+	// The check may have taken long. No other rotation can have run
+	// meanwhile (this process holds the rotation lock), but a login
 	// or Git's store may have replaced the token: the decision to send
 	// stands only for the token still stored.
 	if now, changed, cur, curSec := m.storedSince(ctx, rec, sec); changed {
 		if cur == nil || m.dead(cur, now) {
-			return nil, nil, nil
+			return dead(), nil
 		}
-		return cur, curSec, nil
+		return served(cur, curSec), nil
 	}
 	if sec.UserID == 0 && info.UserID != 0 {
 		// A secret stored without its GitLab user (by an earlier version,
@@ -620,7 +647,7 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 		m.Store.UpdateRecord(ctx, upd)
 		m.warnOnce(ctx, upd, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
 			hostOf(rec), expiryText(upd), m.LoginCommand(rec))
-		return upd, sec, nil
+		return served(upd, sec), nil
 	}
 
 	expiresAt := newExpiry(now, m.settings(rec).Lifetime, info.Zone)
@@ -648,7 +675,7 @@ type attempt struct {
 }
 
 // send makes the rotate request of a and sorts out its outcome.
-func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (*store.Record, *store.Secret, error) {
+func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (Rotation, error) {
 	m.hook("before-rotate")
 	actx, cancel := m.apiContext(ctx)
 	newTok, err := api.Rotate(actx, sec.Password, a.kind, rec.Token.OwnerID, a.expiresAt)
@@ -671,7 +698,7 @@ func (m *Manager) send(ctx context.Context, api API, rec *store.Record, sec *sto
 // PersonalAccessTokens::RotateService, whose revoke and create share one
 // transaction that a failed validation rolls back; 429 comes from the rate
 // limiter before any of them.
-func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, rerr error) (*store.Record, *store.Secret, error) {
+func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, rerr error) (Rotation, error) {
 	var ae *gitlabapi.Error
 	errors.As(rerr, &ae)
 	switch {
@@ -680,7 +707,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		// meanwhile, or GitLab's reuse detection fired.
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, rerr)
-		return nil, nil, nil
+		return dead(), nil
 	case errors.Is(rerr, gitlabapi.ErrRefused) || (ae != nil && ae.Status == http.StatusNotFound && !ae.MissingEndpoint()):
 		// A 401 that is not about the token, or a 404 of something not
 		// found: dpop_error; a project or group whose bot the token is
@@ -700,7 +727,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		case errors.Is(err, gitlabapi.ErrUnauthorized):
 			m.removeJournal(rec.Account)
 			m.saveDead(ctx, rec, err)
-			return nil, nil, nil
+			return dead(), nil
 		case err == nil && info != nil && a.kind != gitlabapi.KindPersonal && a.fallbacks:
 			return m.fallBack(ctx, api, rec, sec, a)
 		case err == nil && info != nil:
@@ -711,7 +738,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		}
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	case ae != nil && ae.InsufficientScope():
 		m.removeJournal(rec.Account)
 		upd, tok := copyRecord(rec)
@@ -720,7 +747,7 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		m.Store.UpdateRecord(ctx, upd)
 		m.warn("the token for %s cannot rotate itself (%v); it keeps working until %s: create a new one with the self_rotate or api scope and run %s",
 			hostOf(rec), rerr, expiryText(rec), m.LoginCommand(rec))
-		return upd, sec, nil
+		return served(upd, sec), nil
 	case ae != nil && ae.MissingEndpoint():
 		if a.kind != gitlabapi.KindPersonal && a.fallbacks {
 			return m.fallBack(ctx, api, rec, sec, a)
@@ -739,14 +766,14 @@ func (m *Manager) rotateFailed(ctx context.Context, api API, rec *store.Record, 
 		// Never sent (gitlabapi tells it from "sent, no answer").
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	case ae != nil && ae.Status >= 400 && ae.Status < 500:
 		// Any other 4xx, 403 included (a blocked or locked account,
 		// terms not accepted, a proxy): refused, nothing committed;
 		// asked again after the back-off.
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, rerr)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	// No answer, a 5xx or garbage: GitLab may have rotated, or may yet.
 	return m.unknown(ctx, api, rec, sec, a.journal, rerr)
@@ -773,7 +800,7 @@ func lifetimeCap(ae *gitlabapi.Error, a attempt) bool {
 // self-rotate endpoint, which takes any personal access token, bots'
 // included (lib/api/personal_access_tokens/self_rotation.rb), after its
 // own endpoint refused without committing anything.
-func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (*store.Record, *store.Secret, error) {
+func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt) (Rotation, error) {
 	a.kind, a.fallbacks = gitlabapi.KindPersonal, false
 	return m.send(ctx, api, rec, sec, a)
 }
@@ -787,7 +814,7 @@ func (m *Manager) fallBack(ctx context.Context, api API, rec *store.Record, sec 
 // what to set. The days are counted from the instance's today, as GitLab
 // counts them; the date GitLab named is what is sent, whatever the clocks
 // say.
-func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, ae *gitlabapi.Error) (*store.Record, *store.Secret, error) {
+func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record, sec *store.Secret, a attempt, ae *gitlabapi.Error) (Rotation, error) {
 	latest, _ := ae.MaxExpiry()
 	days := int(latest.Sub(civilToday(m.now(), a.zone)) / (24 * time.Hour))
 	actx, cancel := m.apiContext(ctx)
@@ -797,15 +824,15 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, err)
-		return nil, nil, nil
+		return dead(), nil
 	case err != nil || days < 1:
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, ae)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	a.expiresAt, a.fallbacks = latest, false
-	upd, newSec, rerr := m.send(ctx, api, rec, sec, a)
-	if newSec != nil && newSec.Password != sec.Password {
+	rot, rerr := m.send(ctx, api, rec, sec, a)
+	if rot.Secret != nil && rot.Secret.Password != sec.Password {
 		also := ""
 		if s := m.settings(rec); s.RotateBefore >= time.Duration(days)*24*time.Hour {
 			// Otherwise the new token is due at once, and every call
@@ -815,14 +842,14 @@ func (m *Manager) lifetimeCapped(ctx context.Context, api API, rec *store.Record
 		m.warn("GitLab at %s allows tokens of at most %d days (until %s); the token for %s was rotated to expire then: set lifetime = \"%dd\"%s under [hosts.%q] in the config",
 			rec.Token.APIURL, days, latest.Format(time.DateOnly), hostOf(rec), days, also, rec.Host)
 	}
-	return upd, newSec, rerr
+	return rot, rerr
 }
 
 // saveNoSelfRotation records why this GitLab cannot rotate the token
 // itself (its self-rotate endpoint is missing, or it refuses to rotate
 // legacy tokens), says so once, and leaves the token alone for
 // recheckNoSelfRotation.
-func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why store.NoSelfRotation, ver string, cause error) (*store.Record, *store.Secret, error) {
+func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec *store.Secret, why store.NoSelfRotation, ver string, cause error) (Rotation, error) {
 	upd, tok := copyRecord(rec)
 	tok.NoSelfRotation, tok.GitLabVersion = why, ver
 	tok.NoSelfRotationAt = m.now().UTC()
@@ -830,7 +857,7 @@ func (m *Manager) saveNoSelfRotation(ctx context.Context, rec *store.Record, sec
 	tok.WarnedAt = tok.NoSelfRotationAt // this is the warning warnOnce would give
 	m.Store.UpdateRecord(ctx, upd)
 	m.warn("%s; the token for %s expires %s: create a new one before then and run %s", NoSelfRotationText(tok), hostOf(rec), expiryText(rec), m.LoginCommand(rec))
-	return upd, sec, nil
+	return served(upd, sec), nil
 }
 
 // NoSelfRotationText says why tok's GitLab cannot rotate it itself
@@ -889,7 +916,7 @@ func selfRotationIn(ver, kind string) bool {
 // unknown. A token GitLab still accepts proves nothing while GitLab may
 // still be acting on the request: the journal stays until settled, and
 // until then every call checks the token before serving it.
-func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, cause error) (*store.Record, *store.Secret, error) {
+func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, cause error) (Rotation, error) {
 	// A bare 401 here is not what a rotation leaves (GitLab answers a
 	// rotated token invalid_token, revoked): unknown, as ask says.
 	rec, _, err := m.ask(ctx, api, rec, sec.Password)
@@ -897,15 +924,15 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 	case err == nil && m.now().Before(settled(j)):
 		m.warn("could not rotate the token for %s: %v; whether GitLab rotated it is not known yet (it may still be acting on the request until %s): until then the token is checked with GitLab before it is served (it keeps working until %s unless GitLab rotated it)",
 			hostOf(rec), cause, settled(j).UTC().Format("15:04:05 UTC"), expiryText(rec))
-		return m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
+		return served(m.backOffChecked(ctx, rec, "outcome unknown: "+cause.Error()), sec), nil
 	case err == nil:
 		// Not rotated, and GitLab is done with the request.
 		m.removeJournal(rec.Account)
 		m.saveFailure(ctx, rec, cause)
-		return rec, sec, nil
+		return served(rec, sec), nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		m.lost(ctx, rec, cause)
-		return nil, nil, nil
+		return dead(), nil
 	default:
 		// Still unknown. Keep the journal: a later call checks again
 		// before any rotation, after the back-off, so that a GitLab
@@ -913,7 +940,7 @@ func (m *Manager) unknown(ctx context.Context, api API, rec *store.Record, sec *
 		// network timeout. The old token is valid unless GitLab
 		// rotated, so it is still the best answer.
 		m.warn("rotating the token for %s: %v; the outcome is unknown and will be checked again in %s (the token expires %s)", hostOf(rec), cause, retryAfter, expiryText(rec))
-		return m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec, nil
+		return served(m.backOff(ctx, rec, "outcome unknown: "+cause.Error()), sec), nil
 	}
 }
 
@@ -977,16 +1004,15 @@ func lastCheckAnswered(rec *store.Record) bool {
 }
 
 // recover finishes what a process that died mid-rotation left behind.
-func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, want func(*store.Record, time.Time) bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *store.Secret, j journal, want func(*store.Record, time.Time) bool) (Rotation, error) {
 	// The new token may have reached the recovery file before the crash
 	// (or the keychain refused it).
 	var old *selfAnswer
 	if token, ok := m.readRecovery(rec.Account); ok {
 		var done bool
-		var r *store.Record
-		var s *store.Secret
-		if r, s, done, old = m.recoverFile(ctx, api, rec, sec, token); done {
-			return r, s, nil
+		var rot Rotation
+		if rot, done, old = m.recoverFile(ctx, api, rec, sec, token); done {
+			return rot, nil
 		}
 	}
 	// The stored token is asked about through ask, which counts a bare 401
@@ -1016,17 +1042,17 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		if m.Store.UpdateRecord(ctx, upd) == nil {
 			m.removeJournal(rec.Account)
 		}
-		return upd, sec, nil
+		return served(upd, sec), nil
 	case err == nil && now.Before(settled(j)):
 		// GitLab still accepts the token, but may yet act on the
 		// request: serve it, and ask again on the next call.
-		return m.keep(ctx, before, rec), sec, nil
+		return served(m.keep(ctx, before, rec), sec), nil
 	case err == nil:
 		// The interrupted rotation never happened, and GitLab is done
 		// with it.
 		m.removeJournal(rec.Account)
 		if !want(rec, now) {
-			return m.keep(ctx, before, rec), sec, nil
+			return served(m.keep(ctx, before, rec), sec), nil
 		}
 		return m.rotateLocked(ctx, api, rec, sec, info)
 	case errors.Is(err, errNotAToken):
@@ -1035,15 +1061,15 @@ func (m *Manager) recover(ctx context.Context, api API, rec *store.Record, sec *
 		// user), and so is any rotation of it.
 		m.removeJournal(rec.Account)
 		m.saveDead(ctx, rec, err)
-		return nil, nil, nil
+		return dead(), nil
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		m.lost(ctx, rec, fmt.Errorf("the rotation sent at %s had no known outcome", clockText(j.StartedAt, m.now())))
-		return nil, nil, nil
+		return dead(), nil
 	default:
 		// Back off, as unknown does, so that an unreachable GitLab does
 		// not cost every git command a network timeout.
 		m.warn("cannot check an unfinished rotation of the token for %s: %v; checked again in %s (the token expires %s)", hostOf(rec), err, retryAfter, expiryText(rec))
-		return m.backOff(ctx, rec, "unfinished rotation not checked: "+err.Error()), sec, nil
+		return served(m.backOff(ctx, rec, "unfinished rotation not checked: "+err.Error()), sec), nil
 	}
 }
 
@@ -1068,7 +1094,7 @@ func (m *Manager) askSelf(ctx context.Context, api API, token string) *selfAnswe
 // stored token), never by the index. Until then nothing is adopted: the
 // stored token stays, and so does the file. done is false when the stored
 // token decides what happens; old is GitLab's answer about it, if asked.
-func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, sec *store.Secret, token string) (r *store.Record, s *store.Secret, done bool, old *selfAnswer) {
+func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, sec *store.Secret, token string) (rot Rotation, done bool, old *selfAnswer) {
 	file := m.path("recovery", rec.Account, ".token")
 	found := m.askSelf(ctx, api, token)
 	switch {
@@ -1076,10 +1102,9 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 		found.err == nil && !activeAnswer(found.info):
 		// Not a live token (a bare 401 included: GitLab does not know
 		// it): it proves nothing either way.
-		return nil, nil, false, nil
+		return Rotation{}, false, nil
 	case found.err != nil:
-		r, s = m.unconfirmed(ctx, rec, sec, file, found.err)
-		return r, s, true, nil
+		return m.unconfirmed(ctx, rec, sec, file, found.err), true, nil
 	}
 	user := sec.UserID
 	if user == 0 {
@@ -1091,18 +1116,18 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 	switch {
 	case user != 0 && found.info.UserID == user:
 		found.info.Token = token
-		r, s, _ = m.adopt(ctx, rec, sec, found.info)
-		return r, s, true, nil
+		rot, _ = m.adopt(ctx, rec, sec, found.info)
+		return rot, true, nil
 	case user != 0:
 		// Not this token's successor: a file someone put in the state
 		// dir. Adopting it would replace the user's token with another
 		// user's.
 		m.warn("%s holds a token of another GitLab user than the token for %s; it is ignored: delete the file", file, hostOf(rec))
-		return nil, nil, false, old
+		return Rotation{}, false, old
 	case old.err == nil:
 		// GitLab accepts the stored token but named no user: the
 		// stored token decides.
-		return nil, nil, false, old
+		return Rotation{}, false, old
 	case errors.Is(old.err, gitlabapi.ErrUnauthorized):
 		// The stored token is revoked (rotated, most likely), and
 		// nothing tells whose it was: the file's token cannot be
@@ -1110,20 +1135,19 @@ func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, s
 		m.saveLost(ctx, rec, store.DeadUnconfirmed)
 		m.warn("GitLab no longer accepts the token for %s, and the token in %s cannot be confirmed as its successor (the keychain does not say whose the stored token was); if it is yours, run %s --token-stdin < %s, then delete the file",
 			hostOf(rec), file, m.LoginCommand(rec), file)
-		return nil, nil, true, nil
+		return dead(), true, nil
 	default:
-		r, s = m.unconfirmed(ctx, rec, sec, file, old.err)
-		return r, s, true, nil
+		return m.unconfirmed(ctx, rec, sec, file, old.err), true, nil
 	}
 }
 
 // unconfirmed keeps the stored token, and the recovery file, while GitLab
 // cannot be asked about the file's token (cause): it is asked again after
 // the back-off, and one line says what a person can do meanwhile.
-func (m *Manager) unconfirmed(ctx context.Context, rec *store.Record, sec *store.Secret, file string, cause error) (*store.Record, *store.Secret) {
+func (m *Manager) unconfirmed(ctx context.Context, rec *store.Record, sec *store.Secret, file string, cause error) Rotation {
 	m.warn("cannot ask GitLab about the token in %s (%v), so it is not used yet: the stored token for %s is kept and GitLab asked again in %s; or run %s --token-stdin < %s, then delete the file",
 		file, cause, hostOf(rec), retryAfter, m.LoginCommand(rec), file)
-	return m.backOff(ctx, rec, "recovered token not confirmed: "+cause.Error()), sec
+	return served(m.backOff(ctx, rec, "recovered token not confirmed: "+cause.Error()), sec)
 }
 
 // activeAnswer reports whether GitLab's answer about a token says it is
@@ -1137,7 +1161,7 @@ func activeAnswer(info *gitlabapi.Token) bool {
 // keychain, then it drops the recovery file and the journal. If the
 // keychain write fails, the recovery file stays and the person is told
 // where.
-func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Secret, nt *gitlabapi.Token) (*store.Record, *store.Secret, error) {
+func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Secret, nt *gitlabapi.Token) (Rotation, error) {
 	recoveryFile, rerr := m.writeRecovery(old.Account, nt)
 	m.hook("after-answer") // the new token is safe on disk, not yet in the keychain
 	upd, tok := copyRecord(old)
@@ -1162,25 +1186,25 @@ func (m *Manager) adopt(ctx context.Context, old *store.Record, oldSec *store.Se
 			// disk). It is stored: serve it. The journal stays, so that
 			// a later call brings the index up to date.
 			m.warn("the token for %s was rotated and the new token is in the keychain, but the index could not be written (%v); it is served, and the index is brought up to date on a later call", hostOf(old), err)
-			return upd, sec, nil
+			return served(upd, sec), nil
 		}
 		if rerr != nil {
 			// Only this one answer has the new token. The stored one is
 			// revoked: never serve it or rotate with it again.
 			m.saveLost(ctx, old, store.DeadUnsaved)
 			m.warn("the token for %s was rotated but could not be saved anywhere (%v; %v); create a new token and run %s", hostOf(old), err, rerr, m.LoginCommand(old))
-			return upd, sec, nil
+			return served(upd, sec), nil
 		}
 		// The journal stays, so that the next call serves the token from
 		// the recovery file and moves it to the keychain when it can.
 		m.warn("the token for %s was rotated but the keychain refused it (%v); the new token is in %s: run %s --token-stdin < %s, then delete the file",
 			hostOf(old), err, recoveryFile, m.LoginCommand(old), recoveryFile)
-		return upd, sec, nil
+		return served(upd, sec), nil
 	}
 	m.hook("after-store")
 	os.Remove(recoveryFile)
 	m.removeJournal(old.Account)
-	return upd, sec, nil
+	return served(upd, sec), nil
 }
 
 // saveLost marks rec's token dead after a rotation whose new token is lost,
@@ -1322,23 +1346,22 @@ func expiryText(rec *store.Record) string {
 	return "never"
 }
 
-// lockPath names the rotation lock of rec's host: every rotation of a token
-// of that host, under any account, is sent holding it. It is named after
-// what every process agrees on, the host Git names (part of the
-// credential's identity, and of every account name), never after a field
-// of an index record that another process may have superseded: named after
-// the token's id, two processes that read the record before and after a
-// rotation took two locks, and both sent the same token to rotate (reuse of
-// a revoked token, which revokes the whole family). Per host rather than
-// per account, so that one token stored under two usernames (Git stored it
-// for https://alice@host and https://oauth2@host) is rotated under one
-// lock, and siblingUnsettled sees every journal of the host as it is; the
-// price, that rotations of two accounts of one host wait for each other, is
-// a second or two, a few times a year. The protocol is left out (http and
-// https of one host are one GitLab) and the case folded, as host names are.
+// lockPath names the rotation lock: every rotation of every token, of any
+// host and account, is sent holding it. It is named after nothing a
+// process could see differently from another: named after the token's id
+// (an index field), two processes that read the record before and after a
+// rotation took two locks; named after the host, one GitLab reached under
+// two names (an alias, a search domain's short name, "host" and
+// "host:443", each a host of its own to Git and to the config) took two,
+// and a token stored for both was sent to rotate by each (reuse of a
+// revoked token, which revokes the whole family). Nothing local tells that
+// two API URLs are one GitLab, so there is one lock; under it, the token
+// is checked with GitLab before it is sent, so that a process that waited
+// sees what the winner did. The price, that rotations of different tokens
+// wait for each other, is a second or two, a few times a year per token.
 // The name cannot be an account's: those hold "://".
-func (m *Manager) lockPath(rec *store.Record) string {
-	return m.path("rotation", "host "+strings.ToLower(rec.Host), ".lock")
+func (m *Manager) lockPath(*store.Record) string {
+	return m.path("rotation", "every host", ".lock")
 }
 
 // journal records a rotation in flight, so that a process that finds it
@@ -1372,12 +1395,13 @@ func (m *Manager) readJournal(account string) (journal, bool) {
 	return j, true
 }
 
-// siblingUnsettled reports whether a record of another username holding
-// rec's token (the same token id on the same host) has a rotation whose
-// outcome is unsettled. It reads the rotation directory only when a
-// rotation is about to be sent.
-func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
-	if rec.Token == nil || rec.Token.ID == 0 {
+// siblingUnsettled reports whether a record of another account holding
+// the token GitLab calls id (the same token stored under another username,
+// or for another name of the same GitLab) has a rotation whose outcome is
+// unsettled. Hosts are not compared: one GitLab may have several names. It
+// reads the rotation directory only when a rotation is about to be sent.
+func (m *Manager) siblingUnsettled(rec *store.Record, id int64, now time.Time) bool {
+	if id == 0 {
 		return false
 	}
 	own := filepath.Base(m.path("rotation", rec.Account, ".pending"))
@@ -1394,7 +1418,7 @@ func (m *Manager) siblingUnsettled(rec *store.Record, now time.Time) bool {
 		if err != nil || json.Unmarshal(b, &j) != nil {
 			continue
 		}
-		if j.OldTokenID == rec.Token.ID && j.Host == rec.Host && now.Before(settled(j)) {
+		if j.OldTokenID == id && now.Before(settled(j)) {
 			return true
 		}
 	}

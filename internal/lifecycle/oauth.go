@@ -110,7 +110,8 @@ func (m *Manager) RefusesOAuth(rec *store.Record) bool {
 }
 
 func (m *Manager) warnOAuthDead(rec *store.Record) {
-	m.warn("the OAuth login for %s has ended: %s; run %s", hostOf(rec), OAuthDeadReason(rec.OAuth), m.OAuthLoginCommand(rec))
+	now := m.now()
+	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, m.StateAt(rec, now), Found{}, now).Line())
 }
 
 func oauthHeldBack(rec *store.Record, now time.Time) bool {
@@ -131,15 +132,15 @@ func refreshDue(rec *store.Record, now time.Time) bool {
 // access token while it has time left, else a refreshed one, or nothing
 // (rec == nil) with one line saying what to run. It makes no network call
 // and takes no lock while no refresh is due or unfinished.
-func (m *Manager) ServeOAuth(ctx context.Context, rec *store.Record, sec *store.Secret) (*store.Record, *store.Secret, error) {
+func (m *Manager) ServeOAuth(ctx context.Context, rec *store.Record, sec *store.Secret) (Rotation, error) {
 	now := m.now()
 	if !m.oauthPending(rec.Account) && !refreshDue(rec, now) {
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	if accessLeft(rec, now) > 0 && oauthBackingOff(rec, now) && !m.oauthPending(rec.Account) {
 		// The last refresh failed a moment ago: serve the token while it
 		// works rather than ask a GitLab that is down on every command.
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	return m.refreshOAuth(ctx, rec, sec, false)
 }
@@ -147,7 +148,7 @@ func (m *Manager) ServeOAuth(ctx context.Context, rec *store.Record, sec *store.
 // RefreshOAuth refreshes rec's access token now (rotate --force does;
 // rotate without it when a refresh is due). Safe from many processes at
 // once: one refreshes, the others wait and return what it stored.
-func (m *Manager) RefreshOAuth(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) RefreshOAuth(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (Rotation, error) {
 	return m.refreshOAuth(ctx, rec, sec, force)
 }
 
@@ -157,18 +158,18 @@ func oauthBackingOff(rec *store.Record, now time.Time) bool {
 
 // serveIfValid is what a refresh that could not happen leaves: the stored
 // access token while it still works, else nothing and the reason.
-func (m *Manager) serveIfValid(rec *store.Record, sec *store.Secret, why string) (*store.Record, *store.Secret, error) {
+func (m *Manager) serveIfValid(rec *store.Record, sec *store.Secret, why string) (Rotation, error) {
 	if accessLeft(rec, m.now()) > 0 {
-		return rec, sec, nil
+		return served(rec, sec), nil
 	}
 	m.warn("the OAuth token for %s expired and could not be refreshed: %s", hostOf(rec), why)
-	return nil, nil, nil
+	return unavailable(), nil
 }
 
 // refreshOAuth refreshes under the account's lock, if the record as
 // stored once the lock is held still needs it (or force), and finishes an
 // unfinished refresh whatever force says.
-func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (Rotation, error) {
 	lockWait := m.LockWait
 	if lockWait == 0 {
 		lockWait = defaultLockWait
@@ -200,10 +201,10 @@ func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *stor
 	// refreshed, or found the refresh token dead, while this one waited.
 	cur, curSec, err := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account)
 	if err != nil {
-		return nil, nil, err
+		return Rotation{}, err
 	}
 	if cur == nil || cur.OAuth == nil {
-		return nil, nil, nil // logged out meanwhile
+		return gone(), nil // logged out meanwhile
 	}
 	j, pending := m.readOAuthJournal(cur.Account)
 	if pending && j.Sent != "" && j.Sent != store.Digest(curSec.OAuthRefreshToken) {
@@ -222,18 +223,18 @@ func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *stor
 			// on every command.
 			m.warn("the OAuth token for %s expired, and whether GitLab refreshed it is not known yet (%s); asked again at %s",
 				hostOf(cur), cur.OAuth.RefreshError, cur.OAuth.RefreshFailedAt.Add(retryAfter).Local().Format(time.Kitchen))
-			return nil, nil, nil
+			return unavailable(), nil
 		}
 		return m.recoverOAuth(ctx, api, cur, curSec, j)
 	}
 	switch {
 	case cur.OAuth.Dead != "":
 		m.warnOAuthDead(cur)
-		return nil, nil, nil
+		return dead(), nil
 	case curSec.Password != sec.Password:
-		return cur, curSec, nil // refreshed by another process meanwhile
+		return served(cur, curSec), nil // refreshed by another process meanwhile
 	case !force && !refreshDue(cur, now):
-		return cur, curSec, nil
+		return served(cur, curSec), nil
 	case aerr != nil:
 		m.oauthBackOff(ctx, cur, aerr.Error())
 		return m.serveIfValid(cur, curSec, aerr.Error())
@@ -244,10 +245,10 @@ func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *stor
 // sendRefresh journals and sends one refresh of rec's refresh token. again
 // says that an earlier refresh of the same token got no answer and the old
 // access token could not tell whether GitLab carried it out.
-func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, again bool) (*store.Record, *store.Secret, error) {
+func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, again bool) (Rotation, error) {
 	if sec.OAuthRefreshToken == "" {
 		m.saveOAuthDead(ctx, rec, store.DeadRefused)
-		return nil, nil, nil
+		return dead(), nil
 	}
 	j := oauthJournal{StartedAt: m.now().UTC(), Sent: store.Digest(sec.OAuthRefreshToken), Host: rec.Host}
 	if err := m.writeOAuthJournal(rec.Account, j); err != nil {
@@ -268,20 +269,20 @@ func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Reco
 		// what the store holds now decides.
 		if cur, curSec, lerr := m.Store.Lookup(ctx, rec.Protocol, rec.Host, rec.Account); lerr == nil && cur != nil && cur.OAuth != nil &&
 			curSec.OAuthRefreshToken != sec.OAuthRefreshToken && cur.OAuth.Dead == "" {
-			return cur, curSec, nil
+			return served(cur, curSec), nil
 		}
 		if again {
 			m.saveOAuthDead(ctx, rec, store.DeadAnswerLost)
 		} else {
 			m.saveOAuthDead(ctx, rec, store.DeadRefused)
 		}
-		return nil, nil, nil
+		return dead(), nil
 	case errors.Is(err, oauth.ErrNoAnswer) && again:
 		// Twice without an answer: GitLab is in trouble. The journal
 		// stays; the next command after the back-off asks again.
 		m.oauthBackOff(ctx, rec, "the refresh got no answer: "+err.Error())
 		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet, and it is asked again in %s", hostOf(rec), err, retryAfter)
-		return nil, nil, nil
+		return unavailable(), nil
 	case errors.Is(err, oauth.ErrNoAnswer):
 		// GitLab may have refreshed. The journal stays until settled.
 		return m.unknownOAuth(ctx, api, rec, sec, j, err)
@@ -296,14 +297,14 @@ func (m *Manager) sendRefresh(ctx context.Context, api OAuthAPI, rec *store.Reco
 		upd := m.oauthBackOff(ctx, rec, why)
 		if accessLeft(upd, m.now()) > 0 {
 			m.oauthWarnOnce(ctx, upd, "could not refresh the OAuth token for %s: %s; it keeps working until %s", hostOf(rec), why, time.Unix(rec.ExpiryUTC, 0).UTC().Format("15:04 UTC"))
-			return upd, sec, nil
+			return served(upd, sec), nil
 		}
 		return m.serveIfValid(upd, sec, why)
 	}
 }
 
 // unknownOAuth settles a refresh that was sent and got no usable answer.
-func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, j oauthJournal, cause error) (*store.Record, *store.Secret, error) {
+func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, j oauthJournal, cause error) (Rotation, error) {
 	if accessLeft(rec, m.now()) <= oauthValidMargin {
 		// Nothing to serve, and nothing else can tell: send it again now
 		// (see the top of this file).
@@ -318,26 +319,26 @@ func (m *Manager) unknownOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 		// serve the old token, checked again on every call until then.
 		m.oauthWarnOnce(ctx, rec, "refreshing the OAuth token for %s: %v; GitLab may still be acting on it until %s, so the token is checked with GitLab until then",
 			hostOf(rec), cause, settled(journal{StartedAt: j.StartedAt}).UTC().Format("15:04:05 UTC"))
-		return rec, sec, nil
+		return served(rec, sec), nil
 	case err == nil:
 		// GitLab is done with it and did not refresh.
 		m.removeOAuthJournal(rec.Account)
-		return m.oauthBackOff(ctx, rec, "the refresh got no answer: "+cause.Error()), sec, nil
+		return served(m.oauthBackOff(ctx, rec, "the refresh got no answer: "+cause.Error()), sec), nil
 	case errors.Is(err, oauth.ErrInvalidGrant):
 		// Valid by the clock and not accessible: revoked, by the
 		// refresh whose answer was lost.
 		m.saveOAuthDead(ctx, rec, store.DeadAnswerLost)
-		return nil, nil, nil
+		return dead(), nil
 	default:
 		m.warn("refreshing the OAuth token for %s: %v; whether GitLab refreshed it is not known yet (asking GitLab: %v); it is checked again on the next git command", hostOf(rec), cause, err)
-		return nil, nil, nil
+		return unavailable(), nil
 	}
 }
 
 // recoverOAuth finishes a refresh that a process left unfinished (its
 // journal is there): the new pair may be in the recovery file; else the
 // outcome is settled as unknownOAuth does.
-func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, j oauthJournal) (*store.Record, *store.Secret, error) {
+func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Record, sec *store.Secret, j oauthJournal) (Rotation, error) {
 	if pair, ok := m.readOAuthRecovery(rec.Account); ok {
 		actx, cancel := m.apiContext(ctx)
 		info, err := api.Info(actx, pair.Access)
@@ -353,7 +354,7 @@ func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 			// The file holds GitLab's answer to a refresh, so the stored
 			// pair is spent; but nothing is adopted unchecked.
 			m.warn("a refreshed OAuth token for %s waits in %s, and GitLab cannot be asked whether it is good (%v); it is checked again on the next git command", hostOf(rec), m.path("recovery", rec.Account, ".oauth"), err)
-			return nil, nil, nil
+			return unavailable(), nil
 		}
 	}
 	return m.unknownOAuth(ctx, api, rec, sec, j, errors.New("an earlier refresh did not finish"))
@@ -363,7 +364,7 @@ func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 // keychain; then the recovery file and the journal go. If the keychain
 // refuses it, the recovery file stays, the pair is served from there, and
 // the person is told.
-func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *store.Secret, p *oauth.Pair) (*store.Record, *store.Secret, error) {
+func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *store.Secret, p *oauth.Pair) (Rotation, error) {
 	recoveryFile, rerr := m.writeOAuthRecovery(old.Account, p)
 	m.hook("after-refresh-answer") // the pair is safe on disk, not yet in the keychain
 	upd := *old
@@ -382,20 +383,20 @@ func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *sto
 			// The keychain took it; the index did not (a full disk). The
 			// journal stays; a later call finds the pair stored and tidies.
 			m.warn("the OAuth token for %s was refreshed and is in the keychain, but the index could not be written (%v)", hostOf(old), err)
-			return &upd, sec, nil
+			return served(&upd, sec), nil
 		}
 		if rerr != nil {
 			m.saveOAuthDead(ctx, old, store.DeadUnsaved)
 			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", hostOf(old), err, rerr, m.OAuthLoginCommand(old))
-			return &upd, sec, nil
+			return served(&upd, sec), nil
 		}
 		m.warn("the OAuth token for %s was refreshed but the keychain refused it (%v); the new token waits in %s and is used from there until the keychain takes it", hostOf(old), err, recoveryFile)
-		return &upd, sec, nil
+		return served(&upd, sec), nil
 	}
 	m.hook("after-refresh-store")
 	os.Remove(recoveryFile)
 	m.removeOAuthJournal(old.Account)
-	return &upd, sec, nil
+	return served(&upd, sec), nil
 }
 
 // OAuthGitRefused handles Git's erase of rec's access token after its

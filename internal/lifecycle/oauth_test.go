@@ -51,10 +51,11 @@ func (o *oauthWorld) serveOAuth(m *Manager) (string, error) {
 	if err != nil || rec == nil {
 		return "", fmt.Errorf("lookup: %v, %v", rec, err)
 	}
-	got, gotSec, err := m.ServeOAuth(context.Background(), rec, sec)
-	if err != nil || got == nil {
+	got, err := m.ServeOAuth(context.Background(), rec, sec)
+	if err != nil || got.Refused != NotRefused {
 		return "", err
 	}
+	gotSec := got.Secret
 	o.remember(gotSec.Password)
 	o.remember(gotSec.OAuthRefreshToken)
 	return gotSec.Password, nil
@@ -367,5 +368,39 @@ func TestOAuthState(t *testing.T) {
 	rec.OAuth.Dead = store.DeadRefused
 	if st := m.State(rec); st.State != Revoked || st.State.Served() {
 		t.Errorf("dead: %v, want revoked", st.State)
+	}
+}
+
+// TestOAuthProxy401WhileARefreshIsUnknownKeepsTheLogin: a refresh got no
+// answer (GitLab garbled it, nothing committed) while the old access token
+// still had time, and then something in front of GitLab answers every
+// request with a bare 401 for a while. GitLab's token info never answers
+// so (it answers 400 invalid_request for a token it does not accept,
+// app/controllers/oauth/token_info_controller.rb), so that is not GitLab's
+// word that the refresh was carried out: the login is not declared dead,
+// and once GitLab answers again a working access token is served.
+func TestOAuthProxy401WhileARefreshIsUnknownKeepsTheLogin(t *testing.T) {
+	o := newOAuthWorld(t)
+	m := o.manager()
+	rec, sec, err := m.Store.Lookup(context.Background(), "https", host, o.account)
+	if err != nil || rec == nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	o.gl.Garbage(gitlabtest.EndpointOAuthToken, true)
+	m.RefreshOAuth(context.Background(), rec, sec, true)
+	o.gl.Garbage(gitlabtest.EndpointOAuthToken, false)
+	if !exists(o.oauthJournal()) {
+		t.Fatal("no journal while the outcome is unknown")
+	}
+	o.gl.ProxyUnauthorized(true)
+	o.serveOAuth(o.manager())
+	o.gl.ProxyUnauthorized(false)
+	o.clock.Advance(retryAfter + settleAfter)
+	if cur, _ := o.stored(); cur.OAuth.Dead != "" || o.manager().RefusesOAuth(cur) {
+		t.Fatalf("the login was declared dead (%s) on a 401 that GitLab's token info never gives; warnings %q", cur.OAuth.Dead, o.warningsSince(0))
+	}
+	got, err := o.serveOAuth(o.manager())
+	if st, ok := o.gl.OAuthTokenByValue(got); err != nil || !ok || st.Revoked || st.Expired {
+		t.Errorf("once GitLab answers again, served %d (%v, %v); want a working access token; warnings %q", o.accessID(got), st, err, o.warningsSince(0))
 	}
 }

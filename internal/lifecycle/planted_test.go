@@ -170,3 +170,43 @@ func TestPlantedRecoveryFileGitLabDoesNotKnow(t *testing.T) {
 		}
 	})
 }
+
+// TestForcedRotationOfAnUnverifiedCopyWaitsForAnUnknownOutcome: the same
+// token is stored for a second account, unverified (Git stored it while
+// GitLab could not be asked: the index knows no token id), and rotate
+// --force reaches that account while the first account's rotation has an
+// unknown outcome. GitLab names the token in its answer to the check, and
+// that is the token the unsettled journal names: nothing is sent.
+func TestForcedRotationOfAnUnverifiedCopyWaitsForAnUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, nil, func(t *testing.T, w *world) {
+		w.apiTimeout = 300 * time.Millisecond
+		tok, id := w.createToken(10)
+		w.login(tok, id)
+		rec, _ := w.stored()
+		unverified := &store.Token{APIURL: rec.Token.APIURL, Kind: rec.Token.Kind, Unverified: true}
+		other := &store.Record{Protocol: "https", Host: host, Username: "oauth2", Token: unverified}
+		if err := w.newStore().Put(context.Background(), other, &store.Secret{Password: tok}); err != nil {
+			t.Fatal(err)
+		}
+		w.gl.CommitRotateAfter(2 * time.Second)
+
+		w.wantServed(w.mustServe(w.manager()), id) // the first account: outcome unknown
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Fatalf("rotate requests after the first get: %d, want 1", n)
+		}
+		w.account = other.Account
+		orec, osec, err := w.newStore().Lookup(context.Background(), "https", host, other.Account)
+		if err != nil || orec == nil {
+			t.Fatalf("lookup of the second account: %v", err)
+		}
+		w.manager().Rotate(context.Background(), orec, osec, true)
+		if n := w.gl.Calls(gitlabtest.EndpointRotate); n != 1 {
+			t.Errorf("rotate requests: %d, want 1 (the same token was sent to rotate again while the first request's outcome was unknown)", n)
+		}
+		waitFor(t, func() bool { return w.gl.Token(id).Revoked })
+		if strings.Contains(w.table(), "2:revoked") {
+			t.Errorf("GitLab revoked the new token: %s", w.table())
+		}
+	})
+}

@@ -690,8 +690,9 @@ func TestRotateForce(t *testing.T) {
 			tok, id := w.createToken(60)
 			w.login(tok, id)
 			rec, sec, _ := w.newStore().Lookup(context.Background(), "https", host, w.account)
-			gotRec, gotSec, err := w.manager().Rotate(context.Background(), rec, sec, tt.force)
-			if err != nil || gotRec == nil {
+			got, err := w.manager().Rotate(context.Background(), rec, sec, tt.force)
+			gotRec, gotSec := got.Record, got.Secret
+			if err != nil || got.Refused != NotRefused {
 				t.Fatalf("Rotate: %v, %v", gotRec, err)
 			}
 			w.remember(gotSec.Password)
@@ -714,8 +715,9 @@ func TestForcedRotationAfterAnotherProcessRotated(t *testing.T) {
 	}
 	w.wantServed(w.mustServe(w.manager()), 2)
 
-	gotRec, gotSec, err := w.manager().Rotate(context.Background(), staleRec, staleSec, true)
-	if err != nil || gotRec == nil {
+	got, err := w.manager().Rotate(context.Background(), staleRec, staleSec, true)
+	gotRec, gotSec := got.Record, got.Secret
+	if err != nil || got.Refused != NotRefused {
 		t.Fatalf("Rotate: %v, %v", gotRec, err)
 	}
 	w.remember(gotSec.Password)
@@ -748,8 +750,9 @@ func TestForcedRotationWithARecordOlderThanItsSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		gotRec, gotSec, err := w.manager().Rotate(context.Background(), staleRec, newSec, true)
-		if err != nil || gotRec == nil {
+		got, err := w.manager().Rotate(context.Background(), staleRec, newSec, true)
+		gotRec, gotSec := got.Record, got.Secret
+		if err != nil || got.Refused != NotRefused {
 			t.Fatalf("Rotate: %v, %v", gotRec, err)
 		}
 		w.wantServed(gotSec.Password, 2)
@@ -785,8 +788,9 @@ func TestStaleRecordIsRefreshedNotRotated(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		gotRec, gotSec, err := w.manager().Rotate(context.Background(), rec, &moved, true)
-		if err != nil || gotRec == nil {
+		got, err := w.manager().Rotate(context.Background(), rec, &moved, true)
+		gotRec, gotSec := got.Record, got.Secret
+		if err != nil || got.Refused != NotRefused {
 			t.Fatalf("Rotate: %v, %v", gotRec, err)
 		}
 		w.wantServed(gotSec.Password, nextID)

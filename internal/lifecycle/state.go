@@ -182,10 +182,15 @@ func (m *Manager) State(rec *store.Record) TokenState {
 // StateAt reports what rec's token is at now, for a caller whose decision
 // has read the clock already.
 func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
-	if rec.OAuth != nil {
-		return m.oauthState(rec, now) // oauth.go
-	}
 	elsewhere := m.Store != nil && m.Store.Elsewhere(rec)
+	switch {
+	case rec.OAuth != nil:
+		return m.oauthState(rec, now) // oauth.go
+	case rec.Token == nil && elsewhere:
+		return TokenState{State: StoredElsewhere}
+	case rec.Token == nil:
+		return TokenState{} // a plain credential: served as stored
+	}
 	j, pending := m.readJournal(rec.Account)
 	st := assess(rec, m.settings(rec), pending, elsewhere, now)
 	if pending && !j.StartedAt.IsZero() {

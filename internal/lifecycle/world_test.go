@@ -337,13 +337,14 @@ func (w *world) tryServe(m *Manager) (string, error) {
 }
 
 func (w *world) serveRecord(m *Manager, rec *store.Record, sec *store.Secret) (string, error) {
-	gotRec, gotSec, err := m.Serve(context.Background(), rec, sec)
+	got, err := m.Serve(context.Background(), rec, sec)
 	if err != nil {
 		w.warn("error: %v", err) // errors reach stderr too
 		return "", err
 	}
-	if (gotRec == nil) != (gotSec == nil) {
-		return "", harnessError{fmt.Errorf("Serve returned record %v and secret %v: want both or neither", gotRec != nil, gotSec != nil)}
+	gotRec, gotSec := got.Record, got.Secret
+	if (gotRec == nil) != (gotSec == nil) || (gotRec == nil) != (got.Refused != NotRefused) {
+		return "", harnessError{fmt.Errorf("Serve returned record %v and secret %v, refused %v: want both, or neither and a refusal", gotRec != nil, gotSec != nil, got.Refused)}
 	}
 	if gotRec == nil {
 		return "", nil

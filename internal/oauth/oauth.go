@@ -311,9 +311,12 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Pair, error
 }
 
 // Info asks GitLab about accessToken. An access token GitLab does not
-// accept (expired, revoked or unknown: GitLab's token info answers 400 for
-// all three, app/controllers/oauth/token_info_controller.rb) is
-// ErrInvalidGrant.
+// accept (expired, revoked or unknown: GitLab's token info answers 400
+// invalid_request for all three, app/controllers/oauth/token_info_controller.rb;
+// Doorkeeper's own controller, 401 invalid_token) is ErrInvalidGrant. A 400
+// or 401 without an OAuth error in its body is not that answer (a gateway
+// or maintenance page in front of GitLab gives one) and says nothing about
+// the token: ErrRefused.
 func (c *Client) Info(ctx context.Context, accessToken string) (*Info, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/oauth/token/info", nil)
 	if err != nil {
@@ -327,8 +330,8 @@ func (c *Client) Info(ctx context.Context, accessToken string) (*Info, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
-	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized:
-		return nil, &Error{Op: "token info", Status: resp.StatusCode, Kind: ErrInvalidGrant}
+	case (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized) && oauthErrorCode(body) != "":
+		return nil, &Error{Op: "token info", Status: resp.StatusCode, Code: oauthErrorCode(body), Kind: ErrInvalidGrant}
 	case resp.StatusCode != http.StatusOK:
 		return nil, &Error{Op: "token info", Status: resp.StatusCode, Kind: ErrRefused}
 	}
@@ -344,6 +347,18 @@ func (c *Client) Info(ctx context.Context, accessToken string) (*Info, error) {
 		return nil, &Error{Op: "token info", Status: resp.StatusCode, Kind: ErrRefused, Err: errors.New("the answer is not GitLab's token info")}
 	}
 	return &Info{UserID: j.Owner, Scopes: j.Scope, ExpiresIn: j.ExpiresIn, App: j.App.UID}, nil
+}
+
+// oauthErrorCode is the error of an OAuth error answer's body (RFC 6749
+// 5.2, as Doorkeeper writes it), "" when body is not one.
+func oauthErrorCode(body []byte) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	return e.Error
 }
 
 // Revoke revokes token (an access or a refresh token: either revokes the

@@ -340,11 +340,10 @@ func retryAt(tok *store.Token) time.Time {
 // dead reports (and tells the person, once per call) whether the token
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
-	st := refusal(rec, now)
-	if st.State != Expired && st.State != Revoked {
+	if st := refusal(rec, now); st.State != Expired && st.State != Revoked {
 		return false
 	}
-	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, st, Found{}, now).Line())
+	m.warnDead(rec, now)
 	return true
 }
 
@@ -1221,7 +1220,13 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run %s", hostOf(rec), deadText(tok.Dead), m.LoginCommand(rec))
+	m.warnDead(upd, m.now())
+}
+
+// warnDead tells the person that rec's token is dead, as every command
+// says it (Describe).
+func (m *Manager) warnDead(rec *store.Record, now time.Time) {
+	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, refusal(rec, now), Found{}, now).Line())
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {

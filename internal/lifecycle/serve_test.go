@@ -228,7 +228,7 @@ func TestTokenRefusedByGitLabIsNeverRotated(t *testing.T) {
 			w.wantServed(got, 0)
 			w.wantCalls(1, 0)
 			w.wantTable(tt.wantTable)
-			w.wantWarnings(0, []string{"no longer accepts the token for " + host, string(tt.wantDead), "git-credential-glpat login " + host})
+			w.wantWarnings(0, []string{host + " (alice): GitLab says the token", string(tt.wantDead), "git-credential-glpat login " + host})
 			rec, _ := w.stored()
 			if rec.Token.Dead != tt.wantDead || !rec.Token.DeadAt.Equal(w.clock.Now()) {
 				t.Errorf("stored dead %q at %s, want %q at %s", rec.Token.Dead, rec.Token.DeadAt, tt.wantDead, w.clock.Now())

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -23,8 +24,9 @@ func Explain(err error) string {
 
 // explain is Explain on system goos, with its environment and user id.
 func explain(err error, goos string, getenv func(string) string, uid int) string {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		// errors.Join's: each says its own.
+	if j, ok := err.(interface{ Unwrap() []error }); ok && fmt.Sprintf("%T", err) == "*errors.joinError" {
+		// errors.Join's (store.List's, one for each index file): each
+		// says its own. Other errors that wrap several say it whole.
 		var lines []string
 		for _, e := range j.Unwrap() {
 			lines = append(lines, explain(e, goos, getenv, uid))

@@ -263,9 +263,9 @@ func TestTokenThatCannotRotateItselfIsServedWithOneWarning(t *testing.T) {
 		wantWarn     []string
 	}{
 		{"no api or self_rotate scope", []string{"read_repository", "write_repository"}, nil, 0, 0, 0,
-			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host}},
+			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 (00:00 UTC)", "git-credential-glpat login " + host}},
 		{"the stored scopes are out of date", []string{"read_repository"}, []string{"read_repository", "self_rotate"}, 0, 1, 0,
-			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 00:00 UTC"}},
+			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 (00:00 UTC)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -371,10 +371,8 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	}
 	// Which account git gets for the host, before and after: a new
 	// account is the most recently stored, and may take over what another
-	// answered (helper.Answering is get's own rule).
-	bare := &credential.Credential{Protocol: u.Scheme, Host: o.Host}
-	cfg := func() (*config.Config, error) { return s.Config, nil }
-	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+	// answered.
+	if r := s.Answering(u.Scheme, o.Host); r != nil {
 		res.Answered = r.Username
 	}
 	if err := s.Store.Put(ctx, rec, &store.Secret{Password: o.Token, UserID: info.UserID}); err != nil {
@@ -382,7 +380,7 @@ func (s *Service) Login(ctx context.Context, o LoginOptions) (*LoginResult, erro
 	}
 	res.Record = rec
 	res.CanRotate = tok.CanRotateItself()
-	if r, err := helper.Answering(s.Store, bare, cfg, s.now()); err == nil && r != nil {
+	if r := s.Answering(u.Scheme, o.Host); r != nil {
 		res.Answering = r.Username
 	}
 	res.ByConfig = hc.Username != "" && hc.Username == res.Answering
@@ -605,6 +603,57 @@ type Entry struct {
 	// Token is the lifecycle's state of a managed token, which the
 	// verdict words.
 	Token lifecycle.TokenState `json:"-"`
+	// Answers says, of the several accounts stored for its host, why git
+	// gets this one where the URL names no account ("the config's
+	// username", "the most recently stored": Service.Answering); empty for
+	// the others.
+	Answers string `json:"answers,omitempty"`
+}
+
+// Answering is the stored record git gets for protocol and host when the
+// URL names no account (no user, no path the config maps): get's own rule
+// (helper.Answering), which login, status, doctor and logout say. Nil when
+// none answers or the index cannot be read.
+func (s *Service) Answering(protocol, host string) *store.Record {
+	cfg := func() (*config.Config, error) { return s.Config, nil }
+	r, err := helper.Answering(s.Store, &credential.Credential{Protocol: protocol, Host: host}, cfg, s.now())
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// markAnswering marks, on each host that holds several accounts, the
+// credential git gets where the URL names no account (Answering).
+func (s *Service) markAnswering(entries []Entry) {
+	type key struct{ protocol, host string }
+	users := map[key]map[string]bool{}
+	for _, e := range entries {
+		k := key{e.Protocol, strings.ToLower(e.Host)}
+		if users[k] == nil {
+			users[k] = map[string]bool{}
+		}
+		users[k][e.Username] = true
+	}
+	for k, names := range users {
+		if len(names) < 2 {
+			continue
+		}
+		r := s.Answering(k.protocol, k.host)
+		if r == nil {
+			continue
+		}
+		why := "the most recently stored"
+		if u := s.Config.Host(r.Host).Username; u != "" && u == r.Username {
+			why = "the config's username"
+		}
+		for i := range entries {
+			e := &entries[i]
+			if e.Protocol == r.Protocol && strings.EqualFold(e.Host, r.Host) && e.Username == r.Username && e.Path == r.Path {
+				e.Answers = why
+			}
+		}
+	}
 }
 
 // StatusOptions say how Status looks at the credentials.
@@ -646,6 +695,7 @@ func (s *Service) Status(ctx context.Context, host hostarg.Host, o StatusOptions
 		e.Verdict = s.Lifecycle.Describe(r, e.Token, found, now)
 		out = append(out, e)
 	}
+	s.markAnswering(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out, listErr
 }
@@ -953,6 +1003,11 @@ type Removed struct {
 	// RevokedRecovered: GitLab revoked, on this request, the new token
 	// (or OAuth pair) that a rotation left in the account's recovery file.
 	RevokedRecovered bool
+	// Successor is the account git gets now for the record's host where
+	// the URL names no account (Answering), when Logout of one account
+	// removed the one that answered there and another is left; ""
+	// otherwise.
+	Successor string
 }
 
 // Logout forgets the credentials of host (of username only, when given) and,
@@ -1037,11 +1092,20 @@ func (s *Service) logout(ctx context.Context, host hostarg.Host, username string
 				rm.Dead = s.Lifecycle.Describe(&dead, s.Lifecycle.StateAt(&dead, now), lifecycle.Found{}, now)
 			}
 		}
+		var answered *store.Record
+		if username != "" { // a host's other accounts stay
+			answered = s.Answering(r.Protocol, r.Host)
+		}
 		req := &credential.Credential{Protocol: r.Protocol, Host: r.Host, Path: r.Path, Username: r.Username, HasUsername: true}
 		if _, err := s.Store.Erase(ctx, req); err != nil {
 			return removed, err
 		}
 		s.Lifecycle.Forget(r.Account)
+		if answered != nil && answered.Account == r.Account {
+			if now := s.Answering(r.Protocol, r.Host); now != nil && now.Username != r.Username {
+				rm.Successor = now.Username
+			}
+		}
 		removed = append(removed, rm)
 	}
 	return removed, nil

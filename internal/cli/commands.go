@@ -447,5 +447,8 @@ func WriteLogout(w io.Writer, removed []account.Removed) {
 		default:
 			fmt.Fprintf(w, "forgot the credential of %s on %s\n", r.Username, hostarg.Format(r.Protocol, r.Host))
 		}
+		if r.Successor != "" {
+			fmt.Fprintf(w, "%s now answers git for %s where the URL names no account\n", r.Successor, hostarg.Format(r.Protocol, r.Host))
+		}
 	}
 }

@@ -111,6 +111,9 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 		if en.Note != "" {
 			writeWrapped(w, fmt.Sprintf("%s (%s): %s", who, en.Username, en.Note), width)
 		}
+		if en.Answers != "" {
+			writeWrapped(w, fmt.Sprintf("%s (%s): answers git where the URL names no account (%s)", who, en.Username, en.Answers), width)
+		}
 	}
 }
 

@@ -291,6 +291,9 @@ func verdictCheck(name string, en account.Entry) Check {
 			c.Fix = "check the network, and api_url and ca_file for [hosts.\"" + en.Host + "\"] in the config file"
 		}
 	}
+	if en.Answers != "" {
+		c.Detail = joinClauses(c.Detail, "git gets it where the URL names no account")
+	}
 	return c
 }
 

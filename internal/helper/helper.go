@@ -317,11 +317,11 @@ func Answering(s *store.Store, req *credential.Credential, cfg func() (*config.C
 	return nil, nil
 }
 
-// firstCandidate is the record Store.First would try first (a plain
-// credential past its expiry is skipped), or an empty one.
+// firstCandidate is the record Store.First would try first
+// (store.Record.Servable), or an empty one.
 func firstCandidate(recs []store.Record, now time.Time) *store.Record {
 	for i := range recs {
-		if recs[i].Managed() || !recs[i].Expired(now) {
+		if recs[i].Servable(now) {
 			return &recs[i]
 		}
 	}

@@ -443,6 +443,15 @@ func (r *Record) Expired(now time.Time) bool {
 	return r.ExpiryUTC != 0 && r.ExpiryUTC <= now.Unix()
 }
 
+// Servable reports whether get may answer with r at now, as far as the
+// index tells (First also needs its secret): not a plain credential past
+// its expiry. A managed token's expiry is the lifecycle's to judge: it
+// tells the person to log in again instead of staying silent (an OAuth
+// access token's, that it is refreshed).
+func (r *Record) Servable(now time.Time) bool {
+	return r.Managed() || !r.Expired(now)
+}
+
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -530,10 +539,7 @@ func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, err
 	now := s.now()
 	for i := range recs {
 		r := &recs[i]
-		// A managed token's expiry is the lifecycle's to judge: it tells
-		// the person to log in again instead of staying silent (an OAuth
-		// access token's, that it is refreshed).
-		if !r.Managed() && r.Expired(now) {
+		if !r.Servable(now) {
 			continue
 		}
 		if s.Elsewhere(r) {

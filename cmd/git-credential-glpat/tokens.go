@@ -370,7 +370,7 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	entries, err := svc.Status(ctx, host, account.StatusOptions{Offline: o.offline, SecretsErr: backendErr})
 	stop()
 	if err != nil {
-		ui.Warningf("%v", err)
+		ui.Warningf("%s", cli.Explain(err))
 	}
 	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
 		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func TestExplainLockedKeychain(t *testing.T) {
 		{"macOS", "darwin", nil, "security unlock-keychain", "Seahorse"},
 		{"Windows", "windows", nil, "unlock it", "Seahorse"},
 	} {
-		got := explain(locked, tc.goos, env(tc.env), 1000)
+		got := explainOn(locked, tc.goos, env(tc.env), 1000)
 		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) || strings.Contains(got, ") (") || strings.Contains(got, "))") {
 			t.Errorf("%s: %q; want %q, not %q, no parentheses in a row", tc.name, got, tc.want, tc.not)
 		}

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"errors"
@@ -12,14 +12,14 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-// Explain turns an error into the one line a person reads, with what to do
+// explain turns an error into the one line a person reads, with what to do
 // about it when we know.
-func Explain(err error) string {
-	return explain(err, runtime.GOOS, os.Getenv, os.Getuid())
+func explain(err error) string {
+	return explainOn(err, runtime.GOOS, os.Getenv, os.Getuid())
 }
 
-// explain is Explain on system goos, with its environment and user id.
-func explain(err error, goos string, getenv func(string) string, uid int) string {
+// explainOn is explain on system goos, with its environment and user id.
+func explainOn(err error, goos string, getenv func(string) string, uid int) string {
 	switch {
 	case errors.Is(err, keychain.ErrNoSessionBus):
 		// Often a cron job's (cron starts it with no session bus), and

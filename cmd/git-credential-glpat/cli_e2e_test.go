@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -121,7 +122,8 @@ func TestCommandsParseOnlyTheirOwnFlags(t *testing.T) {
 	}
 }
 
-// TestGetHelpAtATerminalDoesNotWait: get -h used to wait on stdin.
+// TestGetHelpAtATerminalDoesNotWait: get -h prints its usage and exits
+// without reading stdin.
 func TestGetHelpAtATerminalDoesNotWait(t *testing.T) {
 	w := newWorld(t)
 	s := w.interactive(t, "get", "-h")
@@ -255,5 +257,18 @@ func TestNewPassphraseAtATerminalIsAskedAgain(t *testing.T) {
 	code, out = s.wait()
 	if code != 1 || strings.Count(out, "New passphrase") != 3 || !strings.Contains(out, "nothing was changed") {
 		t.Errorf("init with three short tries: exit %d, want 1 after three prompts\n%s", code, out)
+	}
+}
+
+// TestUnknownOperationWithStdinDevNull: /dev/null is a character device but
+// not a terminal; a program that runs the helper with stdin from /dev/null
+// gets the silence of gitcredentials(7), not the usage and exit 2.
+func TestUnknownOperationWithStdinDevNull(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(binPath, "futureop")
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput() // stdin nil: /dev/null
+	if err != nil || len(out) != 0 {
+		t.Errorf("futureop </dev/null: %v\n%s", err, out)
 	}
 }

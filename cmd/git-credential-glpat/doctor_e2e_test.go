@@ -70,8 +70,8 @@ func TestDoctorHintsAreExact(t *testing.T) {
 }
 
 // TestDoctorSetupFixForAnHTTPHost: doctor's fix for an http:// host is
-// setup HOST, and following it must write the http:// helper entry (doctor
-// used to ask for it again and again).
+// setup HOST, and following it writes the http:// helper entry, so that
+// doctor does not ask for it again.
 func TestDoctorSetupFixForAnHTTPHost(t *testing.T) {
 	// Logged in with --api-url http://…, nothing in the config.
 	w := newWorld(t)
@@ -150,3 +150,30 @@ func TestOutputFitsTheTerminal(t *testing.T) {
 
 // flat joins wrapped lines: doctor wraps at the terminal's width.
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestDoctorWarnsOfAHeldBackToken: a token Git's server refused while
+// GitLab could not be asked about it is held back from Git (status: "held
+// back"); doctor, which says what is wrong, does not call it ok.
+func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
+	g.login(tok)
+	g.gl.Garbage(gitlabtest.EndpointSelf, true)
+	if _, errOut := g.erase(tok); !strings.Contains(errOut, "for 15 minutes") {
+		t.Errorf("erase does not say for how long, in words: %q", errOut)
+	}
+	g.gl.Garbage(gitlabtest.EndpointSelf, false)
+	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
+		t.Fatalf("status does not show the token held back:\n%s", st)
+	}
+	out, _, err := g.run("", binPath, "doctor")
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "token http://"+g.host+" (alice)") {
+			line = l
+		}
+	}
+	if exitCode(err) != 1 || !strings.HasPrefix(line, "[warn]") || !strings.Contains(flat(out), "held back") || !strings.Contains(flat(out), "repository's URL") {
+		t.Errorf("doctor: exit %d\n%s", exitCode(err), out)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // TestSwitchingBackendByHandLosesNothing: two credentials stored in the
 // keyring, the config switched to kernel by hand: get serves nothing, says
 // once where the credential is and what to run, drops nothing; switched
-// back, both are served again (issue 11, item 3).
+// back, both are served again.
 func TestSwitchingBackendByHandLosesNothing(t *testing.T) {
 	w := backendWorld(t, "keyring")
 	cfg := filepath.Join(w.dir, "config.toml")
@@ -46,7 +46,7 @@ func TestSwitchingBackendByHandLosesNothing(t *testing.T) {
 }
 
 // TestStoreAfterAPersonDeletedTheSecret: the keychain item deleted by hand,
-// git's store of the same credential stores it (issue 11, item 5).
+// git's store of the same credential stores it.
 func TestStoreAfterAPersonDeletedTheSecret(t *testing.T) {
 	w := newWorld(t)
 	const cred = "protocol=https\nhost=deleted.example\nusername=u\npassword=pw\n"
@@ -66,8 +66,7 @@ func TestStoreAfterAPersonDeletedTheSecret(t *testing.T) {
 
 // TestKilledOverwriteIsNeverAMix: a store killed after writing the new
 // secret but before its index record leaves get serving the new password
-// with the new expiry (or the old with the old), never a mix (issue 11,
-// item 6).
+// with the new expiry (or the old with the old), never a mix.
 func TestKilledOverwriteIsNeverAMix(t *testing.T) {
 	w := newWorld(t)
 	const req = "protocol=https\nhost=overwrite.example\n"

@@ -31,7 +31,8 @@ func (g *gitlabWorld) erase(tok string) (string, string) {
 }
 
 // TestEraseOfARevokedTokenKeepsItListed: a token revoked on GitLab (in the
-// UI, or by secret detection) used to vanish on Git's erase without a word.
+// UI, or by secret detection) stays listed as revoked after Git's erase,
+// and one line says so.
 func TestEraseOfARevokedTokenKeepsItListed(t *testing.T) {
 	g := newGitLabWorld(t, "")
 	tok, id := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})

@@ -20,7 +20,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
 
-// The state directory is a cache, not an authority (issue 11): these tests
+// The state directory is a cache, not an authority: these tests
 // plant, swap and loosen what is in it, and check what the built binary
 // serves.
 
@@ -247,7 +247,7 @@ func TestStateDirAndConfigMustBePrivate(t *testing.T) {
 
 // TestFIFOsDoNotHangGet: a FIFO where the index or the config file should
 // be is refused at once, one line naming it; get never waits for a writer
-// that will not come (issue 11, item 8).
+// that will not come.
 func TestFIFOsDoNotHangGet(t *testing.T) {
 	w := newWorld(t)
 	w.run("protocol=https\nhost=fifo.example\nusername=u\npassword=pw\n", binPath, "store")

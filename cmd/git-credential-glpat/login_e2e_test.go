@@ -143,8 +143,8 @@ func TestLogoutRevokeYes(t *testing.T) {
 // TLS, so the derived https://HOST/api/v4 reaches the server but not its
 // API. login --api-url checks the token at the given URL and writes it into
 // the host's table of the config (which has one, for ca_file): a get with
-// rotation due then rotates there. It used to rotate at the derived URL,
-// which answers GitLab's 404 page.
+// rotation due then rotates there, not at the derived URL (which answers
+// GitLab's 404 page).
 func TestLoginAPIURLIsKeptForRotation(t *testing.T) {
 	w := newWorld(t)
 	gl := gitlabtest.NewTLS(t, gitlabtest.WithRelativeURLRoot("/gitlab"))

@@ -39,8 +39,7 @@ func plantRecords(t *testing.T, w *world, host string, n int) {
 }
 
 // TestParallelWritersOnABusyHost: 8 git stores at once on a host with
-// 3,000 records all store, none times out on the index lock (issue 11,
-// item 8).
+// 3,000 records all store, none times out on the index lock.
 func TestParallelWritersOnABusyHost(t *testing.T) {
 	w := newWorld(t)
 	const host = "busy.example"

@@ -51,7 +51,7 @@ func backendIn(t *testing.T, w *world) string {
 }
 
 // TestOnePathToEncryptedFile: with the keyring configured, init works and
-// points at migrate, and migrate moves everything (issue 11, item 4).
+// points at migrate, and migrate moves everything.
 func TestOnePathToEncryptedFile(t *testing.T) {
 	const host = "onepath.example"
 	w := migrateWorld(t, host)

@@ -77,3 +77,29 @@ func TestLifetimeCapThroughTheBinary(t *testing.T) {
 		t.Errorf("stderr = %q, want one line saying what to set", errOut)
 	}
 }
+
+// TestRotateReportsARevokedTokenThatIsNotDue: a token the helper knows is
+// revoked (status shows it) is "dead" to rotate as well, due or not, and
+// rotate exits 1 (man page: "1 a token is dead"), so that the daily
+// `rotate --all` does not report success over it.
+func TestRotateReportsARevokedTokenThatIsNotDue(t *testing.T) {
+	g, _, carol := twoAccountWorld(t)
+	st, _ := g.gl.TokenByValue(carol)
+	g.gl.Revoke(st.ID)
+	// Git's server refuses it, Git erases it, GitLab says revoked.
+	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
+	if out, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(out, "revoked") {
+		t.Fatalf("status does not show carol's token as revoked:\n%s", out)
+	}
+	for _, args := range [][]string{{"rotate", g.host}, {"rotate", "--all"}} {
+		out, errOut, err := g.run("", binPath, args...)
+		if exitCode(err) != 1 || !strings.Contains(out, "(carol): dead") || strings.Contains(out, "(carol): not due") {
+			t.Errorf("%v: exit %d\n%s%s", args, exitCode(err), out, errOut)
+		}
+	}
+	out, _, _ := g.run("", binPath, "rotate", "--all", "--json")
+	if !strings.Contains(out, `"username": "carol",
+    "outcome": "dead"`) {
+		t.Errorf("rotate --all --json:\n%s", out)
+	}
+}

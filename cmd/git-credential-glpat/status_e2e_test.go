@@ -22,8 +22,8 @@ func exitCode(err error) int {
 	return 0
 }
 
-// TestStatusShowsAnUnreadableBackend: status used to exit 0 with every row
-// "ok" while the keychain could not be reached.
+// TestStatusShowsAnUnreadableBackend: while the keychain cannot be reached,
+// status exits 1 and says so, not "ok" on every row.
 func TestStatusShowsAnUnreadableBackend(t *testing.T) {
 	w := newWorld(t)
 	w.run("protocol=https\nhost=st.example\nusername=u\npassword=p\n", binPath, "store")

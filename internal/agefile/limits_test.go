@@ -13,7 +13,7 @@ import (
 
 // TestWriteThatWouldBrickIsRefused: stores of large secrets grow the file
 // up to maxFileSize and no further: the write that would pass it fails
-// with one clear line and changes nothing (issue 11, item 7).
+// with one clear line and changes nothing.
 func TestWriteThatWouldBrickIsRefused(t *testing.T) {
 	f := newFile(t, new(memCache))
 	big := strings.Repeat("x", 1<<20) // 1 MiB; stored base64 in the file

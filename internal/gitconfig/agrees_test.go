@@ -214,8 +214,8 @@ func TestListCredentialScopes(t *testing.T) {
 // TestKeyAppliesAgreesWithGit holds KeyApplies against the real git for
 // one credential.<pattern>.helper at a time, over patterns from git's
 // urlmatch.c and its tests (t0110-urlmatch-normalization.sh, t1300's
-// urlmatch tests, t0300-credentials.sh) and the ones issue 15 found setup
-// getting wrong, and targets with and without a port, user and path.
+// urlmatch tests, t0300-credentials.sh) and the cases setup must get
+// right, and targets with and without a port, user and path.
 func TestKeyAppliesAgreesWithGit(t *testing.T) {
 	w := newGitWorld(t)
 	patterns := []string{

@@ -18,7 +18,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-// Outcomes of a rotation as GitLab's source answers them (issue 12), each
+// Outcomes of a rotation as GitLab's source answers them, each
 // on the fake GitLab and on both the in-memory store and the real
 // (private) keychain.
 

@@ -10,7 +10,7 @@ import (
 )
 
 // TestAccountNameIsInjective: credentials that differ in any of protocol,
-// host, path or username never share a keychain item (issue 11, item 2).
+// host, path or username never share a keychain item.
 func TestAccountNameIsInjective(t *testing.T) {
 	type cred struct{ protocol, host, path, username string }
 	pairs := [][2]cred{
@@ -51,7 +51,7 @@ func FuzzAccountNameIsInjective(f *testing.F) {
 
 // TestPlantedRecordsAreNotServed: a record whose account, protocol or host
 // disagrees with its credential or its file is never served nor used to
-// delete a secret (issue 11, item 1).
+// delete a secret.
 func TestPlantedRecordsAreNotServed(t *testing.T) {
 	ctx := context.Background()
 	mem := new(secretstest.Memory)
@@ -115,7 +115,7 @@ func TestPlantedAPIURLIsReplaced(t *testing.T) {
 }
 
 // TestLongHostsAndUsernames: the longest DNS-legal host (253 characters)
-// and long usernames store, get and erase (issue 11, item 8).
+// and long usernames store, get and erase.
 func TestLongHostsAndUsernames(t *testing.T) {
 	ctx := context.Background()
 	label := strings.Repeat("a", 63)
@@ -142,7 +142,7 @@ func TestLongHostsAndUsernames(t *testing.T) {
 // TestRecordsOfAnotherBackendAreNeverDropped: a secret missing from a
 // backend that is not the record's is stored elsewhere: not served, not
 // dropped; only its own backend's "not found" drops a record, and an
-// old record (no backend) is never dropped (issue 11, item 3).
+// old record (no backend) is never dropped.
 func TestRecordsOfAnotherBackendAreNeverDropped(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

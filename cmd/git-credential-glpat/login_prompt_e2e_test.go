@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -33,19 +32,6 @@ func TestLoginAccountQuestionIsNotOverwritten(t *testing.T) {
 	}
 }
 
-// TestUnknownOperationWithStdinDevNull: /dev/null is a character device but
-// not a terminal; a program that runs the helper with stdin from /dev/null
-// gets the silence of gitcredentials(7), not the usage and exit 2.
-func TestUnknownOperationWithStdinDevNull(t *testing.T) {
-	w := newWorld(t)
-	cmd := exec.Command(binPath, "futureop")
-	cmd.Env = w.env
-	out, err := cmd.CombinedOutput() // stdin nil: /dev/null
-	if err != nil || len(out) != 0 {
-		t.Errorf("futureop </dev/null: %v\n%s", err, out)
-	}
-}
-
 // TestLoginWebAndTokenStdinExclude: --web with --token-stdin is a usage
 // error that names both flags, not "use --token-stdin".
 func TestLoginWebAndTokenStdinExclude(t *testing.T) {
@@ -68,32 +54,6 @@ func TestLogoutOfAnUnknownAccountNamesIt(t *testing.T) {
 	}
 	if got := g.passwordOf("alice"); got != alice {
 		t.Errorf("alice's token was touched")
-	}
-}
-
-// TestRotateReportsARevokedTokenThatIsNotDue: a token the helper knows is
-// revoked (status shows it) is "dead" to rotate as well, due or not, and
-// rotate exits 1 (man page: "1 a token is dead"), so that the daily
-// `rotate --all` does not report success over it.
-func TestRotateReportsARevokedTokenThatIsNotDue(t *testing.T) {
-	g, _, carol := twoAccountWorld(t)
-	st, _ := g.gl.TokenByValue(carol)
-	g.gl.Revoke(st.ID)
-	// Git's server refuses it, Git erases it, GitLab says revoked.
-	g.run("protocol=http\nhost="+g.host+"\nusername=carol\npassword="+carol+"\n", binPath, "erase")
-	if out, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(out, "revoked") {
-		t.Fatalf("status does not show carol's token as revoked:\n%s", out)
-	}
-	for _, args := range [][]string{{"rotate", g.host}, {"rotate", "--all"}} {
-		out, errOut, err := g.run("", binPath, args...)
-		if exitCode(err) != 1 || !strings.Contains(out, "(carol): dead") || strings.Contains(out, "(carol): not due") {
-			t.Errorf("%v: exit %d\n%s%s", args, exitCode(err), out, errOut)
-		}
-	}
-	out, _, _ := g.run("", binPath, "rotate", "--all", "--json")
-	if !strings.Contains(out, `"username": "carol",
-    "outcome": "dead"`) {
-		t.Errorf("rotate --all --json:\n%s", out)
 	}
 }
 
@@ -133,32 +93,5 @@ func TestLoginAccountQuestionCtrlCAndCtrlD(t *testing.T) {
 	}
 	if g.passwordOf("alice") != alice || g.passwordOf("carol") != carol {
 		t.Error("an account changed")
-	}
-}
-
-// TestDoctorWarnsOfAHeldBackToken: a token Git's server refused while
-// GitLab could not be asked about it is held back from Git (status: "held
-// back"); doctor, which says what is wrong, does not call it ok.
-func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
-	g := newGitLabWorld(t, "")
-	tok, _ := g.gl.CreateToken(gitlabtest.TokenSpec{Scopes: []string{"api"}, ExpiresAt: gitlabtest.DateOf(today().AddDate(0, 0, 100))})
-	g.login(tok)
-	g.gl.Garbage(gitlabtest.EndpointSelf, true)
-	if _, errOut := g.erase(tok); !strings.Contains(errOut, "for 15 minutes") {
-		t.Errorf("erase does not say for how long, in words: %q", errOut)
-	}
-	g.gl.Garbage(gitlabtest.EndpointSelf, false)
-	if st, _, _ := g.run("", binPath, "status", "--offline"); !strings.Contains(st, "held back") {
-		t.Fatalf("status does not show the token held back:\n%s", st)
-	}
-	out, _, err := g.run("", binPath, "doctor")
-	line := ""
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "token http://"+g.host+" (alice)") {
-			line = l
-		}
-	}
-	if exitCode(err) != 1 || !strings.HasPrefix(line, "[warn]") || !strings.Contains(flat(out), "held back") || !strings.Contains(flat(out), "repository's URL") {
-		t.Errorf("doctor: exit %d\n%s", exitCode(err), out)
 	}
 }

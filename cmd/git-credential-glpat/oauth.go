@@ -12,6 +12,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
 	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
@@ -94,7 +95,7 @@ func oauthLoginError(ui *tty.UI, err error, host hostarg.Host, device bool, conf
 	case errors.Is(err, oauth.ErrScope):
 		ui.Errorf("the OAuth application of oauth_client_id %q may not ask for %s: tick those scopes in its settings on GitLab; nothing was stored", clientID, strings.Join(oauth.Scopes, " and "))
 	case errors.Is(err, oauth.ErrExpired) && device:
-		ui.Errorf("the code expired before it was confirmed on GitLab; nothing was stored: run git-credential-glpat login %s --oauth again", host)
+		ui.Errorf("the code expired before it was confirmed on GitLab; nothing was stored: run %s again", lifecycle.Login(host, "", true))
 	case errors.Is(err, oauth.ErrExpired):
 		ui.Errorf("the browser did not come back from GitLab within %s; nothing was stored (if GitLab showed an error about the redirect URI, register %s in the application's settings)", oauth.BrowserWait, oauth.RedirectURI)
 	default:

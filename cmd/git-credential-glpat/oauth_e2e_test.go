@@ -134,7 +134,15 @@ func TestLoginOAuthBrowserFlow(t *testing.T) {
 	o := newOAuthWorld(t)
 	s := o.interactive(t, "login", o.host, "--oauth", "--flow", "browser")
 	s.expect("waiting for you to authorize")
-	b, err := os.ReadFile(o.opened)
+	// The helper starts $BROWSER and does not wait for it: the script may
+	// write its file a moment after the line above.
+	var b []byte
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, err = os.ReadFile(o.opened); err == nil && len(b) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("BROWSER was not run: %v\n%s", err, s.output())
 	}

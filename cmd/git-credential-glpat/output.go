@@ -374,7 +374,7 @@ func reachHint(ui *tty.UI, host hostarg.Host, err error, configPath string) {
 	case gitlabapi.NoDNS:
 		ui.Hintf("check the host name (as in git's remote URL) and the network, or the VPN whose DNS knows %s", u.Hostname())
 	case gitlabapi.NoRoute:
-		ui.Hintf("connect to the network (or VPN) that reaches %s, then run git-credential-glpat login %s again", u.Hostname(), host)
+		ui.Hintf("connect to the network (or VPN) that reaches %s, then run %s again", u.Hostname(), lifecycle.Login(host, "", false))
 	case gitlabapi.ConnRefused:
 		ui.Hintf("if GitLab answers on another port, pass --api-url URL (like %s://%s:PORT%s)", u.Scheme, u.Hostname(), u.Path)
 	case gitlabapi.UnknownAuthority:
@@ -386,7 +386,7 @@ func reachHint(ui *tty.UI, host hostarg.Host, err error, configPath string) {
 	case gitlabapi.TLSFailure:
 		ui.Hintf("check that %s serves https on that port, or pass --api-url URL with the address GitLab answers at", u.Host)
 	case gitlabapi.TimedOut:
-		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run git-credential-glpat login %s again", host)
+		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run %s again", lifecycle.Login(host, "", false))
 	default:
 		apiURLHint(ui, host.Name, re.APIURL, configPath)
 	}

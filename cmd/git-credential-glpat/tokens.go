@@ -12,6 +12,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/tty"
@@ -205,9 +206,9 @@ func (o *loginOptions) run(c *call, pos []string) int {
 		case errors.Is(err, account.ErrOtherUser):
 			var ou *account.OtherUserError
 			if errors.As(err, &ou) && ou.Account != "" {
-				ui.Hintf("run git-credential-glpat login %s --username %s, the account of this token's user", host, ou.Account)
+				ui.Hintf("run %s, the account of this token's user", lifecycle.Login(host, ou.Account, false))
 			} else {
-				ui.Hintf("run git-credential-glpat login %s --username NAME with the account of this token's user (a new name adds one)", host)
+				ui.Hintf("run %s with the account of this token's user (a new name adds one)", lifecycle.Login(host, "NAME", false))
 			}
 		case errors.As(err, new(*account.ReachError)):
 			reachHint(ui, host, err, e.ConfigPath)

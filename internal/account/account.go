@@ -1123,7 +1123,7 @@ func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, e
 		case errors.Is(err, gitlabapi.ErrUnauthorized):
 			return false, nil
 		default:
-			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".token"), hostarg.Format(r.Protocol, r.Host), err)
+			return false, fmt.Errorf("revoking the token that a rotation left in %s for %s (nothing was removed): %w", s.Lifecycle.RecoveryFile(r.Account, false), hostarg.Format(r.Protocol, r.Host), err)
 		}
 	}
 	if refresh, ok := s.Lifecycle.RecoveredOAuthRefreshToken(r.Account); ok && r.OAuth != nil {
@@ -1135,7 +1135,7 @@ func (s *Service) revokeRecovered(ctx context.Context, r *store.Record) (bool, e
 			return false, err
 		}
 		if err := c.Revoke(actx, refresh); err != nil {
-			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", filepath.Join(s.Lifecycle.RecoveryDir(), store.EscapeName(r.Account)+".oauth"), hostarg.Format(r.Protocol, r.Host), err)
+			return false, fmt.Errorf("revoking the OAuth token that a refresh left in %s for %s (nothing was removed): %w", s.Lifecycle.RecoveryFile(r.Account, true), hostarg.Format(r.Protocol, r.Host), err)
 		}
 		return true, nil
 	}

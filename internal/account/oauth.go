@@ -211,7 +211,7 @@ func (s *Service) rotateOAuth(ctx context.Context, r *store.Record, force bool, 
 	case err != nil:
 		return res, err
 	case rot.Dead():
-		res.Outcome, res.Reason = OutcomeDead, "see the line above; run "+s.Lifecycle.OAuthLoginCommand(r)
+		res.Outcome, res.Reason = OutcomeDead, "see the line above; run "+s.Lifecycle.LoginCommand(r)
 	case rot.Refused != lifecycle.NotRefused:
 		res.Outcome, res.Reason = OutcomeFailed, "not refreshed now (see the line above); the next git command tries again"
 	case nsec.OAuthRefreshToken != sec.OAuthRefreshToken:

@@ -1095,7 +1095,7 @@ func (m *Manager) askSelf(ctx context.Context, api API, token string) *selfAnswe
 // stored token stays, and so does the file. done is false when the stored
 // token decides what happens; old is GitLab's answer about it, if asked.
 func (m *Manager) recoverFile(ctx context.Context, api API, rec *store.Record, sec *store.Secret, token string) (rot Rotation, done bool, old *selfAnswer) {
-	file := m.path("recovery", rec.Account, ".token")
+	file := m.RecoveryFile(rec.Account, false)
 	found := m.askSelf(ctx, api, token)
 	switch {
 	case errors.Is(found.err, gitlabapi.ErrUnauthorized), errors.Is(found.err, gitlabapi.ErrUnrecognized),
@@ -1442,21 +1442,29 @@ func (m *Manager) removeJournal(account string) {
 	os.Remove(m.path("rotation", account, ".pending"))
 }
 
-// RecoveryDir is where new tokens wait when the keychain refused them.
-func (m *Manager) RecoveryDir() string { return m.dir("recovery") }
+// RecoveryFile is where a new secret of account waits when the keychain
+// refused it: a rotated token, or with oauth a refreshed OAuth pair. Every
+// reader and writer of those files, and every message that names one, asks
+// here.
+func (m *Manager) RecoveryFile(account string, oauth bool) string {
+	if oauth {
+		return m.path("recovery", account, ".oauth")
+	}
+	return m.path("recovery", account, ".token")
+}
 
 // writeRecovery saves a new token, alone on its line, so that a person can
 // feed the file to `login --token-stdin`.
 func (m *Manager) writeRecovery(account string, t *gitlabapi.Token) (string, error) {
-	if err := os.MkdirAll(m.dir("recovery"), 0o700); err != nil {
+	name := m.RecoveryFile(account, false)
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return "", err
 	}
-	name := m.path("recovery", account, ".token")
 	return name, atomicfile.WriteFile(name, []byte(t.Token+"\n"), 0o600)
 }
 
 func (m *Manager) readRecovery(account string) (string, bool) {
-	b, err := safefile.ReadFile(m.path("recovery", account, ".token"), maxStateFile)
+	b, err := safefile.ReadFile(m.RecoveryFile(account, false), maxStateFile)
 	if err != nil {
 		return "", false
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/atomicfile"
@@ -85,12 +86,6 @@ func (m *Manager) oauthAPI(rec *store.Record) (OAuthAPI, error) {
 		return m.NewOAuth(rec.OAuth.APIURL, s.CAFile, s.OAuthClientID)
 	}
 	return oauth.New(rec.OAuth.APIURL, s.CAFile, s.OAuthClientID)
-}
-
-// OAuthLoginCommand is the command that logs rec's account in again with
-// OAuth.
-func (m *Manager) OAuthLoginCommand(rec *store.Record) string {
-	return m.LoginCommand(rec) + " --oauth"
 }
 
 // RefusesOAuth is get's first question for an OAuth credential, from the
@@ -347,13 +342,13 @@ func (m *Manager) recoverOAuth(ctx context.Context, api OAuthAPI, rec *store.Rec
 		case err == nil && sec.UserID != 0 && info.UserID == sec.UserID:
 			return m.adoptOAuth(ctx, rec, sec, pair)
 		case err == nil:
-			m.warn("%s holds an OAuth token of another GitLab user than the one logged in for %s; it is ignored: delete the file", m.path("recovery", rec.Account, ".oauth"), hostOf(rec))
+			m.warn("%s holds an OAuth token of another GitLab user than the one logged in for %s; it is ignored: delete the file", m.RecoveryFile(rec.Account, true), hostOf(rec))
 		case errors.Is(err, oauth.ErrInvalidGrant):
-			m.warn("%s holds an OAuth token GitLab no longer accepts; it is ignored: delete the file", m.path("recovery", rec.Account, ".oauth"))
+			m.warn("%s holds an OAuth token GitLab no longer accepts; it is ignored: delete the file", m.RecoveryFile(rec.Account, true))
 		default:
 			// The file holds GitLab's answer to a refresh, so the stored
 			// pair is spent; but nothing is adopted unchecked.
-			m.warn("a refreshed OAuth token for %s waits in %s, and GitLab cannot be asked whether it is good (%v); it is checked again on the next git command", hostOf(rec), m.path("recovery", rec.Account, ".oauth"), err)
+			m.warn("a refreshed OAuth token for %s waits in %s, and GitLab cannot be asked whether it is good (%v); it is checked again on the next git command", hostOf(rec), m.RecoveryFile(rec.Account, true), err)
 			return unavailable(), nil
 		}
 	}
@@ -387,7 +382,7 @@ func (m *Manager) adoptOAuth(ctx context.Context, old *store.Record, oldSec *sto
 		}
 		if rerr != nil {
 			m.saveOAuthDead(ctx, old, store.DeadUnsaved)
-			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", hostOf(old), err, rerr, m.OAuthLoginCommand(old))
+			m.warn("the OAuth token for %s was refreshed but could not be saved anywhere (%v; %v); it works for now, then run %s", hostOf(old), err, rerr, m.LoginCommand(old))
 			return served(&upd, sec), nil
 		}
 		m.warn("the OAuth token for %s was refreshed but the keychain refused it (%v); the new token waits in %s and is used from there until the keychain takes it", hostOf(old), err, recoveryFile)
@@ -532,8 +527,8 @@ type recoveredPair struct {
 }
 
 func (m *Manager) writeOAuthRecovery(account string, p *oauth.Pair) (string, error) {
-	name := m.path("recovery", account, ".oauth")
-	if err := os.MkdirAll(m.dir("recovery"), 0o700); err != nil {
+	name := m.RecoveryFile(account, true)
+	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return name, err
 	}
 	b, _ := json.Marshal(recoveredPair{Access: p.Access, Refresh: p.Refresh, Expiry: p.Expiry})
@@ -541,7 +536,7 @@ func (m *Manager) writeOAuthRecovery(account string, p *oauth.Pair) (string, err
 }
 
 func (m *Manager) readOAuthRecovery(account string) (*oauth.Pair, bool) {
-	b, err := safefile.ReadFile(m.path("recovery", account, ".oauth"), maxStateFile)
+	b, err := safefile.ReadFile(m.RecoveryFile(account, true), maxStateFile)
 	if err != nil {
 		return nil, false
 	}
@@ -557,14 +552,14 @@ func (m *Manager) readOAuthRecovery(account string) (*oauth.Pair, bool) {
 func (m *Manager) tidyOAuth(rec *store.Record, sec *store.Secret) {
 	m.removeOAuthJournal(rec.Account)
 	if p, ok := m.readOAuthRecovery(rec.Account); ok && p.Refresh == sec.OAuthRefreshToken {
-		os.Remove(m.path("recovery", rec.Account, ".oauth"))
+		os.Remove(m.RecoveryFile(rec.Account, true))
 	}
 }
 
 // OAuthRecoveryFile is where a refreshed pair of account waits when the
 // keychain refused it; "" when there is none.
 func (m *Manager) OAuthRecoveryFile(account string) string {
-	name := m.path("recovery", account, ".oauth")
+	name := m.RecoveryFile(account, true)
 	if _, err := os.Stat(name); err != nil {
 		return ""
 	}

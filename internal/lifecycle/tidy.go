@@ -22,7 +22,7 @@ func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
 		m.removeJournal(rec.Account)
 		tidied = true
 	}
-	name := m.path("recovery", rec.Account, ".token")
+	name := m.RecoveryFile(rec.Account, false)
 	if tok, ok := m.readRecovery(rec.Account); ok && tok == sec.Password {
 		os.Remove(name)
 		tidied = true
@@ -33,7 +33,7 @@ func (m *Manager) Tidy(rec *store.Record, sec *store.Secret) bool {
 // HasLeftovers reports, without reading any secret, whether a rotation left
 // a journal or a recovery file for account (so that Tidy has work to do).
 func (m *Manager) HasLeftovers(account string) bool {
-	for _, p := range []string{m.path("rotation", account, ".pending"), m.path("recovery", account, ".token")} {
+	for _, p := range []string{m.path("rotation", account, ".pending"), m.RecoveryFile(account, false)} {
 		if _, err := os.Stat(p); err == nil {
 			return true
 		}
@@ -94,6 +94,6 @@ func (m *Manager) RecoveredOAuthRefreshToken(account string) (string, bool) {
 func (m *Manager) Forget(account string) {
 	m.removeJournal(account)
 	m.removeOAuthJournal(account)
-	os.Remove(m.path("recovery", account, ".token"))
-	os.Remove(m.path("recovery", account, ".oauth"))
+	os.Remove(m.RecoveryFile(account, false))
+	os.Remove(m.RecoveryFile(account, true))
 }

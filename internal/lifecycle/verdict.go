@@ -136,7 +136,7 @@ func (m *Manager) Describe(rec *store.Record, st TokenState, found Found, now ti
 	if st.State == StoredElsewhere || (m.Store != nil && m.Store.Elsewhere(rec)) {
 		return m.elsewhere(rec)
 	}
-	if v, ok := m.unreadable(found.SecretErr); ok {
+	if v, ok := m.unreadable(rec, found.SecretErr); ok {
 		return v
 	}
 	switch {
@@ -160,14 +160,18 @@ func (m *Manager) elsewhere(rec *store.Record) Verdict {
 		fmt.Sprintf("run git-credential-glpat migrate --to %s to move it (or set backend = %q again)", configured, rec.Backend))
 }
 
-// unreadable is the verdict on a credential whose secret could not be
-// read (err), if that is so.
-func (m *Manager) unreadable(err error) (Verdict, bool) {
+// unreadable is the verdict on rec, whose secret could not be read (err),
+// if that is so.
+func (m *Manager) unreadable(rec *store.Record, err error) (Verdict, bool) {
 	switch {
 	case err == nil:
 		return Verdict{}, false
 	case errors.Is(err, secrets.ErrNotFound):
-		return verdict(ActionNeeded, stateMissing, "its secret is missing from the backend (deleted there?), so git gets nothing for it", "log in again (git-credential-glpat login) or store it again"), true
+		fix := "store it again (git does, at its next login)"
+		if rec.Managed() {
+			fix = "run " + m.LoginCommand(rec)
+		}
+		return verdict(ActionNeeded, stateMissing, "its secret is missing from the backend (deleted there?), so git gets nothing for it", fix), true
 	case errors.Is(err, secrets.ErrLocked):
 		fix := "unlock the keychain (git-credential-glpat doctor says how, here)"
 		if m.Store != nil && m.Store.Backend == string(config.BackendEncryptedFile) {
@@ -283,7 +287,7 @@ func (m *Manager) recoveryWaits(rec *store.Record, sec *store.Secret) (string, b
 	if !ok || (sec != nil && tok == sec.Password) {
 		return "", false
 	}
-	return m.path("recovery", rec.Account, ".token"), true
+	return m.RecoveryFile(rec.Account, false), true
 }
 
 // recoveryLeftover reports whether rec's recovery file holds the stored
@@ -293,12 +297,12 @@ func (m *Manager) recoveryLeftover(rec *store.Record, sec *store.Secret) (string
 	if !ok || sec == nil || tok != sec.Password {
 		return "", false
 	}
-	return m.path("recovery", rec.Account, ".token"), true
+	return m.RecoveryFile(rec.Account, false), true
 }
 
 // describeOAuth is Describe for an OAuth credential.
 func (m *Manager) describeOAuth(rec *store.Record, st TokenState, found Found, now time.Time) Verdict {
-	login := "run " + m.OAuthLoginCommand(rec)
+	login := "run " + m.LoginCommand(rec)
 	switch {
 	case st.Outcome == OutcomeUnknown:
 		return verdict(OK, stateOutcomeUnknown, "a refresh got no answer; whether GitLab made a new pair is checked on the next git command", "")

@@ -2,11 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
+	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
+	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
@@ -20,7 +24,26 @@ func explain(err error) string {
 
 // explainOn is explain on system goos, with its environment and user id.
 func explainOn(err error, goos string, getenv func(string) string, uid int) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && fmt.Sprintf("%T", err) == "*errors.joinError" {
+		// errors.Join's (store.List's, one for each index file): each
+		// says its own. Other errors that wrap several say it whole.
+		var lines []string
+		for _, e := range j.Unwrap() {
+			lines = append(lines, explainOn(e, goos, getenv, uid))
+		}
+		return strings.Join(lines, "; ")
+	}
+	var elsewhere *store.ElsewhereError
+	var inconsistent *store.InconsistentError
+	var aside *store.SetAsideError
 	switch {
+	case errors.As(err, &elsewhere):
+		r := &elsewhere.Record
+		return hostarg.Format(r.Protocol, r.Host) + " (" + r.Username + "): " + lifecycle.Elsewhere(r, elsewhere.Backend).Line()
+	case errors.As(err, &inconsistent):
+		return err.Error() + ": delete the file or store the credentials again"
+	case errors.As(err, &aside):
+		return err.Error() + ": store them again (or log in again) to see them, then delete the file"
 	case errors.Is(err, keychain.ErrNoSessionBus):
 		// Often a cron job's (cron starts it with no session bus), and
 		// then "run it in a desktop session" is no help.

@@ -262,7 +262,8 @@ func runGitOp(c *call) int {
 // openSession opens what a command works with; writes: the command may
 // store something. The caller closes it when the command is done.
 func openSession(writes bool, ui *tty.UI) (*session.Session, error) {
-	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(testHooks.killAt)}
+	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(testHooks.killAt),
+		Notice: func(err error) { ui.Warningf("%s", explain(err)) }}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

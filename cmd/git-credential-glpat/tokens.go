@@ -369,7 +369,7 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	entries, err := svc.Status(ctx, host, account.StatusOptions{Offline: o.offline, SecretsErr: backendErr})
 	stop()
 	if err != nil {
-		ui.Warningf("%v", err)
+		ui.Warningf("%s", explain(err))
 	}
 	r := statusReport{Host: host.String(), Entries: entries, NeedAction: needAction(entries), Now: svc.Now,
 		Width: tty.Width(stdout, statusWidth)}

@@ -710,6 +710,15 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	if r.Token == nil {
 		return r // a plain credential after all (lifecycle.Check)
 	}
+	if found.Secret == nil && found.SecretErr == nil && o.SecretsErr == nil && s.Lifecycle.HasLeftovers(r.Account) {
+		// Offline too: whether a recovery file holds a successor or a
+		// copy of the stored token is the backend's to say.
+		if sec, err := s.Store.ReadSecret(ctx, r); err == nil {
+			found.Secret = sec
+		} else {
+			found.SecretErr = err
+		}
+	}
 	t := r.Token
 	set := s.Lifecycle.SettingsFor(r)
 	e.Managed = true

@@ -52,7 +52,7 @@ func (m *Manager) GitRefused(ctx context.Context, rec *store.Record, sec *store.
 	switch {
 	case errors.Is(err, gitlabapi.ErrUnauthorized):
 		markDead(tok, err, now)
-		m.warn("GitLab no longer accepts the token for %s (%s); it stays listed as %s: run %s", hostOf(rec), deadText(tok.Dead), deadText(tok.Dead), m.LoginCommand(rec))
+		m.warnDead(upd, now)
 	case err == nil:
 		applyInfo(tok, info)
 		tok.Unverified = false

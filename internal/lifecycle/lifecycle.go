@@ -104,26 +104,20 @@ func (m *Manager) Serve(ctx context.Context, rec *store.Record, sec *store.Secre
 	if m.dead(rec, now) {
 		return dead(), nil
 	}
+	s := m.settings(rec)
+	st := assess(rec, s, pending, false, now)
 	if rec.Token.GitUnusable() {
 		// GitLab answers git with 403 for it, and git does not tell its
 		// helpers about a 403 (http.c rejects a credential on 401 only):
 		// only here can the person learn why.
-		m.warnOnce(ctx, rec, now, "the token for %s has scopes %s, which do not let git fetch or push: GitLab answers 403 \"You are not allowed to download code.\"; create one with read_repository and write_repository and run %s",
-			hostOf(rec), strings.Join(rec.Token.Scopes, ", "), m.LoginCommand(rec))
+		m.warnState(ctx, rec, st, sec, now)
 	}
-	s := m.settings(rec)
-	st := assess(rec, s, pending, false, now)
 	if !s.AutoRotate || !st.Due {
 		return served(rec, sec), nil
 	}
-	if !st.CanRotate {
-		m.warnOnce(ctx, rec, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			hostOf(rec), expiryText(rec), m.LoginCommand(rec))
-		return served(rec, sec), nil
-	}
-	if st.State == NoSelfRotation {
-		m.warnOnce(ctx, rec, now, "%s; the token for %s expires %s: create a new one before then and run %s",
-			NoSelfRotationText(rec.Token), hostOf(rec), expiryText(rec), m.LoginCommand(rec))
+	if !st.CanRotate || st.State == NoSelfRotation {
+		// It stops working unless a person acts: said once a day.
+		m.warnState(ctx, rec, st, sec, now)
 		return served(rec, sec), nil
 	}
 	if !st.RetryAt.IsZero() || recentlyRotated(rec, now) {
@@ -340,11 +334,10 @@ func retryAt(tok *store.Token) time.Time {
 // dead reports (and tells the person, once per call) whether the token
 // must not be handed to Git.
 func (m *Manager) dead(rec *store.Record, now time.Time) bool {
-	st := refusal(rec, now)
-	if st.State != Expired && st.State != Revoked {
+	if st := refusal(rec, now); st.State != Expired && st.State != Revoked {
 		return false
 	}
-	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, st, Found{}, now).Line())
+	m.warnDead(rec, now)
 	return true
 }
 
@@ -645,8 +638,7 @@ func (m *Manager) rotateLocked(ctx context.Context, api API, rec *store.Record, 
 	applyInfo(tok, info)
 	if !tok.CanRotateItself() {
 		m.Store.UpdateRecord(ctx, upd)
-		m.warnOnce(ctx, upd, now, "the token for %s expires %s and cannot rotate itself (it needs the self_rotate or api scope); create a new one and run %s",
-			hostOf(rec), expiryText(upd), m.LoginCommand(rec))
+		m.warnState(ctx, upd, m.StateAt(upd, now), sec, now)
 		return served(upd, sec), nil
 	}
 
@@ -1221,7 +1213,13 @@ func (m *Manager) saveDead(ctx context.Context, rec *store.Record, cause error) 
 	upd, tok := copyRecord(rec)
 	markDead(tok, cause, m.now())
 	m.Store.UpdateRecord(ctx, upd)
-	m.warn("GitLab no longer accepts the token for %s (%s); run %s", hostOf(rec), deadText(tok.Dead), m.LoginCommand(rec))
+	m.warnDead(upd, m.now())
+}
+
+// warnDead tells the person that rec's token is dead, as every command
+// says it (Describe).
+func (m *Manager) warnDead(rec *store.Record, now time.Time) {
+	m.warn("%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, refusal(rec, now), Found{}, now).Line())
 }
 
 func (m *Manager) saveFailure(ctx context.Context, rec *store.Record, cause error) {
@@ -1260,6 +1258,15 @@ func clockText(t, now time.Time) string {
 		return t.Format("15:04 UTC")
 	}
 	return t.Format("2006-01-02 15:04 UTC")
+}
+
+// warnState tells the person, at most once per warnEvery, what every
+// command says of rec's token in state st (Describe).
+func (m *Manager) warnState(ctx context.Context, rec *store.Record, st TokenState, sec *store.Secret, now time.Time) {
+	if now.Sub(rec.Token.WarnedAt) < warnEvery {
+		return
+	}
+	m.warnOnce(ctx, rec, now, "%s (%s): %s", hostOf(rec), rec.Username, m.Describe(rec, st, Found{Secret: sec}, now).Line())
 }
 
 // warnOnce warns at most once per warnEvery for the same record.

@@ -696,9 +696,11 @@ func TestRevokedWhileTheOutcomeIsUnknown(t *testing.T) {
 			}
 		}
 		rec, _ := w.stored()
-		st := w.manager().State(rec)
-		if st.Outcome != AnswerLost || !strings.Contains(st.OutcomeText(w.clock.Now()), "may have been rotated") || !strings.Contains(DeadReason(rec.Token), "may have been rotated") {
-			t.Errorf("state: outcome %d, %q, dead %q; want the answer lost, saying it may have been rotated", st.Outcome, st.OutcomeText(w.clock.Now()), DeadReason(rec.Token))
+		m := w.manager()
+		st := m.State(rec)
+		v := m.Describe(rec, st, Found{}, w.clock.Now())
+		if st.Outcome != AnswerLost || !strings.Contains(st.OutcomeText(w.clock.Now()), "may have been rotated") || !strings.Contains(v.Problem, "may have been rotated") {
+			t.Errorf("state: outcome %d, %q, verdict %q; want the answer lost, saying it may have been rotated", st.Outcome, st.OutcomeText(w.clock.Now()), v.Problem)
 		}
 	})
 }

@@ -228,7 +228,7 @@ func TestTokenRefusedByGitLabIsNeverRotated(t *testing.T) {
 			w.wantServed(got, 0)
 			w.wantCalls(1, 0)
 			w.wantTable(tt.wantTable)
-			w.wantWarnings(0, []string{"no longer accepts the token for " + host, string(tt.wantDead), "git-credential-glpat login " + host})
+			w.wantWarnings(0, []string{host + " (alice): GitLab says the token", string(tt.wantDead), "git-credential-glpat login " + host})
 			rec, _ := w.stored()
 			if rec.Token.Dead != tt.wantDead || !rec.Token.DeadAt.Equal(w.clock.Now()) {
 				t.Errorf("stored dead %q at %s, want %q at %s", rec.Token.Dead, rec.Token.DeadAt, tt.wantDead, w.clock.Now())
@@ -263,9 +263,9 @@ func TestTokenThatCannotRotateItselfIsServedWithOneWarning(t *testing.T) {
 		wantWarn     []string
 	}{
 		{"no api or self_rotate scope", []string{"read_repository", "write_repository"}, nil, 0, 0, 0,
-			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 00:00 UTC", "git-credential-glpat login " + host}},
+			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 (00:00 UTC)", "git-credential-glpat login " + host}},
 		{"the stored scopes are out of date", []string{"read_repository"}, []string{"read_repository", "self_rotate"}, 0, 1, 0,
-			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 00:00 UTC"}},
+			[]string{"cannot rotate itself", "self_rotate", "2026-03-20 (00:00 UTC)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,38 +85,6 @@ func answerLost(dead store.Dead) bool {
 	return dead == store.DeadAnswerLost || dead == store.DeadUnsaved
 }
 
-// DeadReason says why tok can no longer work, to follow "the token for
-// HOST is": as GitLab said it (expired, revoked, no longer accepted), its
-// expiry, or, after a rotation whose answer was lost, what is not known.
-// It is "" for a token that is not dead.
-func DeadReason(tok *store.Token) string {
-	switch {
-	case tok.Dead != "":
-		return deadText(tok.Dead)
-	case tok.ExpiresAt != "":
-		return "expired on " + tok.ExpiresAt
-	}
-	return ""
-}
-
-// deadText says a dead token's reason in words, to follow "the token for
-// HOST is".
-func deadText(d store.Dead) string {
-	switch d {
-	case store.DeadExpired:
-		return "expired"
-	case store.DeadRevoked:
-		return "revoked"
-	case store.DeadAnswerLost:
-		return "no longer accepted by GitLab after a rotation whose answer was lost: it may have been rotated (the new token is not known) or revoked"
-	case store.DeadUnsaved:
-		return "revoked (it was rotated, but the new token could not be saved)"
-	case store.DeadUnconfirmed:
-		return "revoked (rotated; a token in the recovery file may be its successor)"
-	}
-	return "no longer accepted by GitLab"
-}
-
 // TokenState is State's answer for one token.
 type TokenState struct {
 	State   State
@@ -192,6 +160,9 @@ func (m *Manager) StateAt(rec *store.Record, now time.Time) TokenState {
 		return TokenState{} // a plain credential: served as stored
 	}
 	j, pending := m.readJournal(rec.Account)
+	// A journal naming a token that is no longer the stored one is what a
+	// finished rotation left (Tidy removes it): nothing is unsettled.
+	pending = pending && !journalFinished(rec, j)
 	st := assess(rec, m.settings(rec), pending, elsewhere, now)
 	if pending && !j.StartedAt.IsZero() {
 		st.SentAt, st.SettlesAt = j.StartedAt, settled(j)
@@ -249,9 +220,9 @@ func refusal(rec *store.Record, now time.Time) TokenState {
 	}
 	switch {
 	case t.Dead == store.DeadExpired:
-		st.State, st.Since, st.Why = Expired, t.DeadAt, deadText(t.Dead)
+		st.State, st.Since, st.Why = Expired, t.DeadAt, deadProblem(t.Dead)
 	case t.Dead != "":
-		st.State, st.Since, st.Why = Revoked, t.DeadAt, DeadReason(t)
+		st.State, st.Since, st.Why = Revoked, t.DeadAt, deadProblem(t.Dead)
 	case hasExpiry && !now.Before(exp):
 		st.State, st.Since = Expired, exp
 	case heldBack(rec, now):

@@ -92,7 +92,7 @@ func TestStateSaysWhenAndWhy(t *testing.T) {
 		why                 string
 	}{
 		{"held back", store.Token{ExpiresAt: expires, GitRefusedAt: at}, at, at.Add(retryAfter), time.Time{}, ""},
-		{"revoked", store.Token{ExpiresAt: expires, Dead: store.DeadRevoked, DeadAt: at}, at, time.Time{}, time.Time{}, "revoked"},
+		{"revoked", store.Token{ExpiresAt: expires, Dead: store.DeadRevoked, DeadAt: at}, at, time.Time{}, time.Time{}, "GitLab says the token was revoked"},
 		{"expired", store.Token{ExpiresAt: expires}, exp, time.Time{}, time.Time{}, ""},
 		{"failed", store.Token{ExpiresAt: expires, RotateFailedAt: at, RotateError: "gitlab: 502"}, time.Time{}, time.Time{}, at.Add(retryAfter), "gitlab: 502"},
 	} {

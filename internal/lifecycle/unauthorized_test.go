@@ -73,7 +73,7 @@ func TestTokenGitLabNoLongerKnowsIsDeadOnlyWhenThatLasts(t *testing.T) {
 	}
 	w.wantDead(store.DeadRefused)
 	warnings := w.allWarnings()
-	w.wantWarnings(len(warnings)-1, []string{"no longer accepts the token for " + host, "git-credential-glpat login " + host})
+	w.wantWarnings(len(warnings)-1, []string{host + " (alice): GitLab no longer accepts the token", "git-credential-glpat login " + host})
 	for _, msg := range warnings[:len(warnings)-1] {
 		if !strings.Contains(msg, "could not rotate the token for "+host) {
 			t.Errorf("warning %q before the hour is over: want it to say only that rotation failed", msg)

@@ -155,6 +155,12 @@ func (m *Manager) elsewhere(rec *store.Record) Verdict {
 	if m.Store != nil {
 		configured = m.Store.Backend
 	}
+	return Elsewhere(rec, configured)
+}
+
+// Elsewhere is the verdict on rec, whose secret is in another backend than
+// the configured one (store.ElsewhereError).
+func Elsewhere(rec *store.Record, configured string) Verdict {
 	return verdict(ActionNeeded, stateElsewhere,
 		fmt.Sprintf("stored in the %s backend, but the config names %s, so git gets nothing for it", rec.Backend, configured),
 		fmt.Sprintf("run git-credential-glpat migrate --to %s to move it (or set backend = %q again)", configured, rec.Backend))

@@ -35,6 +35,9 @@ type Options struct {
 	// Warn tells a person about what the lifecycle does on its own (and
 	// about a config it cannot read); nil is silent.
 	Warn func(format string, a ...any)
+	// Notice tells a person what the store does on its own or will not
+	// do (store.Store.Notice), in the caller's words; nil is silent.
+	Notice func(error)
 	// Hook is called at the named points of a rotation or a migrate (the
 	// crash-safety tests kill the process there); nil does nothing.
 	Hook func(point string)
@@ -122,7 +125,7 @@ func Open(o Options) (*Session, error) {
 	}
 	s.BackendOptions = o.Backend
 	s.Store = &store.Store{Secrets: secretStore, Dir: filepath.Join(o.StateDir, "index"), APIURL: s.tokenAPIURL,
-		Backend: string(s.Kind), Hook: o.Hook}
+		Backend: string(s.Kind), Hook: o.Hook, Notice: o.Notice}
 	return s, nil
 }
 
@@ -233,13 +236,12 @@ func (s *Session) Lifecycle() *lifecycle.Manager {
 }
 
 // Accounts is the account service of the interactive commands; the config
-// must load. The store then warns about what it sets aside.
+// must load.
 func (s *Session) Accounts() (*account.Service, error) {
 	cfg, err := s.config()
 	if err != nil {
 		return nil, err
 	}
-	s.Store.Warn = s.opts.Warn
 	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}, nil
 }
 
@@ -252,13 +254,17 @@ func (s *Session) AccountsForDoctor() *account.Service {
 		cfg = config.Default()
 		s.ConfigReported()
 	}
-	return &account.Service{Store: s.Store, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: s.Lifecycle()}
+	// The doctor's checks say what the store does not serve: its view of
+	// the store tells nothing besides.
+	quiet := *s.Store
+	quiet.Notice = nil
+	lc := s.Lifecycle()
+	lc.Store = &quiet
+	return &account.Service{Store: &quiet, Config: cfg, ConfigPath: s.ConfigPath, Lifecycle: lc}
 }
 
-// Helper is Git's credential helper over the session; the store warns
-// about what it sets aside.
+// Helper is Git's credential helper over the session.
 func (s *Session) Helper() *helper.Helper {
-	s.Store.Warn = s.opts.Warn
 	return &helper.Helper{Store: s.Store, Warn: s.opts.Warn, Config: s.config, Lifecycle: s.Lifecycle()}
 }
 

@@ -83,7 +83,7 @@ func TestIndexOfFormat1IsReadAndRewritten(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	var warned []string
-	s := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "keyring", Warn: func(f string, a ...any) { warned = append(warned, f) }}
+	s := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "keyring", Notice: func(err error) { warned = append(warned, err.Error()) }}
 	file := s.fileName("https", "gitlab.example.com")
 	os.WriteFile(file, []byte(format1Index), 0o600)
 
@@ -153,7 +153,7 @@ func TestIndexOfANewerFormatIsNeverWritten(t *testing.T) {
 			dir := t.TempDir()
 			mem := new(secretstest.Memory)
 			var warned []string
-			s := &Store{Secrets: mem, Dir: dir, Backend: "keyring", Warn: func(f string, a ...any) { warned = append(warned, f) }}
+			s := &Store{Secrets: mem, Dir: dir, Backend: "keyring", Notice: func(err error) { warned = append(warned, err.Error()) }}
 			file := s.fileName("https", "gitlab.example.com")
 			os.WriteFile(file, []byte(tc.content), 0o600)
 			mem.Set(ctx, "https://u@gitlab.example.com", `{"password":"kept"}`)

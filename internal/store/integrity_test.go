@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -56,7 +55,7 @@ func TestPlantedRecordsAreNotServed(t *testing.T) {
 	ctx := context.Background()
 	mem := new(secretstest.Memory)
 	var warned []string
-	s := &Store{Secrets: mem, Dir: t.TempDir(), Warn: func(f string, a ...any) { warned = append(warned, f) }}
+	s := &Store{Secrets: mem, Dir: t.TempDir(), Notice: func(err error) { warned = append(warned, err.Error()) }}
 	if err := s.Put(ctx, &Record{Protocol: "https", Host: "a.example", Username: "u"}, &Secret{Password: "a-secret"}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +148,14 @@ func TestRecordsOfAnotherBackendAreNeverDropped(t *testing.T) {
 	keyring := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "keyring"}
 	keyring.Put(ctx, &Record{Protocol: "https", Host: "h.example", Username: "u"}, &Secret{Password: "p"})
 	var warned []string
-	kernel := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "kernel", Warn: func(f string, a ...any) { warned = append(warned, fmt.Sprintf(f, a...)) }}
+	kernel := &Store{Secrets: new(secretstest.Memory), Dir: dir, Backend: "kernel", Notice: func(err error) { warned = append(warned, err.Error()) }}
 	for i := 0; i < 2; i++ {
 		if rec, _, err := kernel.Get(ctx, req("https", "h.example", "")); rec != nil || err != nil {
 			t.Fatalf("served from the wrong backend: %v %v", rec, err)
 		}
 	}
-	if len(warned) != 1 || !strings.Contains(warned[0], "migrate --to kernel") {
-		t.Errorf("warnings = %q, want one naming migrate", warned)
+	if len(warned) != 1 || !strings.Contains(warned[0], "in the keyring backend, and the config names kernel") {
+		t.Errorf("notices = %q, want one naming both backends", warned)
 	}
 	if n, _ := kernel.Erase(ctx, req("https", "h.example", "")); n != 0 {
 		t.Errorf("erased a record of another backend")

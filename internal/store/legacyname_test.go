@@ -22,7 +22,7 @@ func TestLongHostIndexOfAnEarlierVersion(t *testing.T) {
 	dir := t.TempDir()
 	mem := new(secretstest.Memory)
 	var warned []string
-	s := &Store{Secrets: mem, Dir: dir, Backend: "keyring", Warn: func(f string, a ...any) { warned = append(warned, f) }}
+	s := &Store{Secrets: mem, Dir: dir, Backend: "keyring", Notice: func(err error) { warned = append(warned, err.Error()) }}
 	legacy := filepath.Join(dir, escape("https_"+host)+".json")
 	if legacy == s.fileName("https", host) {
 		t.Fatal("the host is too short to test a cut name")

@@ -22,7 +22,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/credential"
 	"github.com/glpat-dev/git-credential-glpat/internal/filelock"
 	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
-	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 )
@@ -53,9 +52,12 @@ type Store struct {
 	Dir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Warn tells a person about a damaged index that was set aside, or an
-	// inconsistent record that is not served; nil says nothing.
-	Warn func(format string, args ...any)
+	// Notice tells a person, in the caller's words, what the store does
+	// on its own or will not do: a damaged index set aside
+	// (*SetAsideError), records it does not serve (*InconsistentError), a
+	// credential stored in another backend (*ElsewhereError, once per
+	// process). Nil says nothing.
+	Notice func(error)
 	// APIURL returns the API base URL of a managed token's host, from the
 	// config (or the derived https://HOST/api/v4). Every record read from
 	// the index gets its Token.APIURL from it: the index is not trusted to
@@ -625,24 +627,14 @@ func (s *Store) Elsewhere(r *Record) bool {
 	return r.Backend != "" && r.Backend != s.Backend
 }
 
-// ElsewhereProblem says, for a person, where r's secret is and what to run.
-func (s *Store) ElsewhereProblem(r *Record) string {
-	return fmt.Sprintf("stored in the %s backend, but the config names %s: %s", r.Backend, s.Backend, s.ElsewhereFix(r))
-}
-
-// ElsewhereFix is what to run about r being stored elsewhere.
-func (s *Store) ElsewhereFix(r *Record) string {
-	return fmt.Sprintf("run git-credential-glpat migrate --to %s to move it (or set backend = %q again)", s.Backend, r.Backend)
-}
-
 // warnElsewhere tells a person, once per process, that a credential is
 // stored elsewhere.
 func (s *Store) warnElsewhere(r *Record) {
-	if s.Warn == nil || s.warnedElsewhere {
+	if s.Notice == nil || s.warnedElsewhere {
 		return
 	}
 	s.warnedElsewhere = true
-	s.Warn("the credential for %s (%s) is %s", hostarg.Format(r.Protocol, r.Host), r.Username, s.ElsewhereProblem(r))
+	s.Notice(&ElsewhereError{Record: *r, Backend: s.Backend})
 }
 
 // trusted returns the records of the index file name that may be served:
@@ -666,18 +658,14 @@ func (s *Store) trusted(name string, recs []Record) []Record {
 			out = append(out, recs[i])
 		}
 	}
-	if s.Warn != nil {
-		s.Warn("%s", inconsistentError(name, bad))
+	if s.Notice != nil {
+		s.Notice(&InconsistentError{File: name, N: bad})
 	}
 	return out
 }
 
 func (s *Store) consistent(name string, r *Record) bool {
 	return consistentAccount(r) && s.fileName(r.Protocol, r.Host) == name
-}
-
-func inconsistentError(name string, n int) error {
-	return fmt.Errorf("the state directory holds %d inconsistent record(s) in %s (a protocol, host or account that disagrees with the file or the credential); they are not served: delete the file or store the credentials again", n, name)
 }
 
 // ReadSecret reads the secret of r from the secrets.Store.
@@ -963,7 +951,7 @@ func (s *Store) List() ([]Record, error) {
 		name := e.Name()
 		if strings.Contains(name, ".json.corrupt-") {
 			// Set aside by a store: say so until a person removes it.
-			errs = append(errs, fmt.Errorf("store: %s is a damaged index set aside; the credentials it listed are still in the keychain but unlisted (store or log in again, then delete it)", filepath.Join(s.Dir, name)))
+			errs = append(errs, &SetAsideError{Aside: filepath.Join(s.Dir, name)})
 			continue
 		}
 		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
@@ -982,7 +970,7 @@ func (s *Store) List() ([]Record, error) {
 			}
 		}
 		if bad := len(idx.Records) - (len(out) - n); bad > 0 {
-			errs = append(errs, fmt.Errorf("store: %w", inconsistentError(file, bad)))
+			errs = append(errs, &InconsistentError{File: file, N: bad})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -1114,8 +1102,8 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 		if rerr := os.Rename(name, aside); rerr != nil {
 			return err
 		}
-		if s.Warn != nil {
-			s.Warn("the index of %s://%s was damaged; it is kept as %s, and the credentials it listed stay in the keychain unlisted: store them again (or log in again) to see them", protocol, host, aside)
+		if s.Notice != nil {
+			s.Notice(&SetAsideError{Aside: aside})
 		}
 		idx = &indexFile{Version: indexVersion}
 	} else if err != nil {

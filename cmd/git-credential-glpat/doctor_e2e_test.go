@@ -177,3 +177,35 @@ func TestDoctorWarnsOfAHeldBackToken(t *testing.T) {
 		t.Errorf("doctor: exit %d\n%s", exitCode(err), out)
 	}
 }
+
+// TestDoctorFixForAHelperAfterSetupsLines: git asks another helper after
+// the lines setup wrote (a [credential] helper added later in the global
+// config). setup answers "unchanged" and warns what to do; doctor gives the
+// same fix, never "run setup", which would change nothing; and once it is
+// followed, doctor is content.
+func TestDoctorFixForAHelperAfterSetupsLines(t *testing.T) {
+	g := newGitLabWorld(t, "")
+	host := "http://" + g.host
+	if out, errOut, err := g.run("", binPath, "setup", host); err != nil {
+		t.Fatalf("setup: %v\n%s%s", err, out, errOut)
+	}
+	gitconfig := filepath.Join(g.dir, "gitconfig")
+	before, _ := os.ReadFile(gitconfig)
+	os.WriteFile(gitconfig, append(before[:len(before):len(before)], "[credential]\n\thelper = store\n"...), 0o600)
+
+	out, errOut, _ := g.run("", binPath, "setup", host)
+	if !strings.Contains(out, "unchanged") || !strings.Contains(errOut, "credential.helper=store") {
+		t.Fatalf("setup with a helper after its lines:\n%s%s", out, errOut)
+	}
+	_, setupFix, _ := strings.Cut(flat(errOut), "; ")
+	doctor, _, err := g.run("", binPath, "doctor")
+	d := flat(doctor)
+	if exitCode(err) != 1 || strings.Contains(d, "fix: run `git-credential-glpat setup") || !strings.Contains(d, setupFix) {
+		t.Errorf("doctor's fix is not setup's (%q):\n%s", setupFix, doctor)
+	}
+	os.WriteFile(gitconfig, before, 0o600) // the fix, followed
+	doctor, _, _ = g.run("", binPath, "doctor")
+	if d := flat(doctor); strings.Contains(d, "credential.helper=store") || !strings.Contains(d, "[ok] helpers for "+host) {
+		t.Errorf("after the fix, doctor:\n%s", doctor)
+	}
+}

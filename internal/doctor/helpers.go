@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/gitconfig"
+	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 )
 
 // helperKind says whether a credential.helper value runs this program.
@@ -141,6 +142,30 @@ func setupCanOverride(e gitconfig.Entry) bool {
 	return e.Scope == "" || e.Scope == "system" || e.Scope == "global"
 }
 
+// laterFix is what makes git stop asking the other helpers of later, which
+// come after this program's lines for t: setup's own advice
+// (gitsetup.LaterHelperFix), so that following it never ends in setup
+// answering "unchanged".
+func laterFix(later []gitconfig.Entry, t gitconfig.Target, setupFix, home string) string {
+	var fixes []string
+	bySetup := false
+	for _, h := range later {
+		if k, _ := classifyHelper(h.Value); k != otherHelper {
+			continue
+		}
+		fix, setupFixes := gitsetup.LaterHelperFix(h, t.Protocol+"://"+t.Host)
+		if setupFixes {
+			bySetup = true
+			continue
+		}
+		fixes = append(fixes, "for "+describe(h, home)+": "+fix)
+	}
+	if bySetup {
+		fixes = append(fixes, setupFix)
+	}
+	return strings.Join(fixes, "; ")
+}
+
 // checkHelpers says whether Git asks this helper, and only it, for t.
 func checkHelpers(env *Env, l gitconfig.HelperList, t gitconfig.Target, name, setupHost string) Check {
 	home := env.Getenv("HOME")
@@ -207,7 +232,7 @@ func checkHelpers(env *Env, l gitconfig.HelperList, t gitconfig.Target, name, se
 	if after := others(last+1, len(l.Helpers)); len(after) > 0 {
 		problems = append(problems, "git also asks "+strings.Join(after, ", ")+" after git-credential-glpat: git gives it a copy of every token it stores, outside the keychain, and it answers with an old token whenever git-credential-glpat has none")
 		if fix == "" {
-			fix = fixFor(last+1, len(l.Helpers))
+			fix = laterFix(l.Helpers[last+1:], t, setupFix, home)
 		}
 	}
 	if len(ours) > 1 {

@@ -112,12 +112,30 @@ func (l entryList) helperWarning(h Host, helper string) string {
 		}
 		for _, e := range hl.Helpers {
 			if e.Value != helper {
-				return fmt.Sprintf("git still asks %s (in %s) for %s; remove it, or move it above the lines setup added",
-					e.KeyValue(), e.File(), t)
+				fix, _ := LaterHelperFix(e, h.URL())
+				return fmt.Sprintf("git still asks %s (in %s) for %s; %s", e.KeyValue(), e.File(), t, fix)
 			}
 		}
 	}
 	return ""
+}
+
+// LaterHelperFix says what makes git stop asking e, a helper git asks for
+// url (a credential context like "https://gitlab.com") after the lines
+// setup writes for it; setup's warning and doctor's fix both say it. Setup
+// moves its own lines past a later value of the key it writes, so there
+// setup fixes it (setupFixes, and fix is ""); any other key comes after
+// them for good: in the global config, where setup writes, it is removed
+// or moved above them, and a repository's config is read after the global
+// one, so there it can only be removed.
+func LaterHelperFix(e gitconfig.Entry, url string) (fix string, setupFixes bool) {
+	switch {
+	case e.Scope == "global" && strings.EqualFold(e.Key, helperKey(strings.ToLower(url))):
+		return "", true
+	case e.Scope == "" || e.Scope == "global":
+		return "remove it, or move it above the lines setup added", false
+	}
+	return "remove it", false
 }
 
 // splitKey splits a key setup writes, "credential.<url>.<name>".

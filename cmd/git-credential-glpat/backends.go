@@ -10,7 +10,6 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
@@ -52,11 +51,7 @@ Examples:
 var (
 	initCommand = command{
 		name: "init", summary: "create the encrypted file (encrypted-file backend)", usage: initUsage,
-		bind: func(fs *flagSet) runFunc {
-			o := new(encryptedFileOptions)
-			fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
-			return o.run
-		},
+		bind: bindPassphraseStdin,
 	}
 	unlockCommand = command{
 		name: "unlock", summary: "unlock the encrypted file until reboot", usage: initUsage,
@@ -73,15 +68,18 @@ var (
 	}
 	passphraseCommand = command{
 		name: "passphrase", summary: "change the passphrase of the encrypted file", usage: initUsage,
-		bind: func(fs *flagSet) runFunc {
-			o := new(encryptedFileOptions)
-			fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
-			return o.run
-		},
+		bind: bindPassphraseStdin,
 	}
 )
 
 const passphraseStdinHelp = "read the passphrase from stdin"
+
+// bindPassphraseStdin binds the one flag of init and passphrase.
+func bindPassphraseStdin(fs *flagSet) runFunc {
+	o := new(encryptedFileOptions)
+	fs.boolVar(&o.fromStdin, "passphrase-stdin", passphraseStdinHelp)
+	return o.run
+}
 
 // encryptedFileOptions are the flags of init, unlock, lock and passphrase.
 type encryptedFileOptions struct {
@@ -180,7 +178,7 @@ func (o *migrateOptions) run(c *call, pos []string) int {
 	case !c.noArgs(pos):
 		return 2
 	case o.to == "":
-		return ui.ArgError("migrate", "missing --to BACKEND (%s)", orList(backendNames()))
+		return argError(ui, "migrate", "missing --to BACKEND (%s)", orList(backendNames()))
 	case !slices.Contains(backendNames(), o.to):
 		return c.unknownWord("unknown backend %q for --to", o.to, backendNames())
 	}
@@ -217,7 +215,7 @@ func (o *migrateOptions) run(c *call, pos []string) int {
 	var te *backend.TargetError
 	switch {
 	case errors.As(err, &te):
-		ui.Errorf("%s: %s", target, cli.Explain(te.Err))
+		ui.Errorf("%s: %s", target, explain(te.Err))
 		if target == config.BackendEncryptedFile && errors.Is(err, agefile.ErrNotInitialized) {
 			ui.Hintf("run git-credential-glpat init first, then git-credential-glpat migrate --to encrypted-file again")
 		}
@@ -239,7 +237,7 @@ func (o *migrateOptions) run(c *call, pos []string) int {
 		}
 	}
 	if err != nil {
-		ui.Errorf("%s; nothing was lost: run migrate again", cli.Explain(err))
+		ui.Errorf("%s; nothing was lost: run migrate again", explain(err))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s now says backend = %q\n", e.ConfigPath, target)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/editdist"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 // flagSet is a command's flags as its bind declares them: the flag.FlagSet
@@ -133,11 +134,19 @@ func (f *flagSet) nearest(name string) string {
 	return best
 }
 
+// argError reports a usage error in cmd's arguments in the style of its
+// flag errors, "CMD: what is wrong (what it takes)", and returns the exit
+// status of a usage error, 2.
+func argError(ui *tty.UI, cmd, format string, a ...any) int {
+	ui.Errorf("%s: %s", cmd, fmt.Sprintf(format, a...))
+	return 2
+}
+
 // noArgs reports whether the command, which takes no positional
 // arguments, got none; it reports the first one it got otherwise.
 func (c *call) noArgs(pos []string) bool {
 	if len(pos) > 0 {
-		c.ui.ArgError(c.name, "unexpected argument %q", pos[0])
+		argError(c.ui, c.name, "unexpected argument %q", pos[0])
 		return false
 	}
 	return true
@@ -152,10 +161,10 @@ func (c *call) word(pos []string) (string, bool) {
 	}
 	switch {
 	case len(pos) == 0:
-		c.ui.ArgError(c.name, "missing the %s (%s)", c.cmd.noun, orList(words))
+		argError(c.ui, c.name, "missing the %s (%s)", c.cmd.noun, orList(words))
 		return "", false
 	case len(pos) > 1:
-		c.ui.ArgError(c.name, "unexpected argument %q", pos[1])
+		argError(c.ui, c.name, "unexpected argument %q", pos[1])
 		return "", false
 	}
 	for _, w := range words {
@@ -173,9 +182,9 @@ func (c *call) word(pos []string) (string, bool) {
 func (c *call) unknownWord(what, got string, words []string) int {
 	msg := fmt.Sprintf(what, got)
 	if near := editdist.Nearest(got, words); near != "" {
-		return c.ui.ArgError(c.name, "%s (did you mean %s?)", msg, near)
+		return argError(c.ui, c.name, "%s (did you mean %s?)", msg, near)
 	}
-	return c.ui.ArgError(c.name, "%s (%s)", msg, orList(words))
+	return argError(c.ui, c.name, "%s (%s)", msg, orList(words))
 }
 
 // orList writes words as "a, b or c".

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 func TestFlagSetErrors(t *testing.T) {
@@ -22,7 +22,7 @@ func TestFlagSetErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut strings.Builder
-			c := &call{cmd: &command{name: "status", usage: "Usage: status\n"}, name: "status", stdout: &out, ui: &cli.UI{W: &errOut, Out: &out}}
+			c := &call{cmd: &command{name: "status", usage: "Usage: status\n"}, name: "status", stdout: &out, ui: &tty.UI{W: &errOut}}
 			fs := newFlagSet("status")
 			var asJSON bool
 			var username string

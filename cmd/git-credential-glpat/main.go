@@ -15,7 +15,6 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/gltoken"
 	"github.com/glpat-dev/git-credential-glpat/internal/nocore"
@@ -110,7 +109,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &cli.UI{W: stderr, Out: stdout}, commands: commands}
+	c := &call{name: args[0], args: args[1:], stdin: stdin, stdout: stdout, stderr: stderr, ui: &tty.UI{W: stderr}, commands: commands}
 	if name, ok := alias(c.name); ok {
 		c.name = name
 	}
@@ -155,7 +154,7 @@ type call struct {
 	args           []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	ui             *cli.UI
+	ui             *tty.UI
 	// commands are every command, for help and completion (commands
 	// itself, which they are part of, cannot name them).
 	commands table
@@ -187,7 +186,7 @@ func runVersion(c *call, pos []string) int {
 	if !c.noArgs(pos) {
 		return 2
 	}
-	fmt.Fprintln(c.stdout, cli.Version(Version, Commit))
+	fmt.Fprintln(c.stdout, versionLine(Version, Commit))
 	return 0
 }
 
@@ -204,16 +203,16 @@ func runHelp(c *call, pos []string) int {
 		fmt.Fprint(c.stdout, usage)
 		return 0
 	case len(pos) > 1:
-		return c.ui.ArgError("help", "unexpected argument %q", pos[1])
+		return argError(c.ui, "help", "unexpected argument %q", pos[1])
 	}
 	if cmd, ok := c.commands.lookup(pos[0]); ok {
 		fmt.Fprint(c.stdout, cmd.usage)
 		return 0
 	}
 	if s := c.commands.suggest(pos[0]); s != "" {
-		return c.ui.ArgError("help", "unknown command %q (did you mean %s?)", pos[0], s)
+		return argError(c.ui, "help", "unknown command %q (did you mean %s?)", pos[0], s)
 	}
-	return c.ui.ArgError("help", "unknown command %q (git-credential-glpat help lists the commands)", pos[0])
+	return argError(c.ui, "help", "unknown command %q (git-credential-glpat help lists the commands)", pos[0])
 }
 
 const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
@@ -254,7 +253,7 @@ func runGitOp(c *call) int {
 			fmt.Fprintf(ui.W, "git-credential-glpat: %s\n", agefile.ErrLocked)
 			return 1
 		}
-		ui.Errorf("%s", cli.Explain(err))
+		ui.Errorf("%s", explain(err))
 		return 1
 	}
 	return 0
@@ -262,9 +261,9 @@ func runGitOp(c *call) int {
 
 // openSession opens what a command works with; writes: the command may
 // store something. The caller closes it when the command is done.
-func openSession(writes bool, ui *cli.UI) (*session.Session, error) {
+func openSession(writes bool, ui *tty.UI) (*session.Session, error) {
 	o := session.Options{Writes: writes, Warn: ui.Warningf, Hook: session.CrashHook(testHooks.killAt),
-		Notice: func(err error) { ui.Warningf("%s", cli.Explain(err)) }}
+		Notice: func(err error) { ui.Warningf("%s", explain(err)) }}
 	if v := os.Getenv("GLPAT_KEYCHAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/doctor"
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
@@ -143,7 +142,7 @@ func runSchedule(c *call, pos []string) int {
 	// A remove the scheduler did not take may leave the job running.
 	left := err == nil && res != nil && action == "remove" && res.Active
 	if res != nil {
-		cli.WriteSchedule(stdout, ui, res, verb, inactive, left)
+		writeSchedule(stdout, ui, res, verb, inactive, left)
 	}
 	if err != nil {
 		ui.Errorf("%v", err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/oauth"
@@ -51,9 +50,9 @@ func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) in
 	}
 	apiURL, err := svc.APIURL(host, apiURL)
 	if err != nil {
-		return ui.ArgError("login", "%v", err)
+		return argError(ui, "login", "%v", err)
 	}
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
 	say := func(format string, args ...any) { fmt.Fprintf(ui.W, format+"\n", args...) }
 	res, err := svc.LoginOAuth(ctx, account.OAuthLoginOptions{
@@ -83,7 +82,7 @@ func runLoginOAuth(c *call, host hostarg.Host, username, apiURL, flow string) in
 }
 
 // oauthLoginError says in one line why login --oauth stored nothing.
-func oauthLoginError(ui *cli.UI, err error, host hostarg.Host, device bool, configPath, clientID string) {
+func oauthLoginError(ui *tty.UI, err error, host hostarg.Host, device bool, configPath, clientID string) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ui.W, "git-credential-glpat: interrupted; nothing was changed")
@@ -100,7 +99,7 @@ func oauthLoginError(ui *cli.UI, err error, host hostarg.Host, device bool, conf
 	case errors.Is(err, oauth.ErrExpired):
 		ui.Errorf("the browser did not come back from GitLab within %s; nothing was stored (if GitLab showed an error about the redirect URI, register %s in the application's settings)", oauth.BrowserWait, oauth.RedirectURI)
 	default:
-		ui.Errorf("login --oauth to %s: %s; nothing was stored", host, cli.Explain(err))
+		ui.Errorf("login --oauth to %s: %s; nothing was stored", host, explain(err))
 	}
 }
 
@@ -116,5 +115,5 @@ func openBrowser(url string) error {
 		go cmd.Wait()
 		return nil
 	}
-	return cli.OpenBrowser(url)
+	return tty.OpenBrowser(url)
 }

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
@@ -57,7 +56,7 @@ func encryptedFileOp(ctx context.Context, f *agefile.File, cmd string, pr *passp
 type passphraseReader struct {
 	stdin     io.Reader
 	fromStdin bool // --passphrase-stdin
-	ui        *cli.UI
+	ui        *tty.UI
 	lines     *bufio.Reader
 }
 

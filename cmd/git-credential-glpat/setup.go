@@ -11,13 +11,13 @@ import (
 	"strings"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitsetup"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/session"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 const setupUsage = `Usage: git-credential-glpat setup [HOST...] [--undo]
@@ -55,7 +55,7 @@ func (o *setupOptions) run(c *call, pos []string) int {
 	for _, a := range pos {
 		h, err := hostarg.Parse(a)
 		if err != nil {
-			return ui.ArgError("setup", "%v", err)
+			return argError(ui, "setup", "%v", err)
 		}
 		named = append(named, h)
 	}
@@ -128,7 +128,7 @@ func (o *setupOptions) run(c *call, pos []string) int {
 // whatever prefix its instance gives them (one typed at git's prompt
 // included). A config that cannot be written is said, and setup goes on:
 // git's part is done, and tokens of GitLab's shapes are managed anyway.
-func nameHosts(stdout io.Writer, ui *cli.UI, path string, cfg *config.Config, hosts []hostarg.Host) {
+func nameHosts(stdout io.Writer, ui *tty.UI, path string, cfg *config.Config, hosts []hostarg.Host) {
 	added := map[string]bool{}
 	for _, host := range hosts {
 		h := host.Name

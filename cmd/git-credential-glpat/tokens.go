@@ -8,7 +8,6 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
 	"github.com/glpat-dev/git-credential-glpat/internal/backend"
-	"github.com/glpat-dev/git-credential-glpat/internal/cli"
 	"github.com/glpat-dev/git-credential-glpat/internal/completion"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
@@ -21,7 +20,7 @@ import (
 
 // service opens the store and config for an interactive command.
 // The caller closes the session.
-func service(ui *cli.UI) (*account.Service, *session.Session, bool) {
+func service(ui *tty.UI) (*account.Service, *session.Session, bool) {
 	s, err := openSession(true, ui)
 	if err != nil {
 		ui.Errorf("%v", err)
@@ -102,13 +101,13 @@ type loginOptions struct {
 // loginHost is the host login means: HOST, else the one GitLab host the
 // helper knows (hostarg.Known), by its name: the config says where its
 // API is.
-func loginHost(svc *account.Service, host hostarg.Host, ui *cli.UI) (hostarg.Host, bool) {
+func loginHost(svc *account.Service, host hostarg.Host, ui *tty.UI) (hostarg.Host, bool) {
 	if !host.IsZero() {
 		return host, true
 	}
 	h, err := hostarg.One(svc.KnownHosts())
 	if err != nil {
-		ui.ArgError("login", "%v", err)
+		argError(ui, "login", "%v", err)
 		return h, false
 	}
 	return hostarg.Host{Name: h.Name}, true
@@ -116,7 +115,7 @@ func loginHost(svc *account.Service, host hostarg.Host, ui *cli.UI) (hostarg.Hos
 
 func (o *loginOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("login", pos, hostarg.Host{}, ui)
+	host, ok := oneHost("login", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -137,7 +136,7 @@ func (o *loginOptions) run(c *call, pos []string) int {
 	}
 	hostAPI, err := svc.APIURL(host, o.apiURL)
 	if err != nil {
-		return ui.ArgError("login", "%v", err)
+		return argError(ui, "login", "%v", err)
 	}
 	create := svc.CreateTokenURL(hostAPI)
 	if o.createURL {
@@ -151,24 +150,24 @@ func (o *loginOptions) run(c *call, pos []string) int {
 	f, isTerminal := tty.Terminal(stdin)
 	atTerminal := !o.tokenStdin && isTerminal
 	if o.web && o.tokenStdin {
-		return ui.ArgError("login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
+		return argError(ui, "login", "--web and --token-stdin exclude each other (--web waits at a hidden prompt for the token)")
 	}
 	if o.web && !atTerminal {
-		return ui.ArgError("login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
+		return argError(ui, "login", "--web waits at a hidden prompt for the token, and stdin is not a terminal (use --token-stdin)")
 	}
 	if atTerminal {
 		// Before a person creates and pastes a token: is the API there?
-		apiCtx, apiCancel := cli.Interruptible()
-		stop := cli.Progress(ui, "looking for GitLab's API at "+hostAPI)
+		apiCtx, apiCancel := tty.Interruptible()
+		stop := tty.Progress(ui.W, "looking for GitLab's API at "+hostAPI)
 		err := svc.CheckAPI(apiCtx, host.Name, hostAPI, o.caFile)
 		stop()
 		apiCancel()
 		if err != nil {
 			ui.Errorf("%v", err)
-			cli.ReachHint(ui, host, err, e.ConfigPath)
+			reachHint(ui, host, err, e.ConfigPath)
 			return 1
 		}
-		b, err := cli.PromptToken(f, ui, host.String(), create, o.web, account.LeastPrivilegeScopes)
+		b, err := promptToken(f, ui, host.String(), create, o.web, account.LeastPrivilegeScopes)
 		if code, stop := promptEnded(err, ui); stop {
 			return code
 		}
@@ -183,24 +182,24 @@ func (o *loginOptions) run(c *call, pos []string) int {
 			// erased with it).
 			stopProgress()
 			stopProgress = func() {}
-			return cli.AskAccountUntil(ctx, f, ui, host.String(), accounts, def)
+			return askAccountUntil(ctx, f, ui, host.String(), accounts, def)
 		}
 	} else {
-		if token, err = cli.ReadLine(stdin); err != nil {
+		if token, err = tty.ReadLine(stdin); err != nil {
 			ui.Errorf("reading the token from stdin: %v", err)
 			return 1
 		}
 	}
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
-	stopProgress = cli.Progress(ui, "checking the token with "+host.String())
+	stopProgress = tty.Progress(ui.W, "checking the token with "+host.String())
 	res, err := svc.Login(ctx, account.LoginOptions{Host: host.Name, Username: o.username, APIURL: hostAPI, CAFile: o.caFile, Token: token, Choose: choose})
 	stopProgress()
 	if code, stop := promptEnded(err, ui); stop {
 		return code
 	}
 	if err != nil {
-		ui.Errorf("%s", cli.Explain(err))
+		ui.Errorf("%s", explain(err))
 		switch {
 		case errors.Is(err, gitlabapi.ErrUnauthorized), errors.Is(err, gitlabapi.ErrUnrecognized): // GitLab does not accept the token
 			ui.Hintf("create a token at %s", create)
@@ -212,29 +211,29 @@ func (o *loginOptions) run(c *call, pos []string) int {
 				ui.Hintf("run %s with the account of this token's user (a new name adds one)", lifecycle.Login(host, "NAME", false))
 			}
 		case errors.As(err, new(*account.ReachError)):
-			cli.ReachHint(ui, host, err, e.ConfigPath)
+			reachHint(ui, host, err, e.ConfigPath)
 		case errors.Is(err, gitlabapi.ErrUnreachable), errors.Is(err, gitlabapi.ErrServer):
-			cli.APIURLHint(ui, host.Name, hostAPI, e.ConfigPath)
+			apiURLHint(ui, host.Name, hostAPI, e.ConfigPath)
 		case errors.Is(err, secrets.ErrUnavailable) && e.Kind == config.BackendKeyring:
 			// No desktop keychain here (SSH, WSL, a build host): say
 			// what else there is; nothing falls back on its own.
-			fmt.Fprint(ui.W, cli.NoKeychainHelp)
+			fmt.Fprint(ui.W, noKeychainHelp)
 		}
 		return 1
 	}
-	cli.WriteLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), svc.Lifecycle.State(res.Record).Due, e.ConfigPath)
+	writeLogin(stdout, ui, res, svc.Lifecycle.SettingsFor(res.Record), svc.Lifecycle.State(res.Record).Due, e.ConfigPath)
 	return 0
 }
 
 // promptEnded reports (stop) whether the person cancelled or interrupted
 // at a prompt, with the exit status: nothing was changed, which is all
 // there is to say.
-func promptEnded(err error, ui *cli.UI) (code int, stop bool) {
+func promptEnded(err error, ui *tty.UI) (code int, stop bool) {
 	switch {
-	case errors.Is(err, cli.ErrCancelled):
+	case errors.Is(err, tty.ErrCancelled):
 		fmt.Fprintln(ui.W, "git-credential-glpat: cancelled; nothing was changed")
 		return 1, true
-	case errors.Is(err, cli.ErrInterrupted):
+	case errors.Is(err, tty.ErrInterrupted):
 		fmt.Fprintln(ui.W, "git-credential-glpat: interrupted; nothing was changed")
 		return 130, true
 	}
@@ -274,7 +273,7 @@ type logoutOptions struct {
 
 func (o *logoutOptions) run(c *call, pos []string) int {
 	stdin, stdout, ui := c.stdin, c.stdout, c.ui
-	host, ok := cli.OneHost("logout", pos, hostarg.Host{}, ui)
+	host, ok := oneHost("logout", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -286,16 +285,16 @@ func (o *logoutOptions) run(c *call, pos []string) int {
 	if host.IsZero() {
 		var err error
 		if host, err = hostarg.One(svc.KnownHosts()); err != nil {
-			return ui.ArgError("logout", "%v", err)
+			return argError(ui, "logout", "%v", err)
 		}
 	}
 	if o.revoke && !o.yes {
 		recs, _ := svc.LogoutPlan(host, o.username) // an error: Logout reports it
-		ok, err := cli.ConfirmRevoke(ui, stdin, recs)
-		var needYes *cli.NeedYesError
+		ok, err := confirmRevoke(ui, stdin, recs)
+		var needYes *needYesError
 		switch {
 		case errors.As(err, &needYes):
-			return ui.ArgError("logout", "%v", err)
+			return argError(ui, "logout", "%v", err)
 		case err != nil:
 			code, _ := promptEnded(err, ui)
 			return code
@@ -304,14 +303,14 @@ func (o *logoutOptions) run(c *call, pos []string) int {
 			return 1
 		}
 	}
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
-	stop := cli.Progress(ui, "revoking")
+	stop := tty.Progress(ui.W, "revoking")
 	removed, err := svc.Logout(ctx, host, o.username, o.revoke)
 	stop()
-	cli.WriteLogout(stdout, removed)
+	writeLogout(stdout, removed)
 	if err != nil {
-		ui.Errorf("%s", cli.Explain(err))
+		ui.Errorf("%s", explain(err))
 		return 1
 	}
 	switch {
@@ -350,7 +349,7 @@ type statusOptions struct{ json, offline bool }
 
 func (o *statusOptions) run(c *call, pos []string) int {
 	stdout, ui := c.stdout, c.ui
-	host, ok := cli.OneHost("status", pos, hostarg.Host{}, ui)
+	host, ok := oneHost("status", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -359,21 +358,21 @@ func (o *statusOptions) run(c *call, pos []string) int {
 		return 1
 	}
 	defer e.Close()
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
 	// A backend that cannot be read is the first thing to say: every row
 	// would look fine while git gets nothing.
 	backendErr := e.CheckSecrets(ctx)
-	stop := cli.Progress(ui, "asking GitLab about the stored tokens")
+	stop := tty.Progress(ui.W, "asking GitLab about the stored tokens")
 	// Unreadable secrets cannot be shown to GitLab either: every row says
 	// that git gets nothing for it.
 	entries, err := svc.Status(ctx, host, account.StatusOptions{Offline: o.offline, SecretsErr: backendErr})
 	stop()
 	if err != nil {
-		ui.Warningf("%s", cli.Explain(err))
+		ui.Warningf("%s", explain(err))
 	}
-	r := cli.StatusReport{Host: host.String(), Entries: entries, NeedAction: cli.NeedAction(entries), Now: svc.Now,
-		Width: cli.TerminalWidth(stdout, cli.StatusWidth)}
+	r := statusReport{Host: host.String(), Entries: entries, NeedAction: needAction(entries), Now: svc.Now,
+		Width: tty.Width(stdout, statusWidth)}
 	if backendErr != nil && len(entries) == 0 {
 		// No row says it.
 		r.NeedAction++
@@ -385,7 +384,7 @@ func (o *statusOptions) run(c *call, pos []string) int {
 		r.Secrets, r.SecretsState, r.StateDir = backend.Describe(e.Store.Secrets), backendState(e, backendErr), e.StateDir
 		r.Schedule = scheduleLine(ctx)
 	}
-	cli.WriteStatusReport(stdout, r, o.json)
+	writeStatusReport(stdout, r, o.json)
 	if r.NeedAction > 0 {
 		return 1
 	}
@@ -401,7 +400,7 @@ func backendState(e *session.Session, err error) string {
 	case errors.Is(err, agefile.ErrLocked):
 		return "locked, so git gets no credentials: run git-credential-glpat unlock"
 	}
-	return "cannot be read, so git gets no credentials: " + cli.Explain(err)
+	return "cannot be read, so git gets no credentials: " + explain(err)
 }
 
 const rotateUsage = `Usage: git-credential-glpat rotate [HOST | --all] [--force] [--json]
@@ -434,9 +433,9 @@ type rotateOptions struct{ all, force, json bool }
 func (o *rotateOptions) run(c *call, pos []string) int {
 	stdout, ui := c.stdout, c.ui
 	if o.all && len(pos) > 0 {
-		return ui.ArgError("rotate", "give a HOST or --all, not both")
+		return argError(ui, "rotate", "give a HOST or --all, not both")
 	}
-	host, ok := cli.OneHost("rotate", pos, hostarg.Host{}, ui)
+	host, ok := oneHost("rotate", pos, hostarg.Host{}, ui)
 	if !ok {
 		return 2
 	}
@@ -452,17 +451,17 @@ func (o *rotateOptions) run(c *call, pos []string) int {
 			host = known[0]
 		}
 	}
-	ctx, cancel := cli.Interruptible()
+	ctx, cancel := tty.Interruptible()
 	defer cancel()
-	stop := cli.Progress(ui, "rotating")
+	stop := tty.Progress(ui.W, "rotating")
 	results, err := svc.Rotate(ctx, host, o.force)
 	stop()
-	cli.WriteRotate(stdout, results, host.String(), o.json, err)
+	writeRotate(stdout, results, host.String(), o.json, err)
 	if err != nil {
-		ui.Errorf("%s", cli.Explain(err))
+		ui.Errorf("%s", explain(err))
 		return 1
 	}
-	if cli.RotateFailed(results) > 0 {
+	if rotateFailed(results) > 0 {
 		return 1
 	}
 	return 0

@@ -40,7 +40,6 @@ type Check struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
-
 // AccountReporter reports the stored credentials; *account.Service is one.
 type AccountReporter interface {
 	Status(ctx context.Context, host hostarg.Host, o account.StatusOptions) ([]account.Entry, error)

@@ -1,6 +1,7 @@
 // Package tty is what git-credential-glpat does at a terminal: tell
 // whether a command's stdin or output is one, read hidden input, show
-// progress, colour and fit the width, catch Ctrl-C, open a browser.
+// progress, colour and fit the width, catch Ctrl-C, open a browser; and
+// the error, warning and hint lines it writes for people (UI).
 package tty
 
 import (

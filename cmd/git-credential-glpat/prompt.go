@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bufio"
@@ -12,31 +12,17 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
-// The terminal's part is internal/tty. These forward to it until login's
-// prompts and the commands' writers (commands.go, status.go) move to cmd.
-var (
-	ErrCancelled   = tty.ErrCancelled
-	ErrInterrupted = tty.ErrInterrupted
-)
-
-func Interruptible() (context.Context, context.CancelFunc) { return tty.Interruptible() }
-func Progress(ui *UI, what string) (stop func())           { return tty.Progress(ui.W, what) }
-func ReadLine(r io.Reader) (string, error)                 { return tty.ReadLine(r) }
-func OpenBrowser(url string) error                         { return tty.OpenBrowser(url) }
-func TerminalWidth(w io.Writer, def int) int               { return tty.Width(w, def) }
-func Color(w io.Writer) bool                               { return tty.Color(w) }
-
-// AskAccountUntil is AskAccount that ends with ErrInterrupted when ctx is
+// askAccountUntil is askAccount that ends with tty.ErrInterrupted when ctx is
 // done: login catches Ctrl-C while it runs, and the question must end on
 // it as the hidden prompt does.
-func AskAccountUntil(ctx context.Context, f *os.File, ui *UI, host string, accounts []string, def string) (string, error) {
+func askAccountUntil(ctx context.Context, f *os.File, ui *tty.UI, host string, accounts []string, def string) (string, error) {
 	type answer struct {
 		name string
 		err  error
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		name, err := AskAccount(f, ui, host, accounts, def)
+		name, err := askAccount(f, ui, host, accounts, def)
 		ch <- answer{name, err}
 	}()
 	select {
@@ -44,13 +30,13 @@ func AskAccountUntil(ctx context.Context, f *os.File, ui *UI, host string, accou
 		return a.name, a.err
 	case <-ctx.Done():
 		fmt.Fprintln(ui.W)
-		return "", ErrInterrupted
+		return "", tty.ErrInterrupted
 	}
 }
 
-// AskAccount asks the person at the terminal f which of the host's
+// askAccount asks the person at the terminal f which of the host's
 // accounts a new token is for; an empty answer takes def.
-func AskAccount(f *os.File, ui *UI, host string, accounts []string, def string) (string, error) {
+func askAccount(f *os.File, ui *tty.UI, host string, accounts []string, def string) (string, error) {
 	fmt.Fprintf(ui.W, "Accounts on %s: %s\n", host, strings.Join(accounts, ", "))
 	if def != "" {
 		fmt.Fprintf(ui.W, "Store the token under which account (a new name adds one)? [%s] ", def)
@@ -59,7 +45,7 @@ func AskAccount(f *os.File, ui *UI, host string, accounts []string, def string) 
 	}
 	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
-		return "", ErrCancelled
+		return "", tty.ErrCancelled
 	}
 	name := strings.TrimSpace(line)
 	if name == "" {
@@ -71,13 +57,13 @@ func AskAccount(f *os.File, ui *UI, host string, accounts []string, def string) 
 	return name, nil
 }
 
-// PromptToken shows the page that creates a least-privilege token (opens
+// promptToken shows the page that creates a least-privilege token (opens
 // it in the browser with web) and reads the token at a hidden prompt on
 // the terminal f.
-func PromptToken(f *os.File, ui *UI, host, create string, web bool, scopes []string) (string, error) {
+func promptToken(f *os.File, ui *tty.UI, host, create string, web bool, scopes []string) (string, error) {
 	list := strings.Join(scopes, ", ")
 	switch {
-	case web && OpenBrowser(create) == nil:
+	case web && tty.OpenBrowser(create) == nil:
 		fmt.Fprintf(ui.W, "Opened the page that creates a token with the scopes %s:\n    %s\n", list, create)
 	case web:
 		fmt.Fprintf(ui.W, "No browser found; open this page to create a token with the scopes %s:\n    %s\n", list, create)

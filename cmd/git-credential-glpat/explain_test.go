@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func TestExplainLockedKeychain(t *testing.T) {
 		{"macOS", "darwin", nil, "security unlock-keychain", "Seahorse"},
 		{"Windows", "windows", nil, "unlock it", "Seahorse"},
 	} {
-		got := explain(locked, tc.goos, env(tc.env), 1000)
+		got := explainOn(locked, tc.goos, env(tc.env), 1000)
 		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) || strings.Contains(got, ") (") || strings.Contains(got, "))") {
 			t.Errorf("%s: %q; want %q, not %q, no parentheses in a row", tc.name, got, tc.want, tc.not)
 		}
@@ -34,7 +34,7 @@ func TestExplainLockedKeychain(t *testing.T) {
 }
 
 // TestExplainWordsWhatTheStoreReports: what the store reports says what
-// happened; Explain adds what to do, for each index file of a listing.
+// happened; explain adds what to do, for each index file of a listing.
 func TestExplainWordsWhatTheStoreReports(t *testing.T) {
 	rec := store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "alice", Backend: "kernel"}
 	listed := errors.Join(&store.SetAsideError{Aside: "/s/index/x.json.corrupt-1"}, &store.InconsistentError{File: "/s/index/y.json", N: 2})
@@ -46,7 +46,7 @@ func TestExplainWordsWhatTheStoreReports(t *testing.T) {
 		{listed, []string{"x.json.corrupt-1", "store them again", "y.json", "delete the file or store the credentials again"}},
 		{fmt.Errorf("keychain: get: %w", secrets.ErrLocked), []string{"the keychain is locked"}},
 	} {
-		got := explain(tc.err, "linux", func(string) string { return "" }, 1000)
+		got := explainOn(tc.err, "linux", func(string) string { return "" }, 1000)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) || strings.Contains(got, "\n") {
 				t.Errorf("explain(%v) = %q, want one line with %q", tc.err, got, w)

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
 // TestWriteAnsweringWithPaths: an account the config gives paths answers
@@ -19,7 +20,7 @@ func TestWriteAnsweringWithPaths(t *testing.T) {
 		Accounts: []account.AccountPaths{{Username: "alice"}, {Username: "alice-work", Paths: []string{"acme", "clients/big"}}},
 	}
 	var out, errb bytes.Buffer
-	writeAnswering(&out, &UI{W: &errb}, res, "/c.toml")
+	writeAnswering(&out, &tty.UI{W: &errb}, res, "/c.toml")
 	for _, want := range []string{
 		"  accounts alice, alice-work\n",
 		"alice answers every other URL that names no account (the config's username)\n",
@@ -35,7 +36,7 @@ func TestWriteAnsweringWithPaths(t *testing.T) {
 	// One account: nothing to say.
 	out.Reset()
 	res.Accounts = res.Accounts[:1]
-	if writeAnswering(&out, &UI{W: &errb}, res, "/c.toml"); out.Len() != 0 {
+	if writeAnswering(&out, &tty.UI{W: &errb}, res, "/c.toml"); out.Len() != 0 {
 		t.Errorf("one account: %q, want nothing", out.String())
 	}
 }

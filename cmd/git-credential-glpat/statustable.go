@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"fmt"
@@ -12,13 +12,14 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/lifecycle"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
-// WriteStatus writes status's table of entries, and a line for each
-// entry's problem, fitting width columns (StatusWidth into a pipe, the
+// writeStatus writes status's table of entries, and a line for each
+// entry's problem, fitting width columns (statusWidth into a pipe, the
 // terminal's width at one); now is the time the table speaks from (nil:
 // time.Now).
-func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, width int) {
+func writeStatus(w io.Writer, entries []account.Entry, now func() time.Time, width int) {
 	if len(entries) == 0 {
 		writeWrapped(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.", width)
 		return
@@ -96,7 +97,7 @@ func WriteStatus(w io.Writer, entries []account.Entry, now func() time.Time, wid
 	cutColumns(rows, width, 10, "LAST USED")
 	cutColumns(rows, width, 6, "USER", "HOST")
 	var painted []string
-	if Color(w) {
+	if tty.Color(w) {
 		painted = colors
 	}
 	writeTable(w, rows, slices.Index(rows[0], "STATE"), painted)
@@ -202,9 +203,9 @@ func shortRelative(t, now time.Time) string {
 	return fmt.Sprintf("%dd%s", int(d.Hours()/24), suffix)
 }
 
-// StatusWidth is the width status fits in when it does not write to a
+// statusWidth is the width status fits in when it does not write to a
 // terminal.
-const StatusWidth = 100
+const statusWidth = 100
 
 // shortScopes abbreviates GitLab's long scope names for the table.
 func shortScopes(scopes []string) []string {

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"errors"
@@ -16,20 +16,20 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 )
 
-// Explain turns an error into the one line a person reads, with what to do
+// explain turns an error into the one line a person reads, with what to do
 // about it when we know.
-func Explain(err error) string {
-	return explain(err, runtime.GOOS, os.Getenv, os.Getuid())
+func explain(err error) string {
+	return explainOn(err, runtime.GOOS, os.Getenv, os.Getuid())
 }
 
-// explain is Explain on system goos, with its environment and user id.
-func explain(err error, goos string, getenv func(string) string, uid int) string {
+// explainOn is explain on system goos, with its environment and user id.
+func explainOn(err error, goos string, getenv func(string) string, uid int) string {
 	if j, ok := err.(interface{ Unwrap() []error }); ok && fmt.Sprintf("%T", err) == "*errors.joinError" {
 		// errors.Join's (store.List's, one for each index file): each
 		// says its own. Other errors that wrap several say it whole.
 		var lines []string
 		for _, e := range j.Unwrap() {
-			lines = append(lines, explain(e, goos, getenv, uid))
+			lines = append(lines, explainOn(e, goos, getenv, uid))
 		}
 		return strings.Join(lines, "; ")
 	}

@@ -1,5 +1,4 @@
-// Package cli is what git-credential-glpat's commands print for people: messages, login's prompts, status's table and the other commands' results.
-package cli
+package tty
 
 import (
 	"fmt"
@@ -12,8 +11,7 @@ import (
 // UI writes messages for people to stderr, in the house style:
 // "git-credential-glpat: error: …", lower-case, one line each.
 type UI struct {
-	W   io.Writer
-	Out io.Writer // stdout, for usage asked for with -h
+	W io.Writer
 }
 
 func (u *UI) Errorf(format string, a ...any) { u.printf("error: ", format, a...) }

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bufio"
@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
@@ -22,12 +19,13 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
 	"github.com/glpat-dev/git-credential-glpat/internal/store"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
+	"github.com/glpat-dev/git-credential-glpat/internal/tty"
 )
 
-// WriteLogin writes what login stored, and how the token will rotate;
+// writeLogin writes what login stored, and how the token will rotate;
 // set are the token's settings; due: rotation is due now. A token that cannot rotate itself gets a
 // warning.
-func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Settings, due bool, configPath string) {
+func writeLogin(w io.Writer, ui *tty.UI, res *account.LoginResult, set lifecycle.Settings, due bool, configPath string) {
 	name, t := res.Record.Host, res.Record.Token
 	host := hostarg.Format(res.Record.Protocol, name)
 	exp := "never"
@@ -86,7 +84,7 @@ func WriteLogin(w io.Writer, ui *UI, res *account.LoginResult, set lifecycle.Set
 // writeAnswering says, when the host has several accounts, which one git
 // gets for what; and warns when this login took over the requests another
 // account answered (the most recently stored answers), with how to choose.
-func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath string) {
+func writeAnswering(w io.Writer, ui *tty.UI, res *account.LoginResult, configPath string) {
 	if len(res.Accounts) < 2 {
 		return
 	}
@@ -125,19 +123,19 @@ func writeAnswering(w io.Writer, ui *UI, res *account.LoginResult, configPath st
 		res.Answered, res.Answered, name, configPath, res.Answering, name, host)
 }
 
-// NeedYesError: logout --revoke would revoke several tokens, and there is
+// needYesError: logout --revoke would revoke several tokens, and there is
 // no terminal to ask at.
-type NeedYesError struct{ Live []string }
+type needYesError struct{ Live []string }
 
-func (e *NeedYesError) Error() string {
+func (e *needYesError) Error() string {
 	return fmt.Sprintf("--revoke would revoke %d tokens on GitLab (%s); add --yes to revoke them all, or --username U for one", len(e.Live), strings.Join(e.Live, "; "))
 }
 
-// ConfirmRevoke asks before logout revokes the tokens of recs, when they
+// confirmRevoke asks before logout revokes the tokens of recs, when they
 // are more than one live token: at a terminal (stdin) it lists them and
-// asks; elsewhere it returns a *NeedYesError. ok is false when the person
-// said no; ErrCancelled when they ended the input.
-func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err error) {
+// asks; elsewhere it returns a *needYesError. ok is false when the person
+// said no; tty.ErrCancelled when they ended the input.
+func confirmRevoke(ui *tty.UI, stdin io.Reader, recs []store.Record) (ok bool, err error) {
 	var live []string
 	for _, r := range recs {
 		if r.Token != nil && r.Token.Dead == "" {
@@ -150,9 +148,9 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 	if len(live) < 2 {
 		return true, nil
 	}
-	f, isFile := stdin.(*os.File)
-	if !isFile || !term.IsTerminal(int(f.Fd())) {
-		return false, &NeedYesError{Live: live}
+	f, ok := tty.Terminal(stdin)
+	if !ok {
+		return false, &needYesError{Live: live}
 	}
 	fmt.Fprintf(ui.W, "This revokes %d tokens on GitLab, for good:\n", len(live))
 	for _, l := range live {
@@ -162,7 +160,7 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 	line, err := bufio.NewReader(io.LimitReader(f, 1024)).ReadString('\n')
 	if err != nil && line == "" {
 		fmt.Fprintln(ui.W)
-		return false, ErrCancelled
+		return false, tty.ErrCancelled
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
@@ -171,8 +169,8 @@ func ConfirmRevoke(ui *UI, stdin io.Reader, recs []store.Record) (ok bool, err e
 	return false, nil
 }
 
-// RotateFailed counts the results that need a person.
-func RotateFailed(results []account.RotateResult) int {
+// rotateFailed counts the results that need a person.
+func rotateFailed(results []account.RotateResult) int {
 	failed := 0
 	for _, r := range results {
 		if r.NeedsPerson() {
@@ -186,9 +184,9 @@ func RotateFailed(results []account.RotateResult) int {
 // log is read by grep as much as by people.
 const rotateWidth = 1 << 20
 
-// WriteRotate writes rotate's results for host ("" for every host); err
+// writeRotate writes rotate's results for host ("" for every host); err
 // is what stopped rotate, if anything.
-func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
+func writeRotate(w io.Writer, results []account.RotateResult, host string, asJSON bool, err error) {
 	if asJSON {
 		if results == nil {
 			results = []account.RotateResult{}
@@ -221,8 +219,8 @@ func WriteRotate(w io.Writer, results []account.RotateResult, host string, asJSO
 	}
 }
 
-// StatusReport is what status shows.
-type StatusReport struct {
+// statusReport is what status shows.
+type statusReport struct {
 	Host    string // "" for every host
 	Entries []account.Entry
 	Records []store.Record // every stored credential, to name the other hosts
@@ -234,13 +232,13 @@ type StatusReport struct {
 	StateDir              string
 	Schedule              string // the scheduled rotation's line, if known
 	Now                   func() time.Time
-	// Width is the width to fit: the terminal's, else StatusWidth.
+	// Width is the width to fit: the terminal's, else statusWidth.
 	Width int
 }
 
-// NeedAction counts the entries that need a person: those whose level
+// needAction counts the entries that need a person: those whose level
 // is a warning or more (lifecycle.Describe).
-func NeedAction(entries []account.Entry) int {
+func needAction(entries []account.Entry) int {
 	n := 0
 	for _, en := range entries {
 		if en.Level >= lifecycle.Warning {
@@ -250,9 +248,9 @@ func NeedAction(entries []account.Entry) int {
 	return n
 }
 
-// WriteStatusReport writes status's output: JSON, or the table and the
+// writeStatusReport writes status's output: JSON, or the table and the
 // lines under it.
-func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
+func writeStatusReport(w io.Writer, r statusReport, asJSON bool) {
 	if asJSON {
 		if r.Entries == nil {
 			r.Entries = []account.Entry{}
@@ -266,12 +264,12 @@ func WriteStatusReport(w io.Writer, r StatusReport, asJSON bool) {
 	}
 	width := r.Width
 	if width <= 0 {
-		width = StatusWidth
+		width = statusWidth
 	}
 	if len(elsewhere) > 0 {
 		writeWrapped(w, fmt.Sprintf("Nothing is stored for %s; git-credential-glpat status shows the credentials stored for %s.", r.Host, strings.Join(elsewhere, ", ")), width)
 	} else {
-		WriteStatus(w, r.Entries, r.Now, width)
+		writeStatus(w, r.Entries, r.Now, width)
 	}
 	switch r.NeedAction {
 	case 0:
@@ -310,11 +308,11 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
-// WriteSchedule writes what schedule install or remove (verb "wrote" or
+// writeSchedule writes what schedule install or remove (verb "wrote" or
 // "removed") did: "ran" a command that succeeded, "tried" one that
 // failed. inactive: an install that left nothing scheduled; left: a
 // remove that may have left the job scheduled.
-func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inactive, left bool) {
+func writeSchedule(w io.Writer, ui *tty.UI, res *schedule.Result, verb string, inactive, left bool) {
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "%s %s\n", verb, f)
 	}
@@ -336,17 +334,17 @@ func WriteSchedule(w io.Writer, ui *UI, res *schedule.Result, verb string, inact
 	}
 }
 
-// OneHost is the optional HOST argument of a command (hostarg.Parse): def
+// oneHost is the optional HOST argument of a command (hostarg.Parse): def
 // when absent.
-func OneHost(cmd string, pos []string, def hostarg.Host, ui *UI) (hostarg.Host, bool) {
+func oneHost(cmd string, pos []string, def hostarg.Host, ui *tty.UI) (hostarg.Host, bool) {
 	switch {
 	case len(pos) > 1:
-		ui.ArgError(cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
+		argError(ui, cmd, "unexpected argument %q (%s takes one HOST)", pos[1], cmd)
 		return hostarg.Host{}, false
 	case len(pos) == 1:
 		h, err := hostarg.Parse(pos[0])
 		if err != nil {
-			ui.ArgError(cmd, "%v", err)
+			argError(ui, cmd, "%v", err)
 			return hostarg.Host{}, false
 		}
 		return h, true
@@ -354,9 +352,9 @@ func OneHost(cmd string, pos []string, def hostarg.Host, ui *UI) (hostarg.Host, 
 	return def, true
 }
 
-// APIURLHint says how to point login at the host's API, when what answers
+// apiURLHint says how to point login at the host's API, when what answers
 // at apiURL is not GitLab's API; its examples keep apiURL's scheme.
-func APIURLHint(ui *UI, host, apiURL, configPath string) {
+func apiURLHint(ui *tty.UI, host, apiURL, configPath string) {
 	scheme := "https"
 	if u, err := url.Parse(apiURL); err == nil && u.Scheme == "http" {
 		scheme = "http"
@@ -364,9 +362,9 @@ func APIURLHint(ui *UI, host, apiURL, configPath string) {
 	ui.Hintf("if GitLab is served under a path (such as %s://%s/gitlab), pass --api-url URL (like %s://%s/gitlab/api/v4), or set api_url under [hosts.%q] in %s", scheme, host, scheme, host, host, configPath)
 }
 
-// ReachHint says what to do about err, a login that did not reach GitLab's
+// reachHint says what to do about err, a login that did not reach GitLab's
 // API (*account.ReachError), in one line; other errors get none.
-func ReachHint(ui *UI, host hostarg.Host, err error, configPath string) {
+func reachHint(ui *tty.UI, host hostarg.Host, err error, configPath string) {
 	var re *account.ReachError
 	if !errors.As(err, &re) {
 		return
@@ -390,12 +388,12 @@ func ReachHint(ui *UI, host hostarg.Host, err error, configPath string) {
 	case gitlabapi.TimedOut:
 		ui.Hintf("check the network and any proxy (HTTPS_PROXY, NO_PROXY), then run %s again", lifecycle.Login(host, "", false))
 	default:
-		APIURLHint(ui, host.Name, re.APIURL, configPath)
+		apiURLHint(ui, host.Name, re.APIURL, configPath)
 	}
 }
 
-// NoKeychainHelp says what there is when no OS keychain answers.
-const NoKeychainHelp = `
+// noKeychainHelp says what there is when no OS keychain answers.
+const noKeychainHelp = `
 There is no OS keychain to store the token in. Move to another backend, then
 log in again:
     git-credential-glpat init && git-credential-glpat migrate --to encrypted-file
@@ -407,9 +405,9 @@ or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
 the desktop keychain.
 `
 
-// Version is the line version prints: v and the commit c as stamped at
+// versionLine is the line version prints: v and the commit c as stamped at
 // build time, else as the Go toolchain recorded them.
-func Version(v, c string) string {
+func versionLine(v, c string) string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && bi.Main.Version != "" {
 			v = bi.Main.Version
@@ -432,8 +430,8 @@ func Version(v, c string) string {
 	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
 }
 
-// WriteLogout says what logout did with each credential it removed.
-func WriteLogout(w io.Writer, removed []account.Removed) {
+// writeLogout says what logout did with each credential it removed.
+func writeLogout(w io.Writer, removed []account.Removed) {
 	for _, r := range removed {
 		switch {
 		case r.RevokedRecovered:

@@ -230,8 +230,8 @@ type statusReport struct {
 	// Secrets describes the backend; SecretsState says whether it answers.
 	Secrets, SecretsState string
 	StateDir              string
-	Schedule              string // the scheduled rotation's line, if known
-	Now                   func() time.Time
+	Schedule              string    // the scheduled rotation's line, if known
+	Now                   time.Time // the time the table speaks from
 	// Width is the width to fit: the terminal's, else statusWidth.
 	Width int
 }

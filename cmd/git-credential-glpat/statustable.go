@@ -17,16 +17,11 @@ import (
 
 // writeStatus writes status's table of entries, and a line for each
 // entry's problem, fitting width columns (statusWidth into a pipe, the
-// terminal's width at one); now is the time the table speaks from (nil:
-// time.Now).
-func writeStatus(w io.Writer, entries []account.Entry, now func() time.Time, width int) {
+// terminal's width at one); t is the time the table speaks from.
+func writeStatus(w io.Writer, entries []account.Entry, t time.Time, width int) {
 	if len(entries) == 0 {
 		writeWrapped(w, "No credentials stored. Run git-credential-glpat login [HOST] to add a GitLab token.", width)
 		return
-	}
-	t := time.Now()
-	if now != nil {
-		t = now()
 	}
 	// A wide column last: it is the one cut to fit.
 	rows := [][]string{{"HOST", "USER", "TOKEN", "EXPIRES", "STATE", "LAST USED", "SCOPES"}}

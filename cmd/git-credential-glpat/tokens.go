@@ -371,7 +371,7 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	if err != nil {
 		ui.Warningf("%s", explain(err))
 	}
-	r := statusReport{Host: host.String(), Entries: entries, NeedAction: needAction(entries), Now: svc.Now,
+	r := statusReport{Host: host.String(), Entries: entries, NeedAction: needAction(entries), Now: svc.Store.Now(),
 		Width: tty.Width(stdout, statusWidth)}
 	if backendErr != nil && len(entries) == 0 {
 		// No row says it.

@@ -40,17 +40,12 @@ type Service struct {
 	// the host's api_url there.
 	ConfigPath string
 	Lifecycle  *lifecycle.Manager
-	Now        func() time.Time
 	// NewAPI returns a client; nil means gitlabapi.New.
 	NewAPI func(apiURL, caFile string) (*gitlabapi.Client, error)
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+// now is the time by the store's clock, the one clock (store.Store.Clock).
+func (s *Service) now() time.Time { return s.Store.Now() }
 
 func (s *Service) api(apiURL, caFile string) (*gitlabapi.Client, error) {
 	if s.NewAPI != nil {

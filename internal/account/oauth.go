@@ -56,12 +56,7 @@ func (s *Service) OAuthClient(host, apiURL string) (*oauth.Client, error) {
 		return nil, fmt.Errorf("%w under [hosts.%q] in %s: register an OAuth application on GitLab (non-confidential, scopes read_repository and write_repository, redirect URI %s) and put its Application ID there as oauth_client_id = \"…\"",
 			ErrNoClientID, host, s.ConfigPath, oauth.RedirectURI)
 	}
-	c, err := oauth.New(apiURL, hc.CAFile, hc.OAuthClientID)
-	if err != nil {
-		return nil, err
-	}
-	c.Now = s.now
-	return c, nil
+	return oauth.New(apiURL, hc.CAFile, hc.OAuthClientID, s.now)
 }
 
 // LoginOAuth logs in to host with GitLab's OAuth provider (browser or

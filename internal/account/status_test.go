@@ -25,7 +25,7 @@ func TestStatusLeavesTheStateDirAsItIs(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring", Now: clock}
+	st := &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring", Clock: clock}
 	rec := &store.Record{Protocol: "https", Host: "gitlab.example.com", Username: "alice",
 		Token: &store.Token{ID: 2, Name: "laptop", ExpiresAt: "2026-06-01", Scopes: []string{"write_repository", "self_rotate"}}}
 	if err := st.Put(ctx, rec, &store.Secret{Password: "glpat-successor"}); err != nil {
@@ -42,8 +42,8 @@ func TestStatusLeavesTheStateDirAsItIs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	svc := &Service{Store: st, Config: config.Default(), Now: clock,
-		Lifecycle: &lifecycle.Manager{Store: st, StateDir: dir, Now: clock}}
+	svc := &Service{Store: st, Config: config.Default(),
+		Lifecycle: &lifecycle.Manager{Store: st, StateDir: dir}}
 
 	for _, offline := range []bool{true, false} {
 		// Online, GitLab is not reached: the record names no API URL.

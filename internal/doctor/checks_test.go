@@ -254,12 +254,12 @@ func managed(t *testing.T, manual bool, mod func(*store.Record)) account.Entry {
 func statusEntry(t *testing.T, rec *store.Record, cfg *config.Config, manual bool) account.Entry {
 	t.Helper()
 	dir := t.TempDir()
-	st := &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring"}
+	st := &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring",
+		Clock: func() time.Time { return checkNow }}
 	if err := st.Put(context.Background(), rec, &store.Secret{Password: "glpat-laptop"}); err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return checkNow }
-	m := &lifecycle.Manager{Store: st, StateDir: dir, Now: now, Settings: func(r *store.Record) lifecycle.Settings {
+	m := &lifecycle.Manager{Store: st, StateDir: dir, Settings: func(r *store.Record) lifecycle.Settings {
 		s := lifecycle.HostSettings(cfg.Host(r.Host))
 		s.AutoRotate = !manual
 		return s
@@ -269,7 +269,7 @@ func statusEntry(t *testing.T, rec *store.Record, cfg *config.Config, manual boo
 		os.MkdirAll(filepath.Dir(f), 0o700)
 		os.WriteFile(f, []byte("glpat-successor\n"), 0o600)
 	}
-	svc := &account.Service{Store: st, Config: cfg, Lifecycle: m, Now: now}
+	svc := &account.Service{Store: st, Config: cfg, Lifecycle: m}
 	entries, err := svc.Status(context.Background(), hostarg.Host{}, account.StatusOptions{Offline: true})
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("status: %v, %v", entries, err)

@@ -154,8 +154,7 @@ func testConformance(t *testing.T, newSecrets func(t *testing.T) secrets.Store) 
 			now := time.Unix(1900000000, 0)
 			var warnings []string
 			h := &Helper{
-				Store: &store.Store{Secrets: newSecrets(t), Dir: t.TempDir(), Now: func() time.Time { return now }},
-				Now:   func() time.Time { return now },
+				Store: &store.Store{Secrets: newSecrets(t), Dir: t.TempDir(), Clock: func() time.Time { return now }},
 				Warn:  func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) },
 			}
 			for i, s := range tc.steps {

@@ -25,8 +25,6 @@ type Helper struct {
 	// program prefix). Nil discards them. It is only used when a person must
 	// act: on success Git's helpers stay silent.
 	Warn func(format string, args ...any)
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 	// Config returns the configuration. It is called only when a request
 	// needs it (a managed token), so a plain get never reads the file. Nil
 	// means all defaults.
@@ -80,12 +78,8 @@ func validate(c *credential.Credential) error {
 	return nil
 }
 
-func (h *Helper) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
+// now is the time by the store's clock, the one clock (store.Store.Clock).
+func (h *Helper) now() time.Time { return h.Store.Now() }
 
 func (h *Helper) warn(format string, args ...any) {
 	if h.Warn != nil {

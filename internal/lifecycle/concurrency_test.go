@@ -281,9 +281,8 @@ func TestChildProcess(t *testing.T) {
 	var r childResult
 	var mu sync.Mutex
 	m := &Manager{
-		Store:    &store.Store{Secrets: keychain.New(cfg.Service), Dir: cfg.StoreDir, Now: func() time.Time { return cfg.Now }},
+		Store:    &store.Store{Secrets: keychain.New(cfg.Service), Dir: cfg.StoreDir, Clock: func() time.Time { return cfg.Now }},
 		StateDir: cfg.StateDir,
-		Now:      func() time.Time { return cfg.Now },
 		Warn: func(format string, args ...any) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -207,7 +207,6 @@ type Manager struct {
 	Settings func(rec *store.Record) Settings
 	// NewAPI returns a client for an API base URL.
 	NewAPI func(apiURL, caFile string) (API, error)
-	Now    func() time.Time
 	// Warn tells a person something they must act on, one line, no prefix.
 	Warn       func(format string, args ...any)
 	LockWait   time.Duration
@@ -221,12 +220,8 @@ type Manager struct {
 	Hook func(point string)
 }
 
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
-}
+// now is the time by the store's clock, the one clock (store.Store.Clock).
+func (m *Manager) now() time.Time { return m.Store.Now() }
 
 func (m *Manager) warn(format string, args ...any) {
 	if m.Warn != nil {

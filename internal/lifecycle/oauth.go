@@ -85,7 +85,7 @@ func (m *Manager) oauthAPI(rec *store.Record) (OAuthAPI, error) {
 	if m.NewOAuth != nil {
 		return m.NewOAuth(rec.OAuth.APIURL, s.CAFile, s.OAuthClientID)
 	}
-	return oauth.New(rec.OAuth.APIURL, s.CAFile, s.OAuthClientID)
+	return oauth.New(rec.OAuth.APIURL, s.CAFile, s.OAuthClientID, m.now)
 }
 
 // RefusesOAuth is get's first question for an OAuth credential, from the

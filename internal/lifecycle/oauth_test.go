@@ -105,6 +105,28 @@ func TestOAuthServedAsStoredWhileValid(t *testing.T) {
 	}
 }
 
+// TestOAuthRefreshedPairExpiresByTheOneClock: a refreshed access token's
+// expiry is reckoned by the store's clock, which the lifecycle compares it
+// with (here a clock months away from the machine's): it expires two hours
+// after the refresh, and the next call serves it without a second refresh.
+func TestOAuthRefreshedPairExpiresByTheOneClock(t *testing.T) {
+	o := newOAuthWorld(t)
+	o.clock.Advance(2*time.Hour + time.Second)
+	refreshed := o.clock.Now()
+	if _, err := o.serveOAuth(o.manager()); err != nil {
+		t.Fatal(err)
+	}
+	rec, stored := o.stored()
+	if got, want := time.Unix(rec.ExpiryUTC, 0).UTC(), refreshed.Add(2*time.Hour); got.Sub(want).Abs() > time.Minute {
+		t.Errorf("the new access token expires %s, want %s (two hours after the refresh, by the one clock)", got, want)
+	}
+	o.clock.Advance(time.Hour)
+	if got, err := o.serveOAuth(o.manager()); err != nil || got != stored {
+		t.Errorf("an hour later: served %d (%v), want the refreshed access token %d", o.accessID(got), err, o.accessID(stored))
+	}
+	o.wantRefreshes(1)
+}
+
 // TestOAuthConcurrentRefreshOnce: just after the access token expired,
 // twenty callers in separate managers (as separate processes) refresh once
 // and all serve the one new access token.
@@ -160,11 +182,10 @@ func TestOAuthSpentRefreshTokenRereadsTheStore(t *testing.T) {
 	o := newOAuthWorld(t)
 	o.clock.Advance(2*time.Hour + time.Second)
 	m := o.manager()
-	real, err := oauth.New(o.gl.APIURL(), "", o.clientID)
+	real, err := oauth.New(o.gl.APIURL(), "", o.clientID, o.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	real.Now = o.clock.Now
 	m.NewOAuth = func(string, string, string) (OAuthAPI, error) {
 		return spendsFirst{OAuthAPI: real, other: func() {
 			rec, sec, _ := o.newStore().Lookup(context.Background(), "https", host, o.account)

@@ -117,8 +117,8 @@ func TestManagerState(t *testing.T) {
 	now := exp.Add(-10 * day)
 	dir := t.TempDir()
 	m := &Manager{
+		Store:    &store.Store{Clock: func() time.Time { return now }},
 		StateDir: dir,
-		Now:      func() time.Time { return now },
 		Settings: func(*store.Record) Settings { return Settings{RotateBefore: 5 * day} },
 	}
 	rec := &store.Record{Account: "https://alice@gitlab.com", Token: &store.Token{ExpiresAt: "2026-04-01", Scopes: []string{"api"}}}

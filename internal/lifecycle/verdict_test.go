@@ -167,7 +167,7 @@ func TestGetSaysWhatStatusSays(t *testing.T) {
 	m := &Manager{Store: &store.Store{Secrets: new(secretstest.Memory), Dir: filepath.Join(dir, "index"), Backend: "keyring"}, StateDir: dir,
 		Warn: func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) }}
 	now := midnight("2026-01-01")
-	m.Now = func() time.Time { return now }
+	m.Store.Clock = func() time.Time { return now }
 	for _, dead := range []store.Dead{store.DeadExpired, store.DeadRevoked, store.DeadRefused, store.DeadAnswerLost} {
 		said = nil
 		rec := &store.Record{Account: "https://alice@gitlab.example.com", Protocol: "https", Host: "gitlab.example.com", Username: "alice", Backend: "keyring",

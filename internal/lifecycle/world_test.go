@@ -217,7 +217,7 @@ func (w *world) allWarnings() []string { return w.warningsSince(0) }
 
 // newStore returns a store over the world's secrets and index directory.
 func (w *world) newStore() *store.Store {
-	return &store.Store{Secrets: w.secrets, Dir: w.storeDir, Now: w.clock.Now}
+	return &store.Store{Secrets: w.secrets, Dir: w.storeDir, Clock: w.clock.Now}
 }
 
 // manager returns a Manager of its own, as a new helper process would make.
@@ -233,7 +233,6 @@ func (w *world) manager() *Manager {
 			defer w.mu.Unlock()
 			return w.settings
 		},
-		Now:        w.clock.Now,
 		Warn:       w.warn,
 		LockWait:   30 * time.Second,
 		APITimeout: timeout,

@@ -124,27 +124,23 @@ type Client struct {
 	BaseURL  string
 	ClientID string
 	HTTP     *http.Client
-	// Now is the clock for expiry times; nil is time.Now.
-	Now func() time.Time
+	// now is the clock a new pair's expiry is reckoned by: the caller's
+	// (the store's, store.Store.Clock), so that what the lifecycle
+	// compares it with is the same clock.
+	now func() time.Time
 }
 
 // New returns a client for the GitLab whose API is at apiURL, over the
-// same HTTP client the API calls use (ca_file, TLS, no redirects).
-func New(apiURL, caFile, clientID string) (*Client, error) {
+// same HTTP client the API calls use (ca_file, TLS, no redirects), whose
+// expiry times are by the clock now.
+func New(apiURL, caFile, clientID string, now func() time.Time) (*Client, error) {
 	api, err := gitlabapi.New(apiURL, caFile)
 	if err != nil {
 		return nil, err
 	}
 	hc := *api.HTTP
 	hc.Timeout = httpTimeout
-	return &Client{BaseURL: config.WebURL(apiURL), ClientID: clientID, HTTP: &hc}, nil
-}
-
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
+	return &Client{BaseURL: config.WebURL(apiURL), ClientID: clientID, HTTP: &hc, now: now}, nil
 }
 
 // config is the x/oauth2 configuration of the application. The client ID

@@ -18,7 +18,7 @@ func newClient(t *testing.T) (*Client, *gitlabtest.Server) {
 	t.Helper()
 	srv := gitlabtest.New(t)
 	srv.SetOAuthConsent("alice", true)
-	c, err := New(srv.APIURL(), "", srv.RegisterOAuthApp(gitlabtest.OAuthApp{}))
+	c, err := New(srv.APIURL(), "", srv.RegisterOAuthApp(gitlabtest.OAuthApp{}), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

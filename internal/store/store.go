@@ -50,8 +50,11 @@ type Store struct {
 	// Dir holds the index, one file per protocol and host. It is created
 	// 0700 on the first write.
 	Dir string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the one clock of everything over this store: the lifecycle,
+	// get's helper and the commands' accounts read the time through Now,
+	// so that a test that sets it sets it for all of them. Nil means
+	// time.Now.
+	Clock func() time.Time
 	// Notice tells a person, in the caller's words, what the store does
 	// on its own or will not do: a damaged index set aside
 	// (*SetAsideError), records it does not serve (*InconsistentError), a
@@ -452,9 +455,10 @@ func (r *Record) Servable(now time.Time) bool {
 	return r.Managed() || !r.Expired(now)
 }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// Now is the time by the store's clock (Clock).
+func (s *Store) Now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
 	}
 	return time.Now()
 }
@@ -536,7 +540,7 @@ func (s *Store) Get(ctx context.Context, c *credential.Credential) (*Record, *Se
 // not expired and whose secret is still in the secrets.Store, with that
 // secret; (nil, nil, nil) when there is none.
 func (s *Store) First(ctx context.Context, recs []Record) (*Record, *Secret, error) {
-	now := s.now()
+	now := s.Now()
 	for i := range recs {
 		r := &recs[i]
 		if !r.Servable(now) {
@@ -755,7 +759,7 @@ func (s *Store) dropStale(ctx context.Context, r Record) {
 func (s *Store) Put(ctx context.Context, r *Record, sec *Secret) error {
 	r.Account = AccountName(r.Protocol, r.Host, r.Path, r.Username)
 	r.Backend = s.Backend
-	r.StoredAt = s.now().UTC()
+	r.StoredAt = s.Now().UTC()
 	// Every secret written goes through here, so the digest is always of
 	// the secret stored (a record copied from an older one brings the
 	// older token's).
@@ -1098,7 +1102,7 @@ func (s *Store) updateIndex(ctx context.Context, protocol, host string, rebuild 
 		return err
 	}
 	if errors.Is(err, ErrCorruptIndex) && rebuild {
-		aside := fmt.Sprintf("%s.corrupt-%d", name, s.now().Unix())
+		aside := fmt.Sprintf("%s.corrupt-%d", name, s.Now().Unix())
 		if rerr := os.Rename(name, aside); rerr != nil {
 			return err
 		}

@@ -144,7 +144,7 @@ func TestConcurrentPutsLoseNothing(t *testing.T) {
 func TestStaleRecordIsDropped(t *testing.T) {
 	mem := new(secretstest.Memory)
 	now := time.Unix(1e9, 0)
-	s := &Store{Secrets: mem, Dir: t.TempDir(), Now: func() time.Time { now = now.Add(time.Second); return now }}
+	s := &Store{Secrets: mem, Dir: t.TempDir(), Clock: func() time.Time { now = now.Add(time.Second); return now }}
 	ctx := context.Background()
 	s.Put(ctx, &Record{Protocol: "https", Host: "h", Username: "old"}, &Secret{Password: "p-old"})
 	s.Put(ctx, &Record{Protocol: "https", Host: "h", Username: "new"}, &Secret{Password: "p-new"})

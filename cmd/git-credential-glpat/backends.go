@@ -153,13 +153,20 @@ var migrateCommand = command{
 	name: "migrate", summary: "move the secrets to another storage backend", usage: migrateUsage,
 	bind: func(fs *flagSet) runFunc {
 		o := new(migrateOptions)
-		fs.choiceVar(&o.to, "to", "BACKEND", backendNames, "the backend to move to")
+		fs.choiceVar(&o.to, "to", "BACKEND", backendNames(), "the backend to move to")
 		return o.run
 	},
 }
 
-// backendNames are the storage backends migrate --to takes.
-var backendNames = []string{"keyring", "encrypted-file", "kernel"}
+// backendNames are the storage backends migrate --to takes: every one the
+// config may name.
+func backendNames() []string {
+	var names []string
+	for _, b := range config.Backends() {
+		names = append(names, string(b))
+	}
+	return names
+}
 
 // migrateOptions are migrate's flags.
 type migrateOptions struct{ to string }
@@ -171,9 +178,9 @@ func (o *migrateOptions) run(c *call, pos []string) int {
 	case !c.noArgs(pos):
 		return 2
 	case o.to == "":
-		return argError(ui, "migrate", "missing --to BACKEND (%s)", orList(backendNames))
-	case !slices.Contains(backendNames, o.to):
-		return c.unknownWord("unknown backend %q for --to", o.to, backendNames)
+		return argError(ui, "migrate", "missing --to BACKEND (%s)", orList(backendNames()))
+	case !slices.Contains(backendNames(), o.to):
+		return c.unknownWord("unknown backend %q for --to", o.to, backendNames())
 	}
 	e, err := openSession(true, ui)
 	if err != nil {

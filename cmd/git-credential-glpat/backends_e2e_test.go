@@ -362,3 +362,25 @@ func TestMigrateWaitsForARotation(t *testing.T) {
 		t.Errorf("get after migrate = %q %q; want the rotated token from the kernel keyring", out, errOut)
 	}
 }
+
+// TestStatusAndDoctorNameTheBackendAlike: status's secrets line and
+// doctor's storage check name each backend, and say that it answers, in the
+// same words.
+func TestStatusAndDoctorNameTheBackendAlike(t *testing.T) {
+	for _, kind := range []string{"keyring", "encrypted-file", "kernel"} {
+		t.Run(kind, func(t *testing.T) {
+			w := backendWorld(t, kind)
+			if kind == "encrypted-file" {
+				if out, errOut, err := w.run("correct horse\ncorrect horse\n", binPath, "init", "--passphrase-stdin"); err != nil {
+					t.Fatalf("init: %v\n%s%s", err, out, errOut)
+				}
+			}
+			status, _, _ := w.run("", binPath, "status")
+			said, _, _ := strings.Cut(flat(status[strings.Index(status, "secrets: ")+len("secrets: "):]), " state:")
+			doctor, _, _ := w.run("", binPath, "doctor")
+			if said == "" || !strings.Contains(flat(doctor), said) {
+				t.Errorf("status says %q of the backend, doctor does not:\n%s", said, doctor)
+			}
+		})
+	}
+}

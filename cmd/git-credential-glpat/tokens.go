@@ -391,14 +391,12 @@ func (o *statusOptions) run(c *call, pos []string) int {
 	return 0
 }
 
-// backendState says whether the secrets can be read now: "unlocked" or
-// "answers", else what is wrong and how to fix it.
+// backendState says whether the secrets can be read now (backend.Ready,
+// as doctor says it), else what is wrong and how to fix it.
 func backendState(e *session.Session, err error) string {
 	switch {
-	case err == nil && e.Kind == config.BackendEncryptedFile:
-		return "unlocked"
 	case err == nil:
-		return "answers"
+		return backend.Ready(e.Store.Secrets)
 	case errors.Is(err, agefile.ErrLocked):
 		return "locked, so git gets no credentials: run git-credential-glpat unlock"
 	}

@@ -726,7 +726,7 @@ func (s *Service) describe(ctx context.Context, e *Entry, r *store.Record, now t
 	if e.Scopes == nil {
 		e.Scopes = t.Scopes
 	}
-	e.CanRotate = t.CanRotateItself() && lifecycle.NoSelfRotationText(t) == ""
+	e.CanRotate = t.CanRotateItself() && t.NoSelfRotation == ""
 	e.AutoRotate = set.AutoRotate
 	if !t.RotatedAt.IsZero() {
 		ra := t.RotatedAt
@@ -921,9 +921,15 @@ func (s *Service) rotateResult(res *RotateResult, r *store.Record, rot lifecycle
 		res.Outcome, res.Reason = OutcomeUnknown, st.OutcomeText(now)
 	case !nr.Token.CanRotateItself():
 		res.Outcome, res.Reason = OutcomeCannotRotate, "create a token with the self_rotate or api scope and run "+s.Lifecycle.LoginCommand(r)
+		if st.State == lifecycle.CannotRotateItself {
+			res.Reason = v.Line() // what status says of it
+		}
 	case nr.Token.NoSelfRotation != "" && !nr.Token.NoSelfRotationAt.Before(now.Add(-time.Minute)):
 		// Found by this rotation.
 		res.Outcome, res.Reason = OutcomeNoSelfRotation, lifecycle.NoSelfRotationText(nr.Token)+"; create a new token before it expires and run "+s.Lifecycle.LoginCommand(r)
+		if st.State == lifecycle.NoSelfRotation {
+			res.Reason = v.Line()
+		}
 	default:
 		res.Outcome, res.Reason = OutcomeFailed, st.OutcomeText(now)
 		if res.Reason == "" {

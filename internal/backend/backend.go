@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/agefile"
@@ -86,44 +85,69 @@ func Open(kind config.Backend, stateDir string, opts ...Option) (secrets.Store, 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if kind != config.BackendKeyring && stateDir == "" {
+	k, ok := table[kind]
+	if !ok {
+		return nil, fmt.Errorf("backend: unknown backend %q (want one of %q)", kind, config.Backends())
+	}
+	if k.inStateDir && stateDir == "" {
 		return nil, fmt.Errorf("backend: %s: no state directory", kind)
 	}
-	kernel := func() *kernelkeyring.Keyring {
-		return &kernelkeyring.Keyring{Name: o.keyringName, LockFile: filepath.Join(stateDir, keyringLockFile)}
-	}
-	switch kind {
-	case config.BackendKeyring:
+	return k.open(stateDir, o), nil
+}
+
+// kind is one storage backend: how it opens.
+type kind struct {
+	// inStateDir: it keeps files (or a lock) in the state directory.
+	inStateDir bool
+	open       func(stateDir string, o options) secrets.Store
+}
+
+// table has the storage backends, one row for each that config.Backends
+// names (TestEveryBackendOpens holds them together): adding a backend is a
+// name there and a row here. Its store names itself (Describer) for status
+// and doctor, and migrate, completion and the config's check take their
+// names from config.Backends.
+var table = map[config.Backend]kind{
+	config.BackendKeyring: {open: func(_ string, o options) secrets.Store {
 		kc := keychain.New(o.keychainService)
 		if o.keychainTimeout > 0 {
 			kc.Timeout = o.keychainTimeout
 		}
-		return kc, nil
-	case config.BackendEncryptedFile:
-		return agefile.New(stateDir, kernel()), nil
-	case config.BackendKernel:
-		return &kernelkeyring.Store{Keyring: kernel(), Prefix: o.keyringName + ":"}, nil
-	}
-	return nil, fmt.Errorf("backend: unknown backend %q (want %q, %q or %q)", kind,
-		config.BackendKeyring, config.BackendEncryptedFile, config.BackendKernel)
+		return kc
+	}},
+	config.BackendEncryptedFile: {inStateDir: true, open: func(stateDir string, o options) secrets.Store {
+		return agefile.New(stateDir, o.kernelKeyring(stateDir))
+	}},
+	config.BackendKernel: {inStateDir: true, open: func(stateDir string, o options) secrets.Store {
+		return &kernelkeyring.Store{Keyring: o.kernelKeyring(stateDir), Prefix: o.keyringName + ":"}
+	}},
+}
+
+// kernelKeyring is our keyring in the kernel, whose creation is serialised
+// by a lock file in stateDir.
+func (o options) kernelKeyring(stateDir string) *kernelkeyring.Keyring {
+	return &kernelkeyring.Keyring{Name: o.keyringName, LockFile: filepath.Join(stateDir, keyringLockFile)}
 }
 
 // Describe names s for status and doctor, such as "kernel keyring (lost at
-// reboot)".
+// reboot)": the store's own Describe.
 func Describe(s secrets.Store) string {
-	switch s := s.(type) {
-	case Describer:
-		return s.Describe()
-	case *keychain.Keychain:
-		switch runtime.GOOS {
-		case "darwin":
-			return "OS keychain (macOS Keychain)"
-		case "windows":
-			return "OS keychain (Windows Credential Manager)"
-		}
-		return "OS keychain (Secret Service on the D-Bus session bus)"
+	if d, ok := s.(Describer); ok {
+		return d.Describe()
 	}
 	return fmt.Sprintf("%T", s)
+}
+
+// Ready is the word status and doctor give s when Check found that it
+// answers: "unlocked" for a backend that is locked until a person unlocks
+// it (the encrypted file), else "answers".
+func Ready(s secrets.Store) string {
+	if _, ok := s.(interface {
+		Unlocked(context.Context) (bool, error)
+	}); ok {
+		return "unlocked"
+	}
+	return "answers"
 }
 
 // checkAccount is the account Check asks the OS keychain for; it is never

@@ -79,7 +79,8 @@ func openTest(tb testing.TB, kind config.Backend) *testBackend {
 	return b
 }
 
-var kinds = []config.Backend{config.BackendKeyring, config.BackendEncryptedFile, config.BackendKernel}
+// kinds are the backends every test here runs against: all of them.
+var kinds = config.Backends()
 
 func ctx(tb testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -142,6 +143,25 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := Open(config.BackendEncryptedFile, ""); err == nil {
 		t.Error("Open(encrypted-file) without a state directory succeeded")
+	}
+}
+
+// TestEveryBackendOpens: each backend the config may name opens, and names
+// itself for status and doctor; nothing else opens.
+func TestEveryBackendOpens(t *testing.T) {
+	dir := t.TempDir()
+	for _, b := range config.Backends() {
+		s, err := Open(b, dir)
+		if err != nil {
+			t.Errorf("Open(%s): %v", b, err)
+			continue
+		}
+		if _, ok := s.(Describer); !ok {
+			t.Errorf("Open(%s) is a %T, which does not name itself (Describer)", b, s)
+		}
+	}
+	if len(table) != len(config.Backends()) {
+		t.Errorf("%d backends open, the config names %d", len(table), len(config.Backends()))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/safefile"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +22,14 @@ const (
 	BackendKernel        Backend = "kernel"         // the Linux kernel's persistent keyring
 )
 
+// backends are the storage backends, the default first: the one list of
+// their names (backend.Open has one row for each, and its test holds it to
+// this list).
 var backends = []Backend{BackendKeyring, BackendEncryptedFile, BackendKernel}
+
+// Backends are the storage backends the config may name, the default
+// first.
+func Backends() []Backend { return slices.Clone(backends) }
 
 // Defaults, used for whatever the config file does not set.
 const (

@@ -159,7 +159,11 @@ func (d *decoder) validate(f *fileTOML) {
 			}
 			hint := didYouMean(s, names)
 			if hint == "" {
-				hint = fmt.Sprintf("; want %q, %q or %q", backends[0], backends[1], backends[2])
+				quoted := make([]string, len(names))
+				for i, n := range names {
+					quoted[i] = strconv.Quote(n)
+				}
+				hint = "; want " + strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
 			}
 			d.bad(keyPath{"backend"}, "unknown backend %q%s", s, hint)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glpat-dev/git-credential-glpat/internal/account"
+	"github.com/glpat-dev/git-credential-glpat/internal/backend"
 	"github.com/glpat-dev/git-credential-glpat/internal/config"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/keychain"
@@ -64,11 +65,6 @@ func settings(c *config.Config) string {
 	return fmt.Sprintf("backend %s, rotate_before %s, lifetime %s, auto_rotate %t", c.Backend, c.RotateBefore, c.Lifetime, c.AutoRotate)
 }
 
-// probeAccount is an account name no credential is ever stored under
-// (stored ones look like "https://alice@gitlab.com"), so a working store
-// answers "not found".
-const probeAccount = "git-credential-glpat doctor probe (never stored)"
-
 // platform is what the fix texts for the keychain depend on.
 type platform struct {
 	goos    string
@@ -92,54 +88,42 @@ func detectPlatform(e *Env) platform {
 	return p
 }
 
-// checkSecrets probes the storage backend with a harmless read.
-func checkSecrets(ctx context.Context, e *Env, backend config.Backend) Check {
+// checkSecrets asks the storage backend whether it answers, as status
+// does (backend.Check: a harmless read), and names it as status does
+// (backend.Describe, backend.Ready).
+func checkSecrets(ctx context.Context, e *Env, kind config.Backend) Check {
 	p := detectPlatform(e)
-	if backend == "" {
-		backend = config.BackendKeyring
+	if kind == "" {
+		kind = config.DefaultBackend
 	}
 	c := Check{Name: "keychain"}
-	if backend != config.BackendKeyring {
-		c.Name = "storage (" + string(backend) + ")"
+	if kind != config.BackendKeyring {
+		c.Name = "storage (" + string(kind) + ")"
 	}
-	_, err := e.Secrets.Get(ctx, probeAccount)
-	if err == nil || errors.Is(err, secrets.ErrNotFound) {
+	err := backend.Check(ctx, e.Secrets)
+	if err == nil {
 		c.Status = StatusOK
-		c.Detail = workingDetail(backend, p)
+		c.Detail = backend.Describe(e.Secrets) + ": " + backend.Ready(e.Secrets)
 		return c
 	}
 	// The check is named after the keychain, and the probe is a get: the
 	// error's own "keychain: get: " would say both again.
 	c.Status, c.Detail = StatusFail, strings.TrimPrefix(err.Error(), "keychain: get: ")
-	if backend != config.BackendKeyring {
-		c.Fix = otherBackendFix(backend, err)
+	if kind != config.BackendKeyring {
+		c.Fix = otherBackendFix(kind, err)
 		return c
 	}
 	c.Fix = keyringFix(err, p)
 	return c
 }
 
-func workingDetail(backend config.Backend, p platform) string {
-	switch {
-	case backend == config.BackendEncryptedFile:
-		return "the encrypted file is unlocked and answers"
-	case backend == config.BackendKernel:
-		return "the kernel keyring answers"
-	case p.goos == "darwin":
-		return "the login keychain answers"
-	case p.goos == "windows":
-		return "Windows Credential Manager answers"
-	}
-	return "the Secret Service answers on the D-Bus session bus"
-}
-
-func otherBackendFix(backend config.Backend, err error) string {
+func otherBackendFix(kind config.Backend, err error) string {
 	switch {
 	case errors.Is(err, secrets.ErrLocked):
 		return "run `git-credential-glpat unlock` (once per boot)"
-	case backend == config.BackendEncryptedFile && errors.Is(err, secrets.ErrUnavailable):
+	case kind == config.BackendEncryptedFile && errors.Is(err, secrets.ErrUnavailable):
 		return "run `git-credential-glpat init` to create the encrypted file, or move to another backend with `git-credential-glpat migrate --to keyring`"
-	case backend == config.BackendKernel:
+	case kind == config.BackendKernel:
 		return "the kernel keyring needs Linux with keyctl (some containers forbid it); `git-credential-glpat migrate --to encrypted-file` moves the secrets elsewhere"
 	}
 	return "see `git-credential-glpat help`, or move to another backend with `git-credential-glpat migrate --to keyring`"

@@ -134,6 +134,8 @@ func TestCheckConfig(t *testing.T) {
 type fakeSecrets struct{ err error }
 
 func (f fakeSecrets) Get(context.Context, string) (string, error) { return "", f.err }
+func (f fakeSecrets) Set(context.Context, string, string) error   { return f.err }
+func (f fakeSecrets) Delete(context.Context, string) error        { return f.err }
 
 func TestCheckSecrets(t *testing.T) {
 	notFound := fmt.Errorf("keychain: get: %w", secrets.ErrNotFound)

@@ -19,6 +19,7 @@ import (
 	"github.com/glpat-dev/git-credential-glpat/internal/gitlabapi"
 	"github.com/glpat-dev/git-credential-glpat/internal/hostarg"
 	"github.com/glpat-dev/git-credential-glpat/internal/schedule"
+	"github.com/glpat-dev/git-credential-glpat/internal/secrets"
 	"github.com/glpat-dev/git-credential-glpat/internal/termtext"
 )
 
@@ -39,11 +40,6 @@ type Check struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
-// SecretProber reads secrets; secrets.Store (the configured backend) is one.
-type SecretProber interface {
-	Get(ctx context.Context, account string) (string, error)
-}
-
 // AccountReporter reports the stored credentials; *account.Service is one.
 type AccountReporter interface {
 	Status(ctx context.Context, host hostarg.Host, o account.StatusOptions) ([]account.Entry, error)
@@ -56,9 +52,9 @@ type Env struct {
 	// Git runs git; nil means gitconfig.Exec{}: git from PATH, in the
 	// current directory (inside a repository its config counts too).
 	Git gitconfig.Runner
-	// Secrets is the configured storage backend, probed with a Get of an
-	// account that is never stored.
-	Secrets SecretProber
+	// Secrets is the configured storage backend, probed with
+	// backend.Check, as status does.
+	Secrets secrets.Store
 	// Accounts reports the stored credentials and their tokens.
 	Accounts AccountReporter
 	// Schedule reports whether scheduled rotation is installed;

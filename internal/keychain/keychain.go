@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -53,6 +54,18 @@ var _ secrets.Store = (*Keychain)(nil)
 // New returns a Keychain for service with the default timeout.
 func New(service string) *Keychain {
 	return &Keychain{Service: service, Timeout: DefaultTimeout}
+}
+
+// Describe names the keychain for status and doctor: the OS keychain of
+// this system.
+func (k *Keychain) Describe() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "OS keychain (macOS Keychain)"
+	case "windows":
+		return "OS keychain (Windows Credential Manager)"
+	}
+	return "OS keychain (Secret Service on the D-Bus session bus)"
 }
 
 // Get returns the secret stored for account. The error errors.Is

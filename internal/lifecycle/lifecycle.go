@@ -395,6 +395,15 @@ func (m *Manager) Rotate(ctx context.Context, rec *store.Record, sec *store.Secr
 // the record as stored once the lock is held, and finishes an unfinished
 // rotation whatever want says.
 func (m *Manager) rotate(ctx context.Context, rec *store.Record, sec *store.Secret, want func(*store.Record, time.Time) bool) (Rotation, error) {
+	if err := m.Store.Writable(rec.Protocol, rec.Host); err != nil {
+		// A newer helper's index: nothing a rotation must record could be
+		// written, and the new token would reach the recovery file alone.
+		if m.dead(rec, m.now()) {
+			return dead(), nil
+		}
+		m.warn("cannot rotate the token for %s: %v; upgrade git-credential-glpat (the token is served as it is and expires %s)", hostOf(rec), err, expiryText(rec))
+		return served(rec, sec), nil
+	}
 	lockWait := m.LockWait
 	if lockWait == 0 {
 		lockWait = defaultLockWait

@@ -57,9 +57,9 @@ const (
 	oauthRefusedAgain = time.Minute
 )
 
-// OAuthDeadReason says why rec's OAuth login has ended, to follow "the
+// oauthDeadReason says why rec's OAuth login has ended, to follow "the
 // OAuth login for HOST has ended:"; "" while it has not.
-func OAuthDeadReason(o *store.OAuth) string {
+func oauthDeadReason(o *store.OAuth) string {
 	switch o.Dead {
 	case "":
 		return ""
@@ -165,6 +165,10 @@ func (m *Manager) serveIfValid(rec *store.Record, sec *store.Secret, why string)
 // stored once the lock is held still needs it (or force), and finishes an
 // unfinished refresh whatever force says.
 func (m *Manager) refreshOAuth(ctx context.Context, rec *store.Record, sec *store.Secret, force bool) (Rotation, error) {
+	if err := m.Store.Writable(rec.Protocol, rec.Host); err != nil {
+		// A newer helper's index: the new pair could not be recorded.
+		return m.serveIfValid(rec, sec, err.Error()+"; upgrade git-credential-glpat")
+	}
 	lockWait := m.LockWait
 	if lockWait == 0 {
 		lockWait = defaultLockWait
@@ -442,7 +446,7 @@ func (m *Manager) oauthState(rec *store.Record, now time.Time) TokenState {
 	case m.Store != nil && m.Store.Elsewhere(rec):
 		st.State = StoredElsewhere
 	case o.Dead != "":
-		st.State, st.Since, st.Why = Revoked, o.DeadAt, OAuthDeadReason(o)
+		st.State, st.Since, st.Why = Revoked, o.DeadAt, oauthDeadReason(o)
 	case oauthHeldBack(rec, now):
 		st.State, st.Since, st.Until = HeldBack, o.GitRefusedAt, o.GitRefusedAt.Add(retryAfter)
 	case st.Due:

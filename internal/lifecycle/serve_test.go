@@ -804,3 +804,37 @@ func TestStaleRecordIsRefreshedNotRotated(t *testing.T) {
 		}
 	})
 }
+
+// TestNoRotationIntoANewerHelpersIndex: a token due for rotation whose
+// index a newer helper wrote is served as it is and not rotated: the
+// rotation could record nothing there, and its new token would reach the
+// recovery file alone. The person is told to upgrade; the file stays as
+// the newer helper wrote it.
+func TestNoRotationIntoANewerHelpersIndex(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	old, id := w.createToken(10)
+	w.login(old, id)
+	files, _ := filepath.Glob(filepath.Join(w.storeDir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("index files %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	newer := strings.Replace(string(b), `"version": 2`, `"version": 3`, 1)
+	if newer == string(b) {
+		t.Fatalf("no version in %s", b)
+	}
+	os.WriteFile(files[0], []byte(newer), 0o600)
+
+	got := w.mustServe(w.manager())
+
+	w.wantServed(got, 1)
+	w.wantCalls(0, 0)
+	w.wantWarnings(0, []string{"cannot rotate the token for " + host, "index format 3", "upgrade git-credential-glpat"})
+	if after, _ := os.ReadFile(files[0]); string(after) != newer {
+		t.Errorf("the newer helper's index was changed:\n%s", after)
+	}
+	if left, _ := filepath.Glob(filepath.Join(w.stateDir, "recovery", "*")); len(left) != 0 {
+		t.Errorf("recovery files: %v", left)
+	}
+}

@@ -49,6 +49,8 @@ const (
 
 var stateNames = [...]string{"active", "due for rotation", "cannot rotate itself", "no self-rotation", "unverified", "held back", "expired", "revoked", "stored elsewhere"}
 
+// String names s for diagnostics and tests; what a person is told of a
+// state is Describe's.
 func (s State) String() string {
 	if s >= 0 && int(s) < len(stateNames) {
 		return stateNames[s]

@@ -313,7 +313,7 @@ func (m *Manager) describeOAuth(rec *store.Record, st TokenState, found Found, n
 	case st.Outcome == OutcomeUnknown:
 		return verdict(OK, stateOutcomeUnknown, "a refresh got no answer; whether GitLab made a new pair is checked on the next git command", "")
 	case st.State == Revoked:
-		return verdict(ActionNeeded, stateRevoked, "the OAuth login has ended: "+OAuthDeadReason(rec.OAuth), login)
+		return verdict(ActionNeeded, stateRevoked, "the OAuth login has ended: "+oauthDeadReason(rec.OAuth), login)
 	case m.settings(rec).OAuthClientID == "":
 		return verdict(ActionNeeded, stateNoClientID,
 			"the config names no oauth_client_id under [hosts.\""+rec.Host+"\"], so its access token cannot be refreshed",

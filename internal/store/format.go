@@ -33,6 +33,21 @@ func (e *NewerIndexError) Error() string {
 
 func (e *NewerIndexError) Is(target error) bool { return target == ErrNewerIndex }
 
+// Writable reports why the index of protocol and host cannot be written
+// (a *NewerIndexError), or nil: a caller about to do what it must record
+// (a rotation) asks first.
+func (s *Store) Writable(protocol, host string) error {
+	idx, _, err := s.readIndex(protocol, host)
+	if err == nil && idx.Version > indexVersion {
+		return &NewerIndexError{File: s.fileName(protocol, host), Version: idx.Version}
+	}
+	var newer *NewerIndexError
+	if errors.As(err, &newer) {
+		return err
+	}
+	return nil
+}
+
 // decodeIndex parses an index file named name; an older format is upgraded.
 func decodeIndex(name string, data []byte) (*indexFile, error) {
 	var idx indexFile

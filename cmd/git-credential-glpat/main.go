@@ -172,49 +172,6 @@ func alias(name string) (string, bool) {
 	return "", false
 }
 
-const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
-
-Prints the version and the commit it was built from.
-`
-
-var versionCommand = command{
-	name: "version", summary: "print the version and commit", usage: versionUsage,
-	bind: func(*flagSet) runFunc { return runVersion },
-}
-
-func runVersion(c *call, pos []string) int {
-	if !c.noArgs(pos) {
-		return 2
-	}
-	fmt.Fprintln(c.stdout, versionLine(Version, Commit))
-	return 0
-}
-
-// help's usage is the program's; help help prints it too.
-var helpCommand = command{
-	name: "help", summary: "show the usage of a command", usage: usage, args: completion.ArgWord, noun: "command",
-	bind: func(*flagSet) runFunc { return runHelp },
-}
-
-// runHelp prints the usage, or with COMMAND that command's own.
-func runHelp(c *call, pos []string) int {
-	switch {
-	case len(pos) == 0:
-		fmt.Fprint(c.stdout, usage)
-		return 0
-	case len(pos) > 1:
-		return argError(c.ui, "help", "unexpected argument %q", pos[1])
-	}
-	if cmd, ok := c.commands.lookup(pos[0]); ok {
-		fmt.Fprint(c.stdout, cmd.usage)
-		return 0
-	}
-	if s := c.commands.suggest(pos[0]); s != "" {
-		return argError(c.ui, "help", "unknown command %q (did you mean %s?)", pos[0], s)
-	}
-	return argError(c.ui, "help", "unknown command %q (git-credential-glpat help lists the commands)", pos[0])
-}
-
 const gitOpUsage = `Usage: git-credential-glpat get|store|erase   < attributes on stdin
 
 Git's credential helper protocol (gitcredentials(7)): Git runs these with
@@ -281,3 +238,71 @@ func openSession(writes bool, ui *tty.UI) (*session.Session, error) {
 type panicWriter struct{}
 
 func (panicWriter) Write(p []byte) (int, error) { panic("forced panic while writing " + string(p)) }
+
+const versionUsage = `Usage: git-credential-glpat version   (also -v, --version)
+
+Prints the version and the commit it was built from.
+`
+
+var versionCommand = command{
+	name: "version", summary: "print the version and commit", usage: versionUsage,
+	bind: func(*flagSet) runFunc { return runVersion },
+}
+
+func runVersion(c *call, pos []string) int {
+	if !c.noArgs(pos) {
+		return 2
+	}
+	fmt.Fprintln(c.stdout, versionLine(Version, Commit))
+	return 0
+}
+
+// versionLine is the line version prints: v and the commit c as stamped at
+// build time, else as the Go toolchain recorded them.
+func versionLine(v, c string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
+}
+
+// help's usage is the program's; help help prints it too.
+var helpCommand = command{
+	name: "help", summary: "show the usage of a command", usage: usage, args: completion.ArgWord, noun: "command",
+	bind: func(*flagSet) runFunc { return runHelp },
+}
+
+// runHelp prints the usage, or with COMMAND that command's own.
+func runHelp(c *call, pos []string) int {
+	switch {
+	case len(pos) == 0:
+		fmt.Fprint(c.stdout, usage)
+		return 0
+	case len(pos) > 1:
+		return argError(c.ui, "help", "unexpected argument %q", pos[1])
+	}
+	if cmd, ok := c.commands.lookup(pos[0]); ok {
+		fmt.Fprint(c.stdout, cmd.usage)
+		return 0
+	}
+	if s := c.commands.suggest(pos[0]); s != "" {
+		return argError(c.ui, "help", "unknown command %q (did you mean %s?)", pos[0], s)
+	}
+	return argError(c.ui, "help", "unknown command %q (git-credential-glpat help lists the commands)", pos[0])
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -404,31 +403,6 @@ log in again:
 or start a session with a Secret Service (e.g. gnome-keyring) and D-Bus for
 the desktop keychain.
 `
-
-// versionLine is the line version prints: v and the commit c as stamped at
-// build time, else as the Go toolchain recorded them.
-func versionLine(v, c string) string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && c == "" {
-				c = s.Value
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	return fmt.Sprintf("git-credential-glpat %s (commit %s)", v, c)
-}
 
 // writeLogout says what logout did with each credential it removed.
 func writeLogout(w io.Writer, removed []account.Removed) {

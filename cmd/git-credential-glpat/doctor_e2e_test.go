@@ -39,7 +39,7 @@ func TestConfigTypoReportedOncePerCommand(t *testing.T) {
 }
 
 // TestDoctorHintsAreExact: a due token with auto_rotate off gets
-// `rotate HOST` (plain rotate is gitlab.com's); a secret missing from the
+// `rotate HOST` (naming the host it is about); a secret missing from the
 // keychain does not get a network hint.
 func TestDoctorHintsAreExact(t *testing.T) {
 	g := newGitLabWorld(t, "")
@@ -48,7 +48,7 @@ func TestDoctorHintsAreExact(t *testing.T) {
 	out, _, _ := g.run("", binPath, "doctor")
 	out = flat(out)
 	if !strings.Contains(out, "git-credential-glpat rotate http://"+g.host) || strings.Contains(out, "git-credential-glpat rotate`") {
-		t.Errorf("doctor names plain rotate (gitlab.com's) for %s:\n%s", g.host, out)
+		t.Errorf("doctor's fix does not name the host %s:\n%s", g.host, out)
 	}
 	// The secret vanishes from the keychain (a person deleted it there).
 	if err := keychain.New("git-credential-glpat").Delete(context.Background(), "http://alice@"+g.host); err != nil {

@@ -599,19 +599,8 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request, kind Kind,
 	committed, release := s.committed, s.heldRelease
 	s.mu.Unlock()
 	if committed != nil && rep.status == http.StatusOK {
-		// Tell the test, then hold the answer until the client gives
-		// up (or is killed) or the test ends, or answer once the test
-		// says so (AnswerHeld).
-		select {
-		case committed <- struct{}{}:
-		default:
-		}
-		select {
-		case <-r.Context().Done():
+		if !s.holdAfterCommit(r, committed, release) {
 			return
-		case <-s.done:
-			return
-		case <-release:
 		}
 	}
 	if drop {
@@ -826,4 +815,23 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// holdAfterCommit tells the test (committed) that a request was committed,
+// then holds its answer until the client gives up (or is killed), the test
+// ends, or the test says to answer (AnswerHeld, release). It reports
+// whether the answer is still to be sent.
+func (s *Server) holdAfterCommit(r *http.Request, committed chan struct{}, release <-chan struct{}) bool {
+	select {
+	case committed <- struct{}{}:
+	default:
+	}
+	select {
+	case <-r.Context().Done():
+		return false
+	case <-s.done:
+		return false
+	case <-release:
+		return true
+	}
 }

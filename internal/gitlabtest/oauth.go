@@ -701,18 +701,8 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 	drop, committed, release := o.dropRefresh, o.committed, s.heldRelease
 	s.mu.Unlock()
 	if grant == "refresh_token" && issued != nil {
-		if committed != nil {
-			select {
-			case committed <- struct{}{}:
-			default:
-			}
-			select {
-			case <-r.Context().Done():
-				return
-			case <-s.done:
-				return
-			case <-release:
-			}
+		if committed != nil && !s.holdAfterCommit(r, committed, release) {
+			return
 		}
 		if drop {
 			dropConnection(w)

@@ -323,8 +323,18 @@ func retryAt(tok *store.Token) time.Time {
 	if tok.RateLimitedUntil.After(at) {
 		at = tok.RateLimitedUntil
 	}
+	// The index is a cache: a wait longer than GitLab's answer could have
+	// set (gitlabapi bounds it to a week) is not kept, so a planted or
+	// damaged record cannot stop rotation for good.
+	if limit := tok.RotateFailedAt.Add(maxRateLimitWait); at.After(limit) {
+		at = limit
+	}
 	return at
 }
+
+// maxRateLimitWait is the longest back-off a rate limit keeps: gitlabapi
+// bounds Retry-After and RateLimit-Reset to a week from the answer.
+const maxRateLimitWait = 7 * 24 * time.Hour
 
 // dead reports (and tells the person, once per call) whether the token
 // must not be handed to Git.

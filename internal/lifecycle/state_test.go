@@ -135,3 +135,24 @@ func TestManagerState(t *testing.T) {
 		t.Errorf("a day left, journal there: got %v, outcome %d", got.State, got.Outcome)
 	}
 }
+
+// TestRateLimitWaitIsBounded: a rate limit kept in the index ends at most a
+// week after the refused rotation, whatever the record says.
+func TestRateLimitWaitIsBounded(t *testing.T) {
+	failed := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		until time.Time
+		want  time.Time
+	}{
+		{"none", time.Time{}, failed.Add(retryAfter)},
+		{"an hour", failed.Add(time.Hour), failed.Add(time.Hour)},
+		{"a week", failed.Add(7*24*time.Hour), failed.Add(7*24*time.Hour)},
+		{"a year", failed.AddDate(1, 0, 0), failed.Add(7*24*time.Hour)},
+	} {
+		tok := &store.Token{RotateFailedAt: failed, RateLimitedUntil: c.until}
+		if got := retryAt(tok); !got.Equal(c.want) {
+			t.Errorf("%s: retryAt = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

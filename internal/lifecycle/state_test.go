@@ -147,8 +147,8 @@ func TestRateLimitWaitIsBounded(t *testing.T) {
 	}{
 		{"none", time.Time{}, failed.Add(retryAfter)},
 		{"an hour", failed.Add(time.Hour), failed.Add(time.Hour)},
-		{"a week", failed.Add(7*24*time.Hour), failed.Add(7*24*time.Hour)},
-		{"a year", failed.AddDate(1, 0, 0), failed.Add(7*24*time.Hour)},
+		{"a week", failed.Add(maxRateLimitWait), failed.Add(maxRateLimitWait)},
+		{"a year", failed.AddDate(1, 0, 0), failed.Add(maxRateLimitWait)},
 	} {
 		tok := &store.Token{RotateFailedAt: failed, RateLimitedUntil: c.until}
 		if got := retryAt(tok); !got.Equal(c.want) {
